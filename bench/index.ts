@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
+ */
+import { benchScheduler } from './scheduler';
+
+const benches: Array<[string, () => Promise<string>]> = [['scheduler', benchScheduler]];
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(',');
+  console.log(`# remon benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+  for (const [name, run] of benches) {
+    if (only && !only.includes(name)) continue;
+    console.log(await run());
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

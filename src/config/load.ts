@@ -1,0 +1,178 @@
+import Ajv, { ValidateFunction } from 'ajv';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Document } from 'yaml';
+import { builtinBlockTypes } from '../../blocks';
+import { BlockType, JsonSchema } from '../engine/block';
+import { loadBlockTypesFrom, mergeBlockTypes } from '../engine/registry';
+import { createError, errorMessage, RemonError } from '../errors';
+import { build, deepFreeze, parseListen, RawConfig } from './build';
+import { expandEnv } from './env';
+import { formatPath, translate } from './messages';
+import { Locator, Position } from './positions';
+import { buildSchema } from './schema';
+import { checkSemantics } from './semantics';
+import { Config, Problem } from './types';
+import { parseYaml } from './yaml';
+
+export { parseListen };
+
+/** LoadOptions: the environment for ${VAR}, and block types beyond the built-in ones. */
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Extra block types (tests and benchmarks register in-process types this way). */
+  extraTypes?: readonly BlockType[];
+  /** The file's text, when it is not to be read from disk. */
+  text?: string;
+}
+
+/** LoadedConfig is a valid config and the block types it was validated against. */
+export interface LoadedConfig {
+  config: Config;
+  types: ReadonlyMap<string, BlockType>;
+}
+
+/** ConfigError carries every problem found in a config file, sorted by position. */
+export class ConfigError extends RemonError {
+  readonly problems: Problem[];
+  constructor(readonly file: string, problems: Problem[]) {
+    const list = [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
+    super('REMON_ERR_CONFIG_INVALID', list.map((p) => formatProblem(file, p)).join('\n'));
+    this.problems = list;
+  }
+}
+
+/** formatProblem renders `FILE:LINE:COL: path: message`. */
+export function formatProblem(file: string, p: Problem): string {
+  return `${file}:${p.line}:${p.col}: ${p.path}: ${p.message}`;
+}
+
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** compileSchema builds (once per schema object) an ajv validator reporting all errors. */
+function compileSchema(schema: JsonSchema): ValidateFunction {
+  let v = validators.get(schema);
+  if (!v) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    ajv.addVocabulary(['x-expected', 'x-block-type']);
+    v = ajv.compile(schema);
+    validators.set(schema, v);
+  }
+  return v;
+}
+
+/**
+ * loadConfig reads, expands, validates and freezes monitor.yaml. It throws ConfigError with
+ * every problem found (positions and messages), or REMON_ERR_CONFIG_READ.
+ */
+export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfig {
+  let text = options.text;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw createError('REMON_ERR_CONFIG_READ', `cannot read ${file}: ${errorMessage(err)}`, err);
+    }
+  }
+  const dir = path.resolve(path.dirname(file));
+  const parsed = parseYaml(text);
+  if (parsed.problems.length) throw new ConfigError(file, parsed.problems);
+  const { doc } = parsed;
+  const at = new Locator(doc, parsed.lines, text);
+  const problems: Problem[] = [];
+  const add = (pos: Position, p: ReadonlyArray<string | number>, message: string): void => {
+    problems.push({ ...pos, path: formatPath(p), message });
+  };
+
+  const expansion = expandEnv(doc, options.env ?? process.env);
+  for (const e of expansion.problems) add(at.inScalar(e.node, e.offset, e.text), pathOfNode(doc, e.node), e.message);
+  /** fromEnv notes where a bad value came from when ${VAR} produced it. */
+  const fromEnv = (p: ReadonlyArray<string | number>, message: string): string => {
+    const scalar = at.scalar(p);
+    const original = scalar && expansion.original.get(scalar);
+    return original === undefined ? message : `${message} (from ${original})`;
+  };
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // yaml refuses documents whose aliases expand too far (a "billion laughs").
+    const message = /alias count/i.test(errorMessage(err)) ? 'anchors and aliases expand to too much data; use fewer aliases' : errorMessage(err);
+    throw new ConfigError(file, [...problems, { line: 1, col: 1, path: '(YAML syntax)', message }]);
+  }
+  if (raw === null || raw === undefined) {
+    add({ line: 1, col: 1 }, [], 'the file is empty; expected a mapping with node, storage, shared and blocks');
+    throw new ConfigError(file, problems);
+  }
+
+  // User block types must be known before validation: their schemas are part of it.
+  const extra: BlockType[] = [...(options.extraTypes ?? [])];
+  for (const { dir: d, index } of blockDirs(raw, dir)) {
+    const loaded = loadBlockTypesFrom(d);
+    extra.push(...loaded.types);
+    for (const msg of loaded.problems) add(at.position(['node', 'block_dirs', index]), ['node', 'block_dirs', index], msg);
+  }
+  const merged = mergeBlockTypes(builtinBlockTypes, extra);
+  for (const msg of merged.problems) add(at.position(['node', 'block_dirs']), ['node', 'block_dirs'], msg);
+  const types = new Map(merged.types.map((t) => [t.type, t]));
+
+  const validate = compileSchema(schemaFor(merged.types));
+  const badBlocks = new Set<number>();
+  if (!validate(raw)) {
+    const seen = new Set<string>();
+    const found = (validate.errors ?? []).map(translate).filter((sp) => sp !== undefined);
+    // A typo of a required key is reported once, as the unknown key with its suggestion.
+    const typos = new Set(found.filter((sp) => sp.suggested).map((sp) => `${formatPath(sp.path.slice(0, -1))}\0${sp.suggested}`));
+    for (const sp of found) {
+      const id = `${formatPath(sp.path)}\0${sp.message}`;
+      if (seen.has(id) || (sp.missing && typos.has(`${formatPath(sp.path)}\0${sp.missing}`))) continue;
+      seen.add(id);
+      if (sp.path[0] === 'blocks' && typeof sp.path[1] === 'number') badBlocks.add(sp.path[1]);
+      add(at.position(sp.path, sp.atKey), sp.path, sp.atKey ? sp.message : fromEnv(sp.path, sp.message));
+    }
+  }
+
+  const semantics = checkSemantics(raw, types, badBlocks);
+  for (const s of semantics.issues) {
+    const scalar = s.exprPos !== undefined ? at.scalar(s.path) : undefined;
+    add(scalar ? at.inScalar(scalar, s.exprPos!) : at.position(s.path), s.path, fromEnv(s.path, s.message));
+  }
+  if (problems.length) throw new ConfigError(file, problems);
+
+  const config = build(raw as RawConfig, file, dir, semantics.pipes);
+  return { config: deepFreeze(config), types };
+}
+
+let cachedSchema: { types: readonly BlockType[]; schema: JsonSchema } | undefined;
+/** schemaFor reuses the composed schema (and so its compiled validator) for the same types. */
+function schemaFor(types: readonly BlockType[]): JsonSchema {
+  const same = cachedSchema && cachedSchema.types.length === types.length && cachedSchema.types.every((t, i) => t === types[i]);
+  if (!same) cachedSchema = { types, schema: buildSchema(types) };
+  return cachedSchema!.schema;
+}
+
+function blockDirs(raw: unknown, dir: string): Array<{ dir: string; index: number }> {
+  const list = (raw as { node?: { block_dirs?: unknown } })?.node?.block_dirs;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((d, index) => (typeof d === 'string' && d !== '' ? [{ dir: path.resolve(dir, d), index }] : []));
+}
+
+/** pathOfNode finds the value path of a node of the document. */
+function pathOfNode(doc: Document, target: unknown): Array<string | number> {
+  let found: Array<string | number> = [];
+  const walk = (node: unknown, at: Array<string | number>): boolean => {
+    if (node === target) { found = at; return true; }
+    const n = node as { items?: unknown[] };
+    if (!n || !Array.isArray(n.items)) return false;
+    return n.items.some((item, i) => {
+      const pair = item as { key?: { value?: unknown }; value?: unknown };
+      if (pair && typeof pair === 'object' && 'key' in pair && 'value' in pair) {
+        return walk(pair.value, [...at, String(pair.key?.value ?? pair.key)]);
+      }
+      return walk(item, [...at, i]);
+    });
+  };
+  walk(doc.contents, []);
+  return found;
+}

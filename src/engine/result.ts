@@ -1,0 +1,41 @@
+/** FieldKind tells the store how to treat a field: RRDtool's data-source types. */
+export type FieldKind = 'gauge' | 'counter' | 'derive' | 'absolute' | 'dcounter' | 'dderive';
+
+/** Trigger says why a block ran. */
+export type Trigger = 'schedule' | 'once' | 'demand' | 'pipe';
+
+/**
+ * Result is what every block run yields, success or not: the scheduler never sees an
+ * exception. `fields` are the numeric values that become series `<block>.<field>`.
+ */
+export interface Result {
+  block: string;
+  type: string;
+  ok: boolean;
+  fields: Record<string, number>;
+  /** Store types of fields that are not gauges (e.g. SNMP counters). */
+  kinds?: Record<string, FieldKind>;
+  /** Empty when ok; otherwise why the run failed, as a user should read it. */
+  message: string;
+  /** Wall-clock start, epoch milliseconds. */
+  startedAt: number;
+  durationMs: number;
+  /** How late the run started against its scheduled time (0 for unscheduled runs). */
+  lagMs: number;
+  trigger: Trigger;
+  /** The last raw output (e.g. a command's stdout), capped, for the UI. */
+  output?: string;
+}
+
+/** seriesSamples lists the samples a result produces: `up`, `duration_ms` and its fields. */
+export function resultSeries(r: Result): Array<{ series: string; value: number; kind: FieldKind }> {
+  const out: Array<{ series: string; value: number; kind: FieldKind }> = [
+    { series: `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge' },
+    { series: `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge' },
+  ];
+  for (const [field, value] of Object.entries(r.fields)) {
+    if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;
+    out.push({ series: `${r.block}.${field}`, value, kind: r.kinds?.[field] ?? 'gauge' });
+  }
+  return out;
+}

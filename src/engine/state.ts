@@ -1,0 +1,57 @@
+import { Result } from './result';
+
+/** BlockStatus is a block as /api/blocks shows it. */
+export interface BlockStatus {
+  name: string;
+  type: string;
+  mode: string;
+  status: 'ok' | 'fail' | 'unknown';
+  lastRun: string | null;
+  lastError: string;
+  fields: Record<string, number>;
+  runs: number;
+  failures: number;
+  missed: number;
+  lastLagMs: number | null;
+  lastDurationMs: number | null;
+  pipeErrors: number;
+  lastPipeError: string;
+  output?: string;
+}
+
+/** BlockState accumulates what the runs of one block did. */
+export class BlockState {
+  private s: BlockStatus;
+  constructor(name: string, type: string, mode: string) {
+    this.s = {
+      name, type, mode, status: 'unknown', lastRun: null, lastError: '', fields: {},
+      runs: 0, failures: 0, missed: 0, lastLagMs: null, lastDurationMs: null, pipeErrors: 0, lastPipeError: '',
+    };
+  }
+
+  record(r: Result): void {
+    const s = this.s;
+    s.runs++;
+    s.status = r.ok ? 'ok' : 'fail';
+    if (!r.ok) s.failures++;
+    s.lastRun = new Date(r.startedAt).toISOString();
+    s.lastError = r.message;
+    s.fields = { ...r.fields, up: r.ok ? 1 : 0, duration_ms: r.durationMs };
+    s.lastLagMs = r.lagMs;
+    s.lastDurationMs = r.durationMs;
+    if (r.output !== undefined) s.output = r.output;
+  }
+
+  missed(n: number): void {
+    this.s.missed += n;
+  }
+
+  pipeError(message: string): void {
+    this.s.pipeErrors++;
+    this.s.lastPipeError = message;
+  }
+
+  snapshot(): BlockStatus {
+    return { ...this.s, fields: { ...this.s.fields } };
+  }
+}

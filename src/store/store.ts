@@ -1,0 +1,36 @@
+import { FieldKind } from '../engine/result';
+
+/** Sample is one value of one series at one time (epoch ms). */
+export interface Sample {
+  series: string;
+  t: number;
+  value: number;
+  kind: FieldKind;
+}
+
+/** FetchOptions selects a time range (epoch ms, inclusive) and a resolution (ms). */
+export interface FetchOptions {
+  from: number;
+  to: number;
+  step?: number;
+}
+
+/** SeriesData is a fetched range: `points` are `[t_ms, value | null]`, null where unknown. */
+export interface SeriesData {
+  name: string;
+  step: number;
+  points: Array<[number, number | null]>;
+}
+
+/**
+ * Store is where samples go and where derive, SLA, web and RPC read them from.
+ * `write` accepts a batch and must not block the caller; `flush` makes everything
+ * written so far durable.
+ */
+export interface Store {
+  write(samples: readonly Sample[]): void;
+  fetch(name: string, options: FetchOptions): Promise<SeriesData>;
+  list(): string[];
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,9 @@
+/** fnv1a32 hashes a string to an unsigned 32-bit integer (FNV-1a); stable across runs. */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
