@@ -12,7 +12,7 @@ import { Sample, Store } from '../store/store';
 import { WebServer } from '../web/server';
 import { BlockInstance, BlockType } from './block';
 import { Result, resultSeries, Trigger } from './result';
-import { runBlock } from './runner';
+import { runBlock, stopReason } from './runner';
 import { Scheduler, SchedulerStats } from './scheduler';
 import { BlockState, BlockStatus } from './state';
 
@@ -50,6 +50,7 @@ export class Engine extends EventEmitter {
   private readonly blocks = new Map<string, ActiveBlock>();
   private readonly stopController = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly controllers = new Set<AbortController>();
   private web?: WebServer;
   private started = false;
   private stopping?: Promise<void>;
@@ -114,6 +115,7 @@ export class Engine extends EventEmitter {
 
   private async doStop(): Promise<void> {
     this.stopController.abort();
+    for (const c of this.controllers) c.abort(stopReason());
     await this.scheduler.stop();
     await Promise.allSettled([...this.inFlight]);
     await Promise.allSettled([...this.blocks.values()].map(async (b) => b.instance.close?.()));
@@ -168,6 +170,7 @@ export class Engine extends EventEmitter {
         lagMs,
         input,
         stop: this.stopController.signal,
+        controllers: this.controllers,
         shared: this.shared,
         log: this.log,
         track: (p) => this.track(p),

@@ -16,6 +16,8 @@ export interface RunRequest {
   input?: Result;
   /** Aborted when the node stops. */
   stop: AbortSignal;
+  /** Keeps the run's controller while it runs, so a stop can abort it (cheaper than a listener per run). */
+  controllers?: Set<AbortController>;
   shared: Shared;
   log: Logger;
   /** The block's own promise, which may outlive the Result when a block ignores abort. */
@@ -36,9 +38,8 @@ export async function runBlock(req: RunRequest): Promise<Result> {
     () => ac.abort(createError('REMON_ERR_BLOCK_TIMEOUT', `timed out after ${formatDuration(config.timeoutMs)}`)),
     config.timeoutMs,
   );
-  const onStop = (): void => ac.abort(createError('REMON_ERR_BLOCK_ABORTED', 'aborted: the node is stopping'));
-  if (req.stop.aborted) onStop();
-  else req.stop.addEventListener('abort', onStop, { once: true });
+  if (req.stop.aborted) ac.abort(stopReason());
+  req.controllers?.add(ac);
 
   const startedAt = Date.now();
   const t0 = performance.now();
@@ -53,7 +54,7 @@ export async function runBlock(req: RunRequest): Promise<Result> {
     out = { ok: false, message: errorMessage(ac.signal.aborted ? ac.signal.reason : err) };
   } finally {
     clearTimeout(timer);
-    req.stop.removeEventListener('abort', onStop);
+    req.controllers?.delete(ac);
   }
   const durationMs = round3(performance.now() - t0);
   const ok = out.ok !== false;
@@ -70,6 +71,11 @@ export async function runBlock(req: RunRequest): Promise<Result> {
     trigger: req.trigger,
     output: out.output === undefined ? undefined : out.output.slice(0, MAX_OUTPUT_CHARS),
   };
+}
+
+/** stopReason is the abort reason of runs cut short by a stopping node. */
+export function stopReason(): Error {
+  return createError('REMON_ERR_BLOCK_ABORTED', 'aborted: the node is stopping');
 }
 
 function aborted(signal: AbortSignal): Promise<never> {

@@ -22,6 +22,7 @@ export interface BlockStatus {
 /** BlockState accumulates what the runs of one block did. */
 export class BlockState {
   private s: BlockStatus;
+  private lastRunMs = 0;
   constructor(name: string, type: string, mode: string) {
     this.s = {
       name, type, mode, status: 'unknown', lastRun: null, lastError: '', fields: {},
@@ -34,7 +35,7 @@ export class BlockState {
     s.runs++;
     s.status = r.ok ? 'ok' : 'fail';
     if (!r.ok) s.failures++;
-    s.lastRun = new Date(r.startedAt).toISOString();
+    this.lastRunMs = r.startedAt;
     s.lastError = r.message;
     s.fields = { ...r.fields, up: r.ok ? 1 : 0, duration_ms: r.durationMs };
     s.lastLagMs = r.lagMs;
@@ -52,6 +53,6 @@ export class BlockState {
   }
 
   snapshot(): BlockStatus {
-    return { ...this.s, fields: { ...this.s.fields } };
+    return { ...this.s, lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null, fields: { ...this.s.fields } };
   }
 }
