@@ -9,8 +9,10 @@
  */
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../src/config/load';
-import { BlockType } from '../src/engine/block';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfigIsolated } from '../src/config/isolated';
 import { Engine } from '../src/engine/engine';
 import { silentLogger } from '../src/log';
 import { quantile, table } from './stats';
@@ -31,21 +33,13 @@ interface Figures {
   setupMs: number;
 }
 
-const noop: BlockType = {
-  type: 'noop',
-  description: 'does nothing',
-  schema: { properties: {} },
-  create: () => ({ run: async () => ({ fields: {} }) }),
-};
-
-/**
- * settle ends the warm-up with one full GC where the child was started with --expose-gc:
- * parsing a 20,000-block monitor.yaml leaves ~100 MB of garbage that V8 collects lazily,
- * and the figure wanted is the scheduler's steady state, not the YAML parser's peak.
- */
-function settle(): void {
-  // The lags of runs due during this pause are not counted: the measurement starts 0.5 s later.
-  (globalThis as { gc?: () => void }).gc?.();
+/** writeNoopType puts a no-op user block type in a fresh block directory. */
+function writeNoopType(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'noop'), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'noop', 'index.js'),
+    "module.exports = { type: 'noop', description: 'does nothing', schema: { properties: {} }, create: () => ({ run: async () => ({ fields: {} }) }) };\n",
+  );
 }
 
 function sampleRss(): () => number {
@@ -55,10 +49,15 @@ function sampleRss(): () => number {
 }
 
 async function remonSide(): Promise<Figures> {
-  const t0 = performance.now();
-  const lines = ['node: { data: /tmp/remon-bench-data, max_concurrency: 10000 }', 'blocks:'];
+  // The same path as `remon run`: a monitor.yaml on disk, loaded in a worker thread, with
+  // the no-op type as a user block type.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-'));
+  writeNoopType(path.join(dir, 'blocks'));
+  const lines = ['node: { data: ./data, max_concurrency: 10000, block_dirs: [./blocks] }', 'blocks:'];
   for (let i = 0; i < BLOCKS; i++) lines.push(`  - { name: b${i}, type: noop, every: 10s }`);
-  const loaded = loadConfig('bench.yaml', { text: lines.join('\n'), extraTypes: [noop] });
+  fs.writeFileSync(path.join(dir, 'monitor.yaml'), lines.join('\n'));
+  const t0 = performance.now();
+  const loaded = await loadConfigIsolated(path.join(dir, 'monitor.yaml'));
   const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
   const lags: number[] = [];
   engine.on('result', (r) => lags.push(r.lagMs));
@@ -66,8 +65,6 @@ async function remonSide(): Promise<Figures> {
   // Measure after a warm-up of one interval, so every block has run once.
   await engine.start();
   await new Promise((r) => setTimeout(r, EVERY_MS));
-  settle();
-  await new Promise((r) => setTimeout(r, 500));
   lags.length = 0;
   const missed0 = engine.schedulerStats().missed;
   const rss = sampleRss();
@@ -77,6 +74,7 @@ async function remonSide(): Promise<Figures> {
   const rssMb = rss();
   const missed = engine.schedulerStats().missed - missed0;
   await engine.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
   return figures('remon engine', lags, missed, cpu, rssMb, setupMs);
 }
 
@@ -101,8 +99,6 @@ async function naiveSide(): Promise<Figures> {
   }
   const setupMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, EVERY_MS));
-  settle();
-  await new Promise((r) => setTimeout(r, 500));
   measuring = true;
   const rss = sampleRss();
   const cpu0 = process.cpuUsage();
@@ -130,7 +126,7 @@ function figures(side: string, lags: number[], missed: number, cpu: NodeJS.CpuUs
 
 function runChild(side: string): Promise<Figures> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, [side], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(__filename, [side], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (m) => resolve(m as Figures));
     child.once('exit', (code) => code !== 0 && reject(new Error(`${side} exited ${code}`)));
   });
@@ -142,7 +138,7 @@ export async function benchScheduler(): Promise<string> {
   const [r, n] = rows;
   return [
     table(
-      `Scheduler: ${BLOCKS.toLocaleString('en')} no-op blocks every 10 s, measured over ${SECONDS} s after a 10 s warm-up and one GC`,
+      `Scheduler: ${BLOCKS.toLocaleString('en')} no-op blocks every 10 s, measured over ${SECONDS} s after a 10 s warm-up`,
       ['side', 'runs', 'missed ticks', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'CPU ms / 1000 runs', 'RSS MB max', 'setup ms'],
       rows.map((f) => [f.side, f.runs, f.missed < 0 ? 'n/a (cannot tell)' : f.missed, f.lagP50, f.lagP99, f.lagMax, f.cpuMsPer1000, f.rssMb, f.setupMs]),
     ),

@@ -1,4 +1,5 @@
 import { buildSchema } from '../config/schema';
+import { loadConfigIsolated } from '../config/isolated';
 import { ConfigError, loadConfig, LoadedConfig } from '../config/load';
 import { Engine } from '../engine/engine';
 import { RemonError } from '../errors';
@@ -17,16 +18,21 @@ function load(file: string, io: CliIO): LoadedConfig | undefined {
   try {
     return loadConfig(file);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${file}\n`);
-      return undefined;
-    }
-    if (err instanceof RemonError) {
-      io.err(`remon: ${err.message}\n`);
-      return undefined;
-    }
-    throw err;
+    return reportLoadError(err, file, io);
   }
+}
+
+/** reportLoadError prints a config or read error for the user; other errors propagate. */
+function reportLoadError(err: unknown, file: string, io: CliIO): undefined {
+  if (err instanceof ConfigError) {
+    io.err(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${file}\n`);
+    return undefined;
+  }
+  if (err instanceof RemonError) {
+    io.err(`remon: ${err.message}\n`);
+    return undefined;
+  }
+  throw err;
 }
 
 export function checkCommand(file: string, io: CliIO): number {
@@ -70,7 +76,8 @@ export function schemaCommand(io: CliIO): number {
  * a second one exits at once (exit 1).
  */
 export async function runCommand(file: string, io: CliIO): Promise<number> {
-  const loaded = load(file, io);
+  // The long-running node loads its config in a worker thread (see loadConfigIsolated).
+  const loaded = await loadConfigIsolated(file).catch((err) => reportLoadError(err, file, io));
   if (!loaded) return 2;
   const log = createLogger({ level: loaded.config.node.logLevel, fd: 1 });
   const engine = new Engine({ ...loaded, log });

@@ -1,0 +1,40 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { builtinBlockTypes } from '../../blocks';
+import { loadBlockTypesFrom, mergeBlockTypes } from '../engine/registry';
+import { createError, ErrorCode, RemonError } from '../errors';
+import { deepFreeze } from './build';
+import { ConfigError, LoadedConfig } from './load';
+import { Config, Problem } from './types';
+
+/** WorkerReply is what load-worker.ts posts back. */
+export type WorkerReply =
+  | { ok: true; config: Config }
+  | { ok: false; code: ErrorCode; message: string; file?: string; problems?: Problem[] };
+
+/**
+ * loadConfigIsolated is loadConfig run in a worker thread. Parsing a large monitor.yaml
+ * (20,000 blocks is ~100 MB of parser garbage) then happens in a heap that is freed when
+ * the worker exits, instead of in the long-running node's heap, where V8 would keep it
+ * for minutes. The result is the same: a frozen Config, or ConfigError with every problem.
+ */
+export async function loadConfigIsolated(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const reply = await new Promise<WorkerReply>((resolve, reject) => {
+    const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { file, env } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`config loader exited with code ${code}`)));
+  });
+  if (!reply.ok) {
+    if (reply.problems) throw new ConfigError(reply.file ?? file, reply.problems);
+    throw new RemonError(reply.code, reply.message);
+  }
+  // Block types are code: load them here too (the worker only validated against them).
+  const extra = reply.config.node.blockDirs.flatMap((d) => {
+    const loaded = loadBlockTypesFrom(d);
+    if (loaded.problems.length) throw createError('REMON_ERR_BLOCK_TYPE_LOAD', loaded.problems.join('; '));
+    return loaded.types;
+  });
+  const merged = mergeBlockTypes(builtinBlockTypes, extra);
+  return { config: deepFreeze(reply.config), types: new Map(merged.types.map((t) => [t.type, t])) };
+}
