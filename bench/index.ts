@@ -1,9 +1,19 @@
 /**
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
+import { benchHeartbeat } from './heartbeat';
+import { benchInflux } from './influx';
+import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
+import { benchShared } from './shared';
 
-const benches: Array<[string, () => Promise<string>]> = [['scheduler', benchScheduler]];
+const benches: Array<[string, () => Promise<string>]> = [
+  ['scheduler', benchScheduler],
+  ['rrd', benchRrd],
+  ['influx', benchInflux],
+  ['heartbeat', benchHeartbeat],
+  ['shared', benchShared],
+];
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',');

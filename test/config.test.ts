@@ -73,9 +73,10 @@ describe('config: valid files', () => {
       blockDirs: [],
       maxConcurrency: 500,
       logLevel: 'info',
+      autoCreate: false,
     });
     assert.deepEqual(c.storage, { kind: 'rrd', retention: ['10s:1d', '1m:30d', '1h:1y'] });
-    assert.deepEqual(c.shared, { kind: 'memory' });
+    assert.deepEqual(c.shared, { kind: 'memory', persistentBuckets: [] });
     const b = c.blocks[0];
     assert.deepEqual(
       { name: b.name, type: b.type, description: b.description, mode: b.mode, everyMs: b.everyMs, timeoutMs: b.timeoutMs, disabled: b.disabled, pipe: b.pipe },

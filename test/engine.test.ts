@@ -7,7 +7,8 @@ import { sleep, tmpDir } from './helpers';
 import { probeBlock, probeLog, resetProbeLog } from './probe-block';
 
 function engineFor(blocksYaml: string): Engine {
-  const text = `node: { data: ${tmpDir()} }\nblocks:\n${blocksYaml}`;
+  // The memory store keeps raw samples: these tests are about the engine, not the store.
+  const text = `node: { data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n${blocksYaml}`;
   const loaded = loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] });
   return new Engine({ ...loaded, log: silentLogger(), web: false });
 }

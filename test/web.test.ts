@@ -7,7 +7,7 @@ import { body, freePort, tmpDir } from './helpers';
 import { probeBlock } from './probe-block';
 
 async function startNode(nodeYaml: string, blocksYaml: string): Promise<Engine> {
-  const text = `node: { data: ${tmpDir()}, ${nodeYaml} }\nblocks:\n${blocksYaml}`;
+  const text = `node: { data: ${tmpDir()}, ${nodeYaml} }\nstorage: { kind: memory }\nblocks:\n${blocksYaml}`;
   const loaded = loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] });
   const e = new Engine({ ...loaded, log: silentLogger() });
   await e.start();

@@ -15,7 +15,7 @@ type Opts = Omit<ShellOptions, 'name'>;
 
 function run(options: Opts, ctx: { input?: Result; signal?: AbortSignal } = {}): Promise<RunOutput> {
   const log = silentLogger();
-  const block = shellBlock.create({ name: 't1', ...options }, { name: 't1', configDir: dir, dataDir: dir, log });
+  const block = shellBlock.create({ name: 't1', ...options }, { name: 't1', configDir: dir, dataDir: dir, log, emit: () => undefined });
   return block.run({ signal: ctx.signal ?? new AbortController().signal, input: ctx.input, log, shared: createMemoryShared() });
 }
 

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, LoadedConfig } from '../config/load';
 import { Engine } from '../engine/engine';
 import { RemonError } from '../errors';
 import { createLogger } from '../log';
+import { MemoryStore } from '../store/memory';
 import { builtinBlockTypes } from '../../blocks';
 import { formatNumber, renderTable } from './table';
 
@@ -47,7 +48,8 @@ export async function onceCommand(file: string, json: boolean, io: CliIO): Promi
   const loaded = load(file, io);
   if (!loaded) return 2;
   const log = createLogger({ level: 'warn', fd: 2 });
-  const engine = new Engine({ ...loaded, log, web: false });
+  // once prints results and writes nothing: the node that may be running owns the store.
+  const engine = new Engine({ ...loaded, log, web: false, store: new MemoryStore() });
   const results = await engine.runOnce();
   await engine.stop();
   if (json) {

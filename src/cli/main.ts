@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { checkCommand, CliIO, onceCommand, runCommand, schemaCommand } from './commands';
+import type { CliIO } from './commands';
+import { rrdCommand } from './rrd';
 import { USAGE } from './usage';
 
-const COMMANDS = new Set(['run', 'check', 'once', 'schema', 'help']);
+const COMMANDS = new Set(['run', 'check', 'once', 'schema', 'help', 'rrd', 'send', 'config', 'status']);
 
 /** main parses argv (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -22,6 +23,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return 2;
     }
   }
+  // rrd takes rrdtool's own argument syntax.
+  if (command === 'rrd') return rrdCommand(rest, io);
+  // Commands that talk to a running node parse their own options.
+  // They load only what they need: `remon send` runs from cron jobs, and the engine takes
+  // most of a second to load.
+  if (command === 'send') return (await import('./send')).sendCommand(rest, io);
+  if (command === 'config') return (await import('./config-cmd')).configCommand(rest, io);
+  if (command === 'status') return (await import('./status')).statusCommand(rest, io);
   if (command === 'help') {
     const topic = rest[0];
     io.out(topic && USAGE[topic] ? USAGE[topic] : USAGE.main);
@@ -50,6 +59,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const file = positionals[0] ?? 'monitor.yaml';
+  const { checkCommand, onceCommand, runCommand, schemaCommand } = await import('./commands');
   switch (command) {
     case 'check':
       return checkCommand(file, io);

@@ -7,7 +7,17 @@ Usage:
   remon check [FILE]          validate FILE; exit 0 valid, 2 invalid
   remon once [FILE] [--json]  run every active block once, print the results, exit
   remon schema                print the JSON Schema of monitor.yaml (for editors)
+  remon rrd create|update|fetch|info|last FILE ...
+                              rrdtool-compatible commands on remon's RRD files
+  remon send NAME [--start|--fail|--exit-code N] [--message TEXT]
+                              signal a heartbeat of a running node
+  remon config NAME [--period D|--schedule CRON] [--grace D] [--tz TZ] [--enable|--disable] ...
+                              create or edit a heartbeat on a running node
+  remon status [--json]       blocks and heartbeats of a running node, as tables
   remon help [COMMAND]        this text, or a command's
+
+send, config and status talk to the node at --url (or REMON_URL, default
+http://127.0.0.1:2001) with --token (or REMON_TOKEN) when it has one.
 
 Exit codes: 0 ok, 1 runtime failure (or, for once, a failed block), 2 usage or config error.
 `,
@@ -27,6 +37,50 @@ FILE:LINE:COL: path: message. Exits 0 when valid, 2 when not.
 Runs every active block of FILE once, at the same time, and prints one result per block:
 a table, or with --json a JSON array of results. Exits 0 when every block is ok, 1 when
 any failed, 2 on a config error.
+`,
+  send: `Usage: remon send NAME [--start | --fail | --exit-code N] [--message TEXT] [--rid ID]
+                  [--url URL] [--token TOKEN]
+
+Signals heartbeat NAME of a running node: a success (no option), the start of a run
+(--start), a failure (--fail), or a job's exit code (--exit-code N: 0 is a success,
+1-255 a failure). --message sends TEXT with it (--message - reads it from standard
+input), shown in the node's history; the node keeps the first 10 kB. --rid pairs the
+start and the end of one run when runs overlap.
+
+  backup.sh; remon send backup --exit-code $?
+  remon send etl --start --rid "$$" && etl.sh 2>&1 | remon send etl --rid "$$" --message -
+
+The node is --url or REMON_URL (default http://127.0.0.1:2001); signals need no token.
+Exits 0 when the node accepted the signal (it is stored durably then), 1 when the node
+refused it (an unknown heartbeat) or could not be reached, 2 on a usage error.
+`,
+  config: `Usage: remon config NAME [--period D | --schedule CRON [--tz TZ]] [--grace D]
+                    [--max-runtime D] [--description TEXT] [--enable | --disable]
+                    [--json] [--url URL] [--token TOKEN]
+
+Creates heartbeat NAME on a running node, or edits it. --period D: a success is due D
+after the last one (rolling); --schedule CRON: due at each fire time of a cron expression
+("0 3 * * *", @daily; 6 fields for seconds), in --tz (an IANA zone, default UTC).
+--grace D: how long late is not yet down (default 1m). --max-runtime D: a run longer
+than D from its start signal is down (default: grace). --disable pauses it (no
+deadlines), --enable resumes it. Durations: 30s, 5m, 1h, 1d, 1w.
+
+The edit is stored in the node's data directory and survives restarts. It shows as
+differing from monitor.yaml until the file says the same; the command prints the block
+to put there.
+
+The node is --url or REMON_URL (default http://127.0.0.1:2001), with --token or
+REMON_TOKEN when it has a token. Exits 0 on success, 1 when the node refused the edit
+or could not be reached, 2 on a usage error (or values the node found invalid).
+`,
+  status: `Usage: remon status [--json] [--url URL] [--token TOKEN]
+
+Prints the blocks and the heartbeats of a running node as tables (with --json, as JSON):
+each block's status, last run and fields; each heartbeat's state, schedule, last success,
+next deadline, consecutive misses, and whether it differs from monitor.yaml.
+
+The node is --url or REMON_URL (default http://127.0.0.1:2001). Exits 0, or 1 when the
+node could not be reached.
 `,
   schema: `Usage: remon schema
 

@@ -11,9 +11,22 @@ export const DEFAULT_RETENTION = ['10s:1d', '1m:30d', '1h:1y'];
 
 /** RawConfig is monitor.yaml after validation, before defaults. */
 export interface RawConfig {
-  node?: { name?: string; listen?: string; data?: string; token?: string; block_dirs?: string[]; max_concurrency?: number; log_level?: string };
-  storage?: { kind?: 'rrd' | 'memory'; retention?: string[] };
-  shared?: { kind?: 'memory' };
+  node?: { name?: string; listen?: string; data?: string; token?: string; block_dirs?: string[]; max_concurrency?: number; log_level?: string; auto_create?: boolean };
+  storage?: {
+    kind?: 'rrd' | 'memory' | 'influx';
+    retention?: string[];
+    url?: string;
+    token?: string;
+    org?: string;
+    bucket?: string;
+    labels?: Record<string, string>;
+    read_url?: string;
+    read?: 'promql';
+    buffer_max_mb?: number;
+    flush_interval?: string;
+    batch_size?: number;
+  };
+  shared?: { kind?: 'memory' | 'redis'; url?: string; prefix?: string; persistent_buckets?: string[] };
   blocks?: Array<Record<string, unknown>>;
 }
 
@@ -55,10 +68,42 @@ export function build(raw: RawConfig, file: string, dir: string, pipes: Map<numb
       blockDirs: (n.block_dirs ?? []).map((d) => path.resolve(dir, d)),
       maxConcurrency: n.max_concurrency ?? 500,
       logLevel: n.log_level ?? 'info',
+      autoCreate: n.auto_create === true,
     },
-    storage: { kind: raw.storage?.kind ?? 'rrd', retention: raw.storage?.retention ?? [...DEFAULT_RETENTION] },
-    shared: { kind: raw.shared?.kind ?? 'memory' },
+    storage: buildStorage(raw.storage ?? {}),
+    shared: buildShared(raw.shared ?? {}),
     blocks,
+  };
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+function buildShared(s: NonNullable<RawConfig['shared']>): Config['shared'] {
+  if (s.kind === 'redis') return { kind: 'redis', url: s.url ?? DEFAULT_REDIS_URL, prefix: s.prefix ?? 'remon:' };
+  return { kind: 'memory', persistentBuckets: [...(s.persistent_buckets ?? [])] };
+}
+
+/** Defaults of storage.kind influx (docs/storage-influx.md). */
+export const INFLUX_DEFAULTS = { bufferMaxMb: 256, flushIntervalMs: 1000, batchSize: 5000 };
+
+function buildStorage(s: NonNullable<RawConfig['storage']>): Config['storage'] {
+  const base = { kind: s.kind ?? 'rrd', retention: s.retention ?? [...DEFAULT_RETENTION] };
+  if (s.kind !== 'influx') return base;
+  const url = s.url!.replace(/\/+$/, '');
+  return {
+    ...base,
+    influx: {
+      url,
+      token: s.token ? s.token : undefined,
+      org: s.org ?? '',
+      bucket: s.bucket!,
+      labels: { ...(s.labels ?? {}) },
+      readUrl: s.read_url ? s.read_url.replace(/\/+$/, '') : url,
+      read: s.read ?? 'promql',
+      bufferMaxMb: s.buffer_max_mb ?? INFLUX_DEFAULTS.bufferMaxMb,
+      flushIntervalMs: s.flush_interval ? parseDuration(s.flush_interval)! : INFLUX_DEFAULTS.flushIntervalMs,
+      batchSize: s.batch_size ?? INFLUX_DEFAULTS.batchSize,
+    },
   };
 }
 

@@ -26,8 +26,8 @@ const blockName: JsonSchema = {
 /** The pipe step forms; load.ts compiles them and checks that each has one action. */
 const step: JsonSchema = {
   type: 'object',
-  description: 'One pipe step: if/then/else, set, increment, queue or run.',
-  'x-expected': 'a step (a mapping with one of if, set, increment, queue, run)',
+  description: 'One pipe step: if/then/else, set, increment, queue, run, lock or with-lock.',
+  'x-expected': 'a step (a mapping with one of if, set, increment, queue, run, lock, with-lock)',
   minProperties: 1,
   additionalProperties: false,
   dependencies: { then: ['if'], else: ['if'], if: ['then'] },
@@ -55,19 +55,60 @@ const step: JsonSchema = {
       'x-expected': 'a counter name, or a mapping with counter and by',
       additionalProperties: false,
       required: ['counter'],
-      properties: { counter: sharedKey('counter'), by: { type: 'number' } },
+      properties: { counter: sharedKey('counter'), by: { type: 'integer', 'x-expected': 'a whole number (counters are integers)' } },
     },
     queue: {
-      description: 'Push the result to a shared queue: `queue: NAME` or `{queue, max_length}`.',
+      description: 'Push the result to a shared queue: `queue: NAME` or `{queue, max_length, max_age}`.',
       type: ['string', 'object'],
       pattern: KEY_PATTERN,
-      'x-expected': 'a queue name, or a mapping with queue and max_length',
+      'x-expected': 'a queue name, or a mapping with queue and optional max_length and max_age',
       additionalProperties: false,
       required: ['queue'],
-      properties: { queue: sharedKey('queue'), max_length: { type: 'integer', minimum: 1 } },
+      properties: { queue: sharedKey('queue'), max_length: { type: 'integer', minimum: 1 }, max_age: duration },
     },
     run: { ...blockName, description: 'Run another block with this result as its input.', 'x-expected': 'the name of another block' },
+    lock: {
+      description: 'Take a shared lock and keep it for ttl; the following steps run only when it was taken.',
+      type: 'object',
+      'x-expected': 'a mapping with name, ttl and optional wait',
+      additionalProperties: false,
+      required: ['name', 'ttl'],
+      properties: { name: sharedKey('lock'), ttl: duration, wait: duration },
+    },
+    'with-lock': {
+      description: 'Run steps while holding a shared lock, then release it.',
+      type: 'object',
+      'x-expected': 'a mapping with name, ttl, optional wait, and steps',
+      additionalProperties: false,
+      required: ['name', 'ttl', 'steps'],
+      properties: { name: sharedKey('lock'), ttl: duration, wait: duration, steps: { $ref: '#/definitions/steps' } },
+    },
   },
+};
+
+const httpUrl = (example: string): JsonSchema => ({
+  type: 'string',
+  pattern: '^https?://[^\\s/?#]+(?:/[^\\s?#]*)?$',
+  'x-expected': `an http:// or https:// URL, e.g. ${example}`,
+});
+
+/** influxStorageProperties are the keys of `storage: { kind: influx }` (docs/storage-influx.md). */
+export const influxStorageProperties: Record<string, JsonSchema> = {
+  url: { ...httpUrl('http://127.0.0.1:8428'), description: 'Base URL of the InfluxDB v2 write API (InfluxDB 2/3, VictoriaMetrics).' },
+  token: { type: 'string', description: 'API token, sent as "Authorization: Token ..." on writes and "Bearer ..." on reads.' },
+  org: { type: 'string', description: 'InfluxDB 2 organization (VictoriaMetrics ignores it).' },
+  bucket: { type: 'string', minLength: 1, 'x-expected': 'a bucket name', description: 'InfluxDB bucket (VictoriaMetrics ignores it).' },
+  labels: {
+    type: 'object',
+    description: 'Extra tags on every line, besides node.',
+    'x-expected': 'a mapping of label names to values',
+    additionalProperties: { type: 'string', 'x-expected': 'a label value (text)' },
+  },
+  read_url: { ...httpUrl('http://127.0.0.1:8428'), description: 'Prometheus-API base URL for reads (default: url).' },
+  read: { enum: ['promql'], description: 'How series are read back: promql (query_range), the only way for now.' },
+  buffer_max_mb: { type: 'number', exclusiveMinimum: 0, description: 'Cap of the on-disk buffer for an unreachable server, in MB (default 256).' },
+  flush_interval: { ...duration, description: 'A partial batch is sent after this long (default 1s).' },
+  batch_size: { type: 'integer', minimum: 1, maximum: 1000000, description: 'Lines per write request (default 5000).' },
 };
 
 /** commonBlockProperties are the keys every block accepts. */
@@ -125,13 +166,21 @@ export function buildSchema(types: readonly BlockType[]): JsonSchema {
           },
           max_concurrency: { type: 'integer', minimum: 1, maximum: 100000, description: 'Runs in flight at most (default 500).' },
           log_level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
+          auto_create: {
+            type: 'boolean',
+            'x-expected': 'true or false',
+            description: 'Create a heartbeat (period 1d, grace 1h) on the first signal to an unknown name (default false).',
+          },
         },
       },
       storage: {
         type: 'object',
         additionalProperties: false,
+        if: { properties: { kind: { const: 'influx' } }, required: ['kind'] },
+        then: { properties: { url: {}, bucket: {} }, required: ['url', 'bucket'] },
         properties: {
-          kind: { enum: ['rrd', 'memory'] },
+          kind: { enum: ['rrd', 'memory', 'influx'] },
+          ...influxStorageProperties,
           retention: {
             type: 'array',
             minItems: 1,
@@ -146,7 +195,27 @@ export function buildSchema(types: readonly BlockType[]): JsonSchema {
       shared: {
         type: 'object',
         additionalProperties: false,
-        properties: { kind: { enum: ['memory'] } },
+        description: 'Where state, counters, locks and queues live (docs/shared.md).',
+        properties: {
+          kind: { enum: ['memory', 'redis'], description: 'memory (default): in this process; redis: on a Redis server, shared by nodes.' },
+          url: {
+            type: 'string',
+            pattern: '^rediss?://',
+            'x-expected': 'a redis:// URL, e.g. redis://127.0.0.1:6379',
+            description: 'kind redis: the server (default redis://127.0.0.1:6379).',
+          },
+          prefix: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9_.:/-]*$',
+            'x-expected': 'a key prefix of letters, digits and _ . : / -',
+            description: 'kind redis: prefix of every key (default "remon:").',
+          },
+          persistent_buckets: {
+            type: 'array',
+            items: sharedKey('bucket'),
+            description: 'kind memory: state buckets kept under node.data across restarts.',
+          },
+        },
       },
       blocks: {
         type: 'array',

@@ -1,6 +1,7 @@
 import { BlockType } from '../engine/block';
 import { parseDuration } from '../util/duration';
 import { suggest } from './messages';
+import { influxStorageProperties } from './schema';
 import { compileSteps, runTargets, StepIssue } from './steps';
 import { Step } from './types';
 
@@ -30,6 +31,8 @@ export function checkSemantics(raw: unknown, types: ReadonlyMap<string, BlockTyp
   const pipes = new Map<number, Step[]>();
   const cfg = (raw ?? {}) as Record<string, unknown>;
   checkListen(cfg.node, issues);
+  checkStorage(cfg.storage, issues);
+  checkShared(cfg.shared, issues);
 
   const blocks = Array.isArray(cfg.blocks) ? cfg.blocks : [];
   const firstByName = new Map<string, number>();
@@ -90,6 +93,47 @@ function checkListen(node: unknown, issues: StepIssue[]): void {
   const token = typeof n.token === 'string' ? n.token : '';
   if (host !== '' && !isLoopback(host) && token === '') {
     issues.push({ path: ['node', 'listen'], message: `${host} is not a loopback address; set node.token to serve other machines, or listen on 127.0.0.1` });
+  }
+}
+
+/** checkShared flags keys that have no effect with the chosen backend. */
+function checkShared(shared: unknown, issues: StepIssue[]): void {
+  if (typeof shared !== 'object' || shared === null) return;
+  const s = shared as Record<string, unknown>;
+  const kind = s.kind ?? 'memory';
+  if (kind === 'memory') {
+    for (const key of ['url', 'prefix']) {
+      if (s[key] !== undefined) issues.push({ path: ['shared', key], message: `"${key}" has no effect with kind: memory; remove it or set kind: redis` });
+    }
+  } else if (kind === 'redis' && s.persistent_buckets !== undefined) {
+    issues.push({ path: ['shared', 'persistent_buckets'], message: 'with kind: redis every bucket lives in Redis and persists as Redis does; remove persistent_buckets' });
+  }
+}
+
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** checkStorage: influx keys only with kind: influx, label names usable in PromQL, no zero flush_interval. */
+function checkStorage(storage: unknown, issues: StepIssue[]): void {
+  if (typeof storage !== 'object' || storage === null || Array.isArray(storage)) return;
+  const s = storage as Record<string, unknown>;
+  const kind = s.kind ?? 'rrd';
+  if (kind !== 'influx') {
+    for (const key of Object.keys(influxStorageProperties)) {
+      if (s[key] !== undefined) issues.push({ path: ['storage', key], message: `"${key}" is only used with kind: influx; add kind: influx or remove it` });
+    }
+    return;
+  }
+  if (s.retention !== undefined) {
+    issues.push({ path: ['storage', 'retention'], message: 'has no effect with kind: influx (the server keeps data by its own retention); remove it' });
+  }
+  if (typeof s.flush_interval === 'string' && parseDuration(s.flush_interval) === 0) {
+    issues.push({ path: ['storage', 'flush_interval'], message: `must be longer than 0s; got "${s.flush_interval}"` });
+  }
+  if (typeof s.labels === 'object' && s.labels !== null) {
+    for (const name of Object.keys(s.labels)) {
+      if (name === 'node') issues.push({ path: ['storage', 'labels', name], message: 'remon sets the node label from node.name; choose another name' });
+      else if (!LABEL_NAME.test(name)) issues.push({ path: ['storage', 'labels', name], message: `label name "${name}" must be letters, digits and _, not starting with a digit` });
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { parse, SCALAR_FUNCTION_NAMES } from '../expr';
+import { parseDuration } from '../util/duration';
 import { Step } from './types';
 
 /** StepIssue is a problem in a pipe step: the path below the step list and what is wrong. */
@@ -9,7 +10,7 @@ export interface StepIssue {
   exprPos?: number;
 }
 
-const ACTIONS = ['if', 'set', 'increment', 'queue', 'run'] as const;
+const ACTIONS = ['if', 'set', 'increment', 'queue', 'run', 'lock', 'with-lock'] as const;
 
 /**
  * compileSteps turns a `pipe:` list (already schema-checked) into Steps, reporting steps
@@ -72,12 +73,35 @@ function compileOne(action: (typeof ACTIONS)[number], s: Record<string, unknown>
     }
     case 'queue': {
       if (typeof s.queue === 'string') return { kind: 'queue', queue: s.queue };
-      const o = s.queue as { queue?: string; max_length?: number };
-      return typeof o?.queue === 'string' ? { kind: 'queue', queue: o.queue, maxLength: o.max_length } : undefined;
+      const o = s.queue as { queue?: string; max_length?: number; max_age?: string };
+      if (typeof o?.queue !== 'string') return undefined;
+      const maxAgeMs = typeof o.max_age === 'string' ? positiveDuration(o.max_age, [...at, 'queue', 'max_age'], issues) : undefined;
+      return { kind: 'queue', queue: o.queue, maxLength: o.max_length, ...(maxAgeMs ? { maxAgeMs } : {}) };
     }
     case 'run':
       return typeof s.run === 'string' ? { kind: 'run', block: s.run } : undefined;
+    case 'lock':
+    case 'with-lock': {
+      const o = s[action] as { name?: string; ttl?: string; wait?: string; steps?: unknown };
+      if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || typeof o.ttl !== 'string') {
+        if (action === 'with-lock') compileSteps(o?.steps, [...at, action, 'steps'], issues);
+        return undefined;
+      }
+      const ttlMs = positiveDuration(o.ttl, [...at, action, 'ttl'], issues);
+      const waitMs = typeof o.wait === 'string' ? parseDuration(o.wait) ?? 0 : 0;
+      if (action === 'lock') return ttlMs ? { kind: 'lock', name: o.name, ttlMs, waitMs } : undefined;
+      const steps = compileSteps(o.steps, [...at, action, 'steps'], issues);
+      if (Array.isArray(o.steps) && o.steps.length === 0) issues.push({ path: [...at, action, 'steps'], message: 'must not be an empty list; give the steps to run while holding the lock' });
+      return ttlMs ? { kind: 'with-lock', name: o.name, ttlMs, waitMs, steps } : undefined;
+    }
   }
+}
+
+/** positiveDuration parses a schema-checked duration, reporting one of 0. */
+function positiveDuration(text: string, at: Array<string | number>, issues: StepIssue[]): number | undefined {
+  const ms = parseDuration(text);
+  if (ms === 0) issues.push({ path: at, message: `must be longer than 0s; got "${text}"` });
+  return ms || undefined;
 }
 
 /** runTargets lists the blocks a step list feeds, with the path of each run step. */
@@ -91,6 +115,8 @@ export function runTargets(raw: unknown, path: Array<string | number>): Array<{ 
       if (typeof s.run === 'string') out.push({ block: s.run, path: [...at, i, 'run'] });
       walk(s.then, [...at, i, 'then']);
       walk(s.else, [...at, i, 'else']);
+      const locked = s['with-lock'] as { steps?: unknown } | undefined;
+      if (typeof locked === 'object' && locked !== null) walk(locked.steps, [...at, i, 'with-lock', 'steps']);
     });
   };
   walk(raw, path);

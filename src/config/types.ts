@@ -23,16 +23,36 @@ export interface NodeConfig {
   blockDirs: string[];
   maxConcurrency: number;
   logLevel: string;
+  /** Heartbeats: a signal to an unknown name creates the heartbeat. */
+  autoCreate: boolean;
 }
 
 export interface StorageConfig {
-  kind: 'memory' | 'rrd';
+  kind: 'memory' | 'rrd' | 'influx';
   retention: string[];
+  /** Present when kind is influx (docs/storage-influx.md). */
+  influx?: InfluxConfig;
 }
 
-export interface SharedConfig {
-  kind: 'memory';
+/** InfluxConfig: `storage: { kind: influx, ... }` with defaults filled. */
+export interface InfluxConfig {
+  url: string;
+  token?: string;
+  org: string;
+  bucket: string;
+  labels: Record<string, string>;
+  /** Prometheus-API base URL for reads (defaults to url). */
+  readUrl: string;
+  read: 'promql';
+  bufferMaxMb: number;
+  flushIntervalMs: number;
+  batchSize: number;
 }
+
+/** SharedConfig: the backend of state, counters, locks and queues (docs/shared.md). */
+export type SharedConfig =
+  | { kind: 'memory'; persistentBuckets: string[] }
+  | { kind: 'redis'; url: string; prefix: string };
 
 /** BlockMode: interval runs every `every`; once runs at start; on-demand only when asked. */
 export type BlockMode = 'interval' | 'once' | 'on-demand' | 'passive';
@@ -55,8 +75,10 @@ export type Step =
   | { kind: 'if'; source: string; cond: Node; then: Step[]; else: Step[] }
   | { kind: 'set'; bucket: string; key: string; value?: Node; source?: string }
   | { kind: 'increment'; counter: string; by: number }
-  | { kind: 'queue'; queue: string; maxLength?: number }
-  | { kind: 'run'; block: string };
+  | { kind: 'queue'; queue: string; maxLength?: number; maxAgeMs?: number }
+  | { kind: 'run'; block: string }
+  | { kind: 'lock'; name: string; ttlMs: number; waitMs: number }
+  | { kind: 'with-lock'; name: string; ttlMs: number; waitMs: number; steps: Step[] };
 
 /** Problem is one config error with its position (1-based line and column). */
 export interface Problem {

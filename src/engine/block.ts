@@ -1,3 +1,4 @@
+import type { Config } from '../config/types';
 import { Logger } from '../log';
 import { Shared } from '../shared/shared';
 import { FieldKind, Result } from './result';
@@ -25,6 +26,12 @@ export interface RunOutput {
   output?: string;
 }
 
+/** EmitOutput is what a passive block reports without a run (a signal came, a deadline passed). */
+export interface EmitOutput extends RunOutput {
+  /** When it happened, epoch ms (default: now). */
+  at?: number;
+}
+
 /** BlockInstance is one configured block, ready to run. */
 export interface BlockInstance {
   run(ctx: RunContext): Promise<RunOutput>;
@@ -39,6 +46,37 @@ export interface BlockEnv {
   /** The node's data directory; a block may keep files under `<data>/blocks/<name>/`. */
   dataDir: string;
   log: Logger;
+  /**
+   * emit reports a result the block produced on its own, without a run: a passive block's
+   * state change. The engine handles it like a run's result (block status, store, pipe
+   * steps, 'result' listeners), with trigger 'signal'.
+   */
+  emit(output: EmitOutput): void;
+  /** The node-wide part of the block's type (BlockType.hub), when it has one. */
+  hub?: BlockHub;
+}
+
+/** HubEnv is what the node-wide part of a block type gets. */
+export interface HubEnv {
+  config: Config;
+  log: Logger;
+  /** hasBlock tells whether a block (of any type) has the name. */
+  hasBlock(name: string): boolean;
+  /**
+   * addBlock adds a block of this type while the node runs (one created over HTTP, or
+   * restored from node.data); options must be valid for the type. REMON_ERR_BLOCK_EXISTS
+   * when the name is taken.
+   */
+  addBlock(name: string, options: Record<string, unknown>): void;
+}
+
+/**
+ * BlockHub is a block type's node-wide part. The engine starts it before the web server
+ * listens and blocks are scheduled, and stops it after the web server and the blocks.
+ */
+export interface BlockHub {
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
 }
 
 /**
@@ -56,6 +94,12 @@ export interface BlockType<Options = any> {
   /** Extra checks after schema validation, each returned as [option path, message]. */
   check?(options: Options): Array<[string, string]>;
   create(options: Options, env: BlockEnv): BlockInstance;
+  /**
+   * hub creates the type's node-wide part, once per node, whether or not a block of the
+   * type is configured. A passive type keeps there what its blocks share (one timer, one
+   * journal, blocks created at run time); HTTP routes and RPC reach it by engine.hub(type).
+   */
+  hub?(env: HubEnv): BlockHub;
 }
 
 /** COMMON_BLOCK_KEYS are accepted on every block, whatever its type. */

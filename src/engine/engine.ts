@@ -1,16 +1,17 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_EVERY_MS } from '../config/build';
 import { BlockConfig, BlockMode, Config, Step } from '../config/types';
 import { createError } from '../errors';
 import { Logger } from '../log';
 import { runSteps } from '../pipe/steps';
-import { createMemoryShared } from '../shared/memory';
+import { createShared } from '../shared';
 import { Shared } from '../shared/shared';
-import { MemoryStore } from '../store/memory';
+import { createStore } from '../store';
 import { Sample, Store } from '../store/store';
 import { WebServer } from '../web/server';
-import { BlockInstance, BlockType } from './block';
+import { BlockHub, BlockInstance, BlockType, EmitOutput } from './block';
 import { Result, resultSeries, Trigger } from './result';
 import { runBlock, stopReason } from './runner';
 import { Scheduler, SchedulerStats } from './scheduler';
@@ -34,6 +35,8 @@ interface ActiveBlock {
   instance: BlockInstance;
   state: BlockState;
   running: boolean;
+  /** The results a passive block emitted, handled one after another (pipes may await). */
+  emitting?: Promise<void>;
 }
 
 /**
@@ -48,6 +51,8 @@ export class Engine extends EventEmitter {
   readonly scheduler: Scheduler;
   readonly log: Logger;
   private readonly blocks = new Map<string, ActiveBlock>();
+  /** The node-wide parts of block types (BlockType.hub), by type. */
+  private readonly hubs = new Map<string, BlockHub>();
   private readonly stopController = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly controllers = new Set<AbortController>();
@@ -60,22 +65,25 @@ export class Engine extends EventEmitter {
     super();
     this.config = options.config;
     this.log = options.log;
-    this.store = options.store ?? new MemoryStore();
-    this.shared = options.shared ?? createMemoryShared();
     this.scheduler = new Scheduler({ maxConcurrency: this.config.node.maxConcurrency });
-    for (const b of this.config.blocks) {
-      if (b.disabled) continue;
-      const type = options.types.get(b.type);
-      if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
-      const mode: BlockMode = type.passive ? 'passive' : b.mode;
-      const instance = type.create(b.options, {
-        name: b.name,
-        configDir: this.config.dir,
-        dataDir: this.config.node.data,
-        log: this.log.child({ block: b.name }),
-      });
-      this.blocks.set(b.name, { config: b, mode, instance, state: new BlockState(b.name, b.type, mode), running: false });
+    for (const type of options.types.values()) {
+      if (!type.hub) continue;
+      this.hubs.set(type.type, type.hub({
+        config: this.config,
+        log: this.log.child({ hub: type.type }),
+        hasBlock: (name) => this.blocks.has(name),
+        addBlock: (name, o) => this.addBlock({
+          name, type: type.type, description: typeof o.description === 'string' ? o.description : '', mode: 'passive',
+          // every as a configured block without one has it (passive blocks are not scheduled).
+          everyMs: DEFAULT_EVERY_MS, timeoutMs: 0, disabled: false, pipe: [], options: Object.freeze({ ...o, name, type: type.type }),
+        }),
+      }));
     }
+    for (const b of this.config.blocks) if (!b.disabled) this.createBlock(b);
+    // Last, so a bad block leaves no connection or open files behind. stop() closes it,
+    // whether built here or given.
+    this.store = options.store ?? createStore(this.config, { log: this.log });
+    this.shared = options.shared ?? createShared(this.config.shared, { dataDir: this.config.node.data, log: this.log });
   }
 
   /** start creates the data directory, starts the web server, and schedules the blocks. */
@@ -83,23 +91,12 @@ export class Engine extends EventEmitter {
     if (this.started) return;
     this.started = true;
     fs.mkdirSync(this.config.node.data, { recursive: true });
+    for (const hub of this.hubs.values()) await hub.start?.();
     if (this.options.web !== false) {
       this.web = new WebServer({ engine: this, log: this.log });
       await this.web.start();
     }
-    for (const b of this.blocks.values()) {
-      if (b.mode === 'interval') {
-        this.scheduler.add({
-          id: b.config.name,
-          everyMs: b.config.everyMs,
-          run: (lag) => this.execute(b, 'schedule', lag),
-          busy: () => b.running,
-          onMissed: (n) => b.state.missed(n),
-        });
-      } else if (b.mode === 'once') {
-        void this.execute(b, 'once', 0);
-      }
-    }
+    for (const b of this.blocks.values()) this.schedule(b);
     this.scheduler.start();
     this.log.info(
       { node: this.config.node.name, blocks: this.blocks.size, listen: this.web?.url, data: this.config.node.data },
@@ -120,10 +117,69 @@ export class Engine extends EventEmitter {
     await Promise.allSettled([...this.inFlight]);
     await Promise.allSettled([...this.blocks.values()].map(async (b) => b.instance.close?.()));
     await this.web?.stop();
+    for (const hub of this.hubs.values()) await hub.stop?.();
+    await Promise.allSettled([...this.inFlight]);
     await this.store.flush();
     await this.store.close();
     await this.shared.close();
     this.log.info({ node: this.config.node.name }, 'remon stopped');
+  }
+
+  /** addBlock adds a block while the node runs (e.g. a heartbeat created over HTTP). */
+  addBlock(b: BlockConfig): void {
+    if (this.blocks.has(b.name)) throw createError('REMON_ERR_BLOCK_EXISTS', `a block is named "${b.name}" already`);
+    const added = this.createBlock(b);
+    if (this.started && !this.stopping) this.schedule(added);
+  }
+
+  /** hub is the node-wide part of a block type (BlockType.hub), if it has one. */
+  hub(type: string): BlockHub | undefined {
+    return this.hubs.get(type);
+  }
+
+  private createBlock(b: BlockConfig): ActiveBlock {
+    const type = this.options.types.get(b.type);
+    if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
+    const mode: BlockMode = type.passive ? 'passive' : b.mode;
+    const active: ActiveBlock = { config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false };
+    active.instance = type.create(b.options, {
+      name: b.name,
+      configDir: this.config.dir,
+      dataDir: this.config.node.data,
+      log: this.log.child({ block: b.name }),
+      emit: (out) => this.emitted(active, out),
+      hub: this.hubs.get(b.type),
+    });
+    this.blocks.set(b.name, active);
+    return active;
+  }
+
+  private schedule(b: ActiveBlock): void {
+    if (b.mode === 'interval') {
+      this.scheduler.add({
+        id: b.config.name,
+        everyMs: b.config.everyMs,
+        run: (lag) => this.execute(b, 'schedule', lag),
+        busy: () => b.running,
+        onMissed: (n) => b.state.missed(n),
+      });
+    } else if (b.mode === 'once') {
+      void this.execute(b, 'once', 0);
+    }
+  }
+
+  /** emitted handles a result a (passive) block reported without a run. */
+  private emitted(b: ActiveBlock, out: EmitOutput): void {
+    const ok = out.ok !== false;
+    const r: Result = {
+      block: b.config.name, type: b.config.type, ok, fields: out.fields ?? {}, kinds: out.kinds,
+      message: ok ? '' : out.message || 'failed', startedAt: out.at ?? Date.now(), durationMs: 0, lagMs: 0, trigger: 'signal',
+      output: out.output,
+    };
+    // In order: a down must not reach listeners after the recovery that followed it.
+    const next = (b.emitting ?? Promise.resolve()).then(() => this.handle(b, r));
+    b.emitting = next.catch(() => undefined);
+    this.track(next);
   }
 
   /** url of the web server once started (undefined when web is off). */
@@ -191,7 +247,8 @@ export class Engine extends EventEmitter {
   private async handle(b: ActiveBlock, r: Result): Promise<void> {
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
-    const samples: Sample[] = resultSeries(r).map((s) => ({ ...s, t: r.startedAt }));
+    const heartbeat = Math.max(1, Math.ceil((2 * b.config.everyMs) / 1000));
+    const samples: Sample[] = resultSeries(r).map((s) => ({ ...s, t: r.startedAt, heartbeat }));
     this.store.write(samples);
     if (b.config.pipe.length > 0) {
       await runSteps(b.config.pipe, r, {

@@ -1,8 +1,8 @@
 /** FieldKind tells the store how to treat a field: RRDtool's data-source types. */
 export type FieldKind = 'gauge' | 'counter' | 'derive' | 'absolute' | 'dcounter' | 'dderive';
 
-/** Trigger says why a block ran. */
-export type Trigger = 'schedule' | 'once' | 'demand' | 'pipe';
+/** Trigger says why a block ran; `signal` is a result a passive block emitted without a run. */
+export type Trigger = 'schedule' | 'once' | 'demand' | 'pipe' | 'signal';
 
 /**
  * Result is what every block run yields, success or not: the scheduler never sees an
@@ -27,12 +27,13 @@ export interface Result {
   output?: string;
 }
 
-/** seriesSamples lists the samples a result produces: `up`, `duration_ms` and its fields. */
+/**
+ * seriesSamples lists the samples a result produces: `up`, `duration_ms` and its fields. A
+ * result a passive block emitted (trigger signal) had no run, so it has no duration_ms.
+ */
 export function resultSeries(r: Result): Array<{ series: string; value: number; kind: FieldKind }> {
-  const out: Array<{ series: string; value: number; kind: FieldKind }> = [
-    { series: `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge' },
-    { series: `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge' },
-  ];
+  const out: Array<{ series: string; value: number; kind: FieldKind }> = [{ series: `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge' }];
+  if (r.trigger !== 'signal') out.push({ series: `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge' });
   for (const [field, value] of Object.entries(r.fields)) {
     if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;
     out.push({ series: `${r.block}.${field}`, value, kind: r.kinds?.[field] ?? 'gauge' });

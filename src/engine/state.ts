@@ -37,7 +37,9 @@ export class BlockState {
     if (!r.ok) s.failures++;
     this.lastRunMs = r.startedAt;
     s.lastError = r.message;
-    s.fields = { ...r.fields, up: r.ok ? 1 : 0, duration_ms: r.durationMs };
+    s.fields = { ...r.fields, up: r.ok ? 1 : 0 };
+    // A result a passive block emitted had no run to time.
+    if (r.trigger !== 'signal') s.fields.duration_ms = r.durationMs;
     s.lastLagMs = r.lagMs;
     s.lastDurationMs = r.durationMs;
     if (r.output !== undefined) s.output = r.output;

@@ -1,30 +1,10 @@
-import { Counters, Json, QueueOptions, Queues, Shared, StateStore } from './shared';
-
-// Values are copied in and out so a caller never holds a reference into shared state,
-// the same as with a remote backend.
-const copy = <T extends Json | undefined>(v: T): T => (v === undefined ? v : structuredClone(v));
-
-class MemoryState implements StateStore {
-  private readonly data = new Map<string, Map<string, Json>>();
-  async get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
-    const b = this.data.get(bucket);
-    return b && b.has(key) ? copy(b.get(key)!) : fallback;
-  }
-  async set(bucket: string, key: string, value: Json): Promise<void> {
-    let b = this.data.get(bucket);
-    if (!b) this.data.set(bucket, (b = new Map()));
-    b.set(key, copy(value));
-  }
-  async delete(bucket: string, key: string): Promise<boolean> {
-    return this.data.get(bucket)?.delete(key) ?? false;
-  }
-  async keys(bucket: string): Promise<string[]> {
-    return [...(this.data.get(bucket)?.keys() ?? [])];
-  }
-  async buckets(): Promise<string[]> {
-    return [...this.data.keys()];
-  }
-}
+import * as path from 'node:path';
+import { Logger } from '../log';
+import { checkInteger, checkName, newOwner } from './common';
+import { MemoryLocks } from './memory-locks';
+import { MemoryQueues } from './memory-queues';
+import { MemoryState } from './memory-state';
+import { Counters, Shared } from './shared';
 
 class MemoryCounters implements Counters {
   private readonly values = new Map<string, number>();
@@ -32,53 +12,60 @@ class MemoryCounters implements Counters {
     return this.values.get(name) ?? 0;
   }
   async set(name: string, value: number): Promise<void> {
+    checkName('counter', name);
+    checkInteger('a counter value', value);
     this.values.set(name, value);
   }
   async incr(name: string, n = 1): Promise<number> {
     const v = (this.values.get(name) ?? 0) + n;
+    if (!Number.isSafeInteger(v)) {
+      checkName('counter', name);
+      checkInteger('an increment', n);
+      checkInteger(`counter "${name}"`, v);
+    }
     this.values.set(name, v);
     return v;
   }
+  async getIncr(name: string, n = 1): Promise<number> {
+    return (await this.incr(name, n)) - n;
+  }
   async all(): Promise<Record<string, number>> {
-    return Object.fromEntries(this.values);
+    return Object.fromEntries([...this.values].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   }
 }
 
-class MemoryQueues implements Queues {
-  private readonly queues = new Map<string, Json[]>();
-  private queue(name: string): Json[] {
-    let q = this.queues.get(name);
-    if (!q) this.queues.set(name, (q = []));
-    return q;
-  }
-  async push(name: string, message: Json, options: QueueOptions = {}): Promise<number> {
-    const q = this.queue(name);
-    q.push(copy(message));
-    if (options.maxLength !== undefined && q.length > options.maxLength) q.splice(0, q.length - options.maxLength);
-    return q.length;
-  }
-  async popOldest(name: string): Promise<Json | undefined> {
-    return this.queues.get(name)?.shift();
-  }
-  async popNewest(name: string): Promise<Json | undefined> {
-    return this.queues.get(name)?.pop();
-  }
-  async peek(name: string, n = Infinity): Promise<Json[]> {
-    const q = this.queues.get(name) ?? [];
-    return q.slice(Math.max(0, q.length - n)).map(copy);
-  }
-  async length(name: string): Promise<number> {
-    return this.queues.get(name)?.length ?? 0;
-  }
+/** MemoryOptions: where persistent buckets live, and which buckets are persistent. */
+export interface MemoryOptions {
+  /** node.data; persistent buckets are kept in `<dataDir>/shared/`. */
+  dataDir?: string;
+  persistentBuckets?: readonly string[];
+  log?: Logger;
 }
 
-/** createMemoryShared builds the in-process backend (`shared.kind: memory`). */
-export function createMemoryShared(): Shared {
-  return {
+/**
+ * createMemoryShared builds the in-process backend (`shared.kind: memory`). With
+ * persistent buckets it loads them from `<dataDir>/shared/` (synchronously, so the node
+ * starts with its state) and holds that directory until close.
+ */
+export function createMemoryShared(options: MemoryOptions = {}): Shared {
+  const persistent = new Set(options.persistentBuckets ?? []);
+  const dir = options.dataDir !== undefined ? path.join(options.dataDir, 'shared') : undefined;
+  const state = new MemoryState(persistent, dir, options.log);
+  const owner = newOwner();
+  const locks = new MemoryLocks(owner);
+  const queues = new MemoryQueues();
+  const shared: Shared = {
     kind: 'memory',
-    state: new MemoryState(),
+    owner,
+    state,
     counters: new MemoryCounters(),
-    queues: new MemoryQueues(),
-    close: async () => {},
+    locks,
+    queues,
+    close: async () => {
+      state.close();
+      locks.close();
+      queues.close();
+    },
   };
+  return shared;
 }

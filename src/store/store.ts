@@ -6,6 +6,11 @@ export interface Sample {
   t: number;
   value: number;
   kind: FieldKind;
+  /**
+   * Seconds after which a missing next sample means "unknown" (RRD heartbeat); a hint for
+   * stores that create a series on its first sample. Engines set it from the block's interval.
+   */
+  heartbeat?: number;
 }
 
 /** FetchOptions selects a time range (epoch ms, inclusive) and a resolution (ms). */

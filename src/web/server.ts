@@ -7,6 +7,7 @@ import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { mountApi } from './routes/api';
 import { mountHealth } from './routes/health';
+import { heartbeatSignals, mountHeartbeats, RawRoute } from './routes/heartbeat';
 import { mountMetrics } from './routes/metrics';
 
 /** WebOptions: the engine whose state is served. Address and token come from its config. */
@@ -30,6 +31,8 @@ export class WebServer {
   readonly app = express();
   private server?: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
+  /** Hot routes answered before express (heartbeat signals). */
+  private readonly raw: RawRoute[];
   url?: string;
 
   constructor(private readonly options: WebOptions) {
@@ -40,6 +43,8 @@ export class WebServer {
     mountHealth(this.app, deps);
     mountApi(this.app, deps);
     mountMetrics(this.app, deps);
+    mountHeartbeats(this.app, deps);
+    this.raw = [heartbeatSignals(deps)];
     this.app.use((req: Request, res: Response) => {
       res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
     });
@@ -57,7 +62,9 @@ export class WebServer {
     if (!isLoopback(host) && !this.options.engine.config.node.token) {
       throw createError('REMON_ERR_WEB_INSECURE_LISTEN', `refusing to listen on ${host} without node.token`);
     }
-    const server = http.createServer(this.app);
+    const server = http.createServer((req, res) => {
+      if (!this.raw.some((route) => route(req, res))) void this.app(req, res);
+    });
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

@@ -1,0 +1,236 @@
+/**
+ * Heartbeat benchmark (issue 5).
+ *
+ * 1. Signals accepted per second over HTTP, durably: a remon node (1000 heartbeats, the
+ *    journal with group commit and fdatasync in a temporary directory on disk) answers
+ *    POST /hb/NAME from a load generator in another process: CONNS keep-alive
+ *    connections (Node http.Agent), each sending its next signal when the last is
+ *    answered. Beside it, as the reference, the same load against a bare Node http
+ *    server that answers 200 at once (no parsing, no journal): the ceiling of this
+ *    machine and this client. Node, server and load generator share the machine's cores.
+ * 2. Detection latency: 10,000 heartbeats with random deadlines (period 2-12 s, grace
+ *    0-1 s), each signalled once; the time from its deadline + grace to its `down`
+ *    event (as a listener sees it, after the journal commit).
+ *
+ * Needs nothing but Node. Run it alone (it loads both cores):
+ *   npm run build && BENCH_ONLY=heartbeat node dist/bench/index.js
+ *   BENCH_SECONDS=5 BENCH_CONNS=32 node dist/bench/heartbeat.js
+ */
+import { fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../src/config/load';
+import { Engine } from '../src/engine/engine';
+import { HeartbeatHub } from '../src/heartbeat/hub';
+import { HbEvent } from '../src/heartbeat/types';
+import { silentLogger } from '../src/log';
+import { quantile, table } from './stats';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNS = Number(process.env.BENCH_CONNS ?? 64);
+const HEARTBEATS = 1000;
+const STORAGE = process.env.BENCH_STORAGE ?? 'memory';
+const DETECT = Number(process.env.BENCH_DETECT ?? 10_000);
+
+interface LoadFigures {
+  side: string;
+  accepted: number;
+  errors: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUsPerSignal: number;
+  journal?: string;
+}
+
+/** serveRemon runs a remon node with HEARTBEATS heartbeats and reports its port. */
+async function serveRemon(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-hb-'));
+  const lines = [`node: { listen: "127.0.0.1:${await freePort()}", data: ${dir}, log_level: silent }`, `storage: { kind: ${STORAGE} }`, 'blocks:'];
+  for (let i = 0; i < HEARTBEATS; i++) lines.push(`  - { name: hb${i}, type: heartbeat, period: 1h }`);
+  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { text: lines.join('\n') });
+  const engine = new Engine({ ...loaded, log: silentLogger() });
+  await engine.start();
+  const hub = engine.hub('heartbeat') as HeartbeatHub;
+  process.send!({ port: Number(new URL(engine.url!).port) });
+  const cpu0 = process.cpuUsage();
+  process.on('message', async () => {
+    const cpu = process.cpuUsage(cpu0);
+    const s = hub.stats().journal!;
+    await engine.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    const journal = `${s.records} records in ${s.batches} fdatasync'ed batches (mean ${(s.records / Math.max(1, s.batches)).toFixed(1)}, max ${s.maxBatch})`;
+    process.send!({ journal, records: s.records, cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** serveBare is the reference: Node's http server answering 200 at once. */
+function serveBare(): void {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 11 });
+      res.end('{"ok":true}');
+    });
+  });
+  const cpu0 = process.cpuUsage();
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  process.on('message', () => {
+    const cpu = process.cpuUsage(cpu0);
+    process.send!({ records: requests, cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
+  });
+}
+
+/** load sends signals over CONNS keep-alive connections for SECONDS (after a 1 s warm-up). */
+async function load(port: number): Promise<{ accepted: number; errors: number; seconds: number; lat: number[] }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNS });
+  let measuring = false;
+  let accepted = 0;
+  let errors = 0;
+  const lat: number[] = [];
+  let stop = false;
+  let n = 0;
+  const one = (): Promise<void> => new Promise((resolve) => {
+    const t0 = performance.now();
+    const req = http.request({ host: '127.0.0.1', port, agent, method: 'POST', path: `/hb/hb${n++ % HEARTBEATS}`, headers: { 'content-length': 0 } }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (measuring) {
+          if (res.statusCode === 200) accepted++;
+          else errors++;
+          if ((accepted & 15) === 0) lat.push(performance.now() - t0);
+        }
+        resolve();
+      });
+    });
+    req.on('error', () => { errors++; resolve(); });
+    req.end();
+  });
+  const worker = async (): Promise<void> => { while (!stop) await one(); };
+  const workers = Array.from({ length: CONNS }, worker);
+  await new Promise((r) => setTimeout(r, 1000));
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  measuring = false;
+  const seconds = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(workers);
+  agent.destroy();
+  return { accepted, errors, seconds, lat };
+}
+
+function child(args: string[]): { proc: ReturnType<typeof fork>; first: Promise<any> } {
+  const proc = fork(__filename, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const first = new Promise((resolve, reject) => {
+    proc.once('message', resolve);
+    proc.once('exit', (code) => code !== 0 && reject(new Error(`${args[0]} exited ${code}`)));
+  });
+  return { proc, first };
+}
+
+async function throughput(side: 'remon' | 'bare'): Promise<LoadFigures> {
+  const server = child([side]);
+  const { port } = (await server.first) as { port: number };
+  const gen = child(['load', String(port)]);
+  const r = (await gen.first) as { accepted: number; errors: number; seconds: number; lat: number[] };
+  const done = new Promise<any>((resolve) => server.proc.once('message', resolve));
+  server.proc.send('stop');
+  const final = await done;
+  if (side === 'remon' && final.records < r.accepted) throw new Error(`only ${final.records} records journaled for ${r.accepted} accepted signals`);
+  return {
+    side: side === 'remon' ? 'remon node: /hb/NAME, journaled + fdatasync before 200' : 'bare Node http server answering 200 (reference)',
+    accepted: r.accepted,
+    errors: r.errors,
+    perSecond: r.accepted / r.seconds,
+    p50Ms: quantile(r.lat, 0.5),
+    p99Ms: quantile(r.lat, 0.99),
+    cpuUsPerSignal: (final.cpuMs * 1000) / Math.max(1, final.records),
+    journal: final.journal,
+  };
+}
+
+/** detect: DETECT heartbeats with random deadlines; latency from deadline + grace to `down`. */
+async function detect(): Promise<{ count: number; p50: number; p99: number; max: number; late: number; setupMs: number }> {
+  const t0 = performance.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-detect-'));
+  const lines = [`node: { data: ${dir}, log_level: silent }`, 'blocks:'];
+  const dueAfter: number[] = [];
+  for (let i = 0; i < DETECT; i++) {
+    const period = 2000 + Math.floor(Math.random() * 10_000);
+    const grace = Math.floor(Math.random() * 1000);
+    dueAfter.push(period + grace);
+    lines.push(`  - { name: d${i}, type: heartbeat, period: ${period}ms, grace: ${grace}ms }`);
+  }
+  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { text: lines.join('\n') });
+  const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
+  await engine.start();
+  const hub = engine.hub('heartbeat') as HeartbeatHub;
+  await Promise.all(Array.from({ length: DETECT }, (_, i) => hub.signal(`d${i}`, { kind: 'success' })));
+  const setupMs = performance.now() - t0;
+  const expected = new Map<string, number>();
+  for (let i = 0; i < DETECT; i++) expected.set(`d${i}`, Date.parse(hub.get(`d${i}`)!.lastSuccess!) + dueAfter[i]);
+  const latencies: number[] = [];
+  let late = 0;
+  await new Promise<void>((resolve) => {
+    hub.on('event', (e: HbEvent) => {
+      if (e.kind === 'late') late++;
+      if (e.kind !== 'down') return;
+      latencies.push(Date.now() - expected.get(e.name)!);
+      if (latencies.length === DETECT) resolve();
+    });
+  });
+  await engine.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { count: latencies.length, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), late, setupMs };
+}
+
+export async function benchHeartbeat(): Promise<string> {
+  const rows: LoadFigures[] = [];
+  for (const side of ['remon', 'bare'] as const) rows.push(await throughput(side));
+  const [r, b] = rows;
+  const d = (await child(['detect']).first) as Awaited<ReturnType<typeof detect>>;
+  return [
+    table(
+      `Heartbeat signals over HTTP: ${CONNS} keep-alive connections from another process, ${SECONDS} s after a 1 s warm-up, ${os.cpus().length} cores`,
+      ['server', 'accepted', 'errors', 'signals / s', 'p50 ms', 'p99 ms', 'server CPU µs / signal'],
+      rows.map((f) => [f.side, f.accepted, f.errors, f.perSecond, f.p50Ms, f.p99Ms, f.cpuUsPerSignal]),
+    ),
+    '',
+    `journal: ${r.journal}`,
+    `targets: ≥ 10,000 durable signals / s: ${r.perSecond >= 10_000 ? 'met' : 'MISSED'}; ratio remon / bare reference: ${(r.perSecond / b.perSecond).toFixed(2)}×`,
+    table(
+      `Detection: ${d.count.toLocaleString('en')} heartbeats, periods 2-12 s, grace 0-1 s, each signalled once; deadline + grace → down event`,
+      ['heartbeats', 'late events', 'latency p50 ms', 'latency p99 ms', 'latency max ms', 'setup ms'],
+      [[d.count, d.late, d.p50, d.p99, d.max, d.setupMs]],
+    ),
+    '',
+    `targets: p99 ≤ 1000 ms: ${d.p99 <= 1000 ? 'met' : 'MISSED'}`,
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const [role, arg] = process.argv.slice(2);
+  const done = (x: unknown): void => { process.send!(x, () => process.exit(0)); };
+  const fail = (err: unknown): void => { console.error(err); process.exit(1); };
+  if (role === 'remon') serveRemon().catch(fail);
+  else if (role === 'bare') serveBare();
+  else if (role === 'load') load(Number(arg)).then(done, fail);
+  else if (role === 'detect') detect().then(done, fail);
+  else benchHeartbeat().then((t) => console.log(t), fail);
+}

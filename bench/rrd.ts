@@ -1,0 +1,209 @@
+/**
+ * Embedded RRD store benchmark (issue: time series), remon beside Debian's rrdtool on the
+ * same update streams and files of the same definition:
+ *   - ingest of 100,000 series at a 10 s step through RrdStore.write (journal included)
+ *   - bulk ingest of one series: remon in-process, and rrdtool update with many updates
+ *     per call through one persistent `rrdtool -` pipe (no process start per call)
+ *   - a 1-day fetch at dashboard resolution, remon in-process vs `rrdtool -` fetch
+ *   - file sizes for the same definition
+ *
+ *   node dist/bench/rrd.js     (BENCH_SERIES=20000 for a quicker run)
+ */
+import { ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { silentLogger } from '../src/log';
+import { RrdFile } from '../src/store/rrd/file';
+import { retentionDef, RrdStore } from '../src/store/rrd/store';
+import { RrdDef } from '../src/store/rrd/types';
+import { median, table } from './stats';
+
+const SERIES = Number(process.env.BENCH_SERIES ?? 100_000);
+const ROUNDS = 10;
+const BULK = Number(process.env.BENCH_BULK ?? 200_000);
+const RRDTOOL = '/usr/bin/rrdtool';
+const T0 = 1_700_000_000;
+
+/** RrdPipe drives one `rrdtool -` process: a command per line, answered by an OK/ERROR line. */
+class RrdPipe {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private buf = '';
+  private waiting?: (text: string) => void;
+  constructor() {
+    this.proc = spawn(RRDTOOL, ['-']);
+    this.proc.stdout.on('data', (c: Buffer) => {
+      this.buf += c.toString();
+      const m = /^(OK|ERROR)[^\n]*\n/m.exec(this.buf);
+      if (m && this.waiting) {
+        const end = m.index + m[0].length;
+        const text = this.buf.slice(0, end);
+        this.buf = this.buf.slice(end);
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(text);
+      }
+    });
+  }
+  run(line: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.waiting = (text) => (/^ERROR/m.test(text) ? reject(new Error(text)) : resolve(text));
+      this.proc.stdin.write(`${line}\n`);
+    });
+  }
+  close(): void {
+    this.proc.stdin.end();
+  }
+}
+
+function defArgs(def: RrdDef): string[] {
+  return [
+    ...def.ds.map((d) => `DS:${d.name}:${d.type}:${d.heartbeat}:U:U`),
+    ...def.rra.map((r) => `RRA:${r.cf}:${r.xff}:${r.pdpCnt}:${r.rows}`),
+  ];
+}
+
+async function ingestMany(dir: string): Promise<Array<Array<string | number>>> {
+  const store = new RrdStore({ dir, retention: ['10s:1d'], log: silentLogger(), flushIntervalMs: 3_600_000 });
+  const batch = (k: number) => {
+    const t = (T0 + k * 10) * 1000;
+    const out = new Array(SERIES);
+    for (let i = 0; i < SERIES; i++) out[i] = { series: `s${i}.value`, t, value: (i + k) % 100, kind: 'gauge', heartbeat: 20 };
+    return out;
+  };
+  let t = performance.now();
+  store.write(batch(0));
+  await store.flush(); // creates every file
+  const createMs = performance.now() - t;
+  const batches = Array.from({ length: ROUNDS }, (_, k) => batch(k + 1));
+  const accept: number[] = [];
+  const started = performance.now();
+  for (const b of batches) {
+    t = performance.now();
+    store.write(b);
+    accept.push(SERIES / ((performance.now() - t) / 1000));
+  }
+  t = performance.now();
+  await store.flush(); // applies every queue and writes every file
+  const checkpointMs = performance.now() - t;
+  const sustained = (SERIES * ROUNDS) / ((performance.now() - started) / 1000);
+  await store.close();
+  const n = SERIES.toLocaleString('en');
+  return [
+    [`remon: ${n} series, accepted by write() (journal + queue)`, median(accept), `median of ${ROUNDS} batches of one sample per series`],
+    [`remon: ${n} series, sustained incl. the checkpoint`, sustained, `${ROUNDS} samples per series, then apply + write all files (${Math.round(checkpointMs)} ms); creating the ${n} files took ${Math.round(createMs)} ms`],
+  ];
+}
+
+async function bulk(dir: string, pipe: RrdPipe): Promise<{ rows: Array<Array<string | number>>; ratioCli: number; ratioPipe: number }> {
+  const def = retentionDef(['10s:1d', '1m:30d', '1h:1y'], 'GAUGE', 20);
+  const times = new Float64Array(BULK);
+  const values = new Float64Array(BULK);
+  const updates: string[] = [];
+  for (let k = 1; k <= BULK; k++) {
+    times[k - 1] = T0 + k * 10;
+    values[k - 1] = ((k * 7919) % 1000) / 10;
+    updates.push(`${times[k - 1]}:${values[k - 1]}`);
+  }
+  const ours: number[] = [];
+  const cli: number[] = [];
+  const piped: number[] = [];
+  const one = [0];
+  for (let rep = 0; rep < 3; rep++) {
+    const f = RrdFile.create(path.join(dir, `bulk${rep}.remon`), def, T0);
+    let t = performance.now();
+    for (let i = 0; i < BULK; i++) {
+      one[0] = values[i];
+      f.update(times[i], one);
+    }
+    f.close();
+    ours.push(BULK / ((performance.now() - t) / 1000));
+    // rrdtool as the issue names it: `rrdtool update FILE` with 5,000 updates per call.
+    const file = path.join(dir, `bulk${rep}.rrd`);
+    execFileSync(RRDTOOL, ['create', file, '--start', String(T0), '--step', '10', ...defArgs(def)]);
+    t = performance.now();
+    for (let i = 0; i < updates.length; i += 5000) execFileSync(RRDTOOL, ['update', file, ...updates.slice(i, i + 5000)]);
+    cli.push(BULK / ((performance.now() - t) / 1000));
+    // And without process starts: the same calls through one `rrdtool -` pipe.
+    const file2 = path.join(dir, `bulk${rep}-pipe.rrd`);
+    await pipe.run(`create ${file2} --start ${T0} --step 10 ${defArgs(def).join(' ')}`);
+    t = performance.now();
+    for (let i = 0; i < updates.length; i += 5000) await pipe.run(`update ${file2} ${updates.slice(i, i + 5000).join(' ')}`);
+    piped.push(BULK / ((performance.now() - t) / 1000));
+  }
+  const o = median(ours);
+  const n = BULK.toLocaleString('en');
+  return {
+    rows: [
+      [`remon: one series, ${n} updates in-process (3 archives × 4 CFs)`, o, 'median of 3, includes the final flush'],
+      ['rrdtool update FILE <5,000 updates> per call (same stream)', median(cli), 'median of 3, process start per call'],
+      ['rrdtool update through one `rrdtool -` pipe, 5,000 per call', median(piped), 'median of 3, no process starts'],
+    ],
+    ratioCli: o / median(cli),
+    ratioPipe: o / median(piped),
+  };
+}
+
+async function fetchLatency(dir: string, pipe: RrdPipe): Promise<Array<Array<string | number>>> {
+  const def = retentionDef(['10s:1d', '1m:30d', '1h:1y'], 'GAUGE', 20);
+  const ours = RrdFile.create(path.join(dir, 'day.remon'), def, T0);
+  const theirsFile = path.join(dir, 'day.rrd');
+  await pipe.run(`create ${theirsFile} --start ${T0} --step 10 ${defArgs(def).join(' ')}`);
+  const updates: string[] = [];
+  for (let k = 1; k <= 8640 * 2; k++) updates.push(`${T0 + k * 10}:${k % 50}`);
+  for (const u of updates) {
+    const [t, v] = u.split(':');
+    ours.update(Number(t), [Number(v)]);
+  }
+  ours.flush();
+  for (let i = 0; i < updates.length; i += 5000) await pipe.run(`update ${theirsFile} ${updates.slice(i, i + 5000).join(' ')}`);
+  const end = T0 + 8640 * 2 * 10;
+  const start = end - 86400;
+  const rows: Array<Array<string | number>> = [];
+  for (const [label, step] of [['1 day at 60 s (1,440 points)', 60], ['1 day at 10 s (8,640 points)', 10]] as const) {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      let t = performance.now();
+      ours.fetch('AVERAGE', start, end, step);
+      a.push(performance.now() - t);
+      t = performance.now();
+      await pipe.run(`fetch ${theirsFile} AVERAGE -s ${start} -e ${end} -r ${step}`);
+      b.push(performance.now() - t);
+    }
+    rows.push([`remon fetch ${label}`, median(a), 'ms, median of 200, in-process (file read + decode)']);
+    rows.push([`rrdtool fetch ${label}`, median(b), 'ms, median of 200, through `rrdtool -` (includes printing)']);
+  }
+  ours.close();
+  const size = (f: string) => fs.statSync(f).size;
+  rows.push(['file size, remon (10s:1d, 1m:30d, 1h:1y × 4 CFs)', size(path.join(dir, 'day.remon')), 'bytes']);
+  rows.push(['file size, rrdtool, same definition', size(theirsFile), 'bytes']);
+  return rows;
+}
+
+export async function benchRrd(): Promise<string> {
+  if (!fs.existsSync(RRDTOOL)) return '\n### RRD store\n\nskipped: rrdtool is not installed (apt-get install rrdtool)';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-rrd-'));
+  const pipe = new RrdPipe();
+  try {
+    const many = await ingestMany(path.join(dir, 'many'));
+    const b = await bulk(dir, pipe);
+    const f = await fetchLatency(dir, pipe);
+    return [
+      table('RRD ingest (updates/s)', ['workload', 'updates/s', 'note'], [...many, ...b.rows]),
+      `\nbulk ingest ratio remon / rrdtool update per call: ${b.ratioCli.toFixed(1)}× (target ≥ 5×); remon / rrdtool through a pipe: ${b.ratioPipe.toFixed(1)}×; in-process target ≥ 1,000,000 updates/s`,
+      table('RRD fetch and files', ['measure', 'value', 'unit / note'], f),
+    ].join('\n');
+  } finally {
+    pipe.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  benchRrd().then((t) => console.log(t), (err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,60 @@
+import { BlockType, JsonSchema } from '../../src/engine/block';
+import { HeartbeatHub } from '../../src/heartbeat/hub';
+import { HeartbeatOptions, optionProblems, pickOptions } from '../../src/heartbeat/options';
+import { DURATION_PATTERN } from '../../src/util/duration';
+
+/** HeartbeatBlockOptions: the block's keys in monitor.yaml (see README.md). */
+export interface HeartbeatBlockOptions extends HeartbeatOptions {
+  name: string;
+  every?: string;
+  timeout?: string;
+}
+
+const duration = (description: string): JsonSchema => ({
+  type: 'string',
+  pattern: DURATION_PATTERN,
+  'x-expected': 'a duration like 30s, 5m, 1h or 1d',
+  description,
+});
+
+/**
+ * heartbeatBlock watches for a job that must report in (a cron script, a backup, an ETL
+ * run). It is passive: the job signals `/hb/NAME` (or `remon send NAME`), and one timer
+ * over all heartbeats fires at each deadline. The work is in src/heartbeat (the hub); a
+ * block instance only attaches its heartbeat to it.
+ */
+export const heartbeatBlock: BlockType<HeartbeatBlockOptions> = {
+  type: 'heartbeat',
+  description: 'A job that must report in: signalled over HTTP (/hb/NAME), down when a report does not come in time.',
+  passive: true,
+  schema: {
+    properties: {
+      period: duration('Rolling: the next success is due this long after the last one (MEMon "rolling").'),
+      schedule: {
+        type: 'string',
+        minLength: 1,
+        'x-expected': 'a cron expression, e.g. "0 3 * * *" or @daily',
+        description: 'Fixed: a success is due at each fire time of this cron expression (5 fields, or 6 with seconds first).',
+      },
+      tz: { type: 'string', minLength: 1, 'x-expected': 'an IANA time zone such as Europe/Berlin', description: 'Time zone of schedule (default UTC).' },
+      grace: duration('How long past a deadline the heartbeat is late before it is down (default 1m).'),
+      max_runtime: duration('After a start signal, a run not finished within this is down (default: grace).'),
+      paused: { type: 'boolean', 'x-expected': 'true or false', description: 'No deadlines while paused; signals are still recorded.' },
+    },
+  },
+  check(o) {
+    const problems: Array<[string, string]> = [];
+    if (o.every !== undefined) problems.push(['every', 'a heartbeat is signalled, not run; say how often it must report with period (or schedule)']);
+    if (o.timeout !== undefined) problems.push(['timeout', 'a heartbeat is signalled, not run; limit a run (start to success) with max_runtime']);
+    problems.push(...optionProblems(pickOptions(o as unknown as Record<string, unknown>) as Record<string, unknown>));
+    return problems;
+  },
+  create(o, env) {
+    const hub = env.hub as HeartbeatHub;
+    hub.attach(env.name, o as unknown as Record<string, unknown>, env.emit);
+    return {
+      run: async () => ({ ok: false, message: 'a heartbeat is signalled (/hb/NAME), not run' }),
+    };
+  },
+  hub: (env) => new HeartbeatHub(env),
+};

@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { BODY_LIMIT, NAME_PATTERN, RID_PATTERN } from '../heartbeat/types';
+import type { CliIO } from './commands';
+import { call, failure, remoteFrom, UsageError } from './remote';
+import { USAGE } from './usage';
+
+/** readStdin keeps the first BODY_LIMIT bytes of standard input (a job's log piped in). */
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  for await (const c of stdin as AsyncIterable<Buffer>) {
+    if (kept >= BODY_LIMIT) continue;
+    const part = c.subarray(0, BODY_LIMIT - kept);
+    chunks.push(part);
+    kept += part.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * sendCommand: `remon send NAME [--start|--fail|--exit-code N] [--message TEXT] [--rid ID]`
+ * signals a heartbeat of a running node. Exit 0 when the node accepted it (it is durable
+ * then), 1 when the node refused it or could not be reached, 2 on a usage error.
+ */
+export async function sendCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
+  const usage = (why: string): number => {
+    io.err(`remon send: ${why}\n\n${USAGE.send}`);
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        start: { type: 'boolean' },
+        fail: { type: 'boolean' },
+        'exit-code': { type: 'string' },
+        message: { type: 'string', short: 'm' },
+        rid: { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(USAGE.send);
+    return 0;
+  }
+  if (positionals.length !== 1) return usage(positionals.length === 0 ? 'missing the heartbeat NAME' : `unexpected argument "${positionals[1]}"`);
+  const name = positionals[0];
+  if (!NAME_PATTERN.test(name)) return usage(`bad heartbeat name "${name}"; names are 1-128 letters, digits, _ and -`);
+  const kinds = [values.start && '--start', values.fail && '--fail', values['exit-code'] !== undefined && '--exit-code'].filter(Boolean);
+  if (kinds.length > 1) return usage(`give one of ${kinds.join(', ')}, not several`);
+  let action = '';
+  if (values.start) action = '/start';
+  else if (values.fail) action = '/fail';
+  else if (values['exit-code'] !== undefined) {
+    const code = values['exit-code'];
+    if (!/^\d{1,3}$/.test(code) || Number(code) > 255) return usage(`exit codes are 0-255; got ${code}`);
+    action = `/${Number(code)}`;
+  }
+  if (values.rid !== undefined && !RID_PATTERN.test(values.rid)) return usage('--rid must be 1-64 letters, digits and _ . : -');
+  let remote;
+  try {
+    remote = remoteFrom(values, env);
+  } catch (err) {
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
+  }
+  const message = values.message === '-' ? await readStdin(stdin) : values.message;
+  const query = values.rid !== undefined ? `?rid=${encodeURIComponent(values.rid)}` : '';
+  try {
+    const a = await call(remote, 'POST', `/hb/${name}${action}${query}`, message ? { text: message, type: 'text/plain; charset=utf-8' } : undefined);
+    if (a.status !== 200) {
+      io.err(`remon send: ${failure(a)}\n`);
+      return a.status === 400 ? 2 : 1;
+    }
+    io.out(`${name}: signal accepted; state ${a.json.state}\n`);
+    return 0;
+  } catch (err) {
+    io.err(`remon send: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

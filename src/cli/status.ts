@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import type { BlockStatus } from '../engine/state';
+import type { HeartbeatView } from '../heartbeat/types';
+import type { CliIO } from './commands';
+import { Answer, call, failure, relative, remoteFrom, UsageError } from './remote';
+import { formatNumber, renderTable } from './table';
+import { USAGE } from './usage';
+
+const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
+function blocksTable(blocks: BlockStatus[], now: number): string {
+  const rows = blocks.map((b) => [
+    b.name,
+    b.type,
+    b.status,
+    relative(b.lastRun, now),
+    Object.entries(b.fields).filter(([k]) => k !== 'up').map(([k, v]) => `${k}=${formatNumber(v)}`).join(' '),
+    cut(b.lastError, 80),
+  ]);
+  return renderTable(['BLOCK', 'TYPE', 'STATUS', 'LAST RUN', 'FIELDS', 'ERROR'], rows);
+}
+
+function heartbeatsTable(hbs: HeartbeatView[], now: number): string {
+  const rows = hbs.map((h) => {
+    let note = '';
+    if (h.source === 'runtime') note = 'created at run time, not in monitor.yaml';
+    else if (h.differs.length) note = `differs from monitor.yaml: ${h.differs.map((d) => `${d.key} ${d.runtime ?? '(none)'} (file ${d.file ?? 'none'})`).join(', ')}`;
+    return [
+      h.name,
+      h.state,
+      h.schedule,
+      h.grace,
+      relative(h.lastSuccess, now),
+      h.state === 'down' ? `since ${relative(h.downSince, now)}` : relative(h.nextDeadline, now),
+      String(h.errorCount),
+      note,
+    ];
+  });
+  return renderTable(['HEARTBEAT', 'STATE', 'SCHEDULE', 'GRACE', 'LAST SUCCESS', 'NEXT DEADLINE', 'ERRORS', 'NOTE'], rows);
+}
+
+/**
+ * statusCommand: `remon status` prints the blocks and heartbeats of a running node as
+ * tables (--json: as JSON). Alerts are shown too once the node has them (/api/alerts).
+ */
+export async function statusCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const usage = (why: string): number => {
+    io.err(`remon status: ${why}\n\n${USAGE.status}`);
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: false,
+      strict: true,
+      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, url: { type: 'string' }, token: { type: 'string' } },
+    });
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    io.out(USAGE.status);
+    return 0;
+  }
+  let remote;
+  try {
+    remote = remoteFrom(values, env);
+  } catch (err) {
+    if (err instanceof UsageError) return usage(err.message);
+    throw err;
+  }
+  let answers: Answer[];
+  try {
+    answers = await Promise.all(['/api/blocks', '/api/heartbeats', '/api/alerts'].map((p) => call(remote, 'GET', p)));
+  } catch (err) {
+    io.err(`remon status: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const [blocks, heartbeats, alerts] = answers;
+  for (const a of [blocks, heartbeats]) {
+    if (a.status !== 200) {
+      io.err(`remon status: ${failure(a)}\n`);
+      return 1;
+    }
+  }
+  const hasAlerts = alerts.status === 200 && Array.isArray(alerts.json);
+  if (values.json) {
+    io.out(`${JSON.stringify({ blocks: blocks.json, heartbeats: heartbeats.json, ...(hasAlerts && { alerts: alerts.json }) }, null, 2)}\n`);
+    return 0;
+  }
+  const now = Date.now();
+  const bs = (blocks.json as BlockStatus[]).filter((b) => b.type !== 'heartbeat');
+  const hbs = heartbeats.json as HeartbeatView[];
+  const parts = [`node ${remote.url}`, '', bs.length ? blocksTable(bs, now) : '(no blocks besides heartbeats)', '',
+    hbs.length ? heartbeatsTable(hbs, now) : '(no heartbeats)'];
+  if (hasAlerts) {
+    const list = alerts.json as Array<Record<string, unknown>>;
+    parts.push('', list.length
+      ? renderTable(['ALERT', 'SLA', 'STATE', 'SINCE'], list.map((a) => [String(a.id), String(a.sla ?? ''), String(a.state ?? ''), relative(a.since as string, now)]))
+      : '(no alerts)');
+  }
+  io.out(`${parts.join('\n')}\n`);
+  return 0;
+}

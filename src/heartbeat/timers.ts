@@ -1,0 +1,164 @@
+/**
+ * Clock is wall-clock time and one-shot timers; heartbeat deadlines are wall-clock times
+ * (cron in a time zone), so they are kept in epoch ms. Tests pass a fake one.
+ */
+export interface Clock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  // Referenced, like the scheduler's: a pending deadline keeps the node alive.
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/**
+ * MAX_SLEEP_MS caps one timer: setTimeout cannot wait longer than 2^31-1 ms (24.8 days),
+ * and a timer that wakes now and then re-reads the wall clock, so a clock step (NTP, a
+ * resumed VM) delays a deadline by at most this much. It is not a poll: a wake-up with
+ * nothing due only re-arms.
+ */
+export const MAX_SLEEP_MS = 5 * 60_000;
+
+/** Timed is something with an alarm time and a slot in the heap. */
+export interface Timed {
+  alarm: number;
+  heapIndex: number;
+}
+
+/**
+ * Deadlines keeps every heartbeat's next alarm in one indexed min-heap and arms one timer
+ * for the earliest: the timer fires exactly when the first deadline is due, whatever the
+ * number of heartbeats, and moving or removing an alarm is O(log n). `fire` gets each item
+ * whose alarm is due, once per arming (the callback re-sets it).
+ */
+export class Deadlines<T extends Timed> {
+  private readonly heap: T[] = [];
+  private timer: unknown;
+  private timerAt = Infinity;
+  private firing = false;
+  private stopped = false;
+
+  constructor(private readonly clock: Clock, private readonly fire: (item: T, now: number) => void) {}
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** set moves item's alarm to `at` (Infinity removes it). */
+  set(item: T, at: number): void {
+    if (item.heapIndex >= 0 && item.alarm === at) return;
+    if (item.heapIndex >= 0 && at !== Infinity) {
+      // Moved: sift it from where it is (a success moves a deadline later).
+      const later = at > item.alarm;
+      item.alarm = at;
+      if (later) this.down(item.heapIndex);
+      else this.up(item.heapIndex);
+    } else {
+      if (item.heapIndex >= 0) this.removeAt(item.heapIndex);
+      item.alarm = at;
+      if (at !== Infinity) this.push(item);
+    }
+    if (!this.firing) this.arm();
+  }
+
+  delete(item: T): void {
+    this.set(item, Infinity);
+  }
+
+  /** next is the earliest alarm (Infinity when none). */
+  next(): number {
+    return this.heap[0]?.alarm ?? Infinity;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const at = this.next();
+    if (at === this.timerAt && this.timer !== undefined) return;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === Infinity) return;
+    const delay = Math.min(MAX_SLEEP_MS, Math.max(0, at - this.clock.now()));
+    this.timer = this.clock.setTimer(() => this.tick(), delay);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.stopped) return;
+    const now = this.clock.now();
+    this.firing = true;
+    try {
+      // Each due item leaves the heap before its callback, which may put it back (later).
+      for (let top = this.heap[0]; top && top.alarm <= now; top = this.heap[0]) {
+        this.removeAt(0);
+        top.alarm = Infinity;
+        this.fire(top, now);
+      }
+    } finally {
+      this.firing = false;
+    }
+    this.arm();
+  }
+
+  private push(item: T): void {
+    item.heapIndex = this.heap.length;
+    this.heap.push(item);
+    this.up(item.heapIndex);
+  }
+
+  private removeAt(i: number): void {
+    const h = this.heap;
+    const item = h[i];
+    const last = h.pop()!;
+    item.heapIndex = -1;
+    if (i < h.length) {
+      h[i] = last;
+      last.heapIndex = i;
+      this.down(i);
+      this.up(last.heapIndex);
+    }
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const item = h[i];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p].alarm <= item.alarm) break;
+      h[i] = h[p];
+      h[i].heapIndex = i;
+      i = p;
+    }
+    h[i] = item;
+    item.heapIndex = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const item = h[i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && h[r].alarm < h[l].alarm ? r : l;
+      if (h[c].alarm >= item.alarm) break;
+      h[i] = h[c];
+      h[i].heapIndex = i;
+      i = c;
+    }
+    h[i] = item;
+    item.heapIndex = i;
+  }
+}

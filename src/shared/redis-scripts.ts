@@ -1,0 +1,289 @@
+/**
+ * The operations of the Redis backend, as Lua functions run by one batch script. Each
+ * runs atomically on the server, so a change and its notification, or a check and its
+ * write, cannot be interleaved with another node's. RedisConn gathers the operations made
+ * in one tick of the event loop and sends them as one EVALSHA of BATCH_SCRIPT (in order;
+ * one operation's error does not stop the others): a few large commands cost Node and
+ * Redis far less than many small ones. ioredis reloads the script after a server restart.
+ * Redis Cluster is not supported (a batch names keys of many slots).
+ *
+ * Key layout under the prefix P (default "remon:"):
+ *   P s:<bucket>   hash: key → JSON value            P w:<bucket>  pub/sub channel of changes
+ *   P c:<name>     string: counter (INCRBY)
+ *   P l:<name>     string: "<token> <owner>", PX ttl  P f:<name>    fencing counter of the lock
+ *   P q:<name>     list: "<expiry ms or empty>|<JSON>" a message
+ *   P qx:<name>    marker: the queue has had messages with a maxAge (else expiry is not checked)
+ *   P g:<name>     stream: the queue's group log, {m: JSON, x?: expiry}; its consumer groups
+ */
+
+/** Server time in ms; every node then agrees on queue expiry whatever its own clock. */
+const NOW = `local function now() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end`;
+
+/**
+ * Expiry helpers. A list item is "<expiry>|<JSON>"; a log entry has fields m and, with a
+ * maxAge, x. dropExpired pops expired items from the oldest end of a list; nothing is
+ * checked for a queue that never had a maxAge (no marker), so plain queues pay nothing.
+ */
+const DROP_EXPIRED = `
+local function itemExpired(v, t)
+  local i = string.find(v, '|', 1, true)
+  return i > 1 and tonumber(string.sub(v, 1, i - 1)) <= t
+end
+local function entryExpired(f, t) return f and f[3] == 'x' and tonumber(f[4]) <= t end
+local function dropExpired(list, t)
+  while true do
+    local v = redis.call('LINDEX', list, 0)
+    if not v or not itemExpired(v, t) then return end
+    redis.call('LPOP', list)
+  end
+end
+local function idAfter(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return ms .. '-' .. (tonumber(seq) + 1)
+end
+local function idLess(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am < #bm end
+  if am ~= bm then return am < bm end
+  return tonumber(as) < tonumber(bs)
+end
+-- trimLog drops the log entries every group is done with: before the oldest pending
+-- delivery, or after the last delivered entry, whichever is older, over all groups.
+local function trimLog(log)
+  local min
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', log)) do
+    local info = {}
+    for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
+    local keep = idAfter(info['last-delivered-id'])
+    if tonumber(info['pending']) > 0 then
+      local p = redis.call('XPENDING', log, info['name'])
+      if idLess(p[2], keep) then keep = p[2] end
+    end
+    if not min or idLess(keep, min) then min = keep end
+  end
+  if min then redis.call('XTRIM', log, 'MINID', min) end
+end`;
+
+const change = (value: string) => `'{"key":' .. cjson.encode(ARGV[1]) .. ',${value}}'`;
+
+export const OPS = {
+  /** KEYS: hash. ARGV: key. */
+  remonStateGet: { numberOfKeys: 1, lua: `return redis.call('HGET', KEYS[1], ARGV[1])` },
+  /** KEYS: hash. ARGV: key. */
+  remonStateExists: { numberOfKeys: 1, lua: `return redis.call('HEXISTS', KEYS[1], ARGV[1])` },
+  /** KEYS: hash. */
+  remonStateKeys: { numberOfKeys: 1, lua: `return redis.call('HKEYS', KEYS[1])` },
+  /** KEYS: counter. */
+  remonCounterGet: { numberOfKeys: 1, lua: `return redis.call('GET', KEYS[1])` },
+  /** KEYS: counter. ARGV: value. */
+  remonCounterSet: { numberOfKeys: 1, lua: `redis.call('SET', KEYS[1], ARGV[1]) return 1` },
+  /** KEYS: counter. ARGV: n. Returns the new value. */
+  remonCounterIncr: { numberOfKeys: 1, lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])` },
+  /** KEYS: lock. */
+  remonLockExists: { numberOfKeys: 1, lua: `return redis.call('EXISTS', KEYS[1])` },
+  /** KEYS: hash. ARGV: key, JSON, channel. */
+  remonStateSet: {
+    numberOfKeys: 1,
+    lua: `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ${change(`"value":' .. ARGV[2] .. '`)})
+return 1`,
+  },
+  /** KEYS: hash. ARGV: key, JSON, channel. Returns the previous JSON or nil. */
+  remonStateGetSet: {
+    numberOfKeys: 1,
+    lua: `local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ${change(`"value":' .. ARGV[2] .. '`)})
+return old`,
+  },
+  /** KEYS: hash. ARGV: key, JSON, channel. Returns 1 when it set. */
+  remonStateSetNX: {
+    numberOfKeys: 1,
+    lua: `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('PUBLISH', ARGV[3], ${change(`"value":' .. ARGV[2] .. '`)})
+return 1`,
+  },
+  /** KEYS: hash. ARGV: key, channel. Returns 1 when the key was there. */
+  remonStateDel: {
+    numberOfKeys: 1,
+    lua: `if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('PUBLISH', ARGV[2], ${change(`"deleted":true`)})
+return 1`,
+  },
+  /**
+   * KEYS: lock, fence. ARGV: owner, ttl ms. A free lock is granted with the next fencing
+   * token: returns {token, ""}; a held one returns {0, "<token> <owner>", pttl}.
+   */
+  remonLockAcquire: {
+    numberOfKeys: 2,
+    lua: `local cur = redis.call('GET', KEYS[1])
+if cur then return {0, cur, redis.call('PTTL', KEYS[1])} end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], token .. ' ' .. ARGV[1], 'NX', 'PX', ARGV[2])
+return {token, ''}`,
+  },
+  /** KEYS: lock. ARGV: "<token> <owner>". Returns {1} or {0, current value or nil}. */
+  remonLockRelease: {
+    numberOfKeys: 1,
+    lua: `local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then redis.call('DEL', KEYS[1]) return {1} end
+return {0, cur}`,
+  },
+  /** KEYS: lock. ARGV: "<token> <owner>", ttl ms. Returns {1} or {0, current value or nil}. */
+  remonLockExtend: {
+    numberOfKeys: 1,
+    lua: `local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return {1} end
+return {0, cur}`,
+  },
+  /**
+   * KEYS: list, marker, log. ARGV: JSON, maxLength (0: none), maxAge ms (0: none). Appends
+   * to the list (and to the group log when the queue has groups); returns the list length.
+   */
+  remonQueuePush: {
+    numberOfKeys: 3,
+    lua: `local maxLen, age = tonumber(ARGV[2]), tonumber(ARGV[3])
+local marked = redis.call('EXISTS', KEYS[2]) == 1
+local t, x = 0, ''
+if age > 0 or marked then t = now() end
+if age > 0 then
+  x = string.format('%d', t + age)
+  if not marked then redis.call('SET', KEYS[2], '1') marked = true end
+end
+local len = redis.call('RPUSH', KEYS[1], x .. '|' .. ARGV[1])
+if maxLen > 0 and len > maxLen then redis.call('LTRIM', KEYS[1], -maxLen, -1) end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  local args = {'XADD', KEYS[3]}
+  if maxLen > 0 then table.insert(args, 'MAXLEN') table.insert(args, maxLen) end
+  table.insert(args, '*') table.insert(args, 'm') table.insert(args, ARGV[1])
+  if x ~= '' then table.insert(args, 'x') table.insert(args, x) end
+  redis.call(unpack(args))
+end
+if marked then dropExpired(KEYS[1], t) end
+return redis.call('LLEN', KEYS[1])`,
+  },
+  /** KEYS: list, marker. ARGV: "old" or "new". Returns the item removed, or nil. */
+  remonQueuePop: {
+    numberOfKeys: 2,
+    lua: `local pop = ARGV[1] == 'old' and 'LPOP' or 'RPOP'
+if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call(pop, KEYS[1]) end
+local t = now()
+dropExpired(KEYS[1], t)
+while true do
+  local v = redis.call(pop, KEYS[1])
+  if not v or not itemExpired(v, t) then return v end
+end`,
+  },
+  /** KEYS: list, marker. ARGV: n (-1: all). Returns the newest n items, oldest first. */
+  remonQueuePeek: {
+    numberOfKeys: 2,
+    lua: `local n = tonumber(ARGV[1])
+local from = n < 0 and 0 or -n
+if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('LRANGE', KEYS[1], from, -1) end
+local t = now()
+dropExpired(KEYS[1], t)
+local out = {}
+for _, v in ipairs(redis.call('LRANGE', KEYS[1], from, -1)) do
+  if not itemExpired(v, t) then table.insert(out, v) end
+end
+return out`,
+  },
+  /** KEYS: list, marker. Returns the length after dropping expired messages. */
+  remonQueueLength: {
+    numberOfKeys: 2,
+    lua: `if redis.call('EXISTS', KEYS[2]) == 1 then dropExpired(KEYS[1], now()) end
+return redis.call('LLEN', KEYS[1])`,
+  },
+  /**
+   * KEYS: list, marker, log. ARGV: group, consumer, count, visibility ms, claim cursor.
+   * The first group of a queue starts its log with the messages the list holds. Claims
+   * deliveries idle past the visibility timeout (XAUTOCLAIM), then reads new entries
+   * (XREADGROUP >), creating the group at the start of the log on first use; expired
+   * entries are acknowledged and skipped; then trims what every group is done with.
+   * Returns {cursor, id, JSON, redelivered, ...}.
+   */
+  remonQueueConsume: {
+    numberOfKeys: 3,
+    lua: `local t = now()
+local group, consumer, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  if redis.call('EXISTS', KEYS[2]) == 1 then dropExpired(KEYS[1], t) end
+  for _, v in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+    local i = string.find(v, '|', 1, true)
+    if i > 1 then redis.call('XADD', KEYS[3], '*', 'm', string.sub(v, i + 1), 'x', string.sub(v, 1, i - 1))
+    else redis.call('XADD', KEYS[3], '*', 'm', string.sub(v, i + 1)) end
+  end
+end
+local function claim() return redis.call('XAUTOCLAIM', KEYS[3], group, consumer, ARGV[4], ARGV[5], 'COUNT', count) end
+local ok, c = pcall(claim)
+if not ok then
+  local msg = type(c) == 'table' and c.err or tostring(c)
+  if not string.find(msg, 'NOGROUP') then return redis.error_reply(msg) end
+  redis.call('XGROUP', 'CREATE', KEYS[3], group, '0', 'MKSTREAM')
+  c = claim()
+end
+local out = {c[1]}
+local got = 0
+for _, e in ipairs(c[2]) do
+  if not e[2] or entryExpired(e[2], t) then redis.call('XACK', KEYS[3], group, e[1])
+  else
+    table.insert(out, e[1]) table.insert(out, e[2][2]) table.insert(out, 1)
+    got = got + 1
+  end
+end
+if got < count then
+  local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count - got, 'STREAMS', KEYS[3], '>')
+  if r then
+    for _, e in ipairs(r[1][2]) do
+      if entryExpired(e[2], t) then redis.call('XACK', KEYS[3], group, e[1])
+      else table.insert(out, e[1]) table.insert(out, e[2][2]) table.insert(out, 0) end
+    end
+  end
+end
+trimLog(KEYS[3])
+return out`,
+  },
+  /** KEYS: log. ARGV: group, ids... Returns how many were pending. */
+  remonQueueAck: {
+    numberOfKeys: 1,
+    lua: `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ok, r = pcall(redis.call, 'XACK', KEYS[1], unpack(ARGV))
+if not ok then return 0 end
+return r`,
+  },
+  /** KEYS: log. ARGV: group. Returns the group's pending count (0 when there is no group). */
+  remonQueuePending: {
+    numberOfKeys: 1,
+    lua: `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ok, r = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1])
+if not ok then return 0 end
+return r[1]`,
+  },
+} as const;
+
+export type OpName = keyof typeof OPS;
+
+/**
+ * BATCH_SCRIPT runs a list of operations, given as one JSON text in ARGV[1] (one argument
+ * is far cheaper to send than thousands): an array of [name, key count, keys..., args...],
+ * every key and argument a string. It returns one reply per operation, an error reply for
+ * one that failed.
+ */
+export const BATCH_SCRIPT = [
+  NOW,
+  DROP_EXPIRED,
+  'local OPS = {}',
+  ...Object.entries(OPS).map(([name, op]) => `OPS['${name}'] = function(KEYS, ARGV)\n${op.lua}\nend`),
+  `local out = {}
+for n, o in ipairs(cjson.decode(ARGV[1])) do
+  local nk = o[2]
+  local keys, args = {}, {}
+  for i = 1, nk do keys[i] = o[2 + i] end
+  for i = 3 + nk, #o do args[#args + 1] = o[i] end
+  local ok, r = pcall(OPS[o[1]], keys, args)
+  if not ok then r = {err = type(r) == 'table' and r.err or tostring(r)} elseif r == nil then r = false end
+  out[n] = r
+end
+return out`,
+].join('\n');

@@ -1,0 +1,158 @@
+import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
+import { RedisConn, RedisOptions } from './redis-conn';
+import { RedisLocks } from './redis-locks';
+import { RedisQueues } from './redis-queues';
+import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
+
+export type { RedisOptions };
+
+/** RedisState: one hash per bucket; every change is published on the bucket's channel. */
+class RedisState implements StateStore {
+  constructor(private readonly c: RedisConn) {}
+
+  private hash(bucket: string): string {
+    return this.c.key('s:', bucket);
+  }
+  private channel(bucket: string): string {
+    return this.c.key('w:', bucket);
+  }
+
+  get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
+    return this.c.call('state.get', 'remonStateGet', this.hash(bucket), key).then((text) => (text === null ? fallback : decode(text as string)));
+  }
+
+  set(bucket: string, key: string, value: Json): Promise<void> {
+    return this.write('state.set', 'remonStateSet', bucket, key, value).then(() => undefined);
+  }
+
+  getSet(bucket: string, key: string, value: Json): Promise<Json | undefined> {
+    return this.write('state.getSet', 'remonStateGetSet', bucket, key, value).then((old) => decode(old as string | null));
+  }
+
+  setIfAbsent(bucket: string, key: string, value: Json): Promise<boolean> {
+    return this.write('state.setIfAbsent', 'remonStateSetNX', bucket, key, value).then((r) => r === 1);
+  }
+
+  delete(bucket: string, key: string): Promise<boolean> {
+    return this.c.call('state.delete', 'remonStateDel', this.hash(bucket), key, this.channel(bucket)).then((r) => r === 1);
+  }
+
+  exists(bucket: string, key: string): Promise<boolean> {
+    return this.c.call('state.exists', 'remonStateExists', this.hash(bucket), key).then((r) => r === 1);
+  }
+
+  keys(bucket: string): Promise<string[]> {
+    return this.c.call('state.keys', 'remonStateKeys', this.hash(bucket)).then((r) => (r as string[]).sort());
+  }
+
+  /** write checks and encodes, then runs one of the scripts that change a key and publish it. */
+  private write(what: string, op: 'remonStateSet' | 'remonStateGetSet' | 'remonStateSetNX', bucket: string, key: string, value: Json): Promise<unknown> {
+    let text: string;
+    try {
+      checkName('bucket', bucket);
+      checkName('key', key);
+      text = encode(value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.c.call(what, op, this.hash(bucket), key, text, this.channel(bucket));
+  }
+
+  buckets(): Promise<string[]> {
+    return this.c.run('state.buckets', () => this.c.scanNames('s:'));
+  }
+
+  search(pattern: RegExp | string, options: SearchOptions = {}): Promise<StateEntry[]> {
+    return this.c.run('state.search', async () => {
+      const re = compilePattern(pattern);
+      const buckets = options.bucket !== undefined ? [options.bucket] : await this.c.scanNames('s:');
+      const out: StateEntry[] = [];
+      for (const bucket of buckets) {
+        const all = await this.c.client.hgetall(this.hash(bucket));
+        for (const [key, text] of Object.entries(all)) if (matchEntry(re, bucket, key, text)) out.push({ bucket, key, value: decode(text)! });
+      }
+      sortEntries(out);
+      return options.limit !== undefined ? out.slice(0, options.limit) : out;
+    });
+  }
+
+  watch(bucket: string, key: string | undefined, listener: (change: StateChange) => void): Promise<Unwatch> {
+    return this.c.run('state.watch', async () => {
+      checkName('bucket', bucket);
+      return this.c.subscribe(this.channel(bucket), (message) => {
+        const m = JSON.parse(message) as { key: string; value?: Json; deleted?: boolean };
+        if (key !== undefined && m.key !== key) return;
+        try {
+          listener({ bucket, key: m.key, value: m.deleted ? undefined : m.value });
+        } catch {
+          // A watcher's failure is its own; the other watchers still hear of the change.
+        }
+      });
+    });
+  }
+}
+
+/** RedisCounters: one string key per counter, changed with INCRBY. */
+class RedisCounters implements Counters {
+  constructor(private readonly c: RedisConn) {}
+
+  get(name: string): Promise<number> {
+    return this.c.call('counter.get', 'remonCounterGet', this.c.key('c:', name)).then((v) => Number(v ?? 0));
+  }
+
+  set(name: string, value: number): Promise<void> {
+    try {
+      checkName('counter', name);
+      checkInteger('a counter value', value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.c.call('counter.set', 'remonCounterSet', this.c.key('c:', name), value).then(() => undefined);
+  }
+
+  incr(name: string, n = 1): Promise<number> {
+    try {
+      checkName('counter', name);
+      checkInteger('an increment', n);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.c.call('counter.incr', 'remonCounterIncr', this.c.key('c:', name), n) as Promise<number>;
+  }
+
+  getIncr(name: string, n = 1): Promise<number> {
+    return this.incr(name, n).then((v) => v - n);
+  }
+
+  all(): Promise<Record<string, number>> {
+    return this.c.run('counter.all', async () => {
+      const names = await this.c.scanNames('c:');
+      if (names.length === 0) return {};
+      const values = await this.c.client.mget(names.map((n) => this.c.key('c:', n)));
+      const out: Record<string, number> = {};
+      names.forEach((n, i) => {
+        if (values[i] !== null) out[n] = Number(values[i]);
+      });
+      return out;
+    });
+  }
+}
+
+/**
+ * createRedisShared builds the Redis backend (`shared.kind: redis`). It connects in the
+ * background; operations made before the first connection wait for it (up to one retry),
+ * and operations made while the server is away fail with REMON_ERR_SHARED_BACKEND.
+ */
+export function createRedisShared(options: RedisOptions): Shared {
+  const c = new RedisConn(options);
+  const owner = newOwner();
+  return {
+    kind: 'redis',
+    owner,
+    state: new RedisState(c),
+    counters: new RedisCounters(c),
+    locks: new RedisLocks(c, owner),
+    queues: new RedisQueues(c),
+    close: () => c.close(),
+  };
+}

@@ -1,0 +1,384 @@
+import * as fs from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { createError, errorMessage } from '../../errors';
+import { FetchResult, fetchRows } from './fetch';
+import { PendingRows } from './pending';
+import { rrdStrtod } from './strtod';
+import { Cf, CFS, DS_TYPES, lastDsText, RrdDef, RrdState, newState } from './types';
+import { Updater } from './update';
+
+/*
+ * File layout (little-endian), sized like rrdtool's: a static header, two live-header
+ * slots, then the archives, 8 bytes per row per DS.
+ *
+ *   static   "RRDREMON" u32 version, u32 step, u32 dsCnt, u32 rraCnt
+ *            dsCnt × 48:  name[20] u8 type [3] u32 heartbeat f64 min f64 max [4]
+ *            rraCnt × 24: u8 cf [3] u32 pdpCnt u32 rows [4] f64 xff
+ *   live ×2  f64 seq u32 crc [4] f64 lastUp u32 lastUpUsec [4]
+ *            dsCnt × 48:  lastDs[32] f64 pdpVal f64 unknSec
+ *            rraCnt × dsCnt × 32: f64 cdpVal f64 unknPdp f64 primary f64 secondary
+ *            rraCnt × 8:  u32 curRow [4]
+ *   data     per archive: rows × dsCnt × f64, stored XOR the bits of NaN, so that the
+ *            zero bytes of a new sparse file read as unknown and creating a file costs
+ *            no writes however long its archives are
+ *
+ * A flush writes the rows first, then the live header into the slot not holding the
+ * current one, with a higher sequence number and a CRC. Opening takes the valid slot with
+ * the higher sequence, so a crash mid-write leaves the previous consistent state, which
+ * the store's journal then brings forward again.
+ */
+const MAGIC = 'RRDREMON';
+const VERSION = 1;
+const STATIC_HEAD = 24;
+const DS_DEF = 48;
+const RRA_DEF = 24;
+const LIVE_HEAD = 32;
+const LAST_DS = 32;
+const PDP_PREP = LAST_DS + 16;
+const CDP_PREP = 32;
+
+/** Layout gives the byte offsets of a file's parts. */
+class Layout {
+  readonly staticLen: number;
+  readonly liveLen: number;
+  readonly dataStart: number;
+  readonly rraStart: number[] = [];
+  readonly size: number;
+  constructor(readonly def: RrdDef) {
+    const n = def.ds.length;
+    const m = def.rra.length;
+    this.staticLen = STATIC_HEAD + DS_DEF * n + RRA_DEF * m;
+    this.liveLen = LIVE_HEAD + PDP_PREP * n + CDP_PREP * m * n + 8 * m;
+    this.dataStart = this.staticLen + 2 * this.liveLen;
+    let at = this.dataStart;
+    for (const r of def.rra) {
+      this.rraStart.push(at);
+      at += r.rows * n * 8;
+    }
+    this.size = at;
+  }
+  slot(i: number): number {
+    return this.staticLen + i * this.liveLen;
+  }
+}
+
+/** validateDef checks a definition as rrd_create does; throws REMON_ERR_RRD_CREATE. */
+export function validateDef(def: RrdDef): void {
+  const bad = (m: string): never => {
+    throw createError('REMON_ERR_RRD_CREATE', m);
+  };
+  if (!Number.isInteger(def.step) || def.step < 1) bad(`step must be a positive number of seconds (got ${def.step})`);
+  if (def.ds.length === 0) bad('you must define at least one Data Source');
+  if (def.rra.length === 0) bad('you must define at least one Round Robin Archive');
+  const names = new Set<string>();
+  for (const d of def.ds) {
+    if (!/^[A-Za-z0-9_]{1,19}$/.test(d.name)) bad(`invalid DS name "${d.name}": 1 to 19 characters of A-Z a-z 0-9 _`);
+    if (names.has(d.name)) bad(`duplicate DS name "${d.name}"`);
+    names.add(d.name);
+    if (!Number.isInteger(d.heartbeat) || d.heartbeat < 1) bad(`DS ${d.name}: heartbeat must be a positive number of seconds`);
+    if (!Number.isNaN(d.min) && !Number.isNaN(d.max) && d.min >= d.max) bad(`DS ${d.name}: min must be less than max in DS definition`);
+  }
+  for (const r of def.rra) {
+    if (!(r.xff >= 0 && r.xff < 1)) bad(`RRA ${r.cf}: xff must be in [0, 1)`);
+    if (!Number.isInteger(r.pdpCnt) || r.pdpCnt < 1) bad(`RRA ${r.cf}: steps must be a positive integer`);
+    if (!Number.isInteger(r.rows) || r.rows < 1) bad(`RRA ${r.cf}: rows must be a positive integer`);
+  }
+}
+
+/**
+ * RrdFile is one round-robin database file: the definition and live state in memory,
+ * rows on disk, and the rows of updates not yet flushed in memory (fetch sees them).
+ */
+export class RrdFile {
+  private readonly layout: Layout;
+  private readonly pending: PendingRows[];
+  private readonly spill: Array<(row: number, values: Float64Array) => void>;
+  private seq: number;
+  private slot: number;
+  private dirty = false;
+  private static readonly updater = new Updater();
+
+  private constructor(readonly path: string, private fd: number, readonly def: RrdDef, readonly state: RrdState, seq: number, slot: number) {
+    this.layout = new Layout(def);
+    this.pending = def.rra.map((r) => new PendingRows(r.rows, def.ds.length));
+    this.spill = def.rra.map((_, rra) => (row: number, values: Float64Array) => this.writeRowNow(rra, row, values));
+    this.seq = seq;
+    this.slot = slot;
+  }
+
+  /**
+   * create writes a new file with every row unknown; refuses to overwrite unless asked.
+   * The file is built under a temporary name and renamed into place, so a crash never
+   * leaves a half-created file.
+   */
+  static create(path: string, def: RrdDef, start: number, options: { overwrite?: boolean } = {}): RrdFile {
+    validateDef(def);
+    if (options.overwrite === false && fs.existsSync(path)) {
+      throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: file exists`);
+    }
+    const layout = new Layout(def);
+    const tmp = `${path}.${process.pid}.tmp`;
+    let fd: number;
+    try {
+      fd = fs.openSync(tmp, 'w+');
+    } catch (err) {
+      throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: ${errorMessage(err)}`, err);
+    }
+    const head = Buffer.alloc(layout.dataStart);
+    writeStatic(head, def);
+    fs.writeSync(fd, head, 0, head.length, 0);
+    // Rows start unknown: zero bytes decode to NaN, so the archives can stay sparse.
+    fs.ftruncateSync(fd, layout.size);
+    const file = new RrdFile(path, fd, def, newState(def, Math.floor(start)), 0, 1);
+    file.dirty = true;
+    file.flush();
+    fs.renameSync(tmp, path);
+    return file;
+  }
+
+  /** open reads a file's definition and its newest consistent live header. */
+  static open(path: string): RrdFile {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r+');
+    } catch (err) {
+      throw createError('REMON_ERR_RRD_FILE', `cannot open ${path}: ${errorMessage(err)}`, err);
+    }
+    try {
+      const fixed = Buffer.alloc(STATIC_HEAD);
+      fs.readSync(fd, fixed, 0, STATIC_HEAD, 0);
+      if (fixed.toString('latin1', 0, 8) !== MAGIC) throw new Error('not a remon RRD file');
+      if (fixed.readUInt32LE(8) !== VERSION) throw new Error(`unsupported version ${fixed.readUInt32LE(8)}`);
+      const n = fixed.readUInt32LE(16);
+      const m = fixed.readUInt32LE(20);
+      const staticBuf = Buffer.alloc(STATIC_HEAD + DS_DEF * n + RRA_DEF * m);
+      fs.readSync(fd, staticBuf, 0, staticBuf.length, 0);
+      const def = internDef(staticBuf);
+      const layout = new Layout(def);
+      const size = fs.fstatSync(fd).size;
+      if (size < layout.size) throw new Error(`file is ${size} bytes, expected ${layout.size}`);
+      let best: { seq: number; state: RrdState; slot: number } | undefined;
+      for (const slot of [0, 1]) {
+        const buf = Buffer.alloc(layout.liveLen);
+        fs.readSync(fd, buf, 0, buf.length, layout.slot(slot));
+        const live = readLive(buf, def);
+        if (live && (!best || live.seq > best.seq)) best = { ...live, slot };
+      }
+      if (!best) throw new Error('no valid live header');
+      return new RrdFile(path, fd, def, best.state, best.seq, best.slot);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw createError('REMON_ERR_RRD_FILE', `${path}: ${errorMessage(err)}`, err);
+    }
+  }
+
+  /** update applies one update; rows go to memory until flush. */
+  update(time: number, values: ReadonlyArray<string | number>): void {
+    RrdFile.updater.update(this.def, this.state, time, values, this.sink);
+    this.dirty = true;
+  }
+
+  private readonly sink = (rra: number, row: number, src: Float64Array, offset: number): void => {
+    this.pending[rra].put(row, src, offset, this.spill[rra]);
+  };
+
+  /** fetch reads a range as rrd_fetch does, merging rows not yet flushed. */
+  fetch(cf: Cf, start: number, end: number, step = 1): FetchResult {
+    const cache = new Map<number, Float64Array>();
+    const nDs = this.def.ds.length;
+    return fetchRows(this.def, this.state, (rra, row, out, offset) => {
+      if (this.pending[rra].get(row, out, offset)) return;
+      let rows = cache.get(rra);
+      if (!rows) {
+        const bytes = Buffer.alloc(this.def.rra[rra].rows * nDs * 8);
+        fs.readSync(this.handle(), bytes, 0, bytes.length, this.layout.rraStart[rra]);
+        rows = decodeRows(bytes);
+        cache.set(rra, rows);
+      }
+      for (let d = 0; d < nDs; d++) out[offset + d] = rows[row * nDs + d];
+    }, cf, start, end, step);
+  }
+
+  /** flush writes pending rows, then the live header into the other slot; fsync when asked. */
+  flush(options: { sync?: boolean } = {}): void {
+    if (!this.dirty) return;
+    this.pending.forEach((p, rra) => p.drain((row, count, values) => {
+      const buf = encodeRows(values.subarray(0, count * this.def.ds.length));
+      fs.writeSync(this.handle(), buf, 0, buf.length, this.layout.rraStart[rra] + row * this.def.ds.length * 8);
+    }));
+    if (options.sync) fs.fdatasyncSync(this.handle());
+    this.seq++;
+    this.slot = 1 - this.slot;
+    const live = writeLive(this.layout.liveLen, this.def, this.state, this.seq);
+    fs.writeSync(this.handle(), live, 0, live.length, this.layout.slot(this.slot));
+    if (options.sync) fs.fdatasyncSync(this.handle());
+    this.dirty = false;
+  }
+
+  /** close flushes and closes the file descriptor (release without the flush). */
+  close(): void {
+    this.flush();
+    this.release();
+  }
+
+  /** release closes the descriptor; the next read or write opens it again. */
+  release(): void {
+    if (this.fd < 0) return;
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** isDirty: updates not yet flushed. */
+  get isDirty(): boolean {
+    return this.dirty;
+  }
+
+  private handle(): number {
+    if (this.fd < 0) {
+      try {
+        this.fd = fs.openSync(this.path, 'r+');
+      } catch (err) {
+        throw createError('REMON_ERR_RRD_FILE', `cannot open ${this.path}: ${errorMessage(err)}`, err);
+      }
+    }
+    return this.fd;
+  }
+
+  /** headerSize is the bytes before the first archive. */
+  get headerSize(): number {
+    return this.layout.dataStart;
+  }
+
+  private writeRowNow(rra: number, row: number, values: Float64Array): void {
+    const buf = encodeRows(values.subarray(0, this.def.ds.length));
+    fs.writeSync(this.handle(), buf, 0, buf.length, this.layout.rraStart[rra] + row * this.def.ds.length * 8);
+  }
+}
+
+const NAN_HIGH_WORD = 0x7ff80000;
+
+/** encodeRows turns values into stored bytes: each value's bits XOR those of NaN. */
+function encodeRows(values: Float64Array): Buffer {
+  const out = new Float64Array(values);
+  const words = new Uint32Array(out.buffer);
+  for (let i = 1; i < words.length; i += 2) words[i] ^= NAN_HIGH_WORD;
+  return Buffer.from(out.buffer);
+}
+
+/** decodeRows is the inverse of encodeRows (a zero row reads as NaN). */
+function decodeRows(bytes: Buffer): Float64Array {
+  const copy = new Uint8Array(bytes);
+  const words = new Uint32Array(copy.buffer);
+  for (let i = 1; i < words.length; i += 2) words[i] ^= NAN_HIGH_WORD;
+  return new Float64Array(copy.buffer);
+}
+
+const defs = new Map<string, RrdDef>();
+/** internDef shares one RrdDef among files with the same header (the updater keys its plan on it). */
+function internDef(staticBuf: Buffer): RrdDef {
+  const key = staticBuf.toString('latin1');
+  let def = defs.get(key);
+  if (!def) {
+    def = readStatic(staticBuf);
+    if (defs.size > 1000) defs.clear();
+    defs.set(key, def);
+  }
+  return def;
+}
+
+function writeStatic(b: Buffer, def: RrdDef): void {
+  b.write(MAGIC, 0, 'latin1');
+  b.writeUInt32LE(VERSION, 8);
+  b.writeUInt32LE(def.step, 12);
+  b.writeUInt32LE(def.ds.length, 16);
+  b.writeUInt32LE(def.rra.length, 20);
+  let at = STATIC_HEAD;
+  for (const d of def.ds) {
+    b.write(d.name, at, 20, 'utf8');
+    b.writeUInt8(DS_TYPES.indexOf(d.type), at + 20);
+    b.writeUInt32LE(d.heartbeat, at + 24);
+    b.writeDoubleLE(d.min, at + 28);
+    b.writeDoubleLE(d.max, at + 36);
+    at += DS_DEF;
+  }
+  for (const r of def.rra) {
+    b.writeUInt8(CFS.indexOf(r.cf), at);
+    b.writeUInt32LE(r.pdpCnt, at + 4);
+    b.writeUInt32LE(r.rows, at + 8);
+    b.writeDoubleLE(r.xff, at + 16);
+    at += RRA_DEF;
+  }
+}
+
+function readStatic(b: Buffer): RrdDef {
+  const step = b.readUInt32LE(12);
+  const n = b.readUInt32LE(16);
+  const m = b.readUInt32LE(20);
+  let at = STATIC_HEAD;
+  const ds = [];
+  for (let i = 0; i < n; i++, at += DS_DEF) {
+    const raw = b.subarray(at, at + 20);
+    const end = raw.indexOf(0);
+    ds.push({
+      name: raw.toString('utf8', 0, end < 0 ? 20 : end),
+      type: DS_TYPES[b.readUInt8(at + 20)],
+      heartbeat: b.readUInt32LE(at + 24),
+      min: b.readDoubleLE(at + 28),
+      max: b.readDoubleLE(at + 36),
+    });
+  }
+  const rra = [];
+  for (let i = 0; i < m; i++, at += RRA_DEF) {
+    rra.push({ cf: CFS[b.readUInt8(at)], pdpCnt: b.readUInt32LE(at + 4), rows: b.readUInt32LE(at + 8), xff: b.readDoubleLE(at + 16) });
+  }
+  return { step, ds, rra };
+}
+
+function writeLive(len: number, def: RrdDef, s: RrdState, seq: number): Buffer {
+  const b = Buffer.alloc(len);
+  const n = def.ds.length;
+  b.writeDoubleLE(seq, 0);
+  b.writeDoubleLE(s.lastUp, 16);
+  b.writeUInt32LE(s.lastUpUsec, 24);
+  let at = LIVE_HEAD;
+  for (let i = 0; i < n; i++, at += PDP_PREP) {
+    b.write(lastDsText(s, i).slice(0, LAST_DS - 2), at, LAST_DS - 1, 'latin1');
+    b.writeDoubleLE(s.pdpVal[i], at + LAST_DS);
+    b.writeDoubleLE(s.pdpUnknSec[i], at + LAST_DS + 8);
+  }
+  for (let c = 0; c < def.rra.length * n; c++, at += CDP_PREP) {
+    b.writeDoubleLE(s.cdpVal[c], at);
+    b.writeDoubleLE(s.cdpUnknPdp[c], at + 8);
+    b.writeDoubleLE(s.cdpPrimary[c], at + 16);
+    b.writeDoubleLE(s.cdpSecondary[c], at + 24);
+  }
+  for (let r = 0; r < def.rra.length; r++, at += 8) b.writeUInt32LE(s.curRow[r], at);
+  b.writeUInt32LE(crc32(b.subarray(16)), 8);
+  return b;
+}
+
+function readLive(b: Buffer, def: RrdDef): { seq: number; state: RrdState } | undefined {
+  const seq = b.readDoubleLE(0);
+  if (!(seq > 0) || b.readUInt32LE(8) !== crc32(b.subarray(16))) return undefined;
+  const n = def.ds.length;
+  const s = newState(def, 0);
+  s.lastUp = b.readDoubleLE(16);
+  s.lastUpUsec = b.readUInt32LE(24);
+  let at = LIVE_HEAD;
+  for (let i = 0; i < n; i++, at += PDP_PREP) {
+    const raw = b.subarray(at, at + LAST_DS);
+    const end = raw.indexOf(0);
+    s.lastDs[i] = raw.toString('latin1', 0, end < 0 ? LAST_DS : end);
+    s.lastDsNum[i] = s.lastDs[i][0] === 'U' ? NaN : rrdStrtod(s.lastDs[i]);
+    s.pdpVal[i] = b.readDoubleLE(at + LAST_DS);
+    s.pdpUnknSec[i] = b.readDoubleLE(at + LAST_DS + 8);
+  }
+  for (let c = 0; c < def.rra.length * n; c++, at += CDP_PREP) {
+    s.cdpVal[c] = b.readDoubleLE(at);
+    s.cdpUnknPdp[c] = b.readDoubleLE(at + 8);
+    s.cdpPrimary[c] = b.readDoubleLE(at + 16);
+    s.cdpSecondary[c] = b.readDoubleLE(at + 24);
+  }
+  for (let r = 0; r < def.rra.length; r++, at += 8) s.curRow[r] = b.readUInt32LE(at);
+  return { seq, state: s };
+}
