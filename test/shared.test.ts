@@ -404,10 +404,12 @@ describe('shared: redis backend', function () {
 
   semantics(() => redisBackend(url));
 
-  it('while Redis is down operations fail at once with REMON_ERR_SHARED_BACKEND; they work again when it is back', async function () {
+  it('while Redis is down operations fail at once with REMON_ERR_SHARED_BACKEND; when it is back they work again and watches resume', async function () {
     this.timeout(30_000);
-    const { s } = redisBackend(url).open();
+    const { s, peer } = redisBackend(url).open();
     await s.counters.incr('before');
+    const seen: StateChange[] = [];
+    await s.state.watch('live', undefined, (c) => seen.push(c));
     await server!.stop();
     await waitFor(async () => (await s.counters.incr('x').then(() => false, () => true)), 5000, 'the outage to show');
     const t0 = Date.now();
@@ -420,5 +422,11 @@ describe('shared: redis backend', function () {
     // The same client reconnects by itself (the restarted server is empty: --save '').
     await waitFor(async () => (await s.counters.incr('after').then(() => true, () => false)), 10_000, 'reconnection');
     assert.equal(await s.counters.get('after'), 1);
+    // The watch made before the outage is in place again.
+    await waitFor(async () => {
+      await peer.state.set('live', 'k', 'back').catch(() => {});
+      return seen.length > 0;
+    }, 10_000, 'the watch to hear changes again');
+    assert.deepEqual(seen[0], { bucket: 'live', key: 'k', value: 'back' });
   });
 });

@@ -86,8 +86,11 @@ describe('rrd store', () => {
     for (let round = 0; round < 6 && acked < 250; round++) {
       const child = fork(writer, [dir, String(series), String(T0), String(acked + 1)], { stdio: 'ignore' });
       const exited = new Promise((r) => child.once('exit', r)); // it may finish before the kill
+      // Kill only once the writer is under way (a loaded machine starts node slowly).
+      const started = new Promise((r) => child.once('message', r));
       child.on('message', (m: { k: number }) => (acked = Math.max(acked, m.k)));
-      await sleep(150 + Math.floor(Math.random() * 250));
+      await Promise.race([started, exited, sleep(15_000)]);
+      await sleep(50 + Math.floor(Math.random() * 250));
       child.kill('SIGKILL');
       await exited;
     }

@@ -46,7 +46,7 @@ export class RedisConn {
   readonly where: string;
   private readonly log?: Logger;
   private subscriber?: Redis;
-  private readonly channels = new Map<string, Set<(message: string) => void>>();
+  private readonly channels = new Map<string, { listeners: Set<(message: string) => void>; ready: Promise<void> }>();
   private everReady = false;
   private down?: { since: Date; reason: string };
   private closed = false;
@@ -200,21 +200,29 @@ export class RedisConn {
       this.subscriber = this.client.duplicate({ enableAutoPipelining: false });
       this.subscriber.on('error', () => {}); // the command connection reports outages
       this.subscriber.on('message', (ch: string, message: string) => {
-        for (const l of this.channels.get(ch) ?? []) l(message);
+        for (const l of this.channels.get(ch)?.listeners ?? []) l(message);
       });
     }
-    let set = this.channels.get(channel);
-    if (!set) {
-      this.channels.set(channel, (set = new Set()));
-      await this.subscriber.subscribe(channel);
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      const listeners = new Set<(message: string) => void>();
+      const ready = this.subscriber.subscribe(channel).then(() => undefined);
+      this.channels.set(channel, (entry = { listeners, ready }));
+      // A failed SUBSCRIBE leaves nothing behind: the next watch of the channel tries again.
+      ready.catch(() => {
+        if (this.channels.get(channel) === entry) this.channels.delete(channel);
+      });
     }
-    set.add(listener);
+    // Every watcher of a channel waits for the one SUBSCRIBE that serves them all.
+    await entry.ready;
+    const e = entry;
+    e.listeners.add(listener);
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      set!.delete(listener);
-      if (set!.size === 0 && this.channels.get(channel) === set) {
+      e.listeners.delete(listener);
+      if (e.listeners.size === 0 && this.channels.get(channel) === e) {
         this.channels.delete(channel);
         this.subscriber?.unsubscribe(channel).catch(() => {});
       }
