@@ -2,10 +2,13 @@
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
 import { benchHeartbeat } from './heartbeat';
+import { benchHttp } from './http';
 import { benchInflux } from './influx';
+import { benchPing } from './ping';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
 import { benchShared } from './shared';
+import { benchSnmp } from './snmp';
 
 const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
@@ -13,6 +16,9 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['influx', benchInflux],
   ['heartbeat', benchHeartbeat],
   ['shared', benchShared],
+  ['http', benchHttp],
+  ['snmp', benchSnmp],
+  ['ping', benchPing],
 ];
 
 async function main(): Promise<void> {

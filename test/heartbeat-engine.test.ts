@@ -30,7 +30,7 @@ const tickType: BlockType<{ name: string; value?: number }> = {
   description: 'a passive test block: reports when told',
   passive: true,
   schema: { properties: { value: { type: 'number' } } },
-  create(o, env) {
+  create(_o, env) {
     (env.hub as TickHub).emits.set(env.name, env.emit);
     return { run: async () => ({ ok: false, message: 'signalled, not run' }) };
   },

@@ -17,6 +17,8 @@ describe('rrd store', () => {
   it('creates a file per series on its first sample and fetches what was written, before any flush', async () => {
     const dir = tmpDir();
     const s = store(dir);
+    s.write([{ series: 'web.total_ms', t: (T0 - 10) * 1000, value: 0, kind: 'gauge', heartbeat: 20 }]);
+    assert.deepEqual(s.list(), ['web.total_ms'], 'listed as soon as it is written');
     for (let k = 0; k <= 30; k++) s.write([{ series: 'web.total_ms', t: (T0 + k * 10) * 1000, value: k * 2, kind: 'gauge', heartbeat: 20 }]);
     const r = await s.fetch('web.total_ms', { from: (T0 + 100) * 1000, to: (T0 + 200) * 1000, step: 10_000 });
     assert.equal(r.step, 10_000);

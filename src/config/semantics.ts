@@ -57,7 +57,10 @@ export function checkSemantics(raw: unknown, types: ReadonlyMap<string, BlockTyp
       issues.push({ path: ['blocks', i, 'mode'], message: `a ${type.type} block is signalled, not scheduled; remove mode` });
     }
     if (type?.check && !badBlocks.has(i)) {
-      for (const [key, message] of type.check(block)) issues.push({ path: ['blocks', i, ...key.split('.').filter(Boolean)], message });
+      // A numeric segment is a list index (walk.0.columns), so it locates the item.
+      for (const [key, message] of type.check(block)) {
+        issues.push({ path: ['blocks', i, ...key.split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s))], message });
+      }
     }
   });
 

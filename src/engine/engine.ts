@@ -247,8 +247,11 @@ export class Engine extends EventEmitter {
   private async handle(b: ActiveBlock, r: Result): Promise<void> {
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
-    const heartbeat = Math.max(1, Math.ceil((2 * b.config.everyMs) / 1000));
-    const samples: Sample[] = resultSeries(r).map((s) => ({ ...s, t: r.startedAt, heartbeat }));
+    // The store's "unknown after" hint: two intervals for scheduled blocks; passive blocks
+    // report on events, so their values hold for up to two days.
+    const heartbeat = b.mode === 'passive' ? 172_800 : Math.max(1, Math.ceil((2 * b.config.everyMs) / 1000));
+    // Fields spelled out: an object spread per sample costs more than the rest of handle.
+    const samples: Sample[] = resultSeries(r).map((s) => ({ series: s.series, value: s.value, kind: s.kind, t: r.startedAt, heartbeat }));
     this.store.write(samples);
     if (b.config.pipe.length > 0) {
       await runSteps(b.config.pipe, r, {

@@ -44,6 +44,16 @@ interface Waiter {
   reject(err: Error): void;
 }
 
+/** Batch is written records waiting for an fdatasync that covers them. */
+interface Batch {
+  waiters: Waiter[];
+  durable: boolean;
+  failed?: Error;
+}
+
+/** At most this many fdatasyncs in flight: the next batch is written while the last syncs. */
+const MAX_SYNCS = 4;
+
 const SEGMENT = /^journal-(\d{8})\.log$/;
 const segmentName = (seq: number): string => `journal-${String(seq).padStart(8, '0')}.log`;
 
@@ -51,7 +61,9 @@ const segmentName = (seq: number): string => `journal-${String(seq).padStart(8, 
  * Journal is the heartbeats' append-only log in node.data, with group commit: the records
  * appended in one tick (and while a write is in flight) are written together and made
  * durable with one fdatasync, then applied in order, then their appends resolve, so a
- * signal answered 200 survives kill -9. `compact` writes a snapshot of the applied state
+ * signal answered 200 survives kill -9. Commits are pipelined: writes are one after the
+ * other, but the next batch is written while the previous one's fdatasync runs, and an
+ * fdatasync makes every batch written before it durable. `compact` writes a snapshot of the applied state
  * atomically (temp file, fsync, rename, fsync of the directory) and only then deletes the
  * segments it covers; each start writes to a fresh segment, so a torn last line of the
  * previous one is only ever at its end, where replay skips it.
@@ -61,8 +73,16 @@ export class Journal {
   private seq = 0;
   private segmentBytes = 0;
   private queue: Waiter[] = [];
-  private flushing?: Promise<void>;
   private scheduled = false;
+  /** A write() is in progress (writes are never concurrent: they must stay in order). */
+  private writing = false;
+  /** Written batches waiting for their fdatasync, in journal order. */
+  private inFlight: Batch[] = [];
+  private syncs = 0;
+  /** Set while a snapshot switches segments: no write starts. */
+  private blocked = false;
+  private idleWaiters: Array<() => void> = [];
+  private quietWaiters: Array<() => void> = [];
   private compacting?: Promise<void>;
   private closed = false;
   private readonly compactBytes: number;
@@ -120,7 +140,7 @@ export class Journal {
     if (this.closed) return Promise.reject(createError('REMON_ERR_HEARTBEAT_JOURNAL', 'the heartbeat journal is closed'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ rec, resolve, reject });
-      if (!this.flushing && !this.scheduled) {
+      if (!this.scheduled && !this.writing) {
         this.scheduled = true;
         // Everything appended in this tick goes in the same batch.
         setImmediate(() => this.flush());
@@ -128,57 +148,111 @@ export class Journal {
     });
   }
 
-  /** idle resolves when nothing is waiting to be written. */
-  async idle(): Promise<void> {
-    while (this.flushing || this.scheduled || this.queue.length > 0) {
-      if (this.flushing) await this.flushing;
-      else await new Promise((r) => setImmediate(r));
-    }
+  private get quiet(): boolean {
+    return !this.writing && this.inFlight.length === 0 && this.syncs === 0;
+  }
+
+  /** idle resolves when nothing is waiting to be written, synced or applied. */
+  idle(): Promise<void> {
+    if (this.quiet && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private flush(): void {
     this.scheduled = false;
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = this.writeBatch().finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.flush();
-      else if (this.segmentBytes > this.compactBytes && !this.compacting) void this.compact();
-    });
+    this.kick();
   }
 
-  private async writeBatch(): Promise<void> {
-    const batch = this.queue;
+  /** kick starts the next write when it may, and wakes whoever waits for quiet. */
+  private kick(): void {
+    if (!this.writing && !this.blocked && this.queue.length > 0 && this.syncs < MAX_SYNCS) void this.writeNext();
+    if (!this.quiet) return;
+    this.quietWaiters.splice(0).forEach((w) => w());
+    if (this.queue.length === 0 && !this.scheduled) this.idleWaiters.splice(0).forEach((w) => w());
+    if (this.segmentBytes > this.compactBytes && !this.compacting && !this.closed) void this.compact();
+  }
+
+  private async writeNext(): Promise<void> {
+    const waiters = this.queue;
     this.queue = [];
+    this.writing = true;
     let text = '';
-    for (const w of batch) text += `${JSON.stringify(w.rec)}\n`;
+    for (const w of waiters) text += `${JSON.stringify(w.rec)}\n`;
     const buf = Buffer.from(text);
     const fd = this.fd;
     try {
       let off = 0;
       while (off < buf.length) off += (await write(fd, buf, off, buf.length - off, null)).bytesWritten;
-      await fdatasync(fd);
     } catch (err) {
-      // Take back a partial write, so the next batch does not follow half a line.
+      // Take back a partial write, so the next batch does not follow half a line (no
+      // later write has started: writes are one at a time).
       try { fs.ftruncateSync(fd, this.segmentBytes); } catch { /* the disk is in trouble already */ }
-      const e = createError('REMON_ERR_HEARTBEAT_JOURNAL', `heartbeat journal write failed: ${errorMessage(err)}`, err);
-      this.o.log?.error({ err: e.message }, 'heartbeat journal write failed');
-      for (const w of batch) w.reject(e);
+      this.writing = false;
+      this.fail(waiters, err);
+      this.kick();
       return;
     }
+    this.writing = false;
     this.segmentBytes += buf.length;
     const s = this.stats;
     s.batches++;
-    s.records += batch.length;
+    s.records += waiters.length;
     s.bytes += buf.length;
-    s.maxBatch = Math.max(s.maxBatch, batch.length);
-    for (const w of batch) {
-      try {
-        this.o.apply(w.rec);
-      } catch (err) {
-        this.o.log?.error({ err: errorMessage(err), record: w.rec.k, name: w.rec.n }, 'heartbeat record could not be applied');
+    s.maxBatch = Math.max(s.maxBatch, waiters.length);
+    const batch: Batch = { waiters, durable: false };
+    this.inFlight.push(batch);
+    this.syncs++;
+    fdatasync(fd).then(
+      () => {
+        // Everything written before this fdatasync began is durable now.
+        for (const b of this.inFlight) {
+          b.durable = true;
+          if (b === batch) break;
+        }
+      },
+      (err) => {
+        const e = this.error(err);
+        for (const b of this.inFlight) {
+          if (!b.durable) b.failed = e;
+          if (b === batch) break;
+        }
+      },
+    ).finally(() => {
+      this.syncs--;
+      this.drain();
+      this.kick();
+    });
+    this.kick();
+  }
+
+  /** drain applies durable batches in journal order and resolves their appends. */
+  private drain(): void {
+    while (this.inFlight.length > 0 && (this.inFlight[0].durable || this.inFlight[0].failed)) {
+      const b = this.inFlight.shift()!;
+      if (b.failed) {
+        for (const w of b.waiters) w.reject(b.failed);
+        continue;
       }
+      for (const w of b.waiters) {
+        try {
+          this.o.apply(w.rec);
+        } catch (err) {
+          this.o.log?.error({ err: errorMessage(err), record: w.rec.k, name: w.rec.n }, 'heartbeat record could not be applied');
+        }
+      }
+      for (const w of b.waiters) w.resolve();
     }
-    for (const w of batch) w.resolve();
+  }
+
+  private error(err: unknown): Error {
+    const e = createError('REMON_ERR_HEARTBEAT_JOURNAL', `heartbeat journal write failed: ${errorMessage(err)}`, err);
+    this.o.log?.error({ err: e.message }, 'heartbeat journal write failed');
+    return e;
+  }
+
+  private fail(waiters: Waiter[], err: unknown): void {
+    const e = this.error(err);
+    for (const w of waiters) w.reject(e);
   }
 
   /**
@@ -189,12 +263,20 @@ export class Journal {
   async compact(): Promise<void> {
     if (this.compacting) return this.compacting;
     this.compacting = (async () => {
-      // A finished batch may start the next one: wait until none is in flight.
-      while (this.flushing) await this.flushing;
-      if (this.closed) return;
-      const covered = this.seq;
-      const text = JSON.stringify({ version: 1, seq: covered, savedAt: new Date().toISOString(), state: this.o.state() });
-      this.openSegment(covered + 1);
+      // Let what was written be synced and applied, start nothing new, then switch.
+      this.blocked = true;
+      let text: string;
+      let covered: number;
+      try {
+        if (!this.quiet) await new Promise<void>((resolve) => this.quietWaiters.push(resolve));
+        if (this.closed) return;
+        covered = this.seq;
+        text = JSON.stringify({ version: 1, seq: covered, savedAt: new Date().toISOString(), state: this.o.state() });
+        this.openSegment(covered + 1);
+      } finally {
+        this.blocked = false;
+        this.kick();
+      }
       const dir = this.o.dir;
       const tmp = path.join(dir, 'snapshot.json.tmp');
       const fh = await fs.promises.open(tmp, 'w');
@@ -220,6 +302,7 @@ export class Journal {
   async close(): Promise<void> {
     await this.idle();
     if (this.compacting) await this.compacting;
+    await this.idle();
     this.closed = true;
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;

@@ -16,17 +16,89 @@ export interface RedisOptions {
 
 type BatchFn = (...args: Array<string | number>) => Promise<unknown[]>;
 
-interface QueuedOp {
-  /** For call(): the operation's name in error messages (op() leaves errors to run()). */
+/** Name is what an operation runs: a function of redis-scripts.ts, or a plain HGET. */
+export type Name = OpName | 'hget';
+
+/**
+ * Merge says how operations of one kind on one key become one: the arguments after the
+ * first `fixed` ones are appended, or (`sum`) the argument at `fixed` is added up; and how
+ * the merged reply is split into one result per operation, in order.
+ */
+export interface Merge {
+  tag: string;
+  fixed: number;
+  sum?: boolean;
+  split: (reply: unknown, parts: readonly Part[], args: ReadonlyArray<string | number>) => unknown[];
+}
+
+/** splitEach: the reply is an array (or null), one element per operation. */
+export const splitEach = (reply: unknown, parts: readonly Part[]): unknown[] => parts.map((_, i) => (reply as unknown[] | null)?.[i] ?? null);
+
+/**
+ * splitJson: the reply is the JSON text of an array, one element per operation (fewer when
+ * the last ones got nothing) — one JSON.parse instead of one reply string per operation.
+ */
+export const splitJson = (reply: unknown): unknown[] => (reply === null ? [] : (JSON.parse(reply as string) as unknown[]));
+
+/** splitRunning: the reply is a total after adding every operation's n (INCRBY); each gets the value it would have seen alone. */
+export function splitRunning(reply: unknown, parts: readonly Part[], args: ReadonlyArray<string | number>): unknown[] {
+  let v = Number(reply) - Number(args[0]);
+  return parts.map((p) => (v += p.n));
+}
+
+/**
+ * KeyCache makes the keys of a name (a bucket's hash and channel, a queue's list, marker and
+ * log) once, so a hot name costs no string building; it forgets them all past `max` names.
+ */
+export class KeyCache<T> {
+  private readonly map = new Map<string, T>();
+  constructor(
+    private readonly make: (name: string) => T,
+    private readonly max = 10_000,
+  ) {}
+
+  get(name: string): T {
+    let v = this.map.get(name);
+    if (v === undefined) {
+      if (this.map.size >= this.max) this.map.clear();
+      this.map.set(name, (v = this.make(name)));
+    }
+    return v;
+  }
+}
+
+/** Part is one caller waiting on (its share of) a unit's reply. */
+export interface Part {
   what?: string;
-  name: OpName;
-  args: Array<string | number>;
+  /** For a summing merge: this operation's increment. */
+  n: number;
+  /** Turns this operation's share of the reply into its result. */
+  map?: (reply: unknown) => unknown;
   resolve: (v: unknown) => void;
   reject: (err: unknown) => void;
 }
 
-/** Operations per EVALSHA at most, so one batch holds the server for a millisecond or so. */
-const MAX_BATCH = 512;
+/** Unit is one entry of a tick's pipeline: one operation, or several merged into one. */
+interface Unit {
+  name: Name;
+  keys: readonly string[];
+  /** Its own arguments, which merging extends. */
+  args: Array<string | number>;
+  merge?: Merge;
+  parts: Part[];
+  cmd: Command;
+}
+
+/** Command is what goes to the server: one plain command, or one call of the batch script. */
+interface Command {
+  plain: boolean;
+  units: Unit[];
+  /** Operations in it, merged ones counted one by one. */
+  weight: number;
+}
+
+/** Operations per command at most, so one command holds the server for a millisecond or so. */
+const MAX_BATCH = Number(process.env.XMB ?? 1000);
 
 /** globEscape quotes the characters SCAN's MATCH treats as wildcards. */
 const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
@@ -50,8 +122,10 @@ export class RedisConn {
   private everReady = false;
   private down?: { since: Date; reason: string };
   private closed = false;
-  private queued: QueuedOp[] = [];
-  private readonly increments = new Map<string, { op: QueuedOp; parts: Array<{ n: number; resolve: (v: number) => void; reject: (err: unknown) => void }> }>();
+  /** This tick's pipeline, in the order the operations were made. */
+  private commands: Command[] = [];
+  /** The unit that last touched each key in this tick: only it may take more operations on it. */
+  private lastTouch = new Map<string, Unit>();
   private flushing = false;
 
   constructor(options: RedisOptions) {
@@ -88,75 +162,133 @@ export class RedisConn {
    * errors are RemonErrors naming `what`.
    */
   call(what: string, name: OpName, ...args: Array<string | number>): Promise<unknown> {
-    const unusable = this.unusable(what);
-    if (unusable) return Promise.reject(unusable);
-    return this.queue(what, name, args);
+    const n = OPS[name].numberOfKeys;
+    return this.submit(what, name, args.slice(0, n).map(String), args.slice(n));
   }
 
-  /** op queues one operation inside run(), which checks and translates. */
+  /** op queues one operation of redis-scripts.ts inside run(), which checks and translates. */
   op(name: OpName, ...args: Array<string | number>): Promise<unknown> {
-    return this.queue(undefined, name, args);
-  }
-
-  private queue(what: string | undefined, name: OpName, args: Array<string | number>): Promise<unknown> {
-    if (name === 'remonCounterIncr') return this.incr(what, String(args[0]), Number(args[1]));
-    // Anything else on a counter ends the increments of it that can be combined.
-    if (name === 'remonCounterGet' || name === 'remonCounterSet') this.increments.delete(String(args[0]));
-    return new Promise((resolve, reject) => this.enqueue({ what, name, args, resolve, reject }));
+    const n = OPS[name].numberOfKeys;
+    return this.submit(undefined, name, args.slice(0, n).map(String), args.slice(n));
   }
 
   /**
-   * incr combines the increments of one counter made in the same tick into one INCRBY and
-   * hands each caller the value it would have seen one at a time. The batch runs atomically,
-   * so no other client can tell; a get or set of the counter in between starts a new one.
+   * submit adds an operation to this tick's pipeline: `name` with its `keys` and `args`;
+   * `map` turns its reply (its share of a merged reply) into its result. With `what` it is
+   * a whole public method (fails at once while the server is known to be away; errors name
+   * `what`); without, it runs inside run(), which does both.
+   *
+   * The pipeline keeps the order of the operations on each key. An operation that can merge
+   * (`merge`; `n` is its increment for a summing one) joins the unit that last touched its
+   * keys when that unit merges the same way — nothing between them touched those keys, so
+   * doing it there is the same as doing it after; other operations go to the end: into the
+   * batch script call there, or, for a plain command, as a command of its own. Operations on
+   * different keys made in the same tick are concurrent (none has returned), so any order
+   * among them is one their callers could have seen.
    */
-  private incr(what: string | undefined, key: string, n: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const merged = this.increments.get(key);
-      if (merged) {
-        merged.parts.push({ n, resolve, reject });
-        merged.op.args[1] = Number(merged.op.args[1]) + n;
-        return;
+  submit<T = unknown>(
+    what: string | undefined,
+    name: Name,
+    keys: readonly string[],
+    args: Array<string | number>,
+    merge?: Merge,
+    map?: (reply: unknown) => T,
+    n = 0,
+  ): Promise<T> {
+    if (what !== undefined) {
+      const unusable = this.unusable(what);
+      if (unusable) return Promise.reject(unusable);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const part: Part = { what, n, map, resolve: resolve as (v: unknown) => void, reject };
+      if (merge) {
+        const last = this.lastTouch.get(keys[0]);
+        if (last && last.merge?.tag === merge.tag && last.cmd.weight < MAX_BATCH && this.onlyToucher(last, keys)) {
+          if (merge.sum) last.args[merge.fixed] = Number(last.args[merge.fixed]) + Number(args[merge.fixed]);
+          else for (let i = merge.fixed; i < args.length; i++) last.args.push(args[i]);
+          last.parts.push(part);
+          last.cmd.weight++;
+          return;
+        }
       }
-      const parts = [{ n, resolve, reject }];
-      const op: QueuedOp = {
-        what,
-        name: 'remonCounterIncr',
-        args: [key, n],
-        resolve: (total) => {
-          let v = Number(total) - Number(op.args[1]);
-          for (const p of parts) p.resolve((v += p.n));
-        },
-        reject: (err) => parts.forEach((p) => p.reject(err)),
-      };
-      this.increments.set(key, { op, parts });
-      this.enqueue(op);
+      const plain = name === 'hget';
+      let cmd = this.commands[this.commands.length - 1];
+      if (plain || !cmd || cmd.plain || cmd.weight >= MAX_BATCH) {
+        cmd = { plain, units: [], weight: 0 };
+        this.commands.push(cmd);
+      }
+      const unit: Unit = { name, keys, args: args.slice(), merge, parts: [part], cmd };
+      cmd.units.push(unit);
+      cmd.weight++;
+      for (const k of keys) this.lastTouch.set(k, unit);
+      if (!this.flushing) {
+        this.flushing = true;
+        process.nextTick(() => this.flush());
+      }
     });
   }
 
-  private enqueue(op: QueuedOp): void {
-    this.queued.push(op);
-    if (!this.flushing) {
-      this.flushing = true;
-      process.nextTick(() => this.flush());
-    }
+  /** onlyToucher: whether the unit has these keys and is the last to touch each of them. */
+  private onlyToucher(u: Unit, keys: readonly string[]): boolean {
+    if (u.keys.length !== keys.length) return false;
+    for (let i = 0; i < keys.length; i++) if (u.keys[i] !== keys[i] || (i > 0 && this.lastTouch.get(keys[i]) !== u)) return false;
+    return true;
   }
 
   private flush(): void {
     this.flushing = false;
-    this.increments.clear();
-    const all = this.queued;
-    this.queued = [];
-    for (let i = 0; i < all.length; i += MAX_BATCH) this.send(all.slice(i, i + MAX_BATCH));
+    const commands = this.commands;
+    this.commands = [];
+    this.lastTouch = new Map();
+    // Called in order in one tick, the commands go out in order, in one write (ioredis
+    // auto-pipelining).
+    for (const cmd of commands) {
+      if (cmd.plain) this.sendPlain(cmd.units[0]);
+      else this.sendBatch(cmd.units);
+    }
   }
 
-  private send(batch: QueuedOp[]): void {
-    const ops: Array<Array<string | number>> = [];
-    for (const o of batch) ops.push([o.name, OPS[o.name].numberOfKeys, ...o.args.map(String)]);
-    (this.client as unknown as { remonBatch: BatchFn }).remonBatch(0, JSON.stringify(ops)).then(
-      (replies) => batch.forEach((o, i) => (replies[i] instanceof Error ? this.fail(o, replies[i]) : o.resolve(replies[i]))),
-      (err) => batch.forEach((o) => this.fail(o, err)),
+  private sendPlain(u: Unit): void {
+    const [hash] = u.keys;
+    const fields = u.args.map(String);
+    const reply = fields.length === 1 ? this.client.hget(hash, fields[0]).then((v) => [v]) : this.client.hmget(hash, ...fields);
+    reply.then(
+      (r) => this.settle(u, r),
+      (err) => u.parts.forEach((p) => this.fail(p, err)),
     );
+  }
+
+  private sendBatch(units: Unit[]): void {
+    const ops: Array<Array<string | number>> = [];
+    for (const u of units) ops.push([u.name, u.keys.length, ...u.keys, ...u.args.map(String)]);
+    (this.client as unknown as { remonBatch: BatchFn }).remonBatch(0, JSON.stringify(ops)).then(
+      (replies) => units.forEach((u, i) => (replies[i] instanceof Error ? u.parts.forEach((p) => this.fail(p, replies[i])) : this.settle(u, replies[i]))),
+      (err) => units.forEach((u) => u.parts.forEach((p) => this.fail(p, err))),
+    );
+  }
+
+  /** settle hands a unit's reply to its parts: a merged one split (see Merge). */
+  private settle(u: Unit, reply: unknown): void {
+    const parts = u.parts;
+    const m = u.merge;
+    if (!m) return this.resolve(parts[0], reply);
+    let results: unknown[];
+    try {
+      results = m.split(reply, parts, u.args);
+    } catch (err) {
+      for (const p of parts) p.reject(err);
+      return;
+    }
+    for (let i = 0; i < parts.length; i++) this.resolve(parts[i], results[i]);
+  }
+
+  private resolve(p: Part, v: unknown): void {
+    if (!p.map) return p.resolve(v);
+    try {
+      p.resolve(p.map(v));
+    } catch (err) {
+      p.reject(err);
+    }
   }
 
   /**
@@ -177,8 +309,8 @@ export class RedisConn {
     return undefined;
   }
 
-  private fail(o: QueuedOp, err: unknown): void {
-    o.reject(o.what === undefined ? err : this.translate(o.what, err));
+  private fail(p: Part, err: unknown): void {
+    p.reject(p.what === undefined ? err : this.translate(p.what, err));
   }
 
   /** scanNames lists the names after `kind` of the keys that exist, sorted. */

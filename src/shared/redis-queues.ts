@@ -1,5 +1,5 @@
 import { checkName, checkQueueOptions, decode, DEFAULT_VISIBILITY_MS, encode, sleep } from './common';
-import { RedisConn } from './redis-conn';
+import { KeyCache, Merge, Part, RedisConn, splitJson } from './redis-conn';
 import { ConsumeOptions, Delivery, Json, QueueOptions, Queues } from './shared';
 
 /**
@@ -9,9 +9,30 @@ import { ConsumeOptions, Delivery, Json, QueueOptions, Queues } from './shared';
  * entries, XACK; entries every group is done with are trimmed.
  */
 /** unwrap decodes a list item "<expiry>|<JSON>". */
-function unwrap(item: string | null): Json | undefined {
-  return item === null ? undefined : decode(item.slice(item.indexOf('|') + 1));
+function unwrap(item: unknown): Json | undefined {
+  return item === null ? undefined : decode((item as string).slice((item as string).indexOf('|') + 1));
 }
+
+/**
+ * splitPushed: remonQueuePushMany's reply is the length after each push, or (a queue
+ * without groups or expiry) the length after all of them before trimming to maxLength.
+ */
+function splitPushed(reply: unknown, parts: readonly Part[], args: ReadonlyArray<string | number>): unknown[] {
+  if (typeof reply !== 'number') return reply as unknown[];
+  const maxLength = Number(args[0]);
+  const before = reply - parts.length;
+  return parts.map((_, i) => (maxLength > 0 ? Math.min(before + i + 1, maxLength) : before + i + 1));
+}
+
+/**
+ * Merging (see RedisConn.submit): the pushes to a queue with the same bounds made in the
+ * same tick are one RPUSH; the pops from one end, one LPOP/RPOP with a count.
+ */
+const PUSH: Merge = { tag: 'push 0 0', fixed: 2, split: splitPushed };
+const POP_OLD: Merge = { tag: 'pop old', fixed: 1, sum: true, split: splitJson };
+const POP_NEW: Merge = { tag: 'pop new', fixed: 1, sum: true, split: splitJson };
+/** A popped message, or undefined when the queue had none left. */
+const popped = (m: unknown): Json | undefined => m as Json | undefined;
 
 export class RedisQueues implements Queues {
   /** The XAUTOCLAIM cursor of each queue/group, so a long pending list is walked, not rescanned. */
@@ -19,31 +40,42 @@ export class RedisQueues implements Queues {
 
   constructor(private readonly c: RedisConn) {}
 
+  /** Per queue: [list, expiry marker] and [list, marker, group log]. */
+  private readonly keyCache = new KeyCache((queue) => {
+    const keys = [this.c.key('q:', queue), this.c.key('qx:', queue)];
+    return { keys, withLog: [...keys, this.c.key('g:', queue)] };
+  });
+
   /** keys: the list and its expiry marker. */
-  private keys(queue: string): [string, string] {
-    return [this.c.key('q:', queue), this.c.key('qx:', queue)];
+  private keys(queue: string): readonly string[] {
+    return this.keyCache.get(queue).keys;
   }
 
   private log(queue: string): string {
-    return this.c.key('g:', queue);
+    return this.keyCache.get(queue).withLog[2];
   }
 
   push(queue: string, message: Json, options: QueueOptions = {}): Promise<number> {
-    return this.c.run('queue.push', async () => {
+    let text: string;
+    try {
       checkName('queue', queue);
       checkQueueOptions(options);
-      const maxLength = options.maxLength ?? 0;
-      const maxAge = options.maxAgeMs !== undefined ? Math.ceil(options.maxAgeMs) : 0;
-      return (await this.c.op('remonQueuePush', ...this.keys(queue), this.log(queue), encode(message), maxLength, maxAge)) as number;
-    });
+      text = `|${encode(message)}`;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const maxLength = options.maxLength ?? 0;
+    const maxAge = options.maxAgeMs !== undefined ? Math.ceil(options.maxAgeMs) : 0;
+    const merge = maxLength === 0 && maxAge === 0 ? PUSH : { ...PUSH, tag: `push ${maxLength} ${maxAge}` };
+    return this.c.submit('queue.push', 'remonQueuePushMany', this.keyCache.get(queue).withLog, [maxLength, maxAge, text], merge, Number);
   }
 
   popOldest(queue: string): Promise<Json | undefined> {
-    return this.c.run('queue.popOldest', async () => unwrap((await this.c.op('remonQueuePop', ...this.keys(queue), 'old')) as string | null));
+    return this.c.submit('queue.popOldest', 'remonQueuePopMany', this.keys(queue), ['old', 1], POP_OLD, popped);
   }
 
   popNewest(queue: string): Promise<Json | undefined> {
-    return this.c.run('queue.popNewest', async () => unwrap((await this.c.op('remonQueuePop', ...this.keys(queue), 'new')) as string | null));
+    return this.c.submit('queue.popNewest', 'remonQueuePopMany', this.keys(queue), ['new', 1], POP_NEW, popped);
   }
 
   peek(queue: string, n = Infinity): Promise<Json[]> {

@@ -4,8 +4,11 @@
  * write, cannot be interleaved with another node's. RedisConn gathers the operations made
  * in one tick of the event loop and sends them as one EVALSHA of BATCH_SCRIPT (in order;
  * one operation's error does not stop the others): a few large commands cost Node and
- * Redis far less than many small ones. ioredis reloads the script after a server restart.
- * Redis Cluster is not supported (a batch names keys of many slots).
+ * Redis far less than many small ones. Operations of one kind on one key in the same tick
+ * are merged into one function call (the *Many functions: N sets of a bucket are one HSET,
+ * N pushes one RPUSH, N pops one LPOP with a count); gets are plain HGET/HMGET commands,
+ * outside the script. ioredis reloads the script after a server restart. Redis Cluster is
+ * not supported (a batch names keys of many slots).
  *
  * Key layout under the prefix P (default "remon:"):
  *   P s:<bucket>   hash: key → JSON value            P w:<bucket>  pub/sub channel of changes
@@ -14,6 +17,10 @@
  *   P q:<name>     list: "<expiry ms or empty>|<JSON>" a message
  *   P qx:<name>    marker: the queue has had messages with a maxAge (else expiry is not checked)
  *   P g:<name>     stream: the queue's group log, {m: JSON, x?: expiry}; its consumer groups
+ *
+ * A change of state is published on the bucket's channel, as a JSON array of changes
+ * ({"key", "value"} or {"key", "deleted": true}), only when someone subscribes to it
+ * (PUBSUB NUMSUB), so writes nobody watches cost no more than the write.
  */
 
 /** Server time in ms; every node then agrees on queue expiry whatever its own clock. */
@@ -65,11 +72,34 @@ local function trimLog(log)
   if min then redis.call('XTRIM', log, 'MINID', min) end
 end`;
 
-const change = (value: string) => `'{"key":' .. cjson.encode(ARGV[1]) .. ',${value}}'`;
+/**
+ * Watch helpers: watched tells whether anyone subscribes to a bucket's channel; change is
+ * the JSON text of one change (value: JSON text, or nil for a delete).
+ */
+const PUBLISH = `
+local function watched(ch) return redis.call('PUBSUB', 'NUMSUB', ch)[2] > 0 end
+local function change(key, value)
+  if value then return '{"key":' .. cjson.encode(key) .. ',"value":' .. value .. '}' end
+  return '{"key":' .. cjson.encode(key) .. ',"deleted":true}'
+end`;
 
 export const OPS = {
-  /** KEYS: hash. ARGV: key. */
-  remonStateGet: { numberOfKeys: 1, lua: `return redis.call('HGET', KEYS[1], ARGV[1])` },
+  /**
+   * KEYS: hash. ARGV: keys. Returns the JSON text of an array with, for each key, [value]
+   * or 0 when it is not set (one reply string the client parses at once).
+   */
+  remonStateGetMany: {
+    numberOfKeys: 1,
+    lua: `local vs = redis.call('HMGET', KEYS[1], unpack(ARGV))
+local out, j = {'['}, 1
+for i = 1, #ARGV do
+  if i > 1 then j = j + 1 out[j] = ',' end
+  local v = vs[i]
+  if v then out[j + 1] = '[' out[j + 2] = v out[j + 3] = ']' j = j + 3 else j = j + 1 out[j] = '0' end
+end
+out[j + 1] = ']'
+return table.concat(out)`,
+  },
   /** KEYS: hash. ARGV: key. */
   remonStateExists: { numberOfKeys: 1, lua: `return redis.call('HEXISTS', KEYS[1], ARGV[1])` },
   /** KEYS: hash. */
@@ -82,11 +112,18 @@ export const OPS = {
   remonCounterIncr: { numberOfKeys: 1, lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])` },
   /** KEYS: lock. */
   remonLockExists: { numberOfKeys: 1, lua: `return redis.call('EXISTS', KEYS[1])` },
-  /** KEYS: hash. ARGV: key, JSON, channel. */
-  remonStateSet: {
+  /**
+   * KEYS: hash. ARGV: channel, then key, JSON pairs (one per set, in order: HSET keeps the
+   * last of a key). Sets them with one HSET and publishes the changes.
+   */
+  remonStateSetMany: {
     numberOfKeys: 1,
-    lua: `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ${change(`"value":' .. ARGV[2] .. '`)})
+    lua: `for i = 2, #ARGV, 1000 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+if watched(ARGV[1]) then
+  local cs = {}
+  for i = 2, #ARGV, 2 do cs[#cs + 1] = change(ARGV[i], ARGV[i + 1]) end
+  redis.call('PUBLISH', ARGV[1], '[' .. table.concat(cs, ',') .. ']')
+end
 return 1`,
   },
   /** KEYS: hash. ARGV: key, JSON, channel. Returns the previous JSON or nil. */
@@ -94,21 +131,21 @@ return 1`,
     numberOfKeys: 1,
     lua: `local old = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ${change(`"value":' .. ARGV[2] .. '`)})
+if watched(ARGV[3]) then redis.call('PUBLISH', ARGV[3], '[' .. change(ARGV[1], ARGV[2]) .. ']') end
 return old`,
   },
   /** KEYS: hash. ARGV: key, JSON, channel. Returns 1 when it set. */
   remonStateSetNX: {
     numberOfKeys: 1,
     lua: `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('PUBLISH', ARGV[3], ${change(`"value":' .. ARGV[2] .. '`)})
+if watched(ARGV[3]) then redis.call('PUBLISH', ARGV[3], '[' .. change(ARGV[1], ARGV[2]) .. ']') end
 return 1`,
   },
   /** KEYS: hash. ARGV: key, channel. Returns 1 when the key was there. */
   remonStateDel: {
     numberOfKeys: 1,
     lua: `if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('PUBLISH', ARGV[2], ${change(`"deleted":true`)})
+if watched(ARGV[2]) then redis.call('PUBLISH', ARGV[2], '[' .. change(ARGV[1]) .. ']') end
 return 1`,
   },
   /**
@@ -138,42 +175,69 @@ if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return {1} end
 return {0, cur}`,
   },
   /**
-   * KEYS: list, marker, log. ARGV: JSON, maxLength (0: none), maxAge ms (0: none). Appends
-   * to the list (and to the group log when the queue has groups); returns the list length.
+   * KEYS: list, marker, log. ARGV: maxLength (0: none), maxAge ms (0: none), then one
+   * "|<JSON>" per push, in order. Appends them to the list (and to the group log when the
+   * queue has groups); returns the list's length after each push. A queue without groups
+   * or expiry (and no maxAge now) takes them with one RPUSH and at most one LTRIM, and
+   * returns just the length after the RPUSH (before the trim): the client works out the rest.
    */
-  remonQueuePush: {
+  remonQueuePushMany: {
     numberOfKeys: 3,
-    lua: `local maxLen, age = tonumber(ARGV[2]), tonumber(ARGV[3])
+    lua: `local maxLen, age = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n = #ARGV - 2
 local marked = redis.call('EXISTS', KEYS[2]) == 1
-local t, x = 0, ''
-if age > 0 or marked then t = now() end
+local logged = redis.call('EXISTS', KEYS[3]) == 1
+local out = {}
+if age == 0 and not marked and not logged then
+  local len = 0
+  for i = 3, #ARGV, 1000 do len = redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+  if maxLen > 0 and len > maxLen then redis.call('LTRIM', KEYS[1], -maxLen, -1) end
+  return len
+end
+local t, x = now(), ''
 if age > 0 then
   x = string.format('%d', t + age)
   if not marked then redis.call('SET', KEYS[2], '1') marked = true end
 end
-local len = redis.call('RPUSH', KEYS[1], x .. '|' .. ARGV[1])
-if maxLen > 0 and len > maxLen then redis.call('LTRIM', KEYS[1], -maxLen, -1) end
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  local args = {'XADD', KEYS[3]}
-  if maxLen > 0 then table.insert(args, 'MAXLEN') table.insert(args, maxLen) end
-  table.insert(args, '*') table.insert(args, 'm') table.insert(args, ARGV[1])
-  if x ~= '' then table.insert(args, 'x') table.insert(args, x) end
-  redis.call(unpack(args))
+for i = 3, #ARGV do
+  local len = redis.call('RPUSH', KEYS[1], x .. ARGV[i])
+  if maxLen > 0 and len > maxLen then redis.call('LTRIM', KEYS[1], -maxLen, -1) end
+  if logged then
+    local args = {'XADD', KEYS[3]}
+    if maxLen > 0 then table.insert(args, 'MAXLEN') table.insert(args, maxLen) end
+    table.insert(args, '*') table.insert(args, 'm') table.insert(args, string.sub(ARGV[i], 2))
+    if x ~= '' then table.insert(args, 'x') table.insert(args, x) end
+    redis.call(unpack(args))
+  end
+  if marked then dropExpired(KEYS[1], t) end
+  out[i - 2] = redis.call('LLEN', KEYS[1])
 end
-if marked then dropExpired(KEYS[1], t) end
-return redis.call('LLEN', KEYS[1])`,
+return out`,
   },
-  /** KEYS: list, marker. ARGV: "old" or "new". Returns the item removed, or nil. */
-  remonQueuePop: {
+  /**
+   * KEYS: list, marker. ARGV: "old" or "new", n. Pops n messages (fewer when the list runs
+   * out) from that end and returns the JSON text of an array of them, in the order popped.
+   * A queue that never had a maxAge is one LPOP/RPOP with a count; otherwise expired items
+   * are dropped, never returned.
+   */
+  remonQueuePopMany: {
     numberOfKeys: 2,
-    lua: `local pop = ARGV[1] == 'old' and 'LPOP' or 'RPOP'
-if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call(pop, KEYS[1]) end
-local t = now()
-dropExpired(KEYS[1], t)
-while true do
-  local v = redis.call(pop, KEYS[1])
-  if not v or not itemExpired(v, t) then return v end
-end`,
+    lua: `local pop, n = ARGV[1] == 'old' and 'LPOP' or 'RPOP', tonumber(ARGV[2])
+local items
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  items = redis.call(pop, KEYS[1], n) or {}
+else
+  local t = now()
+  dropExpired(KEYS[1], t)
+  items = {}
+  while #items < n do
+    local v = redis.call(pop, KEYS[1])
+    if not v then break end
+    if not itemExpired(v, t) then items[#items + 1] = v end
+  end
+end
+for i = 1, #items do items[i] = string.sub(items[i], string.find(items[i], '|', 1, true) + 1) end
+return '[' .. table.concat(items, ',') .. ']'`,
   },
   /** KEYS: list, marker. ARGV: n (-1: all). Returns the newest n items, oldest first. */
   remonQueuePeek: {
@@ -273,6 +337,7 @@ export type OpName = keyof typeof OPS;
 export const BATCH_SCRIPT = [
   NOW,
   DROP_EXPIRED,
+  PUBLISH,
   'local OPS = {}',
   ...Object.entries(OPS).map(([name, op]) => `OPS['${name}'] = function(KEYS, ARGV)\n${op.lua}\nend`),
   `local out = {}
@@ -280,7 +345,7 @@ for n, o in ipairs(cjson.decode(ARGV[1])) do
   local nk = o[2]
   local keys, args = {}, {}
   for i = 1, nk do keys[i] = o[2 + i] end
-  for i = 3 + nk, #o do args[#args + 1] = o[i] end
+  for i = 3 + nk, #o do args[i - 2 - nk] = o[i] end
   local ok, r = pcall(OPS[o[1]], keys, args)
   if not ok then r = {err = type(r) == 'table' and r.err or tostring(r)} elseif r == nil then r = false end
   out[n] = r

@@ -1,28 +1,54 @@
 import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
-import { RedisConn, RedisOptions } from './redis-conn';
+import { KeyCache, Merge, RedisConn, RedisOptions, splitJson, splitRunning } from './redis-conn';
 import { RedisLocks } from './redis-locks';
 import { RedisQueues } from './redis-queues';
 import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
 
 export type { RedisOptions };
 
-/** RedisState: one hash per bucket; every change is published on the bucket's channel. */
+/**
+ * Merging (see RedisConn.submit): the gets of a bucket made in the same tick are one HMGET,
+ * its sets one HSET, and the increments of a counter one INCRBY.
+ */
+const GET: Merge = { tag: 'get', fixed: 0, split: splitJson };
+const SET: Merge = { tag: 'set', fixed: 1, split: (_r, parts) => parts.map(() => undefined) };
+const INCR: Merge = { tag: 'incr', fixed: 0, sum: true, split: splitRunning };
+const nothing = (): undefined => undefined;
+
+/**
+ * RedisState: one hash per bucket; a change is published on the bucket's channel when
+ * someone watches it. Gets are plain HGETs (one HMGET for the gets of a bucket made in the
+ * same tick); the sets of a bucket made in the same tick are one HSET (remonStateSetMany).
+ */
 class RedisState implements StateStore {
+  /** Per bucket: [its hash] (the keys of an operation) and its channel. */
+  private readonly keyCache = new KeyCache((bucket) => ({ keys: [this.c.key('s:', bucket)], channel: this.c.key('w:', bucket) }));
+
   constructor(private readonly c: RedisConn) {}
 
   private hash(bucket: string): string {
-    return this.c.key('s:', bucket);
+    return this.keyCache.get(bucket).keys[0];
   }
   private channel(bucket: string): string {
-    return this.c.key('w:', bucket);
+    return this.keyCache.get(bucket).channel;
   }
 
   get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
-    return this.c.call('state.get', 'remonStateGet', this.hash(bucket), key).then((text) => (text === null ? fallback : decode(text as string)));
+    const map = (e: unknown): Json | undefined => (e === 0 ? fallback : (e as Json[])[0]);
+    return this.c.submit('state.get', 'remonStateGetMany', this.keyCache.get(bucket).keys, [key], GET, map);
   }
 
   set(bucket: string, key: string, value: Json): Promise<void> {
-    return this.write('state.set', 'remonStateSet', bucket, key, value).then(() => undefined);
+    let text: string;
+    try {
+      checkName('bucket', bucket);
+      checkName('key', key);
+      text = encode(value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const b = this.keyCache.get(bucket);
+    return this.c.submit('state.set', 'remonStateSetMany', b.keys, [b.channel, key, text], SET, nothing);
   }
 
   getSet(bucket: string, key: string, value: Json): Promise<Json | undefined> {
@@ -45,8 +71,8 @@ class RedisState implements StateStore {
     return this.c.call('state.keys', 'remonStateKeys', this.hash(bucket)).then((r) => (r as string[]).sort());
   }
 
-  /** write checks and encodes, then runs one of the scripts that change a key and publish it. */
-  private write(what: string, op: 'remonStateSet' | 'remonStateGetSet' | 'remonStateSetNX', bucket: string, key: string, value: Json): Promise<unknown> {
+  /** write checks and encodes, then runs getSet's or setIfAbsent's script (which publish the change). */
+  private write(what: string, op: 'remonStateGetSet' | 'remonStateSetNX', bucket: string, key: string, value: Json): Promise<unknown> {
     let text: string;
     try {
       checkName('bucket', bucket);
@@ -80,12 +106,14 @@ class RedisState implements StateStore {
     return this.c.run('state.watch', async () => {
       checkName('bucket', bucket);
       return this.c.subscribe(this.channel(bucket), (message) => {
-        const m = JSON.parse(message) as { key: string; value?: Json; deleted?: boolean };
-        if (key !== undefined && m.key !== key) return;
-        try {
-          listener({ bucket, key: m.key, value: m.deleted ? undefined : m.value });
-        } catch {
-          // A watcher's failure is its own; the other watchers still hear of the change.
+        // One message carries the changes one operation (or one merged HSET) made, in order.
+        for (const m of JSON.parse(message) as Array<{ key: string; value?: Json; deleted?: boolean }>) {
+          if (key !== undefined && m.key !== key) continue;
+          try {
+            listener({ bucket, key: m.key, value: m.deleted ? undefined : m.value });
+          } catch {
+            // A watcher's failure is its own; the other watchers still hear of the change.
+          }
         }
       });
     });
@@ -117,7 +145,9 @@ class RedisCounters implements Counters {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.c.call('counter.incr', 'remonCounterIncr', this.c.key('c:', name), n) as Promise<number>;
+    // The increments of one counter made in the same tick are one INCRBY; each caller gets
+    // the value it would have seen alone (the batch runs atomically, so no one can tell).
+    return this.c.submit('counter.incr', 'remonCounterIncr', [this.c.key('c:', name)], [n], INCR, undefined, n) as Promise<number>;
   }
 
   getIncr(name: string, n = 1): Promise<number> {

@@ -141,8 +141,11 @@ export class RrdStore implements Store {
     return { name, step: r.step * 1000, points };
   }
 
+  /** list names every series with a file or with samples queued for one. */
   list(): string[] {
-    return [...this.known].sort();
+    const names = new Set(this.known);
+    for (const name of this.series.keys()) names.add(name);
+    return [...names].sort();
   }
 
   async flush(): Promise<void> {

@@ -1,0 +1,197 @@
+/**
+ * Ping benchmark (issue 4): 1,000 targets pinged once a second for 20 s — real hosts, the
+ * 1,000 addresses of one target namespace that the benchmark creates (test/netns-hosts.ts),
+ * probed from a client namespace, so nothing outside the namespaces is touched. Sides, each
+ * in its own process inside the client namespace, measured after a warm-up:
+ *
+ *   remon          1,000 ping blocks (count 1, every 1s) through the whole engine (scheduler,
+ *                  runner, results, memory store), all through the one shared raw socket;
+ *   shared socket  the same probes straight through the shared pinger, no engine: what the
+ *                  socket part costs;
+ *   spawn ping     `ping -n -c 1 -W 1 ADDR` spawned per target per second, as Uptime Kuma's
+ *                  ping monitor does (a target whose last ping has not exited skips a tick).
+ *
+ * CPU is process.cpuUsage() of the side's process, plus for the spawn side the CPU of its
+ * exited children (getrusage(RUSAGE_CHILDREN), read from /proc/self/stat).
+ *
+ *   node dist/bench/ping.js                     # 1,000 targets, 20 s per side
+ *   BENCH_PING_TARGETS=200 BENCH_PING_SECONDS=5 node dist/bench/ping.js
+ */
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sharedPinger } from '../blocks/ping/pinger';
+import { loadConfigIsolated } from '../src/config/isolated';
+import { Engine } from '../src/engine/engine';
+import { silentLogger } from '../src/log';
+import { NetnsLab, netnsUnavailable } from '../test/netns-hosts';
+import { table } from './stats';
+
+const TARGETS = Number(process.env.BENCH_PING_TARGETS ?? 1000);
+const SECONDS = Number(process.env.BENCH_PING_SECONDS ?? 20);
+const WARMUP_MS = 3000;
+const SIDES = ['remon', 'socket', 'spawn'] as const;
+type Side = (typeof SIDES)[number];
+/** BENCH_PING_SIDES=remon,spawn runs only those sides (the ratio needs remon and spawn). */
+const ONLY = process.env.BENCH_PING_SIDES?.split(',') ?? [...SIDES];
+
+interface Figures {
+  side: string;
+  seconds: number;
+  sent: number;
+  received: number;
+  /** Ticks a target skipped because its previous probe was still running (spawn side). */
+  skipped: number;
+  cpuS: number;
+}
+
+/** targetAddresses are the benchmark's hosts: 10.1.<1+i/250>.<1+i%250>. */
+function targetAddresses(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `10.1.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** childrenCpuS is the CPU seconds of this process's exited, reaped children (utime + stime). */
+function childrenCpuS(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of stat(5) (cutime, cstime), counted from the state field (3).
+  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100; // USER_HZ, 100 on Linux
+}
+
+const ownCpuS = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** measure runs `load` (already started) for the warm-up, then measures SECONDS of it. */
+async function measure(side: string, counts: () => { sent: number; received: number; skipped: number }, cpuS: () => number): Promise<Figures> {
+  await sleep(WARMUP_MS);
+  const c0 = counts();
+  const cpu0 = cpuS();
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const c1 = counts();
+  return {
+    side,
+    seconds: (performance.now() - t0) / 1000,
+    sent: c1.sent - c0.sent,
+    received: c1.received - c0.received,
+    skipped: c1.skipped - c0.skipped,
+    cpuS: cpuS() - cpu0,
+  };
+}
+
+async function remonSide(addrs: string[]): Promise<Figures> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-ping-'));
+  const lines = ['node: { data: ./data, max_concurrency: 5000 }', 'storage: { kind: memory }', 'blocks:'];
+  addrs.forEach((a, i) => lines.push(`  - { name: p${i}, type: ping, every: 1s, host: ${a}, count: 1 }`));
+  fs.writeFileSync(path.join(dir, 'monitor.yaml'), lines.join('\n'));
+  const loaded = await loadConfigIsolated(path.join(dir, 'monitor.yaml'));
+  const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
+  let sent = 0;
+  let received = 0;
+  engine.on('result', (r) => {
+    sent += r.fields.sent ?? 0;
+    received += r.fields.received ?? 0;
+  });
+  await engine.start();
+  const f = await measure('remon: 1 ping block per target, shared socket', () => ({ sent, received, skipped: engine.schedulerStats().missed }), ownCpuS);
+  await engine.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return f;
+}
+
+async function socketSide(addrs: string[]): Promise<Figures> {
+  const pinger = sharedPinger();
+  let sent = 0;
+  let received = 0;
+  let stop = false;
+  const loops = addrs.map(async (a, i) => {
+    await sleep((i * 1000) / addrs.length);
+    const start = performance.now();
+    for (let k = 1; !stop; k++) {
+      const s = pinger.session(4);
+      sent++;
+      if ('rtt' in (await s.probe(a, 56, 900))) received++;
+      s.release();
+      await sleep(start + k * 1000 - performance.now());
+    }
+  });
+  const f = await measure('shared socket alone (no engine)', () => ({ sent, received, skipped: 0 }), ownCpuS);
+  stop = true;
+  await Promise.all(loops);
+  return f;
+}
+
+async function spawnSide(addrs: string[]): Promise<Figures> {
+  let sent = 0;
+  let received = 0;
+  let skipped = 0;
+  const timers: NodeJS.Timeout[] = [];
+  addrs.forEach((a, i) => {
+    let busy = false;
+    const tick = (): void => {
+      if (busy) { skipped++; return; }
+      busy = true;
+      sent++;
+      const child = spawn('ping', ['-n', '-c', '1', '-W', '1', a], { stdio: 'ignore' });
+      child.on('error', () => { busy = false; });
+      child.on('exit', (code) => { busy = false; if (code === 0) received++; });
+    };
+    timers.push(setTimeout(() => { tick(); timers.push(setInterval(tick, 1000)); }, (i * 1000) / addrs.length));
+  });
+  const f = await measure('spawn `ping -c 1` per target (Uptime Kuma)', () => ({ sent, received, skipped }), () => ownCpuS() + childrenCpuS());
+  timers.forEach((t) => clearTimeout(t));
+  await sleep(1500); // let the last pings exit
+  return f;
+}
+
+/** runSide runs one side in its own process inside the client namespace. */
+function runSide(lab: NetnsLab, side: Side): Promise<Figures> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['netns', 'exec', lab.client, process.execPath, __filename, side], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${side} side failed: ${stderr || err.message}`));
+      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Figures);
+    });
+  });
+}
+
+/** benchPing: see the top of this file. */
+export async function benchPing(): Promise<string> {
+  const title = `Ping: ${TARGETS.toLocaleString('en')} targets (addresses of a namespace host), each pinged once a second, measured over ${SECONDS} s after a ${WARMUP_MS / 1000} s warm-up`;
+  const why = netnsUnavailable();
+  if (why) return `\n### ${title}\n\nskipped: ${why}`;
+  const lab = NetnsLab.create([{ name: 'hosts', extraV4: targetAddresses(TARGETS) }]);
+  const rows: Figures[] = [];
+  try {
+    for (const side of SIDES) if (ONLY.includes(side)) rows.push(await runSide(lab, side));
+  } finally {
+    lab.destroy();
+  }
+  const remon = rows.find((f) => f.side.startsWith('remon'));
+  const spawned = rows.find((f) => f.side.startsWith('spawn'));
+  const perK = (f: Figures): number => (f.cpuS / Math.max(1, f.sent)) * 1e6; // CPU ms per 1000 packets
+  const ratio = remon && spawned ? perK(spawned) / perK(remon) : NaN;
+  return [
+    table(title, ['side', 'packets sent', 'replies', 'loss %', 'skipped ticks', 'CPU s', 'CPU % of a core', 'CPU ms / 1000 packets'],
+      rows.map((f) => [f.side, f.sent, f.received, f.sent ? (100 * (f.sent - f.received)) / f.sent : 0, f.skipped, f.cpuS, (100 * f.cpuS) / f.seconds, perK(f)])),
+    '',
+    !remon || !spawned ? '' : `CPU per packet, spawn / remon: ${ratio.toFixed(1)}× (target ≥ 10×: ${ratio >= 10 ? 'met' : 'MISSED'})` +
+      (spawned.sent < remon.sent * 0.95 ? `; the spawn side sent ${((100 * spawned.sent) / Math.max(1, remon.sent)).toFixed(0)}% of remon's packets: it could not keep up` : ''),
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const side = process.argv[2] as Side | undefined;
+  if (side && (SIDES as readonly string[]).includes(side)) {
+    const addrs = targetAddresses(TARGETS);
+    const run = side === 'remon' ? remonSide : side === 'socket' ? socketSide : spawnSide;
+    run(addrs).then((f) => { process.stdout.write(`${JSON.stringify(f)}\n`); process.exit(0); }, (err) => { console.error(err); process.exit(1); });
+  } else {
+    benchPing().then((t) => console.log(t), (err) => { console.error(err); process.exit(1); });
+  }
+}

@@ -1,0 +1,290 @@
+import * as dns from 'node:dns';
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_EVERY_MS, DEFAULT_TIMEOUT_MS } from '../../src/config/build';
+import { BlockInstance, BlockType, JsonSchema, RunContext, RunOutput } from '../../src/engine/block';
+import { Logger } from '../../src/log';
+import { DURATION_PATTERN, formatDuration, parseDuration } from '../../src/util/duration';
+import { execPing, PingTally } from './exec';
+import { Family, MARKER_BYTES } from './icmp';
+import { canonicalAddress, PermissionError, sharedPinger } from './pinger';
+
+/** PingOptions: the block's keys in monitor.yaml (see README.md). */
+export interface PingOptions {
+  name: string;
+  host: string;
+  count?: number;
+  interval?: string;
+  size?: number;
+  wait?: string;
+  max_loss_pct?: number;
+  family?: 'ipv4' | 'ipv6';
+  every?: string;
+  timeout?: string;
+}
+
+/** Defaults of the ping block's options. */
+export const PING_DEFAULTS = { count: 3, intervalMs: 200, size: 56, waitMs: 2000, maxLossPct: 100 };
+const MIN_INTERVAL_MS = 10;
+
+/**
+ * runBudgetMs is how long a run may take: the block's timeout less a margin, so the run
+ * ends with its own tally (packets unanswered by then count as lost) before the engine
+ * would abort it.
+ */
+export function runBudgetMs(o: Pick<PingOptions, 'every' | 'timeout'>): number {
+  const every = o.every ? parseDuration(o.every) ?? DEFAULT_EVERY_MS : DEFAULT_EVERY_MS;
+  const timeout = o.timeout ? parseDuration(o.timeout) ?? DEFAULT_TIMEOUT_MS : Math.min(DEFAULT_TIMEOUT_MS, every);
+  return timeout - Math.min(200, timeout * 0.1);
+}
+
+/** Errors of require() when the raw-socket addon is not installed or not built for this Node. */
+const ADDON_MISSING = new Set(['MODULE_NOT_FOUND', 'ERR_DLOPEN_FAILED']);
+
+/** How the pinging is done: the shared raw sockets, or the system ping per run. */
+type Method = 'raw' | 'exec';
+
+/** Process-wide: set when raw sockets turned out not to be permitted (or not available). */
+let rawUnavailable: string | undefined;
+let fallbackLogged = false;
+
+/** pingMethod: REMON_PING_METHOD=raw|exec forces one; otherwise raw unless it failed. */
+function pingMethod(log: Logger): Method {
+  const forced = process.env.REMON_PING_METHOD;
+  if (forced === 'raw' || forced === 'exec') {
+    if (forced === 'exec' && !fallbackLogged) {
+      fallbackLogged = true;
+      log.info({ REMON_PING_METHOD: forced }, 'ping blocks run the system ping binary');
+    }
+    return forced;
+  }
+  return rawUnavailable === undefined ? 'raw' : 'exec';
+}
+
+/** fallBack records that raw sockets cannot be used, and says so once per process. */
+function fallBack(log: Logger, why: string): void {
+  rawUnavailable = why;
+  if (fallbackLogged) return;
+  fallbackLogged = true;
+  log.warn({ error: why }, 'raw ICMP sockets unavailable; ping blocks run the system ping binary instead (one process per run)');
+}
+
+/** resetPingMethod forgets an earlier fallback (tests). */
+export function resetPingMethod(): void {
+  rawUnavailable = undefined;
+  fallbackLogged = false;
+}
+
+interface Target {
+  address: string;
+  family: Family;
+}
+
+const DNS_ERRORS: Record<string, string> = {
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'temporary failure in name resolution',
+};
+
+/** resolve turns the host into one address, once per run. */
+async function resolve(host: string, want: PingOptions['family'], signal: AbortSignal): Promise<Target | string> {
+  const literal = net.isIP(host);
+  if (literal) return { address: canonicalAddress(host, literal as Family), family: literal as Family };
+  const lookup = dns.promises.lookup(host, { family: want === 'ipv4' ? 4 : want === 'ipv6' ? 6 : 0 });
+  // A lookup cannot be cancelled; an aborted run just stops waiting for it.
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const r = await Promise.race([lookup, aborted]);
+    return { address: canonicalAddress(r.address, r.family as Family), family: r.family as Family };
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const noneOfFamily = want && (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NODATA');
+    const why = noneOfFamily ? `no ${want === 'ipv4' ? 'IPv4' : 'IPv6'} address` : DNS_ERRORS[code] ?? (err as Error).message;
+    return `cannot resolve ${host}: ${why}${code ? ` (${code})` : ''}`;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+interface Plan {
+  count: number;
+  intervalMs: number;
+  size: number;
+  waitMs: number;
+  /** performance.now() by which the run reports. */
+  deadline: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** rawPing sends the run's echo requests through the shared socket of the family. */
+async function rawPing(t: Target, p: Plan, signal: AbortSignal): Promise<PingTally> {
+  const session = sharedPinger().session(t.family); // throws PermissionError
+  const probes: Array<ReturnType<typeof session.probe>> = [];
+  // An aborted run (timeout, node stopping) ends its probes in flight at once.
+  const onAbort = (): void => session.release();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const start = performance.now();
+    for (let i = 0; i < p.count && !signal.aborted; i++) {
+      const due = start + i * p.intervalMs;
+      if (due >= p.deadline) break;
+      const now = performance.now();
+      if (due > now) await sleep(due - now);
+      const left = p.deadline - performance.now();
+      if (left <= 0 || signal.aborted) break;
+      probes.push(session.probe(t.address, p.size, Math.min(p.waitMs, left)));
+    }
+    const outcomes = await Promise.all(probes);
+    const rtts: number[] = [];
+    const reasons: string[] = [];
+    for (const o of outcomes) {
+      if ('rtt' in o) rtts.push(o.rtt);
+      else if (o.lost) reasons.push(o.lost);
+    }
+    return { sent: outcomes.length, received: rtts.length, rtts, reasons };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    session.release();
+  }
+}
+
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** rttStats is ping's min/avg/max/mdev (mdev: the population standard deviation). */
+export function rttStats(rtts: number[]): { min: number; avg: number; max: number; mdev: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sum2 = 0;
+  for (const r of rtts) {
+    min = Math.min(min, r);
+    max = Math.max(max, r);
+    sum += r;
+    sum2 += r * r;
+  }
+  const avg = sum / rtts.length;
+  return { min, avg, max, mdev: Math.sqrt(Math.max(0, sum2 / rtts.length - avg * avg)) };
+}
+
+/** summarize turns a run's tally into the block's fields, verdict and ping-like output. */
+export function summarize(host: string, target: Target, tally: PingTally, maxLossPct: number, method: Method): RunOutput {
+  const who = host === target.address ? target.address : `${host} (${target.address})`;
+  if (tally.error) return { ok: false, message: `${who}: ${tally.error}` };
+  const { sent, received } = tally;
+  const lost = sent - received;
+  const lossPct = sent === 0 ? 100 : round3((lost / sent) * 100);
+  const fields: Record<string, number> = { sent, received, loss_pct: lossPct };
+  const rtt = tally.rtt ?? (tally.rtts && tally.rtts.length > 0 ? rttStats(tally.rtts) : undefined);
+  const lines = [`PING ${who}${method === 'exec' ? ' via the system ping' : ''}: ${sent} packets transmitted, ${received} received, ${lossPct}% packet loss`];
+  if (received > 0 && rtt) {
+    Object.assign(fields, { rtt_min_ms: round3(rtt.min), rtt_avg_ms: round3(rtt.avg), rtt_max_ms: round3(rtt.max), rtt_mdev_ms: round3(rtt.mdev) });
+    lines.push(`rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((v) => v.toFixed(3)).join('/')} ms`);
+  }
+  const why = [...new Set(tally.reasons)];
+  lines.push(...why);
+  const output = lines.join('\n');
+  const because = why.length > 0 ? `: ${why.join('; ')}` : '';
+  if (received === 0) return { ok: false, fields, message: `no reply from ${who}: ${lost} of ${sent} packets lost${because}`, output };
+  if (lossPct > maxLossPct) {
+    return { ok: false, fields, message: `${lossPct}% packet loss to ${who} (${lost} of ${sent} lost), over max_loss_pct ${maxLossPct}${because}`, output };
+  }
+  return { ok: true, fields, output };
+}
+
+class PingBlock implements BlockInstance {
+  private readonly plan: Omit<Plan, 'deadline'>;
+  private readonly budgetMs: number;
+  constructor(private readonly o: PingOptions, private readonly log: Logger) {
+    this.plan = {
+      count: o.count ?? PING_DEFAULTS.count,
+      intervalMs: o.interval ? parseDuration(o.interval)! : PING_DEFAULTS.intervalMs,
+      size: o.size ?? PING_DEFAULTS.size,
+      waitMs: o.wait ? parseDuration(o.wait)! : PING_DEFAULTS.waitMs,
+    };
+    this.budgetMs = runBudgetMs(o);
+  }
+
+  async run(ctx: RunContext): Promise<RunOutput> {
+    const deadline = performance.now() + this.budgetMs;
+    const target = await resolve(this.o.host, this.o.family, ctx.signal);
+    if (typeof target === 'string') return { ok: false, message: target };
+    const plan = { ...this.plan, deadline };
+    let method = pingMethod(this.log);
+    let tally: PingTally | undefined;
+    if (method === 'raw') {
+      try {
+        tally = await rawPing(target, plan, ctx.signal);
+      } catch (err) {
+        const m = (err as Error).message;
+        const forced = process.env.REMON_PING_METHOD === 'raw';
+        if (err instanceof PermissionError && !forced) fallBack(this.log, m);
+        else if (ADDON_MISSING.has((err as NodeJS.ErrnoException).code ?? '') && !forced) fallBack(this.log, `the raw-socket addon cannot be loaded: ${m.split('\n')[0]}`);
+        else return { ok: false, message: `cannot open an ICMP${target.family === 6 ? 'v6' : ''} socket: ${m}` };
+        method = 'exec';
+      }
+    }
+    tally ??= await execPing({
+      ...plan,
+      address: target.address,
+      family: target.family,
+      deadlineMs: Math.max(1, deadline - performance.now()),
+      signal: ctx.signal,
+    });
+    return summarize(this.o.host, target, tally, this.o.max_loss_pct ?? PING_DEFAULTS.maxLossPct, method);
+  }
+}
+
+const duration = (description: string): JsonSchema => ({
+  type: 'string',
+  pattern: DURATION_PATTERN,
+  'x-expected': 'a duration like 200ms, 1s or 2s',
+  description,
+});
+
+/**
+ * pingBlock sends ICMP echo requests to a host (IPv4 or IPv6) and reports loss and
+ * round-trip times. All ping blocks of a node share one raw socket per address family
+ * (see pinger.ts); without permission for raw sockets it runs the system ping instead.
+ */
+export const pingBlock: BlockType<PingOptions> = {
+  type: 'ping',
+  description: 'ICMP echo to a host: packet loss and round-trip times (min/avg/max/mdev).',
+  schema: {
+    required: ['host'],
+    properties: {
+      host: { type: 'string', minLength: 1, 'x-expected': 'a host name or an IPv4/IPv6 address', description: 'Host name (resolved once per run) or IP address.' },
+      count: { type: 'integer', minimum: 1, maximum: 10000, description: `Echo requests per run (default ${PING_DEFAULTS.count}).` },
+      interval: duration(`Time between two echo requests of a run (default ${PING_DEFAULTS.intervalMs}ms, at least ${MIN_INTERVAL_MS}ms).`),
+      size: { type: 'integer', minimum: MARKER_BYTES, maximum: 65500, description: `Payload bytes of each echo request (default ${PING_DEFAULTS.size}).` },
+      wait: duration('How long a reply is waited for after its request was sent (default 2s); later replies count as lost.'),
+      max_loss_pct: { type: 'number', minimum: 0, maximum: 100, description: 'The run fails when more than this percentage of packets is lost (default 100: only when no reply came back).' },
+      family: { type: 'string', enum: ['ipv4', 'ipv6'], 'x-expected': 'ipv4 or ipv6', description: 'Resolve the host to this IP version only (default: the first address the resolver gives).' },
+    },
+  },
+  check(o) {
+    const problems: Array<[string, string]> = [];
+    const interval = o.interval ? parseDuration(o.interval) : PING_DEFAULTS.intervalMs;
+    if (interval !== undefined && interval < MIN_INTERVAL_MS) problems.push(['interval', `must be at least ${MIN_INTERVAL_MS}ms; got "${o.interval}"`]);
+    if (o.wait !== undefined && parseDuration(o.wait) === 0) problems.push(['wait', `must be longer than 0s; got "${o.wait}"`]);
+    const literal = typeof o.host === 'string' ? net.isIP(o.host) : 0;
+    if (literal && o.family && o.family !== `ipv${literal}`) problems.push(['family', `is ${o.family}, but host ${o.host} is an IPv${literal} address; remove family or change host`]);
+    const count = o.count ?? PING_DEFAULTS.count;
+    const budget = runBudgetMs(o);
+    if (interval !== undefined && interval >= MIN_INTERVAL_MS && (count - 1) * interval >= budget) {
+      const timeout = o.timeout ?? formatDuration(Math.min(DEFAULT_TIMEOUT_MS, o.every ? parseDuration(o.every) ?? DEFAULT_EVERY_MS : DEFAULT_EVERY_MS));
+      problems.push(['count', `${count} requests ${formatDuration(interval)} apart take ${formatDuration((count - 1) * interval)} to send, more than the run's timeout ${timeout} allows; raise timeout or lower count or interval`]);
+    }
+    return problems;
+  },
+  create(o, env) {
+    return new PingBlock(o, env.log);
+  },
+  // The shared sockets belong to the process, not to a node; a stopping node closes them
+  // if no run (of another node in the process) holds them, rather than after they idle.
+  hub: () => ({ stop: async () => sharedPinger().closeIdle() }),
+};
