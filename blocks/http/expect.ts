@@ -50,8 +50,8 @@ interface JsonCheck {
 /** Response is what the checks look at. */
 export interface CheckedResponse {
   status: number;
-  /** Header values by lower-case name; repeated headers joined with ", ". */
-  headers: Record<string, string | undefined>;
+  /** header reads a response header by lower-case name. */
+  header(name: string): string | undefined;
   /** The kept body (up to max_body bytes), decoded as UTF-8; undefined when it was not kept. */
   body?: string;
   /** Set when the body was longer than what was kept: bytes kept and received. */
@@ -121,7 +121,7 @@ export class Expect {
       out.push(`body does not ${this.body.words} (${preview(r.body)})${cut}`);
     }
     for (const [name, m] of this.headers) {
-      const v = r.headers[name];
+      const v = r.header(name);
       if (v === undefined) out.push(`header ${name} is missing, expected it to ${m.words}`);
       else if (!m.test(v)) out.push(`header ${name} is ${quote(v)}, expected it to ${m.words}`);
     }

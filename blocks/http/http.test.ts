@@ -132,7 +132,8 @@ describe('http block', () => {
   });
 
   describe('expect', () => {
-    const response = { status: 200, headers: { 'content-type': 'text/html' }, body: '<html>hello</html>', totalMs: 12.34 };
+    const headers: Record<string, string> = { 'content-type': 'text/html' };
+    const response = { status: 200, header: (n: string) => headers[n], body: '<html>hello</html>', totalMs: 12.34 };
     const cases: Array<[string, ExpectOptions, Partial<typeof response> & { certDaysLeft?: number; cut?: { kept: number; size: number } }, string[]]> = [
       ['default status takes 2xx and 3xx', {}, { status: 301 }, []],
       ['default status refuses 4xx', {}, { status: 404 }, ['status 404, expected 2xx or 3xx']],
@@ -198,6 +199,7 @@ describe('http block', () => {
         [['bearer_token', 'headers already has an Authorization header; use one of them']]],
       ['a colon in the user', { basic_auth: { username: 'a:b' } }, [['basic_auth.username', 'must not contain ":" (basic authentication separates user and password with it)']]],
       ['max_redirects without following', { follow_redirects: false, max_redirects: 3 }, [['max_redirects', 'has no effect with follow_redirects: false; remove one of them']]],
+      ['ca without verification', { tls_verify: false, ca: 'ca.pem' }, [['ca', 'has no effect with tls_verify: false; remove one of them']]],
       ['a bad header name', { headers: { 'bad name': 'x' } }, [['headers', '"bad name" is not a valid header name (letters, digits and !#$%&\'*+.^_`|~-)']]],
       ['a HEAD with a body check', { method: 'HEAD', expect: { body: 'x' } }, [['expect.body', 'a HEAD response has no body to check; use GET']]],
       ['an empty status range', { expect: { status: '299-200' } }, [['expect.status', 'range 299-200 is empty; write the lower status first, e.g. 200-299']]],

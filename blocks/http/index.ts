@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
-import type { IncomingHttpHeaders } from 'node:http';
 import { DEFAULT_EVERY_MS, DEFAULT_TIMEOUT_MS } from '../../src/config/build';
 import { BlockInstance, BlockType, JsonSchema, RunContext, RunOutput } from '../../src/engine/block';
 import { formatDuration, parseDuration } from '../../src/util/duration';
@@ -49,10 +48,6 @@ export function budgetMs(o: Pick<HttpOptions, 'every' | 'timeout'>): { budget: n
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-function headerText(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v.join(', ') : v;
-}
 
 /** decodeBody undoes a Content-Encoding the server applied (only when the user asked for one). */
 function decodeBody(body: Buffer, encoding: string | undefined): Buffer {
@@ -156,7 +151,7 @@ class HttpBlock implements BlockInstance {
         url, method, headers, body, secureContext,
         tlsVerify: this.o.tls_verify ?? true,
         keepBytes: this.keepBytes,
-        stopAtHeaders: this.follow ? (status, h) => REDIRECTS.has(status) && h.location !== undefined : undefined,
+        stopAtHeaders: this.follow ? (status, header) => REDIRECTS.has(status) && header('location') !== undefined : undefined,
         deadline,
         timeoutText: this.timeoutText,
         signal: ctx.signal,
@@ -166,12 +161,13 @@ class HttpBlock implements BlockInstance {
         break;
       }
       const status = last.status ?? 0;
-      if (!this.follow || !REDIRECTS.has(status) || last.headers?.location === undefined) break;
+      const location = this.follow && REDIRECTS.has(status) ? last.header?.('location') : undefined;
+      if (location === undefined) break;
       let next: URL;
       try {
-        next = new URL(last.headers.location, url);
+        next = new URL(location, url);
       } catch {
-        error = `status ${status} redirects to an invalid URL: ${JSON.stringify(last.headers.location)}`;
+        error = `status ${status} redirects to an invalid URL: ${JSON.stringify(location)}`;
         break;
       }
       chain.push(`${status} → ${next.href}`);
@@ -206,16 +202,14 @@ class HttpBlock implements BlockInstance {
     if (this.expect.needsBody) {
       try {
         const raw = last.body ?? Buffer.alloc(0);
-        text = (last.truncated ? raw : decodeBody(raw, headerText(last.headers?.['content-encoding']))).toString('utf8');
+        text = (last.truncated ? raw : decodeBody(raw, last.header?.('content-encoding'))).toString('utf8');
       } catch (err) {
-        return { ok: false, fields, message: `cannot decode the ${headerText(last.headers?.['content-encoding'])} body: ${(err as Error).message}`, output };
+        return { ok: false, fields, message: `cannot decode the ${last.header?.('content-encoding')} body: ${(err as Error).message}`, output };
       }
     }
-    const headerMap: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(last.headers ?? {})) headerMap[k] = headerText(v);
     const failures = this.expect.failures({
       status: last.status ?? 0,
-      headers: headerMap,
+      header: last.header ?? (() => undefined),
       body: text,
       cut: last.truncated ? { kept: last.body?.length ?? 0, size: last.size } : undefined,
       totalMs: fields.total_ms,
@@ -366,6 +360,7 @@ export const httpBlock: BlockType<HttpOptions> = {
     }
     if (o.basic_auth && o.basic_auth.username.includes(':')) problems.push(['basic_auth.username', 'must not contain ":" (basic authentication separates user and password with it)']);
     if (o.follow_redirects === false && o.max_redirects !== undefined) problems.push(['max_redirects', 'has no effect with follow_redirects: false; remove one of them']);
+    if (o.tls_verify === false && o.ca !== undefined) problems.push(['ca', 'has no effect with tls_verify: false; remove one of them']);
     if (o.method === 'HEAD' && o.body !== undefined) problems.push(['body', 'a HEAD request has no body; use another method or remove body']);
     const compiled = Expect.compile(o.expect);
     problems.push(...compiled.problems);

@@ -4,13 +4,15 @@
  *   start ─lookup→ dns_ms ─connect→ connect_ms ─secureConnect→ tls_ms ─response→ ttfb_ms ─end→
  *
  * Each phase is its own duration (not cumulative, like a browser's network panel), so they
- * stack up to the request's total. A new socket per request (`agent: false`, no keep-alive
- * pool) makes connect and TLS times real on every run.
+ * stack up to the request's total. A new socket per request (no agent, no keep-alive pool)
+ * makes connect and TLS times real on every run.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { performance } from 'node:perf_hooks';
+import * as net from 'node:net';
 import type { Socket } from 'node:net';
+import * as tls from 'node:tls';
 import type { SecureContext, TLSSocket } from 'node:tls';
 
 /** HopRequest is one request of a probe (a redirect makes another). */
@@ -24,8 +26,8 @@ export interface HopRequest {
   secureContext?: SecureContext;
   /** Bytes of the body to keep. */
   keepBytes: number;
-  /** Called with the status and headers; true stops there (a redirect to follow): the body is not read. */
-  stopAtHeaders?: (status: number, headers: http.IncomingHttpHeaders) => boolean;
+  /** Called with the status and a header reader; true stops there (a redirect to follow): the body is not read. */
+  stopAtHeaders?: (status: number, header: (name: string) => string | undefined) => boolean;
   /** performance.now() time at which the request gives up. */
   deadline: number;
   /** The configured timeout as the user wrote it, for the message. */
@@ -39,7 +41,8 @@ export interface HopResult {
   status?: number;
   statusMessage?: string;
   httpVersion?: string;
-  headers?: http.IncomingHttpHeaders;
+  /** header reads a response header by lower-case name (repeats joined with ", "). */
+  header?: (name: string) => string | undefined;
   rawHeaders?: string[];
   body?: Buffer;
   /** Body bytes received (all of them, not only those kept). */
@@ -61,14 +64,23 @@ const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 export function hop(r: HopRequest): Promise<HopResult> {
   return new Promise<HopResult>((resolve) => {
     const https_ = r.url.protocol === 'https:';
-    const target = `${r.url.hostname}:${r.url.port || (https_ ? 443 : 80)}`;
+    const port = r.url.port || (https_ ? 443 : 80);
+    const target = `${r.url.hostname}:${port}`;
     const t0 = performance.now();
     const out: HopResult = { size: 0, truncated: false, startedAt: t0, endedAt: t0 };
     let tLookup: number | undefined;
     let tConnect: number | undefined;
     let tSecure: number | undefined;
     let tResponse: number | undefined;
-    let remote: string | undefined;
+    let lookedUp: string | undefined;
+    let sock: Socket | undefined;
+    // Who we talk to, for messages: the connected address, else the looked-up one, else the URL's.
+    // (Read only when a message needs it: socket.remoteAddress costs a system call.)
+    const peer = (): string => {
+      const a = sock?.remoteAddress;
+      if (a) return hostPort(a, sock!.remotePort ?? port);
+      return lookedUp ? hostPort(lookedUp, port) : target;
+    };
     const kept: Buffer[] = [];
     let keptBytes = 0;
     let res: http.IncomingMessage | undefined;
@@ -77,9 +89,9 @@ export function hop(r: HopRequest): Promise<HopResult> {
     const phase = (): string => {
       if (res) return `reading the body (status ${res.statusCode}, ${out.size} bytes so far)`;
       if (tConnect === undefined) {
-        return tLookup === undefined && !isIpLiteral(r.url.hostname) ? `resolving ${r.url.hostname}` : `connecting to ${remote ?? target}`;
+        return tLookup === undefined && !isIpLiteral(r.url.hostname) ? `resolving ${r.url.hostname}` : `connecting to ${peer()}`;
       }
-      if (https_ && tSecure === undefined) return `in the TLS handshake with ${remote ?? target}`;
+      if (https_ && tSecure === undefined) return `in the TLS handshake with ${peer()}`;
       return 'waiting for the response (request sent)';
     };
 
@@ -114,11 +126,16 @@ export function hop(r: HopRequest): Promise<HopResult> {
       fail(`${why} (${phase()})`);
     };
 
-    // secureContext is passed on to tls.connect (the typings leave it out of RequestOptions).
+    // No agent at all: the request gets its own socket from createConnection and sends
+    // "Connection: close". (agent: false would do the same with a throw-away Agent per
+    // request, which costs more than the rest of a plain-HTTP probe.) secureContext goes on
+    // to tls.connect; the typings leave it out of RequestOptions.
     const options: https.RequestOptions & { secureContext?: SecureContext } = {
       method: r.method,
       headers: r.headers,
-      agent: false,
+      port,
+      defaultPort: https_ ? 443 : 80,
+      createConnection: https_ ? connectTls(r) : connectTcp,
     };
     if (https_) {
       options.rejectUnauthorized = r.tlsVerify;
@@ -132,17 +149,18 @@ export function hop(r: HopRequest): Promise<HopResult> {
     }
     r.signal.addEventListener('abort', onAbort, { once: true });
 
+    // Plain on(), not once(): each socket serves this one request and is then destroyed.
     req.on('socket', (socket: Socket) => {
-      socket.once('lookup', (err: Error | null, address: string) => {
-        tLookup = performance.now();
-        if (!err && address) remote = `${address}:${r.url.port || (https_ ? 443 : 80)}`;
+      sock = socket;
+      socket.on('lookup', (err: Error | null, address: string) => {
+        tLookup ??= performance.now();
+        if (!err && address) lookedUp = address;
       });
-      socket.once('connect', () => {
+      socket.on('connect', () => {
         tConnect = performance.now();
-        if (socket.remoteAddress) remote = `${socket.remoteAddress}:${socket.remotePort}`;
       });
       if (https_) {
-        socket.once('secureConnect', () => {
+        socket.on('secureConnect', () => {
           tSecure = performance.now();
           // The X509Certificate is cheaper than getPeerCertificate(), which hashes three fingerprints.
           const cert = (socket as TLSSocket).getPeerX509Certificate();
@@ -154,7 +172,7 @@ export function hop(r: HopRequest): Promise<HopResult> {
 
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (settled) return;
-      finish(describeError(err, remote ?? target, r.url.hostname, res !== undefined, out.size));
+      finish(describeError(err, peer(), r.url.hostname, res !== undefined, out.size));
     });
 
     req.on('response', (response) => {
@@ -163,9 +181,11 @@ export function hop(r: HopRequest): Promise<HopResult> {
       out.status = response.statusCode;
       out.statusMessage = response.statusMessage;
       out.httpVersion = response.httpVersion;
-      out.headers = response.headers;
       out.rawHeaders = response.rawHeaders;
-      if (r.stopAtHeaders?.(response.statusCode ?? 0, response.headers)) {
+      // From rawHeaders: Node's response.headers object is built on first use, at a cost.
+      const header = (name: string): string | undefined => headerOf(response.rawHeaders, name);
+      out.header = header;
+      if (r.stopAtHeaders?.(response.statusCode ?? 0, header)) {
         // A redirect to follow: its body is of no interest, and its connection is not reused.
         response.destroy();
         req.destroy();
@@ -189,9 +209,9 @@ export function hop(r: HopRequest): Promise<HopResult> {
       response.on('close', () => {
         if (settled) return;
         if (response.complete) return finish();
-        const length = Number(response.headers['content-length']);
+        const length = Number(header('content-length'));
         const of = Number.isFinite(length) ? ` of ${length}` : '';
-        finish(`connection closed by ${remote ?? target} after ${out.size}${of} bytes of the body (status ${response.statusCode})`);
+        finish(`connection closed by ${peer()} after ${out.size}${of} bytes of the body (status ${response.statusCode})`);
       });
     });
 
@@ -199,9 +219,33 @@ export function hop(r: HopRequest): Promise<HopResult> {
   });
 }
 
-/** isIpLiteral tells whether a URL hostname needs no DNS lookup. */
+// Node passes the request's options (host, port, TLS options) on to the connection.
+const connectTcp = (opts: http.ClientRequestArgs): net.Socket => net.createConnection(opts as net.NetConnectOpts);
+
+/** connectTls makes a TLS connection as Node's https Agent would: SNI is the host name, never an IP address. */
+function connectTls(r: HopRequest): (opts: http.ClientRequestArgs) => tls.TLSSocket {
+  const host = r.url.hostname.replace(/^\[|\]$/g, '');
+  const servername = net.isIP(host) ? undefined : host;
+  return (opts) => tls.connect({ ...(opts as tls.ConnectionOptions), servername });
+}
+
+/** headerOf finds a header in Node's rawHeaders ([name, value, ...]); repeats are joined with ", ". */
+export function headerOf(raw: readonly string[], name: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].length === name.length && raw[i].toLowerCase() === name) found = found === undefined ? raw[i + 1] : `${found}, ${raw[i + 1]}`;
+  }
+  return found;
+}
+
+/** hostPort writes an address and port, IPv6 in brackets. */
+function hostPort(address: string, port: number | string): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** isIpLiteral tells whether a URL hostname needs no DNS lookup (IPv6 comes in brackets). */
 function isIpLiteral(host: string): boolean {
-  return /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host) || host.startsWith('[');
+  return host.startsWith('[') || net.isIP(host) !== 0;
 }
 
 const TLS_HINTS: Record<string, string> = {

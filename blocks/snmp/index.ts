@@ -236,7 +236,9 @@ class SnmpBlock implements BlockInstance {
       for (const w of this.c.walks) await this.walk(w, ctx.signal, put, problems);
     } catch (err) {
       const message = err instanceof SnmpError ? err.message : (err as Error).message;
-      return { ok: false, fields, kinds, message: `snmp ${this.target}: ${message}`, output: lines.join('\n') };
+      const failed: RunOutput = { ok: false, fields, message: `snmp ${this.target}: ${message}`, output: lines.join('\n') };
+      if (Object.keys(kinds).length > 0) failed.kinds = kinds;
+      return failed;
     }
     const out: RunOutput = { ok: problems.length === 0, fields, output: lines.join('\n') };
     if (Object.keys(kinds).length > 0) out.kinds = kinds;
