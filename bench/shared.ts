@@ -12,6 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import Redis from 'ioredis';
 import { createMemoryShared } from '../src/shared/memory';
 import { createRedisShared } from '../src/shared/redis';
 import { Shared } from '../src/shared/shared';
@@ -59,7 +60,7 @@ const primitives: Primitive[] = [
     name: 'queues.popOldest',
     versus: ['LPOP', 'bench:q'],
     prepare: async (s, n) => {
-      await inWindows(n, (i) => s.queues.push('bench-pop', { i }));
+      await inWindows(n, () => s.queues.push('bench-pop', payload));
     },
     op: (s) => s.queues.popOldest('bench-pop'),
   },
@@ -112,18 +113,37 @@ async function inWindows(n: number, call: (i: number) => Promise<unknown>): Prom
   }));
 }
 
-/** once runs one repetition of a primitive on a fresh Shared and returns its ops/s. */
-async function once(open: () => Shared, p: Primitive, sequential: boolean): Promise<number> {
+/** Figures of one repetition: ops/s, and CPU µs per operation of this process and of the server. */
+interface Run {
+  rate: number;
+  clientUs: number;
+  serverUs?: number;
+}
+
+/** serverCpu reads the Redis server's CPU seconds so far (INFO cpu). */
+async function serverCpu(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** once runs one repetition of a primitive on a fresh Shared. */
+async function once(open: () => Shared, p: Primitive, sequential: boolean, admin?: Redis): Promise<Run> {
   const s = open();
   const calls = Math.ceil(OPS / (p.opsPerCall ?? 1));
+  const ops = calls * (p.opsPerCall ?? 1);
   await p.prepare?.(s, OPS);
+  const server0 = admin ? await serverCpu(admin) : 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   if (sequential || p.sequential) for (let i = 0; i < calls; i++) await p.op(s, i);
   else await inWindows(calls, (i) => p.op(s, i));
-  const rate = (calls * (p.opsPerCall ?? 1)) / ((performance.now() - t0) / 1000);
+  const rate = ops / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const serverUs = admin ? ((await serverCpu(admin)) - server0) * 1e6 / ops : undefined;
   if (process.env.BENCH_VERBOSE) console.error(`${s.kind} ${p.name}: ${Math.round(rate)}/s`);
   await s.close();
-  return rate;
+  return { rate, clientUs: (cpu.user + cpu.system) / ops, serverUs };
 }
 
 /**
@@ -140,7 +160,11 @@ function redisBenchmark(port: number, command: string[]): number {
 
 interface RedisFigures {
   rate: number;
+  clientUs: number;
+  serverUs: number;
   reference?: number;
+  /** redis-server CPU µs per command during the redis-benchmark run. */
+  referenceServerUs?: number;
   ratio?: number;
 }
 
@@ -151,7 +175,7 @@ export async function benchShared(): Promise<string> {
   for (const p of primitives) {
     if (p.redisOnly) continue;
     const rates: number[] = [];
-    for (let rep = 0; rep < REPS; rep++) rates.push(await once(memory, p, true));
+    for (let rep = 0; rep < REPS; rep++) rates.push((await once(memory, p, true)).rate);
     memoryRates.set(p.name, median(rates));
   }
 
@@ -159,25 +183,37 @@ export async function benchShared(): Promise<string> {
   const redisFigures = new Map<string, RedisFigures>();
   if (redisServerPath()) {
     const server = await startRedis();
+    const admin = new Redis(server.url);
     try {
       const redis = (): Shared => createRedisShared({ url: server.url, prefix: `bench${++prefixN}:` });
-      const runs = new Map<string, Array<{ rate: number; reference?: number }>>(primitives.map((p) => [p.name, []]));
+      const runs = new Map<string, Array<Run & { reference?: number; referenceServerUs?: number }>>(primitives.map((p) => [p.name, []]));
       // Repetition by repetition, each Redis run beside its redis-benchmark run.
       for (let rep = 0; rep < REPS; rep++) {
         for (const p of primitives) {
-          const rate = await once(redis, p, false);
-          runs.get(p.name)!.push({ rate, reference: p.versus ? redisBenchmark(server.port, p.versus) : undefined });
+          const run = await once(redis, p, false, admin);
+          let reference: number | undefined;
+          let referenceServerUs: number | undefined;
+          if (p.versus) {
+            const before = await serverCpu(admin);
+            reference = redisBenchmark(server.port, p.versus);
+            referenceServerUs = ((await serverCpu(admin)) - before) * 1e6 / OPS;
+          }
+          runs.get(p.name)!.push({ ...run, reference, referenceServerUs });
         }
       }
       for (const [name, rs] of runs) {
         const refs = rs.flatMap((r) => (r.reference !== undefined ? [r.reference] : []));
         redisFigures.set(name, {
           rate: median(rs.map((r) => r.rate)),
+          clientUs: median(rs.map((r) => r.clientUs)),
+          serverUs: median(rs.map((r) => r.serverUs!)),
           reference: refs.length ? median(refs) : undefined,
+          referenceServerUs: refs.length ? median(rs.map((r) => r.referenceServerUs!)) : undefined,
           ratio: refs.length ? median(rs.map((r) => r.rate / r.reference!)) : undefined,
         });
       }
     } finally {
+      admin.disconnect();
       await server.stop();
     }
   } else {
@@ -195,18 +231,20 @@ export async function benchShared(): Promise<string> {
       f?.rate ?? '-',
       p.versus ? `${p.versus[0]} ${f?.reference ?? '-'}` : '(none)',
       f?.ratio ?? '-',
+      f ? `${f.clientUs.toFixed(2)} / ${f.serverUs.toFixed(2)}` : '-',
+      f?.referenceServerUs !== undefined ? f.referenceServerUs.toFixed(2) : '-',
     ]);
   }
   const incr = memoryRates.get('counters.incr')!;
   return [
     table(
       `Shared primitives: ops/s, median of ${REPS} runs of ${OPS.toLocaleString('en')} operations (memory: one at a time; redis: one client, ${WINDOW} in flight)`,
-      ['primitive', 'memory ops/s', 'redis ops/s', 'redis-benchmark -P 16 (same server, same value)', 'redis / redis-benchmark'],
+      ['primitive', 'memory ops/s', 'redis ops/s', 'redis-benchmark -P 16 (same server, same value)', 'redis / redis-benchmark', 'CPU µs/op: node / redis-server', 'redis-server CPU µs/op under redis-benchmark'],
       rows,
     ),
     '',
     `targets: memory counters.incr ≥ 1,000,000/s: ${incr >= 1_000_000 ? 'met' : 'MISSED'} (${Math.round(incr).toLocaleString('en')}); redis ≥ 0.5 × redis-benchmark: ${targets.join(', ') || 'not measured'}`,
-    'On Redis the operations a node makes in one tick of its event loop go out as one pipeline, and the ones of one kind on one key become one command: the sets of a bucket one HSET, its gets one HMGET, the pushes to a queue one RPUSH, the pops one LPOP/RPOP with a count, the increments of a counter one INCRBY (each caller still gets its own result). They run inside the batch script, which also publishes state changes (when the bucket is watched) and checks queue expiry and consumer groups; every value is JSON. Operations on different keys are not merged: the "1000 buckets" rows show that case, where the client\'s cost per command (ioredis) bounds the rate.',
+    'On Redis the operations a node makes in one tick of its event loop go out as one pipeline (one EVALSHA of the batch script per 1000 operations), and the ones of one kind on one key become one command: the gets of a bucket one HMGET, its sets one HSET, the pushes to a queue one RPUSH, the pops one LPOP/RPOP with a count, the increments of a counter one INCRBY; each caller still gets its own result. What is left per operation is mostly the client\'s (the last two columns: CPU per operation of this process and of the server in the remon runs, and of the server under redis-benchmark): JSON encoding or decoding of the value (the memory backend pays it too), a promise, and its share of the reply, where redis-benchmark spends a fraction of a µs of client CPU per command; INCR carries no JSON. Operations on different keys are not merged: the "1000 buckets" rows show that case (one Lua call each inside the batch).',
     ...notes,
   ].join('\n');
 }

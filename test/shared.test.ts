@@ -5,6 +5,7 @@
  * crashes: shared-crash.test.ts.
  */
 import { strict as assert } from 'node:assert';
+import Redis from 'ioredis';
 import { RemonError } from '../src/errors';
 import { createMemoryShared } from '../src/shared/memory';
 import { createRedisShared } from '../src/shared/redis';
@@ -382,6 +383,103 @@ function semantics(backend: () => Backend): void {
       assert.ok(Date.now() - t1 >= 140);
     });
   });
+
+  // Operations made together (in one tick, none awaited) are concurrent; on Redis the ones of
+  // one kind on one key go out as one command. Each must still behave as if made one after
+  // the other, in the order they were made, and get its own result.
+  describe('operations made together', () => {
+    it('state: sets, gets and the other operations on a bucket keep their order; each get is its own copy', async () => {
+      const { s, peer } = open();
+      const seen: StateChange[] = [];
+      await peer.state.watch('t', undefined, (c) => seen.push(c));
+      const r = await Promise.all([
+        s.state.get('t', 'k', 'none'),
+        s.state.set('t', 'k', 1),
+        s.state.get('t', 'k'),
+        s.state.set('t', 'k', 2),
+        s.state.set('t', 'j', { a: 1 }),
+        s.state.getSet('t', 'k', 3),
+        s.state.get('t', 'k'),
+        s.state.set('t', 'n', null),
+        s.state.get('t', 'n', 'fallback'),
+        s.state.get('t', 'missing', null),
+        s.state.set('t', 'k', 4),
+        s.state.set('t', 'k', 5),
+        s.state.delete('t', 'j'),
+        s.state.get('t', 'j', 'gone'),
+        s.state.get('other', 'k', 'x'),
+      ]);
+      assert.deepEqual(r, ['none', undefined, 1, undefined, undefined, 2, 3, undefined, null, null, undefined, undefined, true, 'gone', 'x']);
+      await s.state.set('t', 'o', { deep: [1] });
+      const [a, b] = await Promise.all([peer.state.get('t', 'o'), peer.state.get('t', 'o')]);
+      assert.deepEqual(a, { deep: [1] });
+      assert.notEqual(a, b);
+      await waitFor(() => seen.length >= 9, 2000, 'nine changes');
+      await sleep(50);
+      assert.deepEqual(seen, [
+        { bucket: 't', key: 'k', value: 1 },
+        { bucket: 't', key: 'k', value: 2 },
+        { bucket: 't', key: 'j', value: { a: 1 } },
+        { bucket: 't', key: 'k', value: 3 },
+        { bucket: 't', key: 'n', value: null },
+        { bucket: 't', key: 'k', value: 4 },
+        { bucket: 't', key: 'k', value: 5 },
+        { bucket: 't', key: 'j', value: undefined },
+        { bucket: 't', key: 'o', value: { deep: [1] } },
+      ]);
+    });
+
+    it('queues: pushes and pops keep their order and each gets its own length or message', async () => {
+      const { s, peer } = open();
+      const r = await Promise.all([
+        s.queues.push('m', 'a'),
+        s.queues.push('m', 'b'),
+        s.queues.push('m', 'c'),
+        s.queues.popOldest('m'),
+        s.queues.popNewest('m'),
+        s.queues.push('m', 'd'),
+        s.queues.popOldest('m'),
+        s.queues.popOldest('m'),
+        s.queues.popOldest('m'),
+        s.queues.popNewest('m'),
+        s.queues.push('m', 'e', { maxLength: 2 }),
+        s.queues.push('m', 'f', { maxLength: 2 }),
+        s.queues.push('m', 'g', { maxLength: 2 }),
+        s.queues.length('m'),
+      ]);
+      assert.deepEqual(r, [1, 2, 3, 'a', 'c', 2, 'b', 'd', undefined, undefined, 1, 2, 2, 2]);
+      assert.deepEqual(await peer.queues.all('m'), ['f', 'g']);
+      // A queue longer than a push's maxLength is cut down to it by that push.
+      await Promise.all([1, 2, 3, 4, 5].map((i) => s.queues.push('long', i)));
+      assert.deepEqual(await Promise.all([s.queues.push('long', 6, { maxLength: 3 }), s.queues.push('long', 7, { maxLength: 3 })]), [3, 3]);
+      assert.deepEqual(await peer.queues.all('long'), [5, 6, 7]);
+    });
+
+    it('queues: pushes to a queue with a group, or with a maxAge, reach the group and expire', async () => {
+      const { s, peer } = open();
+      assert.deepEqual(await s.queues.consume('gq', 'g', 'c'), []);
+      assert.deepEqual(await Promise.all([s.queues.push('gq', 1), s.queues.push('gq', 2), s.queues.push('gq', 3, { maxAgeMs: 60_000 })]), [1, 2, 3]);
+      assert.deepEqual((await peer.queues.consume('gq', 'g', 'c', { count: 10 })).map((d) => d.message), [1, 2, 3]);
+      assert.deepEqual(await Promise.all([s.queues.push('age', 'short', { maxAgeMs: 100 }), s.queues.push('age', 'long', { maxAgeMs: 60_000 }), s.queues.push('age', 'short2', { maxAgeMs: 100 })]), [1, 2, 3]);
+      await sleep(150);
+      assert.deepEqual(await Promise.all([s.queues.popOldest('age'), s.queues.popOldest('age'), s.queues.popNewest('age')]), ['long', undefined, undefined]);
+    });
+
+    it('counters: increments, gets and sets of a counter keep their order', async () => {
+      const { s } = open();
+      const r = await Promise.all([
+        s.counters.incr('c'),
+        s.counters.incr('c', 2),
+        s.counters.get('c'),
+        s.counters.incr('c', -1),
+        s.counters.set('c', 10),
+        s.counters.getIncr('c', 5),
+        s.counters.incr('c'),
+        s.counters.incr('other', 7),
+      ]);
+      assert.deepEqual(r, [1, 3, 3, 2, undefined, 10, 16, 7]);
+    });
+  });
 }
 describe('shared: memory backend', () => {
   semantics(() => memoryBackend);
@@ -403,6 +501,30 @@ describe('shared: redis backend', function () {
   });
 
   semantics(() => redisBackend(url));
+
+  it('operations of one kind on one key made together go to the server as one command', async () => {
+    const { s } = redisBackend(url).open();
+    await s.state.set('warm', 'k', 0); // the script is loaded
+    const admin = new Redis(url);
+    try {
+      await admin.config('RESETSTAT');
+      const n = 100;
+      const range = Array.from({ length: n }, (_, i) => i);
+      await Promise.all(range.map((i) => s.state.set('b', `k${i}`, i)));
+      assert.deepEqual(await Promise.all(range.map((i) => s.state.get('b', `k${i}`))), range);
+      assert.deepEqual(await Promise.all(range.map((i) => s.queues.push('q', i))), range.map((i) => i + 1));
+      assert.deepEqual(await Promise.all(range.map(() => s.queues.popOldest('q'))), range);
+      await Promise.all(range.map(() => s.counters.incr('c')));
+      const stats = await admin.info('commandstats');
+      const calls = (cmd: string): number => Number(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+      assert.deepEqual(
+        ['evalsha', 'hset', 'hmget', 'rpush', 'lpop', 'incrby'].map((c) => [c, calls(c)]),
+        [['evalsha', 5], ['hset', 1], ['hmget', 1], ['rpush', 1], ['lpop', 1], ['incrby', 1]],
+      );
+    } finally {
+      admin.disconnect();
+    }
+  });
 
   it('while Redis is down operations fail at once with REMON_ERR_SHARED_BACKEND; when it is back they work again and watches resume', async function () {
     this.timeout(30_000);

@@ -16,9 +16,6 @@ export interface RedisOptions {
 
 type BatchFn = (...args: Array<string | number>) => Promise<unknown[]>;
 
-/** Name is what an operation runs: a function of redis-scripts.ts, or a plain HGET. */
-export type Name = OpName | 'hget';
-
 /**
  * Merge says how operations of one kind on one key become one: the arguments after the
  * first `fixed` ones are appended, or (`sum`) the argument at `fixed` is added up; and how
@@ -30,9 +27,6 @@ export interface Merge {
   sum?: boolean;
   split: (reply: unknown, parts: readonly Part[], args: ReadonlyArray<string | number>) => unknown[];
 }
-
-/** splitEach: the reply is an array (or null), one element per operation. */
-export const splitEach = (reply: unknown, parts: readonly Part[]): unknown[] => parts.map((_, i) => (reply as unknown[] | null)?.[i] ?? null);
 
 /**
  * splitJson: the reply is the JSON text of an array, one element per operation (fewer when
@@ -80,7 +74,7 @@ export interface Part {
 
 /** Unit is one entry of a tick's pipeline: one operation, or several merged into one. */
 interface Unit {
-  name: Name;
+  name: OpName;
   keys: readonly string[];
   /** Its own arguments, which merging extends. */
   args: Array<string | number>;
@@ -89,25 +83,27 @@ interface Unit {
   cmd: Command;
 }
 
-/** Command is what goes to the server: one plain command, or one call of the batch script. */
+/** Command is one call of the batch script. */
 interface Command {
-  plain: boolean;
   units: Unit[];
   /** Operations in it, merged ones counted one by one. */
   weight: number;
 }
 
 /** Operations per command at most, so one command holds the server for a millisecond or so. */
-const MAX_BATCH = Number(process.env.XMB ?? 1000);
+const MAX_BATCH = 1000;
 
 /** globEscape quotes the characters SCAN's MATCH treats as wildcards. */
 const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
 
 /**
  * RedisConn owns the command connection and, on first watch, a subscriber connection.
- * Operations (op) made in the same tick go to the server as one batch script call (see
- * redis-scripts.ts), in the order they were made; batches and the few plain commands
- * share round trips through ioredis's auto-pipelining. It turns every failure into a
+ * Operations made in the same tick go to the server as one batch script call (see
+ * redis-scripts.ts; one per MAX_BATCH operations), in the order they were made on each key;
+ * the operations of one kind on one key are merged into one (submit), so a burst of sets,
+ * gets, pushes, pops or increments costs Node and Redis about one command per key, not per
+ * operation. Batches and the few plain commands share round trips through ioredis's
+ * auto-pipelining. It turns every failure into a
  * REMON_ERR_SHARED_BACKEND error. ioredis reconnects by itself; while the server is away,
  * operations fail at once instead of queueing, so a block that uses shared state reports the
  * outage as its failure instead of hanging.
@@ -181,14 +177,13 @@ export class RedisConn {
    * The pipeline keeps the order of the operations on each key. An operation that can merge
    * (`merge`; `n` is its increment for a summing one) joins the unit that last touched its
    * keys when that unit merges the same way — nothing between them touched those keys, so
-   * doing it there is the same as doing it after; other operations go to the end: into the
-   * batch script call there, or, for a plain command, as a command of its own. Operations on
-   * different keys made in the same tick are concurrent (none has returned), so any order
-   * among them is one their callers could have seen.
+   * doing it there is the same as doing it after; other operations go to the end of the
+   * last batch. Operations on different keys made in the same tick are concurrent (none has
+   * returned), so any order among them is one their callers could have seen.
    */
   submit<T = unknown>(
     what: string | undefined,
-    name: Name,
+    name: OpName,
     keys: readonly string[],
     args: Array<string | number>,
     merge?: Merge,
@@ -211,10 +206,9 @@ export class RedisConn {
           return;
         }
       }
-      const plain = name === 'hget';
       let cmd = this.commands[this.commands.length - 1];
-      if (plain || !cmd || cmd.plain || cmd.weight >= MAX_BATCH) {
-        cmd = { plain, units: [], weight: 0 };
+      if (!cmd || cmd.weight >= MAX_BATCH) {
+        cmd = { units: [], weight: 0 };
         this.commands.push(cmd);
       }
       const unit: Unit = { name, keys, args: args.slice(), merge, parts: [part], cmd };
@@ -242,20 +236,7 @@ export class RedisConn {
     this.lastTouch = new Map();
     // Called in order in one tick, the commands go out in order, in one write (ioredis
     // auto-pipelining).
-    for (const cmd of commands) {
-      if (cmd.plain) this.sendPlain(cmd.units[0]);
-      else this.sendBatch(cmd.units);
-    }
-  }
-
-  private sendPlain(u: Unit): void {
-    const [hash] = u.keys;
-    const fields = u.args.map(String);
-    const reply = fields.length === 1 ? this.client.hget(hash, fields[0]).then((v) => [v]) : this.client.hmget(hash, ...fields);
-    reply.then(
-      (r) => this.settle(u, r),
-      (err) => u.parts.forEach((p) => this.fail(p, err)),
-    );
+    for (const cmd of commands) this.sendBatch(cmd.units);
   }
 
   private sendBatch(units: Unit[]): void {

@@ -2,12 +2,6 @@ import { checkName, checkQueueOptions, decode, DEFAULT_VISIBILITY_MS, encode, sl
 import { KeyCache, Merge, Part, RedisConn, splitJson } from './redis-conn';
 import { ConsumeOptions, Delivery, Json, QueueOptions, Queues } from './shared';
 
-/**
- * RedisQueues: a queue is a list (RPUSH, LPOP/RPOP, LRANGE: constant time at either end),
- * each item "<expiry>|<JSON>". Consumer groups read the queue's group log, a stream that
- * push appends to once the queue has a group: XAUTOCLAIM for redelivery, XREADGROUP for new
- * entries, XACK; entries every group is done with are trimmed.
- */
 /** unwrap decodes a list item "<expiry>|<JSON>". */
 function unwrap(item: unknown): Json | undefined {
   return item === null ? undefined : decode((item as string).slice((item as string).indexOf('|') + 1));
@@ -34,6 +28,14 @@ const POP_NEW: Merge = { tag: 'pop new', fixed: 1, sum: true, split: splitJson }
 /** A popped message, or undefined when the queue had none left. */
 const popped = (m: unknown): Json | undefined => m as Json | undefined;
 
+/**
+ * RedisQueues: a queue is a list (RPUSH, LPOP/RPOP, LRANGE: constant time at either end),
+ * each item "<expiry>|<JSON>"; the pushes to a queue made in the same tick are one RPUSH,
+ * the pops from one end one LPOP/RPOP with a count. Consumer groups read the queue's group
+ * log, a stream that push appends to once the queue has a group: XAUTOCLAIM for
+ * redelivery, XREADGROUP for new entries, XACK; entries every group is done with are
+ * trimmed.
+ */
 export class RedisQueues implements Queues {
   /** The XAUTOCLAIM cursor of each queue/group, so a long pending list is walked, not rescanned. */
   private readonly cursors = new Map<string, string>();

@@ -5,10 +5,12 @@
  * in one tick of the event loop and sends them as one EVALSHA of BATCH_SCRIPT (in order;
  * one operation's error does not stop the others): a few large commands cost Node and
  * Redis far less than many small ones. Operations of one kind on one key in the same tick
- * are merged into one function call (the *Many functions: N sets of a bucket are one HSET,
- * N pushes one RPUSH, N pops one LPOP with a count); gets are plain HGET/HMGET commands,
- * outside the script. ioredis reloads the script after a server restart. Redis Cluster is
- * not supported (a batch names keys of many slots).
+ * are merged into one function call (the *Many functions: N gets of a bucket are one HMGET,
+ * N sets one HSET, N pushes to a queue one RPUSH, N pops one LPOP/RPOP with a count; N
+ * increments of a counter one INCRBY), and their results come back as one reply (a JSON
+ * array where there is a value per operation), which the client splits. ioredis reloads
+ * the script after a server restart. Redis Cluster is not supported (a batch names keys of
+ * many slots).
  *
  * Key layout under the prefix P (default "remon:"):
  *   P s:<bucket>   hash: key → JSON value            P w:<bucket>  pub/sub channel of changes
@@ -20,7 +22,7 @@
  *
  * A change of state is published on the bucket's channel, as a JSON array of changes
  * ({"key", "value"} or {"key", "deleted": true}), only when someone subscribes to it
- * (PUBSUB NUMSUB), so writes nobody watches cost no more than the write.
+ * (PUBSUB NUMSUB, once per merged write), so writes nobody watches build no message.
  */
 
 /** Server time in ms; every node then agrees on queue expiry whatever its own clock. */
@@ -343,9 +345,7 @@ export const BATCH_SCRIPT = [
   `local out = {}
 for n, o in ipairs(cjson.decode(ARGV[1])) do
   local nk = o[2]
-  local keys, args = {}, {}
-  for i = 1, nk do keys[i] = o[2 + i] end
-  for i = 3 + nk, #o do args[i - 2 - nk] = o[i] end
+  local keys, args = {unpack(o, 3, 2 + nk)}, {unpack(o, 3 + nk)}
   local ok, r = pcall(OPS[o[1]], keys, args)
   if not ok then r = {err = type(r) == 'table' and r.err or tostring(r)} elseif r == nil then r = false end
   out[n] = r

@@ -13,12 +13,13 @@ export type { RedisOptions };
 const GET: Merge = { tag: 'get', fixed: 0, split: splitJson };
 const SET: Merge = { tag: 'set', fixed: 1, split: (_r, parts) => parts.map(() => undefined) };
 const INCR: Merge = { tag: 'incr', fixed: 0, sum: true, split: splitRunning };
-const nothing = (): undefined => undefined;
+/** got: a get's share of remonStateGetMany's reply, [value] or 0 when the key is not set. */
+const got = (e: unknown): Json | undefined => (e === 0 ? undefined : (e as Json[])[0]);
 
 /**
  * RedisState: one hash per bucket; a change is published on the bucket's channel when
- * someone watches it. Gets are plain HGETs (one HMGET for the gets of a bucket made in the
- * same tick); the sets of a bucket made in the same tick are one HSET (remonStateSetMany).
+ * someone watches it. The gets of a bucket made in the same tick are one HMGET
+ * (remonStateGetMany), its sets one HSET (remonStateSetMany).
  */
 class RedisState implements StateStore {
   /** Per bucket: [its hash] (the keys of an operation) and its channel. */
@@ -34,7 +35,7 @@ class RedisState implements StateStore {
   }
 
   get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
-    const map = (e: unknown): Json | undefined => (e === 0 ? fallback : (e as Json[])[0]);
+    const map = fallback === undefined ? got : (e: unknown): Json | undefined => (e === 0 ? fallback : (e as Json[])[0]);
     return this.c.submit('state.get', 'remonStateGetMany', this.keyCache.get(bucket).keys, [key], GET, map);
   }
 
@@ -48,7 +49,7 @@ class RedisState implements StateStore {
       return Promise.reject(err);
     }
     const b = this.keyCache.get(bucket);
-    return this.c.submit('state.set', 'remonStateSetMany', b.keys, [b.channel, key, text], SET, nothing);
+    return this.c.submit('state.set', 'remonStateSetMany', b.keys, [b.channel, key, text], SET) as Promise<void>;
   }
 
   getSet(bucket: string, key: string, value: Json): Promise<Json | undefined> {
