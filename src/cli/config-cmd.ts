@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
+import { heartbeatName, parseCommand } from './args';
 import { OPTION_KEYS } from '../heartbeat/options';
 import { cronProblem, tzProblem } from '../heartbeat/schedule';
-import { HeartbeatView, NAME_PATTERN } from '../heartbeat/types';
+import { HeartbeatView } from '../heartbeat/types';
 import { parseDuration } from '../util/duration';
 import type { CliIO } from './commands';
 import { call, failure, remoteFrom, UsageError } from './remote';
-import { USAGE } from './usage';
 
 /** writeBack renders a heartbeat as the monitor.yaml block that says the same. */
 export function writeBack(v: HeartbeatView): string {
@@ -37,42 +36,21 @@ export function describeView(v: HeartbeatView, verb: string): string {
  * and shows it as differing from monitor.yaml until the file says the same.
  */
 export async function configCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const usage = (why: string): number => {
-    io.err(`remon config: ${why}\n\n${USAGE.config}`);
-    return 2;
-  };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        period: { type: 'string' },
-        grace: { type: 'string' },
-        schedule: { type: 'string' },
-        tz: { type: 'string' },
-        'max-runtime': { type: 'string' },
-        description: { type: 'string' },
-        enable: { type: 'boolean' },
-        disable: { type: 'boolean' },
-        json: { type: 'boolean' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(USAGE.config);
-    return 0;
-  }
-  if (positionals.length !== 1) return usage(positionals.length === 0 ? 'missing the heartbeat NAME' : `unexpected argument "${positionals[1]}"`);
-  const name = positionals[0];
-  if (!NAME_PATTERN.test(name)) return usage(`bad heartbeat name "${name}"; names are 1-128 letters, digits, _ and -`);
+  const p = parseCommand('config', args, io, {
+    period: { type: 'string' },
+    grace: { type: 'string' },
+    schedule: { type: 'string' },
+    tz: { type: 'string' },
+    'max-runtime': { type: 'string' },
+    description: { type: 'string' },
+    enable: { type: 'boolean' },
+    disable: { type: 'boolean' },
+    json: { type: 'boolean' },
+  }, true);
+  if (typeof p === 'number') return p;
+  const { values, usage } = p;
+  const name = heartbeatName(p);
+  if (typeof name === 'number') return name;
   if (values.enable && values.disable) return usage('give --enable or --disable, not both');
   if (values.period !== undefined && values.schedule !== undefined) return usage('give --period (rolling) or --schedule (cron), not both');
   for (const key of ['period', 'grace', 'max-runtime'] as const) {

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
-import { BODY_LIMIT, NAME_PATTERN, RID_PATTERN } from '../heartbeat/types';
+import { heartbeatName, parseCommand } from './args';
+import { BODY_LIMIT, RID_PATTERN } from '../heartbeat/types';
 import type { CliIO } from './commands';
 import { call, failure, remoteFrom, UsageError } from './remote';
-import { USAGE } from './usage';
 
 /** readStdin keeps the first BODY_LIMIT bytes of standard input (a job's log piped in). */
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
@@ -23,38 +22,17 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
  * then), 1 when the node refused it or could not be reached, 2 on a usage error.
  */
 export async function sendCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
-  const usage = (why: string): number => {
-    io.err(`remon send: ${why}\n\n${USAGE.send}`);
-    return 2;
-  };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        start: { type: 'boolean' },
-        fail: { type: 'boolean' },
-        'exit-code': { type: 'string' },
-        message: { type: 'string', short: 'm' },
-        rid: { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(USAGE.send);
-    return 0;
-  }
-  if (positionals.length !== 1) return usage(positionals.length === 0 ? 'missing the heartbeat NAME' : `unexpected argument "${positionals[1]}"`);
-  const name = positionals[0];
-  if (!NAME_PATTERN.test(name)) return usage(`bad heartbeat name "${name}"; names are 1-128 letters, digits, _ and -`);
+  const p = parseCommand('send', args, io, {
+    start: { type: 'boolean' },
+    fail: { type: 'boolean' },
+    'exit-code': { type: 'string' },
+    message: { type: 'string', short: 'm' },
+    rid: { type: 'string' },
+  }, true);
+  if (typeof p === 'number') return p;
+  const { values, usage } = p;
+  const name = heartbeatName(p);
+  if (typeof name === 'number') return name;
   const kinds = [values.start && '--start', values.fail && '--fail', values['exit-code'] !== undefined && '--exit-code'].filter(Boolean);
   if (kinds.length > 1) return usage(`give one of ${kinds.join(', ')}, not several`);
   let action = '';

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
+import { parseCommand } from './args';
 import type { BlockStatus } from '../engine/state';
 import type { HeartbeatView } from '../heartbeat/types';
 import type { CliIO } from './commands';
 import { Answer, call, failure, relative, remoteFrom, UsageError } from './remote';
 import { formatNumber, renderTable } from './table';
-import { USAGE } from './usage';
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
 
@@ -44,26 +43,9 @@ function heartbeatsTable(hbs: HeartbeatView[], now: number): string {
  * tables (--json: as JSON). Alerts are shown too once the node has them (/api/alerts).
  */
 export async function statusCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const usage = (why: string): number => {
-    io.err(`remon status: ${why}\n\n${USAGE.status}`);
-    return 2;
-  };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, url: { type: 'string' }, token: { type: 'string' } },
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  const { values } = parsed;
-  if (values.help) {
-    io.out(USAGE.status);
-    return 0;
-  }
+  const p = parseCommand('status', args, io, { json: { type: 'boolean' } }, false);
+  if (typeof p === 'number') return p;
+  const { values, usage } = p;
   let remote;
   try {
     remote = remoteFrom(values, env);
