@@ -70,3 +70,13 @@ export function uniqueMarker(): string {
 export async function body(res: Response): Promise<any> {
   return res.json();
 }
+
+/** stopChild ends a server the suite started: SIGTERM, then SIGKILL after graceMs; resolves once it exited. */
+export async function stopChild(c: import('node:child_process').ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGTERM');
+  const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
+}

@@ -4,7 +4,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
-import { freePort, tmpDir } from './helpers';
+import { freePort, stopChild, tmpDir } from './helpers';
 
 export interface RedisServer {
   port: number;
@@ -45,12 +45,7 @@ export async function startRedis(): Promise<RedisServer> {
   const stop = async (): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGTERM');
-    const t = setTimeout(() => c.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(c, 3000);
   };
   await start();
   process.once('exit', () => child?.kill('SIGKILL'));

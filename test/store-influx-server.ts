@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { freePort, tmpDir } from './helpers';
+import { freePort, stopChild, tmpDir } from './helpers';
 
 export interface VictoriaMetrics {
   port: number;
@@ -75,12 +75,7 @@ export async function startVictoriaMetrics(): Promise<VictoriaMetrics> {
   const stop = async (): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGTERM');
-    const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(c, 10_000);
   };
   const get = async (path: string): Promise<string> => {
     const res = await fetch(`${url}${path}`);

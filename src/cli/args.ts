@@ -1,5 +1,6 @@
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { NAME_PATTERN } from '../heartbeat/types';
+import { Remote, remoteFrom, UsageError } from './remote';
 import type { CliIO } from './commands';
 import { USAGE } from './usage';
 
@@ -50,4 +51,14 @@ export function heartbeatName(p: Parsed<unknown>): string | number {
   const name = p.positionals[0];
   if (!NAME_PATTERN.test(name)) return p.usage(`bad heartbeat name "${name}"; names are 1-128 letters, digits, _ and -`);
   return name;
+}
+
+/** remoteOf is the node a command talks to (--url/--token or REMON_URL/REMON_TOKEN), or the usage error's exit code. */
+export function remoteOf(p: Parsed<{ url?: string; token?: string }>, env: NodeJS.ProcessEnv): Remote | number {
+  try {
+    return remoteFrom(p.values, env);
+  } catch (err) {
+    if (err instanceof UsageError) return p.usage(err.message);
+    throw err;
+  }
 }

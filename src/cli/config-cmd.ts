@@ -1,10 +1,10 @@
-import { heartbeatName, parseCommand } from './args';
+import { heartbeatName, parseCommand, remoteOf } from './args';
 import { OPTION_KEYS } from '../heartbeat/options';
 import { cronProblem, tzProblem } from '../heartbeat/schedule';
 import { HeartbeatView } from '../heartbeat/types';
 import { parseDuration } from '../util/duration';
 import type { CliIO } from './commands';
-import { call, failure, remoteFrom, UsageError } from './remote';
+import { call, failure } from './remote';
 
 /** writeBack renders a heartbeat as the monitor.yaml block that says the same. */
 export function writeBack(v: HeartbeatView): string {
@@ -79,13 +79,8 @@ export async function configCommand(args: string[], io: CliIO, env: NodeJS.Proce
   };
   for (const k of Object.keys(patch)) if (patch[k] === undefined) delete patch[k];
   if (Object.keys(patch).length === 0) return usage('nothing to change; give --period, --schedule, --grace, --tz, --max-runtime, --description, --enable or --disable');
-  let remote;
-  try {
-    remote = remoteFrom(values, env);
-  } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
-    throw err;
-  }
+  const remote = remoteOf(p, env);
+  if (typeof remote === 'number') return remote;
   try {
     const a = await call(remote, 'POST', `/api/heartbeats/${name}`, { text: JSON.stringify(patch), type: 'application/json' });
     if (a.status !== 200 && a.status !== 201) {

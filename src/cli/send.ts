@@ -1,7 +1,7 @@
-import { heartbeatName, parseCommand } from './args';
+import { heartbeatName, parseCommand, remoteOf } from './args';
 import { BODY_LIMIT, RID_PATTERN } from '../heartbeat/types';
 import type { CliIO } from './commands';
-import { call, failure, remoteFrom, UsageError } from './remote';
+import { call, failure } from './remote';
 
 /** readStdin keeps the first BODY_LIMIT bytes of standard input (a job's log piped in). */
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
@@ -44,13 +44,8 @@ export async function sendCommand(args: string[], io: CliIO, env: NodeJS.Process
     action = `/${Number(code)}`;
   }
   if (values.rid !== undefined && !RID_PATTERN.test(values.rid)) return usage('--rid must be 1-64 letters, digits and _ . : -');
-  let remote;
-  try {
-    remote = remoteFrom(values, env);
-  } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
-    throw err;
-  }
+  const remote = remoteOf(p, env);
+  if (typeof remote === 'number') return remote;
   const message = values.message === '-' ? await readStdin(stdin) : values.message;
   const query = values.rid !== undefined ? `?rid=${encodeURIComponent(values.rid)}` : '';
   try {

@@ -1,8 +1,8 @@
-import { parseCommand } from './args';
+import { parseCommand, remoteOf } from './args';
 import type { BlockStatus } from '../engine/state';
 import type { HeartbeatView } from '../heartbeat/types';
 import type { CliIO } from './commands';
-import { Answer, call, failure, relative, remoteFrom, UsageError } from './remote';
+import { Answer, call, failure, relative } from './remote';
 import { formatNumber, renderTable } from './table';
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
@@ -45,14 +45,9 @@ function heartbeatsTable(hbs: HeartbeatView[], now: number): string {
 export async function statusCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const p = parseCommand('status', args, io, { json: { type: 'boolean' } }, false);
   if (typeof p === 'number') return p;
-  const { values, usage } = p;
-  let remote;
-  try {
-    remote = remoteFrom(values, env);
-  } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
-    throw err;
-  }
+  const { values } = p;
+  const remote = remoteOf(p, env);
+  if (typeof remote === 'number') return remote;
   let answers: Answer[];
   try {
     answers = await Promise.all(['/api/blocks', '/api/heartbeats', '/api/alerts'].map((p) => call(remote, 'GET', p)));
