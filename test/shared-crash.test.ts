@@ -13,8 +13,7 @@ import { createMemoryShared } from '../src/shared/memory';
 import { createRedisShared } from '../src/shared/redis';
 import { Delivery, Shared } from '../src/shared/shared';
 import { sleep, tmpDir, waitFor } from './helpers';
-import { requirePeer } from './peers';
-import { redisServerPath, RedisServer, startRedis } from './shared-redis';
+import { useRedis } from './shared-redis';
 import type { Job, Report } from './shared-worker';
 
 const WORKER = path.join(__dirname, 'shared-worker.js');
@@ -277,18 +276,10 @@ describe('shared: memory backend under concurrency and crashes', () => {
 });
 
 describe('shared: redis backend under concurrency and crashes', function () {
-  let server: RedisServer | undefined;
+  const redis = useRedis();
   let url = '';
-
-  before(async function () {
-    this.timeout(20_000);
-    requirePeer(this, 'redis-server', redisServerPath() !== undefined, 'apt-get install redis-server');
-    server = await startRedis();
-    url = server.url;
-  });
-
-  after(async () => {
-    await server?.stop();
+  before(() => {
+    url = redis.url;
   });
 
 

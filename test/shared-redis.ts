@@ -5,6 +5,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { freePort, stopChild, tmpDir } from './helpers';
+import { requirePeer } from './peers';
 
 export interface RedisServer {
   port: number;
@@ -68,4 +69,28 @@ function ping(port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/**
+ * useRedis starts a redis-server for the enclosing mocha suite (skipped loudly, or failing
+ * under REMON_REQUIRE_INTEGRATION=1, when it is not installed) and stops it after.
+ */
+export function useRedis(): { readonly server: RedisServer; readonly url: string } {
+  let server: RedisServer | undefined;
+  before(async function () {
+    this.timeout(20_000);
+    requirePeer(this, 'redis-server', redisServerPath() !== undefined, 'apt-get install redis-server');
+    server = await startRedis();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get url() {
+      return server!.url;
+    },
+  };
 }

@@ -10,8 +10,7 @@ import { silentLogger } from '../src/log';
 import { createRedisShared } from '../src/shared/redis';
 import { sleep, tmpDir, waitFor } from './helpers';
 import { probeBlock, resetProbeLog } from './probe-block';
-import { requirePeer } from './peers';
-import { redisServerPath, RedisServer, startRedis } from './shared-redis';
+import { useRedis } from './shared-redis';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -170,20 +169,10 @@ blocks:
 });
 
 describe('shared: a node on redis', function () {
-  let server: RedisServer | undefined;
-
-  before(async function () {
-    this.timeout(20_000);
-    requirePeer(this, 'redis-server', redisServerPath() !== undefined, 'apt-get install redis-server');
-    server = await startRedis();
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
+  const redis = useRedis();
   beforeEach(resetProbeLog);
 
-  const redisYaml = (prefix: string, blocks: string): string => `shared: { kind: redis, url: "${server!.url}", prefix: "${prefix}" }\nblocks:\n${blocks}`;
+  const redisYaml = (prefix: string, blocks: string): string => `shared: { kind: redis, url: "${redis.url}", prefix: "${prefix}" }\nblocks:\n${blocks}`;
 
   it('keeps counters on the server, where another node sees them; a lock step holds across nodes', async () => {
     const prefix = `steps${Date.now()}:`;
@@ -196,7 +185,7 @@ describe('shared: a node on redis', function () {
     assert.equal(alpha.shared.kind, 'redis');
     await alpha.runOnce();
     await beta.runOnce();
-    const observer = createRedisShared({ url: server!.url, prefix });
+    const observer = createRedisShared({ url: redis.url, prefix });
     try {
       assert.equal(await observer.counters.get('runs'), 2);
       assert.equal(await observer.counters.get('guarded'), 1);
@@ -210,15 +199,15 @@ describe('shared: a node on redis', function () {
     const e = engineFor(redisYaml(`outage${Date.now()}:`, '  - { name: p, type: probe, every: 100ms, pipe: [ { increment: runs } ] }\n'));
     await e.start();
     await waitFor(async () => (await e.shared.counters.get('runs')) >= 2, 5000, 'counting');
-    await server!.stop();
+    await redis.server.stop();
     await waitFor(() => e.blockStatus('p')!.pipeErrors >= 3, 5000, 'pipe errors');
     const s = e.blockStatus('p')!;
-    assert.match(s.lastPipeError, new RegExp(`^increment: counter.incr: redis at ${server!.url.replace(/\./g, '\\.')} is unreachable`));
+    assert.match(s.lastPipeError, new RegExp(`^increment: counter.incr: redis at ${redis.url.replace(/\./g, '\\.')} is unreachable`));
     assert.equal(s.status, 'ok', 'the probe itself still succeeds');
     const runs = s.runs;
     await sleep(300);
     assert.ok(e.blockStatus('p')!.runs > runs, 'the block keeps running');
-    await server!.start();
+    await redis.server.start();
     // The restarted server is empty (--save ''): counting starts again from 1.
     await waitFor(async () => (await e.shared.counters.get('runs').catch(() => 0)) >= 2, 10_000, 'counting again');
   });

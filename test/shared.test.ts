@@ -11,8 +11,7 @@ import { createMemoryShared } from '../src/shared/memory';
 import { createRedisShared } from '../src/shared/redis';
 import { Json, Shared, StateChange } from '../src/shared/shared';
 import { sleep, waitFor } from './helpers';
-import { requirePeer } from './peers';
-import { redisServerPath, RedisServer, startRedis } from './shared-redis';
+import { useRedis } from './shared-redis';
 
 /** code checks a rejection's RemonError code (and message, when given). */
 function code(expected: string, message?: RegExp) {
@@ -486,18 +485,10 @@ describe('shared: memory backend', () => {
 });
 
 describe('shared: redis backend', function () {
-  let server: RedisServer | undefined;
+  const redis = useRedis();
   let url = '';
-
-  before(async function () {
-    this.timeout(20_000);
-    requirePeer(this, 'redis-server', redisServerPath() !== undefined, 'apt-get install redis-server');
-    server = await startRedis();
-    url = server.url;
-  });
-
-  after(async () => {
-    await server?.stop();
+  before(() => {
+    url = redis.url;
   });
 
   semantics(() => redisBackend(url));
@@ -532,7 +523,7 @@ describe('shared: redis backend', function () {
     await s.counters.incr('before');
     const seen: StateChange[] = [];
     await s.state.watch('live', undefined, (c) => seen.push(c));
-    await server!.stop();
+    await redis.server.stop();
     await waitFor(async () => (await s.counters.incr('x').then(() => false, () => true)), 5000, 'the outage to show');
     const t0 = Date.now();
     await assert.rejects(s.counters.incr('during'), code('REMON_ERR_SHARED_BACKEND', new RegExp(`^counter.incr: redis at ${url.replace(/[.]/g, '\\.')} is unreachable since \\S+ \\(.+\\); remon keeps reconnecting$`)));
@@ -540,7 +531,7 @@ describe('shared: redis backend', function () {
     await assert.rejects(s.locks.acquire('L', { ttlMs: 1000, waitMs: 5000 }), code('REMON_ERR_SHARED_BACKEND'));
     await assert.rejects(s.queues.consume('q', 'g', 'c', { waitMs: 5000 }), code('REMON_ERR_SHARED_BACKEND'));
     assert.ok(Date.now() - t0 < 500, `failing took ${Date.now() - t0} ms`);
-    await server!.start();
+    await redis.server.start();
     // The same client reconnects by itself (the restarted server is empty: --save '').
     await waitFor(async () => (await s.counters.incr('after').then(() => true, () => false)), 10_000, 'reconnection');
     assert.equal(await s.counters.get('after'), 1);

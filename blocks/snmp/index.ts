@@ -4,7 +4,7 @@ import { BlockInstance, BlockType, JsonSchema, RunContext, RunOutput } from '../
 import { FieldKind } from '../../src/engine/result';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../../src/util/duration';
 import { ClientOptions, SnmpClient, SnmpError, SnmpVersion } from './client';
-import { resolveColumnOid, resolveGetOid, resolveTableOid } from './oids';
+import { compareOids, resolveColumnOid, resolveGetOid, resolveTableOid } from './oids';
 
 /** WalkOptions: one table of `walk:`. */
 export interface WalkOptions {
@@ -258,7 +258,7 @@ class SnmpBlock implements BlockInstance {
     // Labels: the label column's text, or the row index; a repeated label gets _<index>.
     const labelOf = new Map<string, string>();
     if (w.labelOid) for (const [index, vb] of byColumn.get(w.labelOid)!) labelOf.set(index, textOf(vb.value));
-    const sorted = [...indexes].sort(compareIndexes);
+    const sorted = [...indexes].sort(compareOids);
     const taken = new Set<string>();
     const names = new Map<string, string>();
     const skipped: string[] = [];
@@ -289,16 +289,6 @@ class SnmpBlock implements BlockInstance {
   close(): void {
     this.client.close();
   }
-}
-
-function compareIndexes(a: string, b: string): number {
-  const x = a.split('.');
-  const y = b.split('.');
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = Number(x[i]) - Number(y[i]);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
 }
 
 const duration = (description: string): JsonSchema => ({

@@ -145,7 +145,7 @@ export function resolveColumnOid(tableOid: string, column: string | number): str
   return oid;
 }
 
-/** compareOids orders numeric OIDs component by component. */
+/** compareOids orders numeric OIDs (and table row indexes) component by component. */
 export function compareOids(a: string, b: string): number {
   const x = a.split('.');
   const y = b.split('.');

@@ -21,6 +21,14 @@ const got = (e: unknown): Json | undefined => (e === 0 ? undefined : (e as Json[
  * someone watches it. The gets of a bucket made in the same tick are one HMGET
  * (remonStateGetMany), its sets one HSET (remonStateSetMany).
  */
+
+/** checkedValue checks a bucket and key name and encodes the value to store, or throws. */
+function checkedValue(bucket: string, key: string, value: Json): string {
+  checkName('bucket', bucket);
+  checkName('key', key);
+  return encode(value);
+}
+
 class RedisState implements StateStore {
   /** Per bucket: [its hash] (the keys of an operation) and its channel. */
   private readonly keyCache = new KeyCache((bucket) => ({ keys: [this.c.key('s:', bucket)], channel: this.c.key('w:', bucket) }));
@@ -42,9 +50,7 @@ class RedisState implements StateStore {
   set(bucket: string, key: string, value: Json): Promise<void> {
     let text: string;
     try {
-      checkName('bucket', bucket);
-      checkName('key', key);
-      text = encode(value);
+      text = checkedValue(bucket, key, value);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -76,9 +82,7 @@ class RedisState implements StateStore {
   private write(what: string, op: 'remonStateGetSet' | 'remonStateSetNX', bucket: string, key: string, value: Json): Promise<unknown> {
     let text: string;
     try {
-      checkName('bucket', bucket);
-      checkName('key', key);
-      text = encode(value);
+      text = checkedValue(bucket, key, value);
     } catch (err) {
       return Promise.reject(err);
     }
