@@ -21,7 +21,7 @@ import { median, table } from './stats';
 
 const OPS = Number(process.env.BENCH_SHARED_OPS ?? 200_000);
 const WINDOW = Number(process.env.BENCH_SHARED_WINDOW ?? 2048);
-const REPS = 3;
+const REPS = Number(process.env.BENCH_SHARED_REPS ?? 5);
 
 interface Primitive {
   name: string;

@@ -5,10 +5,12 @@
  * crashes: shared-crash.test.ts.
  */
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { RemonError } from '../src/errors';
 import { createMemoryShared } from '../src/shared/memory';
 import { createRedisShared } from '../src/shared/redis';
+import { BATCH_SCRIPT } from '../src/shared/redis-scripts';
 import { Json, Shared, StateChange } from '../src/shared/shared';
 import { sleep, waitFor } from './helpers';
 import { useRedis } from './shared-redis';
@@ -512,6 +514,31 @@ describe('shared: redis backend', function () {
         ['evalsha', 'hset', 'hmget', 'rpush', 'lpop', 'incrby'].map((c) => [c, calls(c)]),
         [['evalsha', 5], ['hset', 1], ['hmget', 1], ['rpush', 1], ['lpop', 1], ['incrby', 1]],
       );
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('after SCRIPT FLUSH, a burst of operations still runs, in order, and loads the script again', async () => {
+    const { s } = redisBackend(url).open();
+    await s.counters.incr('flush');
+    const admin = new Redis(url);
+    try {
+      await admin.script('FLUSH');
+      // More than one batch's worth, all on one counter, one queue and one bucket.
+      const n = 2500;
+      const range = Array.from({ length: n }, (_, i) => i);
+      const [incrs, pushes] = await Promise.all([
+        Promise.all(range.map(() => s.counters.incr('flush'))),
+        Promise.all(range.map((i) => s.queues.push('flushq', i))),
+        Promise.all(range.map((i) => s.state.set('flushb', 'k', i))),
+      ]);
+      assert.deepEqual(incrs, range.map((i) => i + 2));
+      assert.deepEqual(pushes, range.map((i) => i + 1));
+      assert.equal(await s.state.get('flushb', 'k'), n - 1);
+      assert.deepEqual(await s.queues.peek('flushq', 3), [n - 3, n - 2, n - 1]);
+      const [loaded] = (await admin.script('EXISTS', createHash('sha1').update(BATCH_SCRIPT).digest('hex'))) as number[];
+      assert.equal(loaded, 1);
     } finally {
       admin.disconnect();
     }

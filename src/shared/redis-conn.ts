@@ -2,7 +2,8 @@ import Redis from 'ioredis';
 import { createError, errorMessage, RemonError } from '../errors';
 import { Logger } from '../log';
 import { closedError } from './common';
-import { BATCH_SCRIPT, OpName, OPS } from './redis-scripts';
+import { BatchText, sendBatch } from './redis-batch';
+import { OpName, OPS } from './redis-scripts';
 
 /** RedisOptions: the server, the key prefix, and where to log connection changes. */
 export interface RedisOptions {
@@ -14,8 +15,6 @@ export interface RedisOptions {
   commandTimeoutMs?: number;
 }
 
-type BatchFn = (...args: Array<string | number>) => Promise<unknown[]>;
-
 /**
  * Merge says how operations of one kind on one key become one: the arguments after the
  * first `fixed` ones are appended, or (`sum`) the argument at `fixed` is added up; and how
@@ -25,6 +24,11 @@ export interface Merge {
   tag: string;
   fixed: number;
   sum?: boolean;
+  /**
+   * Every operation merged in shares the first one's promise: for writes that resolve to
+   * nothing, so a burst of them costs one promise, not one each.
+   */
+  shared?: boolean;
   split: (reply: unknown, parts: readonly Part[], args: ReadonlyArray<string | number>) => unknown[];
 }
 
@@ -80,17 +84,22 @@ interface Unit {
   args: Array<string | number>;
   merge?: Merge;
   parts: Part[];
-  cmd: Command;
+  cmd: Batch;
+  /** A shared merge's one promise. */
+  promise?: Promise<unknown>;
 }
 
-/** Command is one call of the batch script. */
-interface Command {
+/** Batch is one call of the batch script. */
+interface Batch {
   units: Unit[];
   /** Operations in it, merged ones counted one by one. */
   weight: number;
 }
 
-/** Operations per command at most, so one command holds the server for a millisecond or so. */
+/**
+ * Operations per batch at most, so one holds the server for a millisecond or so. A full
+ * batch goes out at once, so the server works on it while the client makes the next.
+ */
 const MAX_BATCH = 1000;
 
 /** globEscape quotes the characters SCAN's MATCH treats as wildcards. */
@@ -99,11 +108,11 @@ const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, '\\$&');
 /**
  * RedisConn owns the command connection and, on first watch, a subscriber connection.
  * Operations made in the same tick go to the server as one batch script call (see
- * redis-scripts.ts; one per MAX_BATCH operations), in the order they were made on each key;
- * the operations of one kind on one key are merged into one (submit), so a burst of sets,
- * gets, pushes, pops or increments costs Node and Redis about one command per key, not per
- * operation. Batches and the few plain commands share round trips through ioredis's
- * auto-pipelining. It turns every failure into a
+ * redis-scripts.ts and redis-batch.ts; one per MAX_BATCH operations), in the order they
+ * were made on each key; the operations of one kind on one key are merged into one
+ * (submit), so a burst of sets, gets, pushes, pops or increments costs Node and Redis about
+ * one command per key, not per operation. The few plain commands (SCAN, HGETALL, MGET) go
+ * through ioredis's auto-pipelining. It turns every failure into a
  * REMON_ERR_SHARED_BACKEND error. ioredis reconnects by itself; while the server is away,
  * operations fail at once instead of queueing, so a block that uses shared state reports the
  * outage as its failure instead of hanging.
@@ -118,8 +127,8 @@ export class RedisConn {
   private everReady = false;
   private down?: { since: Date; reason: string };
   private closed = false;
-  /** This tick's pipeline, in the order the operations were made. */
-  private commands: Command[] = [];
+  /** The batch being filled (the ones before it in this tick are full and sent). */
+  private current?: Batch;
   /** The unit that last touched each key in this tick: only it may take more operations on it. */
   private lastTouch = new Map<string, Unit>();
   private flushing = false;
@@ -137,7 +146,6 @@ export class RedisConn {
       connectTimeout: 3000,
       retryStrategy: (times) => Math.min(100 * times, 2000),
     });
-    this.client.defineCommand('remonBatch', { lua: BATCH_SCRIPT });
     this.client.on('ready', () => {
       this.everReady = true;
       if (this.down) this.log?.info({ redis: this.where, since: this.down.since.toISOString() }, 'shared redis reachable again');
@@ -169,7 +177,8 @@ export class RedisConn {
   }
 
   /**
-   * submit adds an operation to this tick's pipeline: `name` with its `keys` and `args`;
+   * submit adds an operation to this tick's pipeline: `name` with its `keys` and `args` (a
+   * fresh array: merging extends it);
    * `map` turns its reply (its share of a merged reply) into its result. With `what` it is
    * a whole public method (fails at once while the server is known to be away; errors name
    * `what`); without, it runs inside run(), which does both.
@@ -194,32 +203,47 @@ export class RedisConn {
       const unusable = this.unusable(what);
       if (unusable) return Promise.reject(unusable);
     }
-    return new Promise<T>((resolve, reject) => {
+    let last: Unit | undefined;
+    if (merge) {
+      last = this.lastTouch.get(keys[0]);
+      if (last && last.merge?.tag === merge.tag && last.cmd === this.current && this.onlyToucher(last, keys)) {
+        if (merge.sum) last.args[merge.fixed] = Number(last.args[merge.fixed]) + Number(args[merge.fixed]);
+        else for (let i = merge.fixed; i < args.length; i++) last.args.push(args[i]);
+        if (last.promise) {
+          this.added(last.cmd);
+          return last.promise as Promise<T>;
+        }
+      } else {
+        last = undefined;
+      }
+    }
+    let unit: Unit | undefined;
+    const promise = new Promise<T>((resolve, reject) => {
       const part: Part = { what, n, map, resolve: resolve as (v: unknown) => void, reject };
-      if (merge) {
-        const last = this.lastTouch.get(keys[0]);
-        if (last && last.merge?.tag === merge.tag && last.cmd.weight < MAX_BATCH && this.onlyToucher(last, keys)) {
-          if (merge.sum) last.args[merge.fixed] = Number(last.args[merge.fixed]) + Number(args[merge.fixed]);
-          else for (let i = merge.fixed; i < args.length; i++) last.args.push(args[i]);
-          last.parts.push(part);
-          last.cmd.weight++;
-          return;
+      if (last) {
+        last.parts.push(part);
+        return;
+      }
+      let cmd = this.current;
+      if (!cmd) {
+        cmd = this.current = { units: [], weight: 0 };
+        if (!this.flushing) {
+          this.flushing = true;
+          process.nextTick(() => this.flush());
         }
       }
-      let cmd = this.commands[this.commands.length - 1];
-      if (!cmd || cmd.weight >= MAX_BATCH) {
-        cmd = { units: [], weight: 0 };
-        this.commands.push(cmd);
-      }
-      const unit: Unit = { name, keys, args: args.slice(), merge, parts: [part], cmd };
+      unit = { name, keys, args, merge, parts: [part], cmd };
       cmd.units.push(unit);
-      cmd.weight++;
       for (const k of keys) this.lastTouch.set(k, unit);
-      if (!this.flushing) {
-        this.flushing = true;
-        process.nextTick(() => this.flush());
-      }
     });
+    if (unit && merge?.shared) unit.promise = promise;
+    this.added((last ?? unit!).cmd);
+    return promise;
+  }
+
+  /** added counts an operation into a batch, and sends the batch when it is full. */
+  private added(cmd: Batch): void {
+    if (++cmd.weight >= MAX_BATCH) this.sendCurrent();
   }
 
   /** onlyToucher: whether the unit has these keys and is the last to touch each of them. */
@@ -231,18 +255,22 @@ export class RedisConn {
 
   private flush(): void {
     this.flushing = false;
-    const commands = this.commands;
-    this.commands = [];
+    this.sendCurrent();
     this.lastTouch = new Map();
-    // Called in order in one tick, the commands go out in order, in one write (ioredis
-    // auto-pipelining).
-    for (const cmd of commands) this.sendBatch(cmd.units);
   }
 
-  private sendBatch(units: Unit[]): void {
-    const ops: Array<Array<string | number>> = [];
-    for (const u of units) ops.push([u.name, u.keys.length, ...u.keys, ...u.args.map(String)]);
-    (this.client as unknown as { remonBatch: BatchFn }).remonBatch(0, JSON.stringify(ops)).then(
+  /**
+   * sendCurrent sends the batch being filled. Batches are sent in the order they were
+   * made, over one connection, so the operations on each key reach the server in order.
+   */
+  private sendCurrent(): void {
+    const cmd = this.current;
+    if (!cmd) return;
+    this.current = undefined;
+    const units = cmd.units;
+    const text = new BatchText();
+    for (const u of units) text.add(u.name, u.keys, u.args);
+    sendBatch(this.client, text).then(
       (replies) => units.forEach((u, i) => (replies[i] instanceof Error ? u.parts.forEach((p) => this.fail(p, replies[i])) : this.settle(u, replies[i]))),
       (err) => units.forEach((u) => u.parts.forEach((p) => this.fail(p, err))),
     );

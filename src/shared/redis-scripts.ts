@@ -87,20 +87,18 @@ end`;
 
 export const OPS = {
   /**
-   * KEYS: hash. ARGV: keys. Returns the JSON text of an array with, for each key, [value]
-   * or 0 when it is not set (one reply string the client parses at once).
+   * KEYS: hash. ARGV: keys. Returns one string the client splits at once: a flag per key
+   * ("1" set, "0" not), then the JSON text of an array of the values (null where not set).
    */
   remonStateGetMany: {
     numberOfKeys: 1,
     lua: `local vs = redis.call('HMGET', KEYS[1], unpack(ARGV))
-local out, j = {'['}, 1
+local flags, out = {}, {}
 for i = 1, #ARGV do
-  if i > 1 then j = j + 1 out[j] = ',' end
   local v = vs[i]
-  if v then out[j + 1] = '[' out[j + 2] = v out[j + 3] = ']' j = j + 3 else j = j + 1 out[j] = '0' end
+  if v then flags[i] = '1' out[i] = v else flags[i] = '0' out[i] = 'null' end
 end
-out[j + 1] = ']'
-return table.concat(out)`,
+return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']'`,
   },
   /** KEYS: hash. ARGV: key. */
   remonStateExists: { numberOfKeys: 1, lua: `return redis.call('HEXISTS', KEYS[1], ARGV[1])` },
@@ -331,10 +329,10 @@ return r[1]`,
 export type OpName = keyof typeof OPS;
 
 /**
- * BATCH_SCRIPT runs a list of operations, given as one JSON text in ARGV[1] (one argument
- * is far cheaper to send than thousands): an array of [name, key count, keys..., args...],
- * every key and argument a string. It returns one reply per operation, an error reply for
- * one that failed.
+ * BATCH_SCRIPT runs a list of operations given one after the other in ARGV, each as its
+ * name, its key count, its argument count, its keys, its arguments (all strings; see
+ * redis-batch.ts, which writes them). It returns one reply per operation, an error reply
+ * for one that failed; one operation's error does not stop the others.
  */
 export const BATCH_SCRIPT = [
   NOW,
@@ -342,13 +340,17 @@ export const BATCH_SCRIPT = [
   PUBLISH,
   'local OPS = {}',
   ...Object.entries(OPS).map(([name, op]) => `OPS['${name}'] = function(KEYS, ARGV)\n${op.lua}\nend`),
-  `local out = {}
-for n, o in ipairs(cjson.decode(ARGV[1])) do
-  local nk = o[2]
-  local keys, args = {unpack(o, 3, 2 + nk)}, {unpack(o, 3 + nk)}
-  local ok, r = pcall(OPS[o[1]], keys, args)
+  `local out, n, i, argc = {}, 0, 1, #ARGV
+while i <= argc do
+  local first = i + 3
+  local nk = tonumber(ARGV[i + 1])
+  local rest = first + nk
+  local after = rest + tonumber(ARGV[i + 2])
+  local ok, r = pcall(OPS[ARGV[i]], {unpack(ARGV, first, rest - 1)}, {unpack(ARGV, rest, after - 1)})
   if not ok then r = {err = type(r) == 'table' and r.err or tostring(r)} elseif r == nil then r = false end
+  n = n + 1
   out[n] = r
+  i = after
 end
 return out`,
 ].join('\n');

@@ -1,5 +1,5 @@
 import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
-import { KeyCache, Merge, RedisConn, RedisOptions, splitJson, splitRunning } from './redis-conn';
+import { KeyCache, Merge, Part, RedisConn, RedisOptions, splitRunning } from './redis-conn';
 import { RedisLocks } from './redis-locks';
 import { RedisQueues } from './redis-queues';
 import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
@@ -8,13 +8,26 @@ export type { RedisOptions };
 
 /**
  * Merging (see RedisConn.submit): the gets of a bucket made in the same tick are one HMGET,
- * its sets one HSET, and the increments of a counter one INCRBY.
+ * its sets one HSET (sharing one promise: a set resolves to nothing), and the increments of
+ * a counter one INCRBY.
  */
-const GET: Merge = { tag: 'get', fixed: 0, split: splitJson };
-const SET: Merge = { tag: 'set', fixed: 1, split: (_r, parts) => parts.map(() => undefined) };
+const GET: Merge = { tag: 'get', fixed: 0, split: splitGot };
+const SET: Merge = { tag: 'set', fixed: 1, shared: true, split: () => [undefined] };
 const INCR: Merge = { tag: 'incr', fixed: 0, sum: true, split: splitRunning };
-/** got: a get's share of remonStateGetMany's reply, [value] or 0 when the key is not set. */
-const got = (e: unknown): Json | undefined => (e === 0 ? undefined : (e as Json[])[0]);
+/** UNSET stands for a key that is not set in a split remonStateGetMany reply. */
+const UNSET = Symbol('unset');
+
+/** splitGot splits remonStateGetMany's reply: a flag per get, then the JSON array of values. */
+function splitGot(reply: unknown, parts: readonly Part[]): unknown[] {
+  const text = reply as string;
+  const n = parts.length;
+  const values = JSON.parse(text.slice(n)) as unknown[];
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) === 48 /* "0" */) values[i] = UNSET;
+  return values;
+}
+
+/** got: a get's share of the split reply. */
+const got = (e: unknown): Json | undefined => (e === UNSET ? undefined : (e as Json));
 
 /**
  * RedisState: one hash per bucket; a change is published on the bucket's channel when
@@ -43,7 +56,7 @@ class RedisState implements StateStore {
   }
 
   get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
-    const map = fallback === undefined ? got : (e: unknown): Json | undefined => (e === 0 ? fallback : (e as Json[])[0]);
+    const map = fallback === undefined ? got : (e: unknown): Json | undefined => (e === UNSET ? fallback : (e as Json));
     return this.c.submit('state.get', 'remonStateGetMany', this.keyCache.get(bucket).keys, [key], GET, map);
   }
 

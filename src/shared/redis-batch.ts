@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import Redis, { Command } from 'ioredis';
+import { BATCH_SCRIPT, OpName, OPS } from './redis-scripts';
+
+/**
+ * The wire form of a batch: one EVALSHA of BATCH_SCRIPT whose arguments are the operations
+ * one after the other, each as name, key count, argument count, keys, arguments (see
+ * redis-scripts.ts). The RESP text is written here as the operations are added, so a
+ * batch of a thousand operations costs one string and one socket write, with no
+ * per-argument work in the client library beyond it; ioredis still owns the connection
+ * (reconnects, timeouts, TLS, AUTH) and parses the reply.
+ */
+
+const SHA = createHash('sha1').update(BATCH_SCRIPT).digest('hex');
+
+/** bulk is one RESP bulk string. */
+const bulk = (s: string): string => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+
+/** Each operation's name as a bulk string, made once. */
+const NAMES = new Map<string, string>(Object.keys(OPS).map((name) => [name, bulk(name)]));
+
+const EVALSHA_HEAD = `${bulk('EVALSHA')}${bulk(SHA)}${bulk('0')}`;
+const EVAL_HEAD = `${bulk('EVAL')}${bulk(BATCH_SCRIPT)}${bulk('0')}`;
+
+/** BatchText gathers the operations of one batch as RESP text. */
+export class BatchText {
+  /** The RESP pieces, joined once when sent (one flat string, cheaper to write than a rope). */
+  private readonly pieces: string[] = [];
+  /** Arguments after the script's own (name, count, keys...). */
+  private argc = 0;
+
+  /** add appends one operation: its name, keys and arguments (numbers are sent as text). */
+  add(name: OpName, keys: readonly string[], args: ReadonlyArray<string | number>): void {
+    const p = this.pieces;
+    p.push(NAMES.get(name)!, bulk(String(keys.length)), bulk(String(args.length)));
+    for (let i = 0; i < keys.length; i++) p.push(bulk(keys[i]));
+    for (let i = 0; i < args.length; i++) p.push(bulk(String(args[i])));
+    this.argc += 3 + keys.length + args.length;
+  }
+
+  /** command is the batch as an EVALSHA, or (the server does not know the script) an EVAL. */
+  command(byHash: boolean): Command {
+    return new RawCommand(`*${this.argc + 3}\r\n${byHash ? EVALSHA_HEAD : EVAL_HEAD}`, this.pieces.join(''));
+  }
+}
+
+/**
+ * RawCommand is a Command whose RESP text is already made: ioredis writes it as it is and
+ * resolves the command with the parsed reply.
+ */
+class RawCommand extends Command {
+  constructor(
+    private readonly head: string,
+    private readonly body: string,
+  ) {
+    super('evalsha', [], { replyEncoding: 'utf8' });
+  }
+
+  override toWritable(): string {
+    return this.head + this.body;
+  }
+}
+
+/**
+ * sendBatch sends a batch and resolves with one reply per operation (an Error for one
+ * that failed). A server that does not have the script (it restarted, or SCRIPT FLUSH)
+ * gets the same batch as an EVAL, which also loads it for the next ones.
+ */
+export function sendBatch(client: Redis, batch: BatchText): Promise<unknown[]> {
+  return (client.sendCommand(batch.command(true)) as Promise<unknown[]>).catch((err: unknown) => {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.sendCommand(batch.command(false)) as Promise<unknown[]>;
+  });
+}
