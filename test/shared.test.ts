@@ -519,6 +519,21 @@ describe('shared: redis backend', function () {
     }
   });
 
+  it('a watch hears the writes of its own prefix, even one with glob characters, and not those of another', async () => {
+    const prefix = `w*[${process.pid}]?:`;
+    const writer = createRedisShared({ url, prefix });
+    const watcher = createRedisShared({ url, prefix });
+    const other = createRedisShared({ url, prefix: `w-${process.pid}:` });
+    opened.push(writer, watcher, other);
+    const seen: StateChange[] = [];
+    await watcher.state.watch('b', undefined, (c) => seen.push(c));
+    // A batch that writes an unwatched bucket first, the watched one after.
+    await Promise.all([writer.state.set('a', 'k', 1), writer.state.set('b', 'k', 2), writer.state.delete('b', 'k'), other.state.set('b', 'k', 3)]);
+    await waitFor(async () => seen.length >= 2, 5000, 'the changes');
+    await sleep(100);
+    assert.deepEqual(seen, [{ bucket: 'b', key: 'k', value: 2 }, { bucket: 'b', key: 'k', value: undefined }]);
+  });
+
   it('after SCRIPT FLUSH, a burst of operations still runs, in order, and loads the script again', async () => {
     const { s } = redisBackend(url).open();
     await s.counters.incr('flush');

@@ -16,6 +16,10 @@ const SHA = createHash('sha1').update(BATCH_SCRIPT).digest('hex');
 /** bulk is one RESP bulk string. */
 const bulk = (s: string): string => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
+/** The counts 0..1023 as bulk strings, made once. */
+const COUNTS = Array.from({ length: 1024 }, (_, i) => bulk(String(i)));
+const count = (n: number): string => (n < 1024 ? COUNTS[n] : bulk(String(n)));
+
 /** Each operation's name as a bulk string, made once. */
 const NAMES = new Map<string, string>(Object.keys(OPS).map((name) => [name, bulk(name)]));
 
@@ -25,16 +29,24 @@ const EVAL_HEAD = `${bulk('EVAL')}${bulk(BATCH_SCRIPT)}${bulk('0')}`;
 /** BatchText gathers the operations of one batch as RESP text. */
 export class BatchText {
   /** The RESP pieces, joined once when sent (one flat string, cheaper to write than a rope). */
-  private readonly pieces: string[] = [];
-  /** Arguments after the script's own (name, count, keys...). */
-  private argc = 0;
+  private readonly pieces: string[];
+  /** Arguments after the script's hash and key count. */
+  private argc = 1;
+
+  /** watchPattern: the glob of this setup's watch channels (the script's first argument). */
+  constructor(watchPattern: string) {
+    this.pieces = [bulk(watchPattern)];
+  }
 
   /** add appends one operation: its name, keys and arguments (numbers are sent as text). */
   add(name: OpName, keys: readonly string[], args: ReadonlyArray<string | number>): void {
     const p = this.pieces;
-    p.push(NAMES.get(name)!, bulk(String(keys.length)), bulk(String(args.length)));
+    p.push(NAMES.get(name)!, count(keys.length), count(args.length));
     for (let i = 0; i < keys.length; i++) p.push(bulk(keys[i]));
-    for (let i = 0; i < args.length; i++) p.push(bulk(String(args[i])));
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      p.push(typeof a === 'number' && a >= 0 && a < 1024 && Number.isInteger(a) ? COUNTS[a] : bulk(String(a)));
+    }
     this.argc += 3 + keys.length + args.length;
   }
 

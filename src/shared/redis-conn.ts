@@ -121,6 +121,8 @@ export class RedisConn {
   readonly client: Redis;
   readonly prefix: string;
   readonly where: string;
+  /** The glob of this setup's watch channels, which batches name (see redis-scripts.ts). */
+  private readonly watchPattern: string;
   private readonly log?: Logger;
   private subscriber?: Redis;
   private readonly channels = new Map<string, { listeners: Set<(message: string) => void>; ready: Promise<void> }>();
@@ -137,6 +139,7 @@ export class RedisConn {
     this.prefix = options.prefix ?? 'remon:';
     this.log = options.log;
     this.where = redactUrl(options.url);
+    this.watchPattern = `${globEscape(this.key('w:', ''))}*`;
     this.client = new Redis(options.url, {
       enableAutoPipelining: true,
       // A command sent while the connection is being (re)made fails after one retry
@@ -268,7 +271,7 @@ export class RedisConn {
     if (!cmd) return;
     this.current = undefined;
     const units = cmd.units;
-    const text = new BatchText();
+    const text = new BatchText(this.watchPattern);
     for (const u of units) text.add(u.name, u.keys, u.args);
     sendBatch(this.client, text).then(
       (replies) => units.forEach((u, i) => (replies[i] instanceof Error ? u.parts.forEach((p) => this.fail(p, replies[i])) : this.settle(u, replies[i]))),

@@ -22,7 +22,7 @@
  *
  * A change of state is published on the bucket's channel, as a JSON array of changes
  * ({"key", "value"} or {"key", "deleted": true}), only when someone subscribes to it
- * (PUBSUB NUMSUB, once per merged write), so writes nobody watches build no message.
+ * (PUBSUB CHANNELS, once per batch), so writes nobody watches build no message.
  */
 
 /** Server time in ms; every node then agrees on queue expiry whatever its own clock. */
@@ -75,11 +75,21 @@ local function trimLog(log)
 end`;
 
 /**
- * Watch helpers: watched tells whether anyone subscribes to a bucket's channel; change is
- * the JSON text of one change (value: JSON text, or nil for a delete).
+ * Watch helpers: watched tells whether anyone subscribes to a bucket's channel. The
+ * channels with subscribers are listed once per batch (PUBSUB CHANNELS over this setup's
+ * watch channels, usually none or a few), so a batch of writes to many buckets asks the
+ * server once, not once per bucket; the script is atomic, so no one subscribes meanwhile.
+ * change is the JSON text of one change (value: JSON text, or nil for a delete).
  */
 const PUBLISH = `
-local function watched(ch) return redis.call('PUBSUB', 'NUMSUB', ch)[2] > 0 end
+local WATCH_PATTERN, WATCHED
+local function watched(ch)
+  if not WATCHED then
+    WATCHED = {}
+    for _, c in ipairs(redis.call('PUBSUB', 'CHANNELS', WATCH_PATTERN)) do WATCHED[c] = true end
+  end
+  return WATCHED[ch] == true
+end
 local function change(key, value)
   if value then return '{"key":' .. cjson.encode(key) .. ',"value":' .. value .. '}' end
   return '{"key":' .. cjson.encode(key) .. ',"deleted":true}'
@@ -329,8 +339,9 @@ return r[1]`,
 export type OpName = keyof typeof OPS;
 
 /**
- * BATCH_SCRIPT runs a list of operations given one after the other in ARGV, each as its
- * name, its key count, its argument count, its keys, its arguments (all strings; see
+ * BATCH_SCRIPT runs a list of operations given one after the other in ARGV after the glob
+ * pattern of this setup's watch channels, each as its name, its key count, its argument
+ * count, its keys, its arguments (all strings; see
  * redis-batch.ts, which writes them). It returns one reply per operation, an error reply
  * for one that failed; one operation's error does not stop the others.
  */
@@ -340,7 +351,8 @@ export const BATCH_SCRIPT = [
   PUBLISH,
   'local OPS = {}',
   ...Object.entries(OPS).map(([name, op]) => `OPS['${name}'] = function(KEYS, ARGV)\n${op.lua}\nend`),
-  `local out, n, i, argc = {}, 0, 1, #ARGV
+  `WATCH_PATTERN = ARGV[1]
+local out, n, i, argc = {}, 0, 2, #ARGV
 while i <= argc do
   local first = i + 3
   local nk = tonumber(ARGV[i + 1])
