@@ -5,10 +5,10 @@
  * the Redis command the primitive comes down to, with the same value, on the same server.
  * The machine may be shared, so each Redis repetition of a primitive is followed at once by
  * its redis-benchmark run, and the ratio is the median of those side-by-side ratios; every
- * other figure is the median of 3 repetitions.
+ * other figure is the median of BENCH_SHARED_REPS (5) repetitions.
  *
  *   node dist/bench/shared.js                 # 200,000 operations a repetition
- *   BENCH_SHARED_OPS=50000 node dist/bench/shared.js
+ *   BENCH_SHARED_OPS=50000 BENCH_SHARED_REPS=3 node dist/bench/shared.js
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -244,7 +244,7 @@ export async function benchShared(): Promise<string> {
     ),
     '',
     `targets: memory counters.incr ≥ 1,000,000/s: ${incr >= 1_000_000 ? 'met' : 'MISSED'} (${Math.round(incr).toLocaleString('en')}); redis ≥ 0.5 × redis-benchmark: ${targets.join(', ') || 'not measured'}`,
-    'On Redis the operations a node makes in one tick of its event loop go out as one pipeline (one EVALSHA of the batch script per 1000 operations), and the ones of one kind on one key become one command: the gets of a bucket one HMGET, its sets one HSET, the pushes to a queue one RPUSH, the pops one LPOP/RPOP with a count, the increments of a counter one INCRBY; each caller still gets its own result. What is left per operation is mostly the client\'s (the last two columns: CPU per operation of this process and of the server in the remon runs, and of the server under redis-benchmark): JSON encoding or decoding of the value (the memory backend pays it too), a promise, and its share of the reply, where redis-benchmark spends a fraction of a µs of client CPU per command; INCR carries no JSON. Operations on different keys are not merged: the "1000 buckets" rows show that case (one Lua call each inside the batch).',
+    'On Redis the operations a node makes in one tick of its event loop go out as one pipeline (one EVALSHA of the batch script per 1000 operations, its arguments written as RESP text by remon), and the ones of one kind on one key become one command: the gets of a bucket one HMGET, its sets one HSET, the pushes to a queue one RPUSH, the pops one LPOP/RPOP with a count, the increments of a counter one INCRBY; each caller still gets its own result. What is left per operation is mostly the client\'s (the last two columns: CPU per operation of this process and of the server in the remon runs, and of the server under redis-benchmark): JSON encoding or decoding of the value (the memory backend pays it too), a promise, and its share of the batch text and of the reply, where redis-benchmark spends a fraction of a µs of client CPU per command; INCR carries no JSON. Operations on different keys are not merged: the "1000 buckets" rows show that case (one Lua call each inside the batch, about 2 µs of it the HSET or HMGET called from Lua).',
     ...notes,
   ].join('\n');
 }

@@ -76,7 +76,10 @@ class RawCommand extends Command {
 /**
  * sendBatch sends a batch and resolves with one reply per operation (an Error for one
  * that failed). A server that does not have the script (it restarted, or SCRIPT FLUSH)
- * gets the same batch as an EVAL, which also loads it for the next ones.
+ * gets the same batch as an EVAL, which also loads it for the next ones. The batches in
+ * flight when the server lost it fail the same way and are sent again in the order their
+ * answers come, which is the order they were sent; only if another node loaded the script
+ * between two of them could the later one run first (as with ioredis's own scripts).
  */
 export function sendBatch(client: Redis, batch: BatchText): Promise<unknown[]> {
   return (client.sendCommand(batch.command(true)) as Promise<unknown[]>).catch((err: unknown) => {

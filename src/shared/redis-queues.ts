@@ -69,7 +69,7 @@ export class RedisQueues implements Queues {
     const maxLength = options.maxLength ?? 0;
     const maxAge = options.maxAgeMs !== undefined ? Math.ceil(options.maxAgeMs) : 0;
     const merge = maxLength === 0 && maxAge === 0 ? PUSH : { ...PUSH, tag: `push ${maxLength} ${maxAge}` };
-    return this.c.submit('queue.push', 'remonQueuePushMany', this.keyCache.get(queue).withLog, [maxLength, maxAge, text], merge, Number);
+    return this.c.submit('queue.push', 'remonQueuePushMany', this.keyCache.get(queue).withLog, [maxLength, maxAge, text], merge);
   }
 
   popOldest(queue: string): Promise<Json | undefined> {
