@@ -151,6 +151,30 @@ describe('cli', () => {
       assert.match(r.err, /monitor.yaml:1:9: blocks: expected a list of blocks, each starting with "- name:"; got 5/);
     });
 
+    it('a second node on the same node.data exits 1 naming the first; once the first is killed with SIGKILL, a node starts there', async () => {
+      const dir = tmpDir();
+      const config = (port: number): string => writeConfig(
+        `node: { listen: "127.0.0.1:${port}", data: ${path.join(dir, 'data')} }\n` +
+          'blocks:\n  - { name: quick, type: shell, every: 1s, command: "echo 3", parse: number }\n  - { name: job, type: heartbeat, period: 1h }\n',
+      );
+      const port = await freePort();
+      child = spawn(process.execPath, [MAIN, config(port)], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => child!.on('exit', resolve));
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 10_000, '/healthz');
+      const second = remon(['run', config(await freePort())]);
+      assert.equal(second.code, 1, second.err);
+      assert.match(second.err, new RegExp(`^remon: the RRD store in ${dir}/data/rrd is in use by process ${child.pid}; two nodes cannot share one node.data\\n$`));
+      // The first node is unharmed: it still runs its blocks.
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      child.kill('SIGKILL');
+      await exited;
+      const port3 = await freePort();
+      child = spawn(process.execPath, [MAIN, config(port3)], { stdio: 'ignore' });
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port3}/healthz`).catch(() => undefined))?.status === 200, 10_000, 'the node after the kill');
+      assert.equal(fs.readFileSync(path.join(dir, 'data', 'rrd', 'LOCK'), 'utf8'), `${child.pid}\n`);
+      assert.equal(fs.readFileSync(path.join(dir, 'data', 'heartbeats', 'LOCK'), 'utf8'), `${child.pid}\n`);
+    });
+
     it('exits 1 when the port is taken', async () => {
       const port = await freePort();
       const holder = require('node:net').createServer().listen(port, '127.0.0.1');

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { Beat } from '../src/heartbeat/beat';
+import { Journal } from '../src/heartbeat/journal';
 import { toDef } from '../src/heartbeat/options';
 import { cronSchedule } from '../src/heartbeat/schedule';
 import { Deadlines } from '../src/heartbeat/timers';
@@ -216,6 +217,7 @@ describe('heartbeat hub (fake clock)', () => {
     assert.equal(second.hub.get('job')!.errorCount, 2);
     assert.equal(second.hub.get('job')!.downSince, '2025-01-06T01:05:00.000Z');
     // It fired once: a crash right after (no stop) and another start find it recorded.
+    (second.hub as unknown as { journal: Journal }).journal.abandon();
     const third = await startHub(yaml, { clock: new FakeClock(T0 + 141 * MIN), dir: first.dir });
     await third.advance(0);
     assert.deepEqual(third.events, []);

@@ -45,6 +45,7 @@ describe('heartbeat journal', () => {
     const a = await journalIn(dir);
     await Promise.all([a.j.append(ok(1)), a.j.append(ok(2))]);
     // No close: the process "dies"; then a torn half line at the end of the segment.
+    a.j.abandon();
     const seg = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
     fs.appendFileSync(path.join(dir, seg), '{"k":"ok","n":"h');
     const b = await journalIn(dir);

@@ -103,9 +103,12 @@ describe('ping block in network namespaces', function () {
   function assertDelay(r: ChildResult, delayMs: number): void {
     assertHealthy(r, r.fields!.sent);
     assert.equal(r.fields!.loss_pct, 0, JSON.stringify(r.fields));
-    // The responder never answers early; late by scheduling on a shared 2-core machine.
+    // The responder never answers early, and at least one reply is timed close to the
+    // delay. Others may be late by scheduling on a shared 2-core machine (a stall of a few
+    // hundred ms has been seen), so the average only has to stay well under the 1 s wait.
     assert.ok(r.fields!.rtt_min_ms >= delayMs - 0.5, `${r.name}: rtt_min ${r.fields!.rtt_min_ms} < ${delayMs}`);
-    assert.ok(r.fields!.rtt_avg_ms <= delayMs + 30, `${r.name}: rtt_avg ${r.fields!.rtt_avg_ms} > ${delayMs} + 30`);
+    assert.ok(r.fields!.rtt_min_ms <= delayMs + 30, `${r.name}: rtt_min ${r.fields!.rtt_min_ms} > ${delayMs} + 30`);
+    assert.ok(r.fields!.rtt_avg_ms <= delayMs + 400, `${r.name}: rtt_avg ${r.fields!.rtt_avg_ms} > ${delayMs} + 400`);
   }
 
   function assertLoss(r: ChildResult, n: number, pct: number): void {

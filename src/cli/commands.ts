@@ -82,7 +82,14 @@ export async function runCommand(file: string, io: CliIO): Promise<number> {
   const loaded = await loadConfigIsolated(file).catch((err) => reportLoadError(err, file, io));
   if (!loaded) return 2;
   const log = createLogger({ level: loaded.config.node.logLevel, fd: 1 });
-  const engine = new Engine({ ...loaded, log });
+  let engine: Engine;
+  try {
+    // Opens the store under node.data: refused while another node uses it.
+    engine = new Engine({ ...loaded, log });
+  } catch (err) {
+    io.err(`remon: ${(err as Error).message}\n`);
+    return 1;
+  }
   try {
     await engine.start();
   } catch (err) {

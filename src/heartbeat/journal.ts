@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
+import { claimDir, DirClaim } from '../util/dirlock';
 import { HbRecord } from './types';
 
 const write = promisify(fs.write);
@@ -85,6 +86,7 @@ export class Journal {
   private quietWaiters: Array<() => void> = [];
   private compacting?: Promise<void>;
   private closed = false;
+  private claim?: DirClaim;
   private readonly compactBytes: number;
   readonly stats: JournalStats = { batches: 0, records: 0, bytes: 0, maxBatch: 0, snapshots: 0 };
 
@@ -101,6 +103,16 @@ export class Journal {
     } catch (err) {
       throw createError('REMON_ERR_HEARTBEAT_JOURNAL', `cannot use ${dir} for the heartbeat journal: ${errorMessage(err)}`, err);
     }
+    this.claim = claimDir(dir, 'REMON_ERR_DATA_IN_USE', 'the heartbeat journal');
+    try {
+      return this.load(dir);
+    } catch (err) {
+      this.claim.release();
+      throw err;
+    }
+  }
+
+  private load(dir: string): Stored {
     let state: unknown;
     let covered = 0;
     const snapFile = path.join(dir, 'snapshot.json');
@@ -298,6 +310,19 @@ export class Journal {
     return this.compacting;
   }
 
+  /**
+   * abandon stops using the journal at once, as a crash would: nothing queued is written,
+   * later appends are refused, and the directory is free for another open (tests use it to
+   * play a node killed and restarted within one process).
+   */
+  abandon(): void {
+    this.closed = true;
+    for (const w of this.queue.splice(0)) w.reject(createError('REMON_ERR_HEARTBEAT_JOURNAL', 'the heartbeat journal is closed'));
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    this.claim?.release();
+  }
+
   /** close writes what is queued and closes the segment. */
   async close(): Promise<void> {
     await this.idle();
@@ -306,6 +331,7 @@ export class Journal {
     this.closed = true;
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
+    this.claim?.release();
   }
 
   private segments(): number[] {

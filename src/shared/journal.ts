@@ -19,11 +19,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
+import { claimDir, DirClaim } from '../util/dirlock';
 
 export type BucketData = Map<string, Map<string, string>>;
-
-/** Directories this process has open; a second open would interleave two journals. */
-const openDirs = new Set<string>();
 
 const JOURNAL = /^state\.(\d+)\.journal$/;
 const MIN_COMPACT_BYTES = 1 << 20;
@@ -37,6 +35,7 @@ export class Journal {
 
   private constructor(
     private readonly dir: string,
+    private readonly claim: DirClaim,
     private readonly data: BucketData,
     private readonly persistent: ReadonlySet<string>,
     private readonly log: Logger | undefined,
@@ -57,14 +56,14 @@ export class Journal {
     } catch (err) {
       throw createError('REMON_ERR_SHARED_BACKEND', `cannot create ${abs}: ${errorMessage(err)}`, err);
     }
-    lockDir(abs);
+    const claim = claimDir(abs, 'REMON_ERR_SHARED_BACKEND', 'shared state');
     try {
       const gen = load(abs, data, persistent, log);
-      const j = new Journal(abs, data, persistent, log, gen);
+      const j = new Journal(abs, claim, data, persistent, log, gen);
       j.compact();
       return j;
     } catch (err) {
-      unlockDir(abs);
+      claim.release();
       if ((err as { code?: string }).code?.startsWith('REMON_ERR_')) throw err;
       throw createError('REMON_ERR_SHARED_BACKEND', `cannot load shared state from ${abs}: ${errorMessage(err)}`, err);
     }
@@ -87,7 +86,7 @@ export class Journal {
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);
     } finally {
-      unlockDir(this.dir);
+      this.claim.release();
     }
   }
 
@@ -208,35 +207,4 @@ function fsyncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** lockDir claims dir for this process; a LOCK left by a dead process is taken over. */
-function lockDir(dir: string): void {
-  if (openDirs.has(dir)) throw createError('REMON_ERR_SHARED_BACKEND', `shared state in ${dir} is open already in this process`);
-  const lock = path.join(dir, 'LOCK');
-  let owner: number | undefined;
-  try {
-    owner = Number(fs.readFileSync(lock, 'utf8').trim());
-  } catch {
-    // No lock file: the directory is free.
-  }
-  if (owner && owner !== process.pid && pidAlive(owner)) {
-    throw createError('REMON_ERR_SHARED_BACKEND', `shared state in ${dir} is in use by process ${owner}; two nodes cannot share one node.data`);
-  }
-  fs.writeFileSync(lock, `${process.pid}\n`);
-  openDirs.add(dir);
-}
-
-function unlockDir(dir: string): void {
-  openDirs.delete(dir);
-  fs.rmSync(path.join(dir, 'LOCK'), { force: true });
 }

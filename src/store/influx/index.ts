@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Config } from '../../config/types';
 import { ErrorCode, RemonError } from '../../errors';
 import { Logger } from '../../log';
+import { claimDir, DirClaim } from '../../util/dirlock';
 import { FetchOptions, Sample, SeriesData, Store } from '../store';
 import { LineEncoder, metricName, seriesOfMetric, tagSet } from './line';
 import { PromqlReader } from './promql';
@@ -118,9 +120,13 @@ export class InfluxStore implements Store {
   private error?: { code: ErrorCode; message: string; since: number };
   private lastErrorLog = 0;
   private readonly counts = { accepted: 0, delivered: 0, rejected: 0, spooled: 0 };
+  private readonly claim: DirClaim;
 
   constructor(readonly options: InfluxStoreOptions) {
     this.log = options.log.child({ store: 'influx' });
+    // First: another node may be spooling here. The Spool's constructor only takes options.
+    fs.mkdirSync(options.spoolDir, { recursive: true });
+    this.claim = claimDir(options.spoolDir, 'REMON_ERR_DATA_IN_USE', 'the influx spool');
     this.batchSize = options.batchSize ?? 5000;
     this.replayBatch = Math.min(this.batchSize * 4, 50_000);
     this.maxInflight = options.maxInflight ?? 4;
@@ -226,6 +232,7 @@ export class InfluxStore implements Store {
     this.sender.abort();
     await this.replaying;
     await this.spool.close().catch(() => undefined);
+    this.claim.release();
     await this.sender.close();
     const left = this.spool.undeliveredLines;
     if (left > 0) this.log.info({ lines: left, dir: this.options.spoolDir }, 'influx spool kept for the next start');

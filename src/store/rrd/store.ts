@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { FieldKind } from '../../engine/result';
 import { errorMessage } from '../../errors';
 import { Logger } from '../../log';
+import { claimDir, DirClaim } from '../../util/dirlock';
 import { parseDuration } from '../../util/duration';
 import { FetchOptions, Sample, SeriesData, Store } from '../store';
 import { RrdFile } from './file';
@@ -88,18 +89,26 @@ export class RrdStore implements Store {
   private warned = false;
   private readonly one: number[] = [0];
   private readonly defs = new Map<string, RrdDef>();
+  private readonly claim: DirClaim;
 
   constructor(private readonly options: RrdStoreOptions) {
     fs.mkdirSync(options.dir, { recursive: true });
-    for (const f of fs.readdirSync(options.dir)) {
-      if (f.endsWith('.rrd')) this.known.add(f.slice(0, -4));
-      else if (f.endsWith('.tmp')) fs.rmSync(path.join(options.dir, f), { force: true }); // a create cut short
-    }
-    this.journal = new Journal(path.join(options.dir, 'journal.log'));
-    const replayed = this.journal.replay((sample) => this.queue(sample));
-    if (replayed > 0) {
-      options.log.info({ samples: replayed }, 'rrd journal replayed');
-      this.checkpoint();
+    // Before anything is read or removed: another node may be writing here.
+    this.claim = claimDir(options.dir, 'REMON_ERR_DATA_IN_USE', 'the RRD store');
+    try {
+      for (const f of fs.readdirSync(options.dir)) {
+        if (f.endsWith('.rrd')) this.known.add(f.slice(0, -4));
+        else if (f.endsWith('.tmp')) fs.rmSync(path.join(options.dir, f), { force: true }); // a create cut short
+      }
+      this.journal = new Journal(path.join(options.dir, 'journal.log'));
+      const replayed = this.journal.replay((sample) => this.queue(sample));
+      if (replayed > 0) {
+        options.log.info({ samples: replayed }, 'rrd journal replayed');
+        this.checkpoint();
+      }
+    } catch (err) {
+      this.claim.release();
+      throw err;
     }
     this.timer = setInterval(() => {
       try {
@@ -154,8 +163,12 @@ export class RrdStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    this.checkpoint();
-    this.journal.close();
+    try {
+      this.checkpoint();
+      this.journal.close();
+    } finally {
+      this.claim.release();
+    }
   }
 
   /** checkpoint applies every queue, writes every file's rows and header, then empties the journal. */
