@@ -54,8 +54,8 @@ function openStore(vm: VictoriaMetrics, node: string): InfluxStore {
 
 async function drained(store: InfluxStore, timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (store.status().pending > 0 || store.status().state !== 'ok') {
-    if (Date.now() > end) throw new Error(`the store did not drain: ${JSON.stringify(store.status())}`);
+  while (store.influxStatus().pending > 0 || store.influxStatus().state !== 'ok') {
+    if (Date.now() > end) throw new Error(`the store did not drain: ${JSON.stringify(store.influxStatus())}`);
     await sleep(20);
   }
 }
@@ -89,8 +89,8 @@ async function remonRun(vm: VictoriaMetrics, runNo: number): Promise<Run> {
     for (let b = 0; b < BLOCKS; b++) {
       store.write(batchFor(b, t, round));
       points += FIELDS.length;
-      if (b % 500 === 499 && store.status().pending > 50_000) {
-        while (store.status().pending > 25_000) await sleep(1);
+      if (b % 500 === 499 && store.influxStatus().pending > 50_000) {
+        while (store.influxStatus().pending > 25_000) await sleep(1);
       }
     }
     round++;
@@ -100,7 +100,7 @@ async function remonRun(vm: VictoriaMetrics, runNo: number): Promise<Run> {
   await drained(store);
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const st = store.status();
+  const st = store.influxStatus();
   await store.close();
   const onServer = await distinctOnServer(vm, node);
   return { points, seconds, rate: st.delivered / seconds, cpuMsPer100k: ((cpu.user + cpu.system) / 1000 / points) * 100_000, spooled: st.spooled, lost: points - onServer };
@@ -180,7 +180,7 @@ async function restartRun(vm: VictoriaMetrics): Promise<Run & { replaySeconds: n
   const back = performance.now();
   let catchUpSeconds = NaN;
   const watch = (async () => {
-    while (store.status().state !== 'ok') await sleep(10);
+    while (store.influxStatus().state !== 'ok') await sleep(10);
     catchUpSeconds = (performance.now() - back) / 1000;
   })();
   await producer;
@@ -189,7 +189,7 @@ async function restartRun(vm: VictoriaMetrics): Promise<Run & { replaySeconds: n
   await store.flush();
   await drained(store);
   const replaySeconds = (performance.now() - replayStart) / 1000;
-  const st = store.status();
+  const st = store.influxStatus();
   await store.close();
   const onServer = await distinctOnServer(vm, node);
   return {

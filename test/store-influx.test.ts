@@ -68,7 +68,7 @@ describe('influx store (VictoriaMetrics)', function () {
   };
 
   /** delivered waits until the server has acknowledged every line the store accepted. */
-  const delivered = (s: InfluxStore) => waitFor(() => s.status().pending === 0 && s.status().state === 'ok', 15_000, 'delivery');
+  const delivered = (s: InfluxStore) => waitFor(() => s.influxStatus().pending === 0 && s.influxStatus().state === 'ok', 15_000, 'delivery');
 
   /** close compares values as VictoriaMetrics stores them: decimal, about 12 significant digits. */
   const close = (a: number | null, b: number, what: string) => {
@@ -115,7 +115,7 @@ describe('influx store (VictoriaMetrics)', function () {
       const mid = await s.fetch(name, { from: want[10][0], to: want[20][0] });
       assert.deepEqual(mid.points.map((p) => p[0]), want.slice(10, 21).map((p) => p[0]));
     }
-    const st = s.status();
+    const st = s.influxStatus();
     assert.equal(st.state, 'ok');
     assert.equal(st.error, undefined);
     assert.equal(st.delivered, samples.length);
@@ -188,27 +188,33 @@ describe('influx store (VictoriaMetrics)', function () {
       }
     })();
     await sleep(700);
-    assert.equal(s.status().state, 'ok');
+    assert.equal(s.influxStatus().state, 'ok');
     await vm.stop();
-    await waitFor(() => s.status().state === 'spooling', 5000, 'spooling');
+    await waitFor(() => s.influxStatus().state === 'spooling', 5000, 'spooling');
     await sleep(1500);
-    const down = s.status();
+    const down = s.influxStatus();
     assert.equal(down.error?.code, 'REMON_ERR_STORE_UNREACHABLE');
     assert.match(down.error!.message, new RegExp(`^cannot reach ${vm.url}: .*ECONNREFUSED`));
     await s.flush();
     assert.ok(s.spoolFiles().length > 0, 'the spool has segment files during the outage');
-    assert.ok(s.status().spooledLines > 0);
+    assert.ok(s.influxStatus().spooledLines > 0);
+    // What /api/store and /metrics show: degraded, why, and the lines held on disk.
+    const shown = s.status();
+    assert.equal(shown.state, 'degraded');
+    assert.equal(shown.error?.code, 'REMON_ERR_STORE_UNREACHABLE');
+    assert.ok(shown.gauges.spooled_lines > 0, JSON.stringify(shown));
     await vm.start();
     await sleep(700);
     running = false;
     await sampler;
     await s.flush();
-    await waitFor(() => s.status().state === 'ok' && s.status().spooledLines === 0, 20_000, 'the spool to drain');
+    await waitFor(() => s.influxStatus().state === 'ok' && s.influxStatus().spooledLines === 0, 20_000, 'the spool to drain');
     assert.deepEqual(s.spoolFiles(), [], 'spool segments are removed after replay');
     // Nothing but the running node's LOCK is left.
     assert.deepEqual(fs.readdirSync(s.options.spoolDir), ['LOCK']);
-    const st = s.status();
+    const st = s.influxStatus();
     assert.equal(st.error, undefined);
+    assert.equal(s.status().state, 'ok');
     assert.equal(st.delivered, written.length);
     assert.equal(st.dropped + st.rejected, 0);
 
@@ -249,8 +255,8 @@ describe('influx store (VictoriaMetrics)', function () {
     await a.close();
     assert.ok(fs.readdirSync(spoolDir).some((f) => f.endsWith('.lp')), 'the first run left a spool');
     const b = open({ node, spoolDir });
-    await waitFor(() => b.status().spooledLines === 0 && b.status().state === 'ok', 10_000, 'the replay');
-    assert.equal(b.status().delivered, 50);
+    await waitFor(() => b.influxStatus().spooledLines === 0 && b.influxStatus().state === 'ok', 10_000, 'the replay');
+    assert.equal(b.influxStatus().delivered, 50);
     const got = await waitPoints(b, 'job.ok', samples[0].t, samples[49].t, 50);
     got!.points.forEach(([t, v], i) => close(v, samples[i].value, `at ${t}`));
     assert.equal(got!.points.length, 50);
@@ -269,7 +275,7 @@ describe('influx store (VictoriaMetrics)', function () {
         s.write(samples.slice(i, i + 100));
         await s.flush();
       }
-      const st = s.status();
+      const st = s.influxStatus();
       assert.ok(st.dropped > 500, `dropped ${st.dropped}`);
       assert.ok(st.spooledBytes <= 16 * 1024, `${st.spooledBytes} bytes spooled`);
       assert.equal(st.dropped + st.spooledLines, 1000);
@@ -278,7 +284,7 @@ describe('influx store (VictoriaMetrics)', function () {
       assert.equal(drops.reduce((sum, r) => sum + (r.lines as number), 0), st.dropped);
       assert.equal(drops[drops.length - 1].total, st.dropped);
       await vm.start();
-      await waitFor(() => s.status().spooledLines === 0, 10_000, 'the replay');
+      await waitFor(() => s.influxStatus().spooledLines === 0, 10_000, 'the replay');
       const kept = samples.slice(st.dropped);
       const got = await waitPoints(s, 'cap.v', samples[0].t, samples[999].t, kept.length);
       assert.deepEqual(got!.points.map((p) => p[0]), kept.map((x) => x.t), 'exactly the newest lines are kept');
@@ -294,8 +300,8 @@ describe('influx store (VictoriaMetrics)', function () {
     const s = open({ node: uniqueNode('bad'), url, log });
     s.write(makeSamples(['x.y'], 10));
     await s.flush();
-    await waitFor(() => s.status().error, 5000, 'the error state');
-    const st = s.status();
+    await waitFor(() => s.influxStatus().error, 5000, 'the error state');
+    const st = s.influxStatus();
     assert.equal(st.state, 'spooling');
     assert.equal(st.error?.code, 'REMON_ERR_STORE_UNREACHABLE');
     assert.match(st.error!.message, new RegExp(`^cannot reach ${url}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`));

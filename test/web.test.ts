@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
 import { RemonError } from '../src/errors';
@@ -97,6 +98,36 @@ describe('web server', () => {
     assert.match(text, /^remon_scheduler_missed_ticks_total 0$/m);
     assert.match(text, /^remon_block_value\{block="good",type="probe"\} 9$/m);
     assert.match(text, /^remon_block_up\{block="bad",type="probe"\} 0$/m);
+  });
+});
+
+describe('web server: the store', () => {
+  it('GET /api/store and /metrics show the RRD store: where, ok, samples accepted and series', async () => {
+    const port = await freePort();
+    const data = tmpDir();
+    const text = `node: { data: ${data}, listen: "127.0.0.1:${port}" }\nblocks:\n  - { name: good, type: probe, value: 9, mode: on-demand }\n`;
+    const e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log: silentLogger() });
+    await e.start();
+    try {
+      await e.runNow('good');
+      await e.runNow('good');
+      const st = await body(await fetch(`http://127.0.0.1:${port}/api/store`));
+      assert.equal(st.kind, 'rrd');
+      assert.equal(st.state, 'ok');
+      assert.equal(st.where, path.join(data, 'rrd'));
+      assert.equal(st.error, undefined);
+      // Each run stores the probe's fields (value, up, duration): one series each.
+      const series = e.store.list().length;
+      assert.ok(series >= 2, JSON.stringify(e.store.list()));
+      assert.deepEqual(st.counters, { accepted: 2 * series, dropped: 0 });
+      assert.equal(st.gauges.series, series);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /^remon_store_up\{kind="rrd"\} 1$/m);
+      assert.match(metrics, new RegExp(`^remon_store_accepted_total\\{kind="rrd"\\} ${2 * series}$`, 'm'));
+      assert.match(metrics, new RegExp(`^remon_store_series\\{kind="rrd"\\} ${series}$`, 'm'));
+    } finally {
+      await e.stop();
+    }
   });
 });
 

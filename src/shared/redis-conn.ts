@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { createError, errorMessage, RemonError } from '../errors';
 import { Logger } from '../log';
+import { redactUrl } from '../util/url';
 import { closedError } from './common';
 import { BatchText, sendBatch } from './redis-batch';
 import { OpName, OPS } from './redis-scripts';
@@ -406,16 +407,5 @@ export class RedisConn {
     // the connection: closed, timed out, refused.
     if (name === 'ReplyError') return createError('REMON_ERR_SHARED_BACKEND', `${what}: redis at ${this.where} refused: ${errorMessage(err)}`, err);
     return this.unreachable(what, err);
-  }
-}
-
-/** redactUrl drops a password from a redis:// URL for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url;
   }
 }

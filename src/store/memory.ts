@@ -1,4 +1,4 @@
-import { FetchOptions, Sample, SeriesData, Store } from './store';
+import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from './store';
 
 /** MemoryStoreOptions: how many samples each series keeps. */
 export interface MemoryStoreOptions {
@@ -47,12 +47,14 @@ class Ring {
 export class MemoryStore implements Store {
   private readonly rings = new Map<string, Ring>();
   private readonly capacity: number;
+  private accepted = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.capacity = options.capacity ?? 1024;
   }
 
   write(samples: readonly Sample[]): void {
+    this.accepted += samples.length;
     for (const s of samples) {
       let ring = this.rings.get(s.series);
       if (!ring) {
@@ -96,4 +98,8 @@ export class MemoryStore implements Store {
 
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
+
+  status(): StoreStatus {
+    return { kind: 'memory', state: 'ok', counters: { accepted: this.accepted }, gauges: { series: this.rings.size } };
+  }
 }

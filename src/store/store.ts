@@ -27,6 +27,21 @@ export interface SeriesData {
   points: Array<[number, number | null]>;
 }
 
+/** StoreStatus is what `GET /api/store` and `/metrics` show of the store. */
+export interface StoreStatus {
+  kind: 'rrd' | 'influx' | 'memory';
+  /** degraded: samples are held back (influx: spooling to disk) or the last write failed. */
+  state: 'ok' | 'degraded';
+  /** Where samples go: a directory, or the server's URL. */
+  where?: string;
+  /** The last failure, until writing works again (since: epoch ms). */
+  error?: { code: string; message: string; since: number };
+  /** Totals since start by snake_case name (accepted, dropped, ...): remon_store_<name>_total. */
+  counters: Record<string, number>;
+  /** Current values by snake_case name (series, queued, ...): remon_store_<name>. */
+  gauges: Record<string, number>;
+}
+
 /**
  * Store is where samples go and where derive, SLA, web and RPC read them from.
  * `write` accepts a batch and must not block the caller; `flush` makes everything
@@ -38,4 +53,5 @@ export interface Store {
   list(): string[];
   flush(): Promise<void>;
   close(): Promise<void>;
+  status(): StoreStatus;
 }

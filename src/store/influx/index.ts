@@ -4,7 +4,8 @@ import { Config } from '../../config/types';
 import { ErrorCode, RemonError } from '../../errors';
 import { Logger } from '../../log';
 import { claimDir, DirClaim } from '../../util/dirlock';
-import { FetchOptions, Sample, SeriesData, Store } from '../store';
+import { redactUrl } from '../../util/url';
+import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from '../store';
 import { LineEncoder, metricName, seriesOfMetric, tagSet } from './line';
 import { PromqlReader } from './promql';
 import { classify, isLoopbackUrl, Sender } from './sender';
@@ -238,7 +239,20 @@ export class InfluxStore implements Store {
     if (left > 0) this.log.info({ lines: left, dir: this.options.spoolDir }, 'influx spool kept for the next start');
   }
 
-  status(): InfluxStatus {
+  status(): StoreStatus {
+    const d = this.influxStatus();
+    return {
+      kind: 'influx',
+      state: d.state === 'ok' && !d.error ? 'ok' : 'degraded',
+      where: redactUrl(d.url),
+      error: d.error,
+      counters: { accepted: d.accepted, delivered: d.delivered, spooled: d.spooled, rejected: d.rejected, dropped: d.dropped },
+      gauges: { pending: d.pending, spooled_lines: d.spooledLines, spooled_bytes: d.spooledBytes },
+    };
+  }
+
+  /** influxStatus: the influx store's own figures (status() is what every store shows). */
+  influxStatus(): InfluxStatus {
     return {
       state: this.mode === 'direct' ? 'ok' : 'spooling',
       url: this.options.url,

@@ -5,7 +5,7 @@ import { errorMessage } from '../../errors';
 import { Logger } from '../../log';
 import { claimDir, DirClaim } from '../../util/dirlock';
 import { parseDuration } from '../../util/duration';
-import { FetchOptions, Sample, SeriesData, Store } from '../store';
+import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from '../store';
 import { RrdFile } from './file';
 import { Journal } from './journal';
 import { CFS, DsType, RrdDef } from './types';
@@ -86,6 +86,9 @@ export class RrdStore implements Store {
   private readonly timer: NodeJS.Timeout;
   /** Samples not applied: stale (not after the last update), bad names or rejected values. */
   dropped = 0;
+  private accepted = 0;
+  /** The last periodic checkpoint's failure, until one succeeds. */
+  private failure?: { code: string; message: string; since: number };
   private warned = false;
   private readonly one: number[] = [0];
   private readonly defs = new Map<string, RrdDef>();
@@ -113,7 +116,10 @@ export class RrdStore implements Store {
     this.timer = setInterval(() => {
       try {
         this.checkpoint();
+        this.failure = undefined;
       } catch (err) {
+        // The samples stay in the journal and the queues; the next checkpoint tries again.
+        this.failure ??= { code: (err as { code?: string }).code ?? 'REMON_ERR_RRD_FILE', message: errorMessage(err), since: Date.now() };
         options.log.error({ err: errorMessage(err) }, 'rrd checkpoint failed');
       }
     }, options.flushIntervalMs ?? 60_000);
@@ -131,6 +137,7 @@ export class RrdStore implements Store {
     }
     if (ok.length === 0) return;
     this.journal.append(ok);
+    this.accepted += ok.length;
     for (const s of ok) this.queue(s);
   }
 
@@ -159,6 +166,23 @@ export class RrdStore implements Store {
 
   async flush(): Promise<void> {
     this.checkpoint();
+  }
+
+  status(): StoreStatus {
+    let queued = 0;
+    let unfiled = 0;
+    for (const e of this.series.values()) {
+      queued += e.n;
+      if (!this.known.has(e.name)) unfiled++;
+    }
+    return {
+      kind: 'rrd',
+      state: this.failure ? 'degraded' : 'ok',
+      where: this.options.dir,
+      error: this.failure,
+      counters: { accepted: this.accepted, dropped: this.dropped },
+      gauges: { series: this.known.size + unfiled, queued },
+    };
   }
 
   async close(): Promise<void> {

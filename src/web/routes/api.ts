@@ -43,6 +43,10 @@ export function mountApi(app: Express, { engine, token }: RouteDeps): void {
     res.json(engine.schedulerStats());
   });
 
+  app.get('/api/store', (_req, res) => {
+    res.json(engine.store.status());
+  });
+
   app.get('/api/series', (_req, res) => {
     res.json(engine.store.list());
   });
