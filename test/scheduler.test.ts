@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Job, Scheduler } from '../src/engine/scheduler';
 import { sleep } from './helpers';
 
@@ -23,14 +24,22 @@ describe('scheduler', () => {
     const s = new Scheduler();
     const starts: number[] = [];
     const lags: number[] = [];
+    // The machine may stall the whole process now and then (a shared VM): a timer of
+    // libuv's own, watched side by side, says by how much, and only that much is excused.
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     s.add(job('a', 50, async (lag) => { starts.push(Date.now()); lags.push(lag); }));
     s.start();
     await sleep(560);
     await s.stop();
+    loop.disable();
+    const stall = loop.max / 1e6;
     assert.ok(starts.length >= 9 && starts.length <= 12, `ran ${starts.length} times in 560 ms at 50 ms`);
     const gaps = starts.slice(1).map((t, i) => t - starts[i]);
-    assert.ok(gaps.every((g) => g >= 35 && g <= 70), `gaps ${gaps}`);
-    assert.ok(Math.max(...lags) < 30, `lags ${lags}`);
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
+    assert.ok(median >= 45 && median <= 56, `median gap ${median} (gaps ${gaps})`);
+    assert.ok(gaps.every((g) => g >= 35 - stall && g <= 70 + stall), `gaps ${gaps}, the event loop stalled up to ${stall.toFixed(1)} ms`);
+    assert.ok(Math.max(...lags) < 30 + stall, `lags ${lags}, the event loop stalled up to ${stall.toFixed(1)} ms`);
     assert.equal(s.stats().missed, 0);
   });
 
