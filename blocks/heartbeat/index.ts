@@ -1,7 +1,6 @@
-import { BlockType, JsonSchema } from '../../src/engine/block';
+import { BlockType, durationSchema, JsonSchema } from '../../src/engine/block';
 import { HeartbeatHub } from '../../src/heartbeat/hub';
 import { HeartbeatOptions, optionProblems, pickOptions } from '../../src/heartbeat/options';
-import { DURATION_PATTERN } from '../../src/util/duration';
 
 /** HeartbeatBlockOptions: the block's keys in monitor.yaml (see README.md). */
 export interface HeartbeatBlockOptions extends HeartbeatOptions {
@@ -10,12 +9,7 @@ export interface HeartbeatBlockOptions extends HeartbeatOptions {
   timeout?: string;
 }
 
-const duration = (description: string): JsonSchema => ({
-  type: 'string',
-  pattern: DURATION_PATTERN,
-  'x-expected': 'a duration like 30s, 5m, 1h or 1d',
-  description,
-});
+const duration = (description: string): JsonSchema => durationSchema('30s, 5m, 1h or 1d', description);
 
 /**
  * heartbeatBlock watches for a job that must report in (a cron script, a backup, an ETL

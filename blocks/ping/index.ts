@@ -2,9 +2,9 @@ import * as dns from 'node:dns';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_EVERY_MS, DEFAULT_TIMEOUT_MS } from '../../src/config/build';
-import { BlockInstance, BlockType, JsonSchema, RunContext, RunOutput } from '../../src/engine/block';
+import { BlockInstance, BlockType, durationSchema, JsonSchema, RunContext, RunOutput } from '../../src/engine/block';
 import { Logger } from '../../src/log';
-import { DURATION_PATTERN, formatDuration, parseDuration } from '../../src/util/duration';
+import { formatDuration, parseDuration } from '../../src/util/duration';
 import { execPing, PingTally } from './exec';
 import { Family, MARKER_BYTES } from './icmp';
 import { canonicalAddress, PermissionError, sharedPinger } from './pinger';
@@ -239,12 +239,7 @@ class PingBlock implements BlockInstance {
   }
 }
 
-const duration = (description: string): JsonSchema => ({
-  type: 'string',
-  pattern: DURATION_PATTERN,
-  'x-expected': 'a duration like 200ms, 1s or 2s',
-  description,
-});
+const duration = (description: string): JsonSchema => durationSchema('200ms, 1s or 2s', description);
 
 /**
  * pingBlock sends ICMP echo requests to a host (IPv4 or IPv6) and reports loss and

@@ -1,8 +1,8 @@
 import * as snmp from 'net-snmp';
 import { DEFAULT_EVERY_MS, DEFAULT_TIMEOUT_MS } from '../../src/config/build';
-import { BlockInstance, BlockType, JsonSchema, RunContext, RunOutput } from '../../src/engine/block';
+import { BlockInstance, BlockType, durationSchema, JsonSchema, RunContext, RunOutput } from '../../src/engine/block';
 import { FieldKind } from '../../src/engine/result';
-import { DURATION_PATTERN, formatDuration, parseDuration } from '../../src/util/duration';
+import { formatDuration, parseDuration } from '../../src/util/duration';
 import { ClientOptions, SnmpClient, SnmpError, SnmpVersion } from './client';
 import { compareOids, resolveColumnOid, resolveGetOid, resolveTableOid } from './oids';
 
@@ -291,12 +291,7 @@ class SnmpBlock implements BlockInstance {
   }
 }
 
-const duration = (description: string): JsonSchema => ({
-  type: 'string',
-  pattern: DURATION_PATTERN,
-  'x-expected': 'a duration like 500ms, 1s or 2s',
-  description,
-});
+const duration = (description: string): JsonSchema => durationSchema('500ms, 1s or 2s', description);
 
 const secret = (what: string): JsonSchema => ({
   type: 'string',

@@ -1,15 +1,10 @@
-import { BlockType, COMMON_BLOCK_KEYS, JsonSchema } from '../engine/block';
-import { DURATION_PATTERN } from '../util/duration';
+import { BlockType, COMMON_BLOCK_KEYS, durationSchema, JsonSchema } from '../engine/block';
 
 /** NAME_PATTERN: block names, used in series names and URLs. */
 export const NAME_PATTERN = '^[A-Za-z0-9_-]+$';
 const KEY_PATTERN = '^[A-Za-z0-9_.:/-]+$';
 
-const duration: JsonSchema = {
-  type: 'string',
-  pattern: DURATION_PATTERN,
-  'x-expected': 'a duration like 500ms, 5s, 1m, 2h, 1d or 1w',
-};
+const duration = durationSchema('500ms, 5s, 1m, 2h, 1d or 1w');
 
 const sharedKey = (what: string): JsonSchema => ({
   type: 'string',

@@ -1,10 +1,18 @@
 import type { Config } from '../config/types';
 import { Logger } from '../log';
 import { Shared } from '../shared/shared';
+import { DURATION_PATTERN } from '../util/duration';
 import { FieldKind, Result } from './result';
 
 /** JsonSchema is a JSON Schema (draft-07) fragment; `x-expected` words error messages. */
 export type JsonSchema = Record<string, unknown>;
+
+/** durationSchema: a duration option ("5s", "1m"); `examples` word its error ("a duration like …"). */
+export function durationSchema(examples: string, description?: string): JsonSchema {
+  const s: JsonSchema = { type: 'string', pattern: DURATION_PATTERN, 'x-expected': `a duration like ${examples}` };
+  if (description !== undefined) s.description = description;
+  return s;
+}
 
 /** RunContext is what one run of a block gets. */
 export interface RunContext {
