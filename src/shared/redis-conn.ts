@@ -207,18 +207,14 @@ export class RedisConn {
       const unusable = this.unusable(what);
       if (unusable) return Promise.reject(unusable);
     }
-    let last: Unit | undefined;
-    if (merge) {
-      last = this.lastTouch.get(keys[0]);
-      if (last && last.merge?.tag === merge.tag && last.cmd === this.current && this.onlyToucher(last, keys)) {
-        if (merge.sum) last.args[merge.fixed] = Number(last.args[merge.fixed]) + Number(args[merge.fixed]);
-        else for (let i = merge.fixed; i < args.length; i++) last.args.push(args[i]);
-        if (last.promise) {
-          this.added(last.cmd);
-          return last.promise as Promise<T>;
-        }
-      } else {
-        last = undefined;
+    const last = merge ? this.mergeTarget(merge, keys) : undefined;
+    if (last) {
+      const { fixed, sum } = last.merge!;
+      if (sum) last.args[fixed] = Number(last.args[fixed]) + Number(args[fixed]);
+      else for (let i = fixed; i < args.length; i++) last.args.push(args[i]);
+      if (last.promise) {
+        this.added(last.cmd);
+        return last.promise as Promise<T>;
       }
     }
     let unit: Unit | undefined;
@@ -248,6 +244,15 @@ export class RedisConn {
   /** added counts an operation into a batch, and sends the batch when it is full. */
   private added(cmd: Batch): void {
     if (++cmd.weight >= MAX_BATCH) this.sendCurrent();
+  }
+
+  /**
+   * mergeTarget: the unit an operation merging by `merge` on `keys` joins — the last to touch
+   * them, in the batch being filled, merging the same way — or undefined.
+   */
+  private mergeTarget(merge: Merge, keys: readonly string[]): Unit | undefined {
+    const last = this.lastTouch.get(keys[0]);
+    return last && last.merge?.tag === merge.tag && last.cmd === this.current && this.onlyToucher(last, keys) ? last : undefined;
   }
 
   /** onlyToucher: whether the unit has these keys and is the last to touch each of them. */
