@@ -94,7 +94,8 @@ async function remonSide(addrs: string[]): Promise<Figures> {
   const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
   let sent = 0;
   let received = 0;
-  engine.on('result', (r) => {
+  engine.bus.subscribe('bench', ({ result: r }) => {
+    if (!r) return;
     sent += r.fields.sent ?? 0;
     received += r.fields.received ?? 0;
   });

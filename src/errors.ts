@@ -5,6 +5,8 @@
  */
 export class RemonError extends Error {
   readonly code: ErrorCode;
+  /** More for the caller than the message says (a reload's list of problems); sent with the error. */
+  details?: Record<string, unknown>;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RemonError';
@@ -46,9 +48,74 @@ export const ErrorCodes = {
   REMON_ERR_HEARTBEAT_INVALID: 'a heartbeat signal or definition with bad values',
   REMON_ERR_HEARTBEAT_LIMIT: 'auto_create would make more heartbeats than the node keeps',
   REMON_ERR_HEARTBEAT_JOURNAL: 'the heartbeat journal could not be read or written',
+  REMON_ERR_BUS_BACKLOG: 'a bus subscriber had too many deliveries pending; messages to it were dropped',
+  REMON_ERR_OP_UNKNOWN: 'an operation (API route, RPC method) that does not exist',
+  REMON_ERR_OP_PARAMS: 'an operation was given parameters that fail its schema or its checks',
+  REMON_ERR_OP_UNAUTHORIZED: 'a write or RPC without the node token (Authorization: Bearer <node.token>)',
+  REMON_ERR_WEB_FORBIDDEN: 'a request from another origin, or to a Host name this node does not answer to',
+  REMON_ERR_WEB_MEDIA_TYPE: 'a write whose body is not JSON',
+  REMON_ERR_WEB_TOO_LARGE: 'a request body over the limit',
+  REMON_ERR_SERIES_UNKNOWN: 'a series name that the store does not have',
+  REMON_ERR_RELOAD_INVALID: 'a reload was refused: the new monitor.yaml has errors; the running config is kept',
+  REMON_ERR_UNAVAILABLE: 'the node cannot do it now (stopping, not started, a part is missing)',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/**
+ * HTTP_STATUS is the one map from error codes to HTTP statuses; JSON-RPC codes derive from
+ * it (rpcCodeOf). Codes not listed are server errors (500).
+ */
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  REMON_ERR_OP_PARAMS: 400,
+  REMON_ERR_HEARTBEAT_INVALID: 400,
+  REMON_ERR_EXPR_SYNTAX: 400,
+  REMON_ERR_SHARED_INVALID: 400,
+  REMON_ERR_RRD_FETCH: 400,
+  REMON_ERR_RELOAD_INVALID: 400,
+  REMON_ERR_CONFIG_INVALID: 400,
+  REMON_ERR_OP_UNAUTHORIZED: 401,
+  REMON_ERR_WEB_FORBIDDEN: 403,
+  REMON_ERR_HEARTBEAT_LIMIT: 403,
+  REMON_ERR_OP_UNKNOWN: 404,
+  REMON_ERR_BLOCK_UNKNOWN: 404,
+  REMON_ERR_HEARTBEAT_UNKNOWN: 404,
+  REMON_ERR_SERIES_UNKNOWN: 404,
+  REMON_ERR_BLOCK_BUSY: 409,
+  REMON_ERR_BLOCK_EXISTS: 409,
+  REMON_ERR_SHARED_LOCK_NOT_HELD: 409,
+  REMON_ERR_SHARED_LOCK_TIMEOUT: 409,
+  REMON_ERR_WEB_TOO_LARGE: 413,
+  REMON_ERR_WEB_MEDIA_TYPE: 415,
+  REMON_ERR_BLOCK_ABORTED: 503,
+  REMON_ERR_UNAVAILABLE: 503,
+  REMON_ERR_HEARTBEAT_JOURNAL: 503,
+  REMON_ERR_SHARED_BACKEND: 503,
+  REMON_ERR_STORE_UNREACHABLE: 503,
+  REMON_ERR_STORE_UNAVAILABLE: 503,
+  REMON_ERR_STORE_QUERY: 502,
+};
+
+/** httpStatusOf is the HTTP status that answers an error (500 for anything not coded). */
+export function httpStatusOf(err: unknown): number {
+  const code = (err as { code?: unknown })?.code;
+  return (typeof code === 'string' && HTTP_STATUS[code as ErrorCode]) || 500;
+}
+
+/**
+ * rpcCodeOf is the JSON-RPC 2.0 error code of an error: -32602 (invalid params) for a 400,
+ * -32601 (method not found) for an unknown operation, -32603 (internal) for a server error,
+ * and -32000 - (status - 400) in the server-error range for other 4xx (401 → -32001, 404
+ * → -32004, 409 → -32009), -32050 for unavailable (503).
+ */
+export function rpcCodeOf(err: unknown): number {
+  if ((err as { code?: unknown })?.code === 'REMON_ERR_OP_UNKNOWN') return -32601;
+  const status = httpStatusOf(err);
+  if (status === 400) return -32602;
+  if (status === 503) return -32050;
+  if (status >= 500) return -32603;
+  return -32000 - (status - 400);
+}
 
 /** createError builds a RemonError; the one place errors are made. */
 export function createError(code: ErrorCode, message: string, cause?: unknown): RemonError {

@@ -177,6 +177,7 @@ describe('engine', () => {
 `);
       await e.start();
       await e.runNow('src');
+      await e.idle();
       assert.equal(probeLog.runs.dst, 1);
       const input = probeLog.inputs.dst[0] as { block: string; fields: { value: number } };
       assert.equal(input.block, 'src');
@@ -199,6 +200,7 @@ describe('engine', () => {
       const busy = e.runNow('busy');
       await e.runNow('src');
       await busy;
+      await e.idle();
       const s = e.blockStatus('src')!;
       assert.equal(s.pipeErrors, 1);
       assert.equal(s.lastPipeError, 'run: block "busy" is running already');

@@ -1,4 +1,4 @@
-import { Clock } from '../src/heartbeat/timers';
+import { Clock } from '../src/clock';
 
 interface FakeTimer {
   id: number;
@@ -23,6 +23,11 @@ export class FakeClock implements Clock {
   constructor(private t: number) {}
 
   now(): number {
+    return this.t;
+  }
+
+  /** monotonic is the same time: a fake clock never steps unless a test moves it. */
+  monotonic(): number {
     return this.t;
   }
 

@@ -3,7 +3,7 @@ import { Beat } from '../src/heartbeat/beat';
 import { Journal } from '../src/heartbeat/journal';
 import { toDef } from '../src/heartbeat/options';
 import { cronSchedule } from '../src/heartbeat/schedule';
-import { Deadlines } from '../src/heartbeat/timers';
+import { Deadlines } from '../src/clock';
 import { FakeClock } from './fake-clock';
 import { HOUR, iso, MIN, startHub } from './heartbeat-hub';
 

@@ -47,10 +47,10 @@ describe('passive block contract (emit, hub, addBlock)', () => {
     assert.ok(hub instanceof TickHub);
     await e.start();
     const results: Result[] = [];
-    e.on('result', (r: Result) => results.push(r));
+    e.bus.subscribe('test', ({ result: r }) => { if (r) results.push(r); });
     hub.emits.get('t')!({ ok: false, message: 'missed', fields: { error_count: 1 }, at: 1_700_000_000_000 });
     hub.emits.get('t')!({ ok: true, fields: { error_count: 0 } });
-    await new Promise((r) => setImmediate(r));
+    await e.idle();
     assert.deepEqual(results.map((r) => [r.ok, r.trigger, r.message, r.durationMs]), [[false, 'signal', 'missed', 0], [true, 'signal', '', 0]]);
     assert.equal(results[0].startedAt, 1_700_000_000_000);
     assert.deepEqual(e.store.list(), ['t.error_count', 't.up']);

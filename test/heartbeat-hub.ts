@@ -41,6 +41,7 @@ export async function startHub(blocksYaml: string, o: { clock: FakeClock; dir?: 
   let hub: HeartbeatHub;
   const env: HubEnv = {
     config,
+    clock: o.clock,
     log: silentLogger(),
     hasBlock: (n) => names.has(n),
     addBlock: (n, options) => {
@@ -49,7 +50,7 @@ export async function startHub(blocksYaml: string, o: { clock: FakeClock; dir?: 
       hub.attach(n, options, emitFor(n));
     },
   };
-  hub = new HeartbeatHub(env, { clock: o.clock });
+  hub = new HeartbeatHub(env);
   for (const b of config.blocks) if (b.type === 'heartbeat' && !b.disabled) hub.attach(b.name, b.options, emitFor(b.name));
   hub.on('event', (e: HbEvent) => events.push(e));
   await hub.start();

@@ -126,6 +126,7 @@ describe('shared: pipe steps', () => {
     assert.equal(await e.shared.counters.get('patient_done'), 0, 'patient waits while a holds the lock');
     await a;
     await patient;
+    await e.idle();
     assert.equal(await e.shared.counters.get('a_done'), 1);
     assert.equal(await e.shared.counters.get('impatient_done'), 0);
     assert.equal(await e.shared.counters.get('patient_done'), 1);
@@ -147,6 +148,7 @@ describe('shared: pipe steps', () => {
 `);
     await e.start();
     await e.runNow('a');
+    await e.idle();
     assert.equal(e.blockStatus('a')!.lastPipeError, 'with-lock: lock "W" ran out (ttl 100ms) before its steps finished; raise ttl');
   });
 

@@ -70,16 +70,16 @@ describe('web server', () => {
     assert.equal(res.status, 200);
     const data = await body(res);
     assert.equal(data.name, 'good.value');
-    assert.ok(data.points.length >= 1 && data.points.every((p: [number, number]) => p[1] === 9));
+    const known = data.points.filter((p: [number, number | null]) => p[1] !== null);
+    assert.ok(known.length >= 1 && known.every((p: [number, number]) => p[1] === 9), JSON.stringify(known));
   });
 
   const badRequests: Array<[string, number, RegExp]> = [
     ['/api/series/good.value?from=abc', 400, /from must be a number/],
     ['/api/series/good.value?from=10&to=5', 400, /from must not be after to/],
     ['/api/series/good.value?step=0', 400, /step must be positive/],
-    ['/api/series/good.value?from=0&to=100000000&step=1', 400, /too many points/],
     ['/api/series/no.such', 404, /no series/],
-    ['/api/series/..%2F..%2Fetc', 400, /series names/],
+    ['/api/series/..%2F..%2Fetc', 400, /^name: expected a series name, <block>.<field>; got "..\/..\/etc"$/],
     ['/api/blocks/nope', 404, /no block is named "nope"/],
     ['/no/such/route', 404, /no route/],
   ];

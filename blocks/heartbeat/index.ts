@@ -45,7 +45,7 @@ export const heartbeatBlock: BlockType<HeartbeatBlockOptions> = {
   },
   create(o, env) {
     const hub = env.hub as HeartbeatHub;
-    hub.attach(env.name, o as unknown as Record<string, unknown>, env.emit);
+    hub.attach(env.name, o as unknown as Record<string, unknown>, env.emit, env.restore);
     return {
       run: async () => ({ ok: false, message: 'a heartbeat is signalled (/hb/NAME), not run' }),
     };

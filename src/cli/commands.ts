@@ -85,7 +85,7 @@ export async function runCommand(file: string, io: CliIO): Promise<number> {
   let engine: Engine;
   try {
     // Opens the store under node.data: refused while another node uses it.
-    engine = new Engine({ ...loaded, log });
+    engine = new Engine({ ...loaded, log, loadConfig: () => loadConfigIsolated(file) });
   } catch (err) {
     io.err(`remon: ${(err as Error).message}\n`);
     return 1;
@@ -116,5 +116,12 @@ export async function runCommand(file: string, io: CliIO): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // SIGHUP re-reads monitor.yaml, as POST /api/reload does; a bad file is refused and logged.
+    process.on('SIGHUP', () => {
+      engine.reload().then(
+        (report) => log.info({ ...report }, 'reloaded on SIGHUP'),
+        (err) => log.error({ err: (err as Error).message }, 'reload on SIGHUP refused; the running config is kept'),
+      );
+    });
   });
 }

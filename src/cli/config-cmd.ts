@@ -4,7 +4,8 @@ import { cronProblem, tzProblem } from '../heartbeat/schedule';
 import { HeartbeatView } from '../heartbeat/types';
 import { parseDuration } from '../util/duration';
 import type { CliIO } from './commands';
-import { call, failure } from './remote';
+import { heartbeatsConfigure } from '../heartbeat/ops';
+import { callOp, failure } from './remote';
 
 /** writeBack renders a heartbeat as the monitor.yaml block that says the same. */
 export function writeBack(v: HeartbeatView): string {
@@ -82,7 +83,7 @@ export async function configCommand(args: string[], io: CliIO, env: NodeJS.Proce
   const remote = remoteOf(p, env);
   if (typeof remote === 'number') return remote;
   try {
-    const a = await call(remote, 'POST', `/api/heartbeats/${name}`, { text: JSON.stringify(patch), type: 'application/json' });
+    const a = await callOp(remote, heartbeatsConfigure, { ...patch, name });
     if (a.status !== 200 && a.status !== 201) {
       io.err(`remon config: ${failure(a)}\n`);
       return a.status === 400 ? 2 : 1;

@@ -1,3 +1,4 @@
+import type { Operation } from '../ops/operation';
 import { formatDuration } from '../util/duration';
 
 /** DEFAULT_URL is where a node listens unless node.listen says otherwise. */
@@ -54,6 +55,26 @@ export async function call(remote: Remote, method: string, path: string, body?: 
     // Not JSON: keep the text.
   }
   return { status: res.status, json };
+}
+
+/**
+ * callOp calls an operation of a running node on its REST route (the operation's own
+ * declaration says which): path parameters are filled from params, the rest goes in the
+ * query string (GET) or a JSON body (POST).
+ */
+export async function callOp(remote: Remote, op: Pick<Operation, 'name' | 'http'>, params: Record<string, unknown> = {}): Promise<Answer> {
+  if (!op.http) throw new Error(`operation ${op.name} has no HTTP route`);
+  const rest = { ...params };
+  const path = op.http.path.replace(/:([A-Za-z_]+)/g, (_, key: string) => {
+    const v = rest[key];
+    delete rest[key];
+    return encodeURIComponent(String(v));
+  });
+  if (op.http.method === 'GET') {
+    const q = new URLSearchParams(Object.entries(rest).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    return call(remote, 'GET', q ? `${path}?${q}` : path);
+  }
+  return call(remote, 'POST', path, { text: JSON.stringify(rest), type: 'application/json' });
 }
 
 /** failure words a non-2xx answer. */

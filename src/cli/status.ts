@@ -2,7 +2,9 @@ import { parseCommand, remoteOf } from './args';
 import type { BlockStatus } from '../engine/state';
 import type { HeartbeatView } from '../heartbeat/types';
 import type { CliIO } from './commands';
-import { Answer, call, failure, relative } from './remote';
+import { blocksList } from '../engine/ops';
+import { heartbeatsList } from '../heartbeat/ops';
+import { Answer, call, callOp, failure, relative } from './remote';
 import { formatNumber, renderTable } from './table';
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
@@ -50,7 +52,8 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
   if (typeof remote === 'number') return remote;
   let answers: Answer[];
   try {
-    answers = await Promise.all(['/api/blocks', '/api/heartbeats', '/api/alerts'].map((p) => call(remote, 'GET', p)));
+    // Alerts: answered once the node has them (404 before).
+    answers = await Promise.all([callOp(remote, blocksList), callOp(remote, heartbeatsList), call(remote, 'GET', '/api/alerts')]);
   } catch (err) {
     io.err(`remon status: ${(err as Error).message}\n`);
     return 1;

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock';
 import type { Config } from '../config/types';
 import { Logger } from '../log';
 import { Shared } from '../shared/shared';
@@ -60,13 +61,22 @@ export interface BlockEnv {
    * steps, 'result' listeners), with trigger 'signal'.
    */
   emit(output: EmitOutput): void;
+  /**
+   * restore sets the block's last state (status, fields, last run) from what the block kept
+   * across a restart, without publishing a result: a passive block whose state came back
+   * from its journal shows it on /api/blocks at once instead of "unknown".
+   */
+  restore?(output: EmitOutput): void;
   /** The node-wide part of the block's type (BlockType.hub), when it has one. */
   hub?: BlockHub;
 }
 
 /** HubEnv is what the node-wide part of a block type gets. */
 export interface HubEnv {
+  /** The config at start; a reload passes the new one to BlockHub.reload. */
   config: Config;
+  /** The node's clock: deadlines are armed through it. */
+  clock: Clock;
   log: Logger;
   /** hasBlock tells whether a block (of any type) has the name. */
   hasBlock(name: string): boolean;
@@ -85,6 +95,11 @@ export interface HubEnv {
 export interface BlockHub {
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /**
+   * reload hears of a new config after the engine applied its blocks (created the added and
+   * changed ones, closed the removed ones): the hub drops what belonged to removed blocks.
+   */
+  reload?(config: Config): void;
 }
 
 /**

@@ -1,21 +1,33 @@
-import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EVERY_MS } from '../config/build';
-import { BlockConfig, BlockMode, Config, Step } from '../config/types';
-import { createError } from '../errors';
+import { Bus, BusStats } from '../bus';
+import { Clock, realClock } from '../clock';
+import { formatProblem, LoadedConfig } from '../config/load';
+import { Config, Problem } from '../config/types';
+import { createError, errorMessage } from '../errors';
+import { heartbeatOps } from '../heartbeat/ops';
+import { heartbeatRoute } from '../heartbeat/http';
 import { Logger } from '../log';
-import { runSteps } from '../pipe/steps';
+import type { NodeApi, ReloadReport } from '../ops/node';
+import { OpTable } from '../ops/table';
+import { PipeRunner } from '../pipe/runner';
 import { createShared } from '../shared';
 import { Shared } from '../shared/shared';
 import { createStore } from '../store';
-import { Sample, Store } from '../store/store';
-import { WebServer } from '../web/server';
-import { BlockHub, BlockInstance, BlockType, EmitOutput } from './block';
+import { storeOps } from '../store/ops';
+import { Store } from '../store/store';
+import { Collector, metricsRoute } from '../web/routes/metrics';
+import { WebRoute, WebServer } from '../web/server';
+import { ActiveBlock, BlockSet } from './blocks';
+import { BlockHub, BlockType } from './block';
+import { Lifecycle, Component } from './lifecycle';
+import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metrics';
+import { engineOps } from './ops';
+import { applyReload } from './reload';
 import { Result, resultSeries, Trigger } from './result';
 import { runBlock, stopReason } from './runner';
 import { Scheduler, SchedulerStats } from './scheduler';
-import { BlockState, BlockStatus } from './state';
+import { BlockStatus } from './state';
 
 /** EngineOptions: what to run and with which parts; missing parts get defaults. */
 export interface EngineOptions {
@@ -24,33 +36,39 @@ export interface EngineOptions {
   log: Logger;
   store?: Store;
   shared?: Shared;
+  /** The node's clock (tests pass a fake one). */
+  clock?: Clock;
   /** Serve HTTP on node.listen (default true). */
   web?: boolean;
-}
-
-interface ActiveBlock {
-  config: BlockConfig;
-  /** The configured mode, or passive for signalled types. */
-  mode: BlockMode;
-  instance: BlockInstance;
-  state: BlockState;
-  running: boolean;
-  /** The results a passive block emitted, handled one after another (pipes may await). */
-  emitting?: Promise<void>;
+  /** How to read monitor.yaml again for a reload (POST /api/reload, SIGHUP); without it a reload is refused. */
+  loadConfig?: () => Promise<LoadedConfig>;
 }
 
 /**
- * Engine is the composition root: it builds blocks from the config, schedules them, sends
- * each Result to the store, the pipe steps and listeners ('result' events), and serves
- * HTTP. start/stop are idempotent; stop aborts runs in flight and waits for them.
+ * Engine is the composition root: it builds blocks from the config and wires the node's
+ * seams. Results pass one bus (the store and pipe steps are subscribers; later derive,
+ * SLA tests and the live hub); operations are declared in one table that the web routes
+ * (and next RPC) call; components start and stop in the order they declare; time comes
+ * from one clock. start/stop are idempotent; stop aborts runs in flight and waits for them.
  */
-export class Engine extends EventEmitter {
-  readonly config: Config;
+export class Engine implements NodeApi {
+  private current: Config;
   readonly store: Store;
   readonly shared: Shared;
   readonly scheduler: Scheduler;
+  readonly bus: Bus;
+  readonly clock: Clock;
   readonly log: Logger;
-  private readonly blocks = new Map<string, ActiveBlock>();
+  /** The operations table: subsystems add theirs before start. */
+  readonly ops: OpTable;
+  /** Route modules of the web server: subsystems add theirs before start. */
+  readonly routes: WebRoute[] = [];
+  /** Metrics collectors by name, rendered by GET /metrics. */
+  readonly metrics = new Map<string, Collector>();
+  readonly lifecycle: Lifecycle;
+  readonly startedAt = Date.now();
+  private readonly blocks: BlockSet;
+  private readonly pipes: PipeRunner;
   /** The node-wide parts of block types (BlockType.hub), by type. */
   private readonly hubs = new Map<string, BlockHub>();
   private readonly stopController = new AbortController();
@@ -59,52 +77,127 @@ export class Engine extends EventEmitter {
   private web?: WebServer;
   private started = false;
   private stopping?: Promise<void>;
-  readonly startedAt = Date.now();
+  private reloading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions) {
-    super();
-    this.config = options.config;
+    this.current = options.config;
     this.log = options.log;
-    this.scheduler = new Scheduler({ maxConcurrency: this.config.node.maxConcurrency });
+    this.clock = options.clock ?? realClock;
+    this.bus = new Bus(this.log);
+    this.scheduler = new Scheduler({
+      maxConcurrency: this.config.node.maxConcurrency,
+      clock: this.clock,
+      onError: (id, err) => this.log.error({ block: id, err: errorMessage(err) }, 'a block run failed outside its result'),
+    });
+    this.blocks = new BlockSet({
+      types: options.types,
+      config: () => this.config,
+      log: this.log,
+      hub: (type) => this.hubs.get(type),
+      handle: (b, r) => this.handle(b, r),
+      now: () => this.clock.now(),
+    });
     for (const type of options.types.values()) {
       if (!type.hub) continue;
       this.hubs.set(type.type, type.hub({
         config: this.config,
+        clock: this.clock,
         log: this.log.child({ hub: type.type }),
         hasBlock: (name) => this.blocks.has(name),
-        addBlock: (name, o) => this.addBlock({
-          name, type: type.type, description: typeof o.description === 'string' ? o.description : '', mode: 'passive',
-          // every as a configured block without one has it (passive blocks are not scheduled).
-          everyMs: DEFAULT_EVERY_MS, timeoutMs: 0, disabled: false, pipe: [], options: Object.freeze({ ...o, name, type: type.type }),
-        }),
+        addBlock: (name, o) => this.addBlock(this.blocks.runtimeConfig(type.type, name, o)),
       }));
     }
-    for (const b of this.config.blocks) if (!b.disabled) this.createBlock(b);
+    for (const b of this.config.blocks) if (!b.disabled) this.blocks.create(b);
     // Last, so a bad block leaves no connection or open files behind. stop() closes it,
     // whether built here or given.
     this.store = options.store ?? createStore(this.config, { log: this.log });
     this.shared = options.shared ?? createShared(this.config.shared, { dataDir: this.config.node.data, log: this.log });
+    this.pipes = new PipeRunner({
+      shared: this.shared,
+      pipeOf: (name) => this.blocks.get(name)?.config.pipe,
+      runBlock: (name, input) => this.runNow(name, 'pipe', input),
+      onError: (name, what, message) => {
+        this.blocks.get(name)?.state.pipeError(`${what}: ${message}`);
+        this.log.warn({ block: name, step: what, err: message }, 'pipe step failed');
+      },
+    });
+    this.bus.subscribe('store', (m) => this.store.write(m.samples));
+    this.bus.subscribe('pipe', (m) => this.pipes.handle(m));
+    this.ops = new OpTable(this);
+    this.ops.add(...engineOps, ...storeOps, ...heartbeatOps);
+    this.routes.push(heartbeatRoute, metricsRoute(this.metrics));
+    this.metrics.set('scheduler', schedulerMetrics(() => this.schedulerStats()));
+    this.metrics.set('store', storeMetrics(() => this.store.status()));
+    this.metrics.set('bus', busMetrics(() => this.busStats()));
+    this.metrics.set('blocks', blockMetrics(() => this.status()));
+    this.lifecycle = new Lifecycle(this.log);
+    for (const c of this.components()) this.lifecycle.add(c);
   }
 
-  /** start creates the data directory, starts the web server, and schedules the blocks. */
+  /** config is the running config (a reload replaces it). */
+  get config(): Config {
+    return this.current;
+  }
+
+  /**
+   * components are the node's parts in start order: shared state and the store first, the
+   * bus after them (stopping it drains the deliveries in flight before they close), block
+   * hubs, the web server, and the blocks' schedule last (stopped first).
+   */
+  private components(): Component[] {
+    return [
+      { name: 'shared', stop: () => this.shared.close() },
+      { name: 'store', stop: async () => { await this.store.flush(); await this.store.close(); } },
+      { name: 'bus', after: ['store', 'shared'], stop: () => this.bus.drain() },
+      {
+        name: 'hubs',
+        after: ['bus'],
+        start: async () => { for (const hub of this.hubs.values()) await hub.start?.(); },
+        stop: async () => {
+          for (const hub of this.hubs.values()) await hub.stop?.();
+          await Promise.allSettled([...this.inFlight]);
+        },
+      },
+      {
+        name: 'web',
+        after: ['hubs'],
+        start: async () => {
+          if (this.options.web === false) return;
+          this.web = new WebServer({ listen: this.config.node.listen, token: this.config.node.token, log: this.log, ops: this.ops, routes: this.routes });
+          await this.web.start();
+        },
+        stop: () => this.web?.stop(),
+      },
+      {
+        name: 'blocks',
+        after: ['web'],
+        start: () => {
+          for (const b of this.blocks.values()) this.schedule(b);
+          this.scheduler.start();
+        },
+        stop: async () => {
+          for (const c of this.controllers) c.abort(stopReason());
+          await this.scheduler.stop();
+          await Promise.allSettled([...this.inFlight]);
+          await this.blocks.closeAll();
+        },
+      },
+    ];
+  }
+
+  /** start creates the data directory and starts the components in order. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     fs.mkdirSync(this.config.node.data, { recursive: true });
-    for (const hub of this.hubs.values()) await hub.start?.();
-    if (this.options.web !== false) {
-      this.web = new WebServer({ engine: this, log: this.log });
-      await this.web.start();
-    }
-    for (const b of this.blocks.values()) this.schedule(b);
-    this.scheduler.start();
+    await this.lifecycle.start();
     this.log.info(
       { node: this.config.node.name, blocks: this.blocks.size, listen: this.web?.url, data: this.config.node.data },
       'remon started',
     );
   }
 
-  /** stop: no new runs; runs in flight are aborted; everything is flushed and closed. */
+  /** stop: no new runs; runs in flight are aborted; deliveries drained; everything flushed and closed. */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
     return this.stopping;
@@ -112,46 +205,25 @@ export class Engine extends EventEmitter {
 
   private async doStop(): Promise<void> {
     this.stopController.abort();
-    for (const c of this.controllers) c.abort(stopReason());
-    await this.scheduler.stop();
-    await Promise.allSettled([...this.inFlight]);
-    await Promise.allSettled([...this.blocks.values()].map(async (b) => b.instance.close?.()));
-    await this.web?.stop();
-    for (const hub of this.hubs.values()) await hub.stop?.();
-    await Promise.allSettled([...this.inFlight]);
-    await this.store.flush();
-    await this.store.close();
-    await this.shared.close();
+    await this.lifecycle.stop();
     this.log.info({ node: this.config.node.name }, 'remon stopped');
   }
 
+  /** idle resolves once every delivery in flight (pipe steps, slow subscribers) has settled. */
+  idle(): Promise<void> {
+    return this.bus.drain();
+  }
+
   /** addBlock adds a block while the node runs (e.g. a heartbeat created over HTTP). */
-  addBlock(b: BlockConfig): void {
+  addBlock(b: Config['blocks'][number], runtime = true): void {
     if (this.blocks.has(b.name)) throw createError('REMON_ERR_BLOCK_EXISTS', `a block is named "${b.name}" already`);
-    const added = this.createBlock(b);
+    const added = this.blocks.create(b, runtime);
     if (this.started && !this.stopping) this.schedule(added);
   }
 
   /** hub is the node-wide part of a block type (BlockType.hub), if it has one. */
   hub(type: string): BlockHub | undefined {
     return this.hubs.get(type);
-  }
-
-  private createBlock(b: BlockConfig): ActiveBlock {
-    const type = this.options.types.get(b.type);
-    if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
-    const mode: BlockMode = type.passive ? 'passive' : b.mode;
-    const active: ActiveBlock = { config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false };
-    active.instance = type.create(b.options, {
-      name: b.name,
-      configDir: this.config.dir,
-      dataDir: this.config.node.data,
-      log: this.log.child({ block: b.name }),
-      emit: (out) => this.emitted(active, out),
-      hub: this.hubs.get(b.type),
-    });
-    this.blocks.set(b.name, active);
-    return active;
   }
 
   private schedule(b: ActiveBlock): void {
@@ -164,22 +236,14 @@ export class Engine extends EventEmitter {
         onMissed: (n) => b.state.missed(n),
       });
     } else if (b.mode === 'once') {
-      void this.execute(b, 'once', 0);
+      this.execute(b, 'once', 0).catch((err) => this.log.error({ block: b.config.name, err: errorMessage(err) }, 'block run failed outside its result'));
     }
   }
 
-  /** emitted handles a result a (passive) block reported without a run. */
-  private emitted(b: ActiveBlock, out: EmitOutput): void {
-    const ok = out.ok !== false;
-    const r: Result = {
-      block: b.config.name, type: b.config.type, ok, fields: out.fields ?? {}, kinds: out.kinds,
-      message: ok ? '' : out.message || 'failed', startedAt: out.at ?? Date.now(), durationMs: 0, lagMs: 0, trigger: 'signal',
-      output: out.output,
-    };
-    // In order: a down must not reach listeners after the recovery that followed it.
-    const next = (b.emitting ?? Promise.resolve()).then(() => this.handle(b, r));
-    b.emitting = next.catch(() => undefined);
-    this.track(next);
+  /** unschedule takes a block off the node (reload): no more runs; a run in flight finishes unseen. */
+  private unschedule(b: ActiveBlock): Promise<void> {
+    this.scheduler.remove(b.config.name);
+    return this.blocks.remove(b);
   }
 
   /** url of the web server once started (undefined when web is off). */
@@ -187,10 +251,12 @@ export class Engine extends EventEmitter {
     return this.web?.url;
   }
 
-  /** runOnce runs every active (not disabled, not passive) block once, concurrently. */
+  /** runOnce runs every active (not disabled, not passive) block once, concurrently, and waits for their pipes. */
   async runOnce(): Promise<Result[]> {
     const active = [...this.blocks.values()].filter((b) => b.mode !== 'passive');
-    return Promise.all(active.map((b) => this.execute(b, 'once', 0)));
+    const results = await Promise.all(active.map((b) => this.execute(b, 'once', 0)));
+    await this.idle();
+    return results;
   }
 
   /** runNow runs a block on demand (API, RPC, run steps); BUSY if it is running already. */
@@ -204,7 +270,7 @@ export class Engine extends EventEmitter {
   }
 
   status(): BlockStatus[] {
-    return [...this.blocks.values()].map((b) => b.state.snapshot());
+    return this.blocks.status();
   }
 
   blockStatus(name: string): BlockStatus | undefined {
@@ -213,6 +279,49 @@ export class Engine extends EventEmitter {
 
   schedulerStats(): SchedulerStats {
     return this.scheduler.stats();
+  }
+
+  busStats(): BusStats {
+    return this.bus.stats();
+  }
+
+  /**
+   * reload reads monitor.yaml again and applies it (one reload at a time): added blocks
+   * start, removed ones stop, changed ones restart, unchanged ones keep their state and
+   * schedule. A file with errors is refused (REMON_ERR_RELOAD_INVALID, with the same
+   * FILE:LINE:COL messages as `remon check`) and the running config is kept.
+   */
+  reload(): Promise<ReloadReport> {
+    const run = this.reloading.then(() => this.doReload());
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doReload(): Promise<ReloadReport> {
+    const load = this.options.loadConfig;
+    if (!load) throw createError('REMON_ERR_UNAVAILABLE', 'this node was not started from a file; there is nothing to reload');
+    if (this.stopController.signal.aborted) throw createError('REMON_ERR_UNAVAILABLE', 'the node is stopping');
+    let next: LoadedConfig;
+    try {
+      next = await load();
+    } catch (err) {
+      const e = createError('REMON_ERR_RELOAD_INVALID', `reload refused; the running config is kept:\n${errorMessage(err)}`, err);
+      const problems = (err as { problems?: Problem[] }).problems;
+      if (problems) e.details = { problems: problems.map((p) => formatProblem(this.config.file, p)) };
+      throw e;
+    }
+    const { report, config } = await applyReload(this.config, next.config, {
+      blocks: this.blocks,
+      create: (b) => {
+        const added = this.blocks.create(b);
+        if (this.started && !this.stopping) this.schedule(added);
+      },
+      remove: (b) => this.unschedule(b),
+    });
+    this.current = config;
+    for (const hub of this.hubs.values()) hub.reload?.(config);
+    this.log.info({ ...report, unchanged: report.unchanged }, 'config reloaded');
+    return report;
   }
 
   private async execute(b: ActiveBlock, trigger: Trigger, lagMs: number, input?: Result): Promise<Result> {
@@ -234,7 +343,7 @@ export class Engine extends EventEmitter {
     } finally {
       b.running = false;
     }
-    await this.handle(b, result);
+    this.handle(b, result);
     return result;
   }
 
@@ -243,27 +352,15 @@ export class Engine extends EventEmitter {
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  /** handle sends a result on: state, store, pipe steps, listeners. */
-  private async handle(b: ActiveBlock, r: Result): Promise<void> {
+  /** handle records a result on its block and publishes it, with its samples, on the bus. */
+  private handle(b: ActiveBlock, r: Result): void {
+    if (b.removed) return;
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
     // The store's "unknown after" hint: two intervals for scheduled blocks; passive blocks
     // report on events, so their values hold for up to two days.
     const heartbeat = b.mode === 'passive' ? 172_800 : Math.max(1, Math.ceil((2 * b.config.everyMs) / 1000));
-    // Fields spelled out: an object spread per sample costs more than the rest of handle.
-    const samples: Sample[] = resultSeries(r).map((s) => ({ series: s.series, value: s.value, kind: s.kind, t: r.startedAt, heartbeat }));
-    this.store.write(samples);
-    if (b.config.pipe.length > 0) {
-      await runSteps(b.config.pipe, r, {
-        shared: this.shared,
-        runBlock: (name, input) => this.runNow(name, 'pipe', input),
-        onError: (step: Step, message: string) => {
-          b.state.pipeError(`${step.kind}: ${message}`);
-          this.log.warn({ block: b.config.name, step: step.kind, err: message }, 'pipe step failed');
-        },
-      });
-    }
-    this.emit('result', r);
+    this.bus.publish({ result: r, samples: resultSeries(r, heartbeat) });
   }
 
   /** dataPath is a path under node.data. */

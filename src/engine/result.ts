@@ -1,3 +1,5 @@
+import type { Sample } from '../store/store';
+
 /** FieldKind tells the store how to treat a field: RRDtool's data-source types. */
 export type FieldKind = 'gauge' | 'counter' | 'derive' | 'absolute' | 'dcounter' | 'dderive';
 
@@ -28,15 +30,19 @@ export interface Result {
 }
 
 /**
- * seriesSamples lists the samples a result produces: `up`, `duration_ms` and its fields. A
- * result a passive block emitted (trigger signal) had no run, so it has no duration_ms.
+ * resultSeries lists the samples a result produces, at its start time: `up`,
+ * `duration_ms` and its fields. A result a passive block emitted (trigger signal) had no
+ * run, so it has no duration_ms. `heartbeat` is the store's "unknown after" hint (seconds).
  */
-export function resultSeries(r: Result): Array<{ series: string; value: number; kind: FieldKind }> {
-  const out: Array<{ series: string; value: number; kind: FieldKind }> = [{ series: `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge' }];
-  if (r.trigger !== 'signal') out.push({ series: `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge' });
-  for (const [field, value] of Object.entries(r.fields)) {
+export function resultSeries(r: Result, heartbeat?: number): Sample[] {
+  const t = r.startedAt;
+  // Fields spelled out: an object spread per sample costs more than the rest of a result's handling.
+  const out: Sample[] = [{ series: `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat }];
+  if (r.trigger !== 'signal') out.push({ series: `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge', t, heartbeat });
+  for (const field in r.fields) {
+    const value = r.fields[field];
     if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;
-    out.push({ series: `${r.block}.${field}`, value, kind: r.kinds?.[field] ?? 'gauge' });
+    out.push({ series: `${r.block}.${field}`, value, kind: r.kinds?.[field] ?? 'gauge', t, heartbeat });
   }
   return out;
 }

@@ -1,7 +1,6 @@
-import { performance } from 'node:perf_hooks';
+import { Clock, Deadlines, realClock } from '../clock';
 import { fnv1a32 } from '../util/hash';
 import { Histogram } from './histogram';
-import { MinHeap } from './heap';
 
 /** Job is something run every `everyMs`; `run` gets how late it started (ms). */
 export interface Job {
@@ -13,13 +12,18 @@ export interface Job {
   onMissed?(count: number): void;
 }
 
-/** SchedulerOptions: how many runs may be in flight, and the spread of first runs. */
+/** SchedulerOptions: how many runs may be in flight, the spread of first runs, the clock. */
 export interface SchedulerOptions {
   maxConcurrency?: number;
   /** First runs are spread over min(every, spreadMs) by a hash of the job id (default 60 s). */
   spreadMs?: number;
-  /** Monotonic clock in ms (tests pass a fake one). */
-  now?: () => number;
+  /** The node's clock (its monotonic time); tests pass a fake one. */
+  clock?: Clock;
+  /**
+   * onError hears of a job whose run threw or rejected. Jobs report their own failures
+   * (the engine's never reject), so this is a bug somewhere: counted and shown, not lost.
+   */
+  onError?(id: string, err: unknown): void;
 }
 
 /** SchedulerStats are exposed on the API and /metrics. */
@@ -27,6 +31,8 @@ export interface SchedulerStats {
   jobs: number;
   runs: number;
   missed: number;
+  /** Runs whose job threw or rejected instead of reporting a result. */
+  errors: number;
   inFlight: number;
   queued: number;
   lagP50Ms: number;
@@ -36,39 +42,42 @@ export interface SchedulerStats {
 
 interface Entry {
   job: Job;
+  /** When the next run is due (monotonic ms); `alarm` is the same while it waits in the heap. */
   due: number;
+  alarm: number;
+  heapIndex: number;
   running: boolean;
   queued: boolean;
   removed: boolean;
 }
 
 /**
- * Scheduler runs jobs on fixed-rate intervals ("interval threads") with one timer: a heap
- * keeps jobs by due time and the timer is armed for the earliest. A job never overlaps
- * itself: a tick that finds it still running (or waiting for a slot) is skipped and counted
- * as missed. At most maxConcurrency runs are in flight; due runs beyond that wait in FIFO
- * order, and their wait shows up as start lag.
+ * Scheduler runs jobs on fixed-rate intervals ("interval threads") through the node's one
+ * deadline service: every job's next run is an alarm in one heap under one timer. A job
+ * never overlaps itself: a tick that finds it still running (or waiting for a slot) is
+ * skipped and counted as missed. At most maxConcurrency runs are in flight; due runs beyond
+ * that wait in FIFO order, and their wait shows up as start lag.
  */
 export class Scheduler {
-  private readonly heap = new MinHeap<Entry>((e) => e.due);
+  private readonly deadlines: Deadlines<Entry>;
   private readonly entries = new Map<string, Entry>();
   private readonly waiting: Array<{ entry: Entry; due: number }> = [];
   private readonly lag = new Histogram();
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly maxConcurrency: number;
   private readonly spreadMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private timerDue = Infinity;
   private running = false;
   private inFlight = 0;
   private runs = 0;
   private missed = 0;
+  private errors = 0;
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(options: SchedulerOptions = {}) {
-    this.now = options.now ?? (() => performance.now());
+  constructor(private readonly options: SchedulerOptions = {}) {
+    this.clock = options.clock ?? realClock;
     this.maxConcurrency = options.maxConcurrency ?? 500;
     this.spreadMs = options.spreadMs ?? 60_000;
+    this.deadlines = new Deadlines<Entry>(this.clock, (e, now) => this.due(e, now), { monotonic: true });
   }
 
   /** offsetOf is where in its interval a job first runs: stable for a given id. */
@@ -79,36 +88,41 @@ export class Scheduler {
 
   add(job: Job): void {
     if (this.entries.has(job.id)) throw new Error(`job ${job.id} is scheduled already`);
-    const entry: Entry = { job, due: this.now() + this.offsetOf(job), running: false, queued: false, removed: false };
+    const entry: Entry = {
+      job, due: this.clock.monotonic() + this.offsetOf(job), alarm: Infinity, heapIndex: -1, running: false, queued: false, removed: false,
+    };
     this.entries.set(job.id, entry);
-    this.heap.push(entry);
-    if (this.running) this.arm();
+    if (this.running) this.deadlines.set(entry, entry.due);
   }
 
+  /** remove unschedules a job; a run in flight finishes on its own. */
   remove(id: string): void {
     const e = this.entries.get(id);
     if (!e) return;
     e.removed = true;
     this.entries.delete(id);
-    this.heap.remove((x) => x === e);
+    this.deadlines.delete(e);
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    const now = this.now();
+    const now = this.clock.monotonic();
     // Jobs added before start keep their offsets relative to the start.
-    for (const e of this.entries.values()) e.due = now + this.offsetOf(e.job);
-    this.heap.remove(() => false);
-    this.arm();
+    for (const e of this.entries.values()) {
+      e.due = now + this.offsetOf(e.job);
+      this.deadlines.set(e, e.due);
+    }
   }
 
   /** stop schedules nothing more and resolves when the runs in flight have finished. */
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerDue = Infinity;
+    for (const e of this.entries.values()) this.deadlines.delete(e);
     for (const w of this.waiting) w.entry.queued = false;
     this.waiting.length = 0;
     await Promise.allSettled([...this.pending]);
@@ -119,6 +133,7 @@ export class Scheduler {
       jobs: this.entries.size,
       runs: this.runs,
       missed: this.missed,
+      errors: this.errors,
       inFlight: this.inFlight,
       queued: this.waiting.length,
       lagP50Ms: this.lag.quantile(0.5),
@@ -127,43 +142,27 @@ export class Scheduler {
     };
   }
 
-  private arm(): void {
-    const next = this.heap.peek();
-    if (!this.running || !next) return;
-    if (this.timer && this.timerDue <= next.due) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDue = next.due;
-    const delay = Math.max(0, Math.ceil(next.due - this.now()));
-    this.timer = setTimeout(() => this.tick(), delay);
-  }
-
-  private tick(): void {
-    this.timer = undefined;
-    this.timerDue = Infinity;
-    if (!this.running) return;
-    const now = this.now();
-    for (let e = this.heap.peek(); e && e.due <= now; e = this.heap.peek()) {
-      this.heap.pop();
-      const due = e.due;
-      e.due = due + e.job.everyMs;
-      if (e.due <= now) {
-        // The loop was blocked for whole intervals: those ticks are gone.
-        const skipped = Math.floor((now - e.due) / e.job.everyMs) + 1;
-        e.due += skipped * e.job.everyMs;
-        this.countMissed(e, skipped);
-      }
-      this.heap.push(e);
-      if (e.running || e.queued || e.job.busy?.()) {
-        this.countMissed(e, 1);
-        continue;
-      }
-      if (this.inFlight < this.maxConcurrency) this.launch(e, due);
-      else {
-        e.queued = true;
-        this.waiting.push({ entry: e, due });
-      }
+  /** due: a job's alarm went off; run it (or count the tick missed) and set the next one. */
+  private due(e: Entry, now: number): void {
+    if (!this.running || e.removed) return;
+    const due = e.due;
+    e.due = due + e.job.everyMs;
+    if (e.due <= now) {
+      // The loop was blocked for whole intervals: those ticks are gone.
+      const skipped = Math.floor((now - e.due) / e.job.everyMs) + 1;
+      e.due += skipped * e.job.everyMs;
+      this.countMissed(e, skipped);
     }
-    this.arm();
+    this.deadlines.set(e, e.due);
+    if (e.running || e.queued || e.job.busy?.()) {
+      this.countMissed(e, 1);
+      return;
+    }
+    if (this.inFlight < this.maxConcurrency) this.launch(e, due);
+    else {
+      e.queued = true;
+      this.waiting.push({ entry: e, due });
+    }
   }
 
   private countMissed(e: Entry, n: number): void {
@@ -172,7 +171,7 @@ export class Scheduler {
   }
 
   private launch(e: Entry, due: number): void {
-    const lag = this.now() - due;
+    const lag = this.clock.monotonic() - due;
     this.lag.record(lag);
     this.runs++;
     this.inFlight++;
@@ -185,7 +184,7 @@ export class Scheduler {
     }
     const done = p.then(
       () => undefined,
-      () => undefined, // a job reports its own failures; the scheduler only keeps time
+      (err) => this.failed(e, err),
     ).finally(() => {
       e.running = false;
       this.inFlight--;
@@ -193,6 +192,15 @@ export class Scheduler {
       this.drain();
     });
     this.pending.add(done);
+  }
+
+  private failed(e: Entry, err: unknown): void {
+    this.errors++;
+    try {
+      this.options.onError?.(e.job.id, err);
+    } catch {
+      // A reporter that throws must not stop the scheduler either.
+    }
   }
 
   private drain(): void {

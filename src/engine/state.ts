@@ -45,6 +45,15 @@ export class BlockState {
     if (r.output !== undefined) s.output = r.output;
   }
 
+  /** restore shows a result kept across a restart as the last state, without counting a run. */
+  restore(r: Result): void {
+    const s = this.s;
+    s.status = r.ok ? 'ok' : 'fail';
+    this.lastRunMs = r.startedAt;
+    s.lastError = r.message;
+    s.fields = { ...r.fields, up: r.ok ? 1 : 0 };
+  }
+
   missed(n: number): void {
     this.s.missed += n;
   }

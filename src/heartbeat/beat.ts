@@ -335,6 +335,26 @@ export class Beat {
     return this.event(kind, at, message);
   }
 
+  /**
+   * lastOutput is the state as a block result, for the block's status after a restart
+   * (undefined while new or paused: nothing to show).
+   */
+  lastOutput(): EmitOutput | undefined {
+    if (this.state === 'new' || this.state === 'paused') return undefined;
+    const fields = { error_count: this.errorCount };
+    if (this.state !== 'down') return { ok: true, at: this.lastSignal || this.lastSuccess || this.createdAt, fields };
+    let message = 'down';
+    for (let i = 0; ; i++) {
+      const e = this.events.newest(i);
+      if (!e) break;
+      if (e.kind === 'down' || e.kind === 'missed') {
+        message = e.message;
+        break;
+      }
+    }
+    return { ok: false, at: this.downSince || this.lastSignal, message, fields };
+  }
+
   snapshot(): BeatSnapshot {
     return {
       state: this.state, createdAt: this.createdAt, base: this.base, lateFor: this.lateFor, downSince: this.downSince,

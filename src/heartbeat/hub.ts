@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Config } from '../config/types';
 import type { BlockHub, EmitOutput, HubEnv } from '../engine/block';
 import { createError, errorMessage } from '../errors';
 import { formatDuration } from '../util/duration';
@@ -10,7 +11,7 @@ import {
   applyOverride, AUTO_CREATE_OPTIONS, describeDef, differences, HeartbeatOptions, OPTION_KEYS, optionProblems, Override,
   patchOverride, pickOptions, reduceOverride, toDef,
 } from './options';
-import { Clock, Deadlines, realClock } from './timers';
+import { Clock, Deadlines, realClock } from '../clock';
 import { HbEvent, HbRecord, HeartbeatDetail, HeartbeatView, NAME_PATTERN, RID_PATTERN, Signal } from './types';
 
 /** MAX_RUNTIME_HEARTBEATS bounds the heartbeats created at run time (auto_create, remon config). */
@@ -18,7 +19,6 @@ export const MAX_RUNTIME_HEARTBEATS = 10_000;
 
 /** HubOptions: test seams. */
 export interface HubOptions {
-  clock?: Clock;
   /** Journal segment size that starts a snapshot (default 64 MiB). */
   compactBytes?: number;
 }
@@ -32,6 +32,8 @@ interface Slot {
   override: Override;
   runtime: boolean;
   emit?: (out: EmitOutput) => void;
+  /** Shows the state replayed from the journal on the block, without a result. */
+  restore?: (out: EmitOutput) => void;
 }
 
 /** HubState is what a snapshot keeps. */
@@ -43,6 +45,11 @@ interface HubState {
 export interface SignalAnswer {
   name: string;
   state: string;
+}
+
+/** disabledIn lists the heartbeats monitor.yaml has but disables (a signal to one is refused). */
+function disabledIn(config: Config): Set<string> {
+  return new Set(config.blocks.filter((b) => b.type === 'heartbeat' && b.disabled).map((b) => b.name));
 }
 
 const isTimerRecord = (r: HbRecord): boolean => r.k === 'late' || r.k === 'miss' || r.k === 'overrun';
@@ -58,7 +65,7 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
   private readonly slots = new Map<string, Slot>();
   private readonly clock: Clock;
   private readonly deadlines: Deadlines<Beat>;
-  private readonly disabled: Set<string>;
+  private disabled: Set<string>;
   private readonly dir: string;
   private journal?: Journal;
   private opening?: Promise<void>;
@@ -68,21 +75,53 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
 
   constructor(private readonly env: HubEnv, private readonly options: HubOptions = {}) {
     super();
-    this.clock = options.clock ?? realClock;
+    this.clock = env.clock ?? realClock;
     this.deadlines = new Deadlines<Beat>(this.clock, (beat, now) => this.fire(beat, now));
-    this.disabled = new Set(env.config.blocks.filter((b) => b.type === 'heartbeat' && b.disabled).map((b) => b.name));
+    this.disabled = disabledIn(env.config);
     this.dir = path.join(env.config.node.data, 'heartbeats');
   }
 
-  /** attach registers a heartbeat block (called by the block type's create). */
-  attach(name: string, options: Readonly<Record<string, unknown>>, emit: (out: EmitOutput) => void): void {
+  /**
+   * attach registers a heartbeat block (called by the block type's create; again for the
+   * same name when a reload restarts the block: the heartbeat keeps its state, and reload
+   * takes the new options).
+   */
+  attach(name: string, options: Readonly<Record<string, unknown>>, emit: (out: EmitOutput) => void, restore?: (out: EmitOutput) => void): void {
     const existing = this.slots.get(name);
     if (existing) {
       existing.emit = emit;
+      existing.restore = restore;
       return;
     }
     const file = pickOptions(options);
-    this.slots.set(name, { beat: new Beat(name, toDef(name, file)), file, override: {}, runtime: false, emit });
+    this.slots.set(name, { beat: new Beat(name, toDef(name, file)), file, override: {}, runtime: false, emit, restore });
+  }
+
+  /**
+   * reload takes a new config (after the engine applied its blocks): heartbeats no longer
+   * in monitor.yaml are dropped (runtime ones stay), the others take their new options; a
+   * heartbeat keeps its state and history across the change, as across a restart.
+   */
+  reload(config: Config): void {
+    this.disabled = disabledIn(config);
+    const now = this.clock.now();
+    const inFile = new Map(config.blocks.filter((b) => b.type === 'heartbeat' && !b.disabled).map((b) => [b.name, b]));
+    for (const [name, slot] of this.slots) {
+      const b = inFile.get(name);
+      if (!b) {
+        if (slot.runtime) continue;
+        this.deadlines.delete(slot.beat);
+        this.slots.delete(name);
+        continue;
+      }
+      slot.file = pickOptions(b.options);
+      slot.runtime = false;
+      slot.override = reduceOverride(slot.file, slot.override);
+      const def = this.defOf(name, slot);
+      const event = def && slot.beat.setDef(def, now);
+      if (event) this.publish(event);
+      this.rearm(slot.beat);
+    }
   }
 
   /**
@@ -127,7 +166,11 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
     const seen = [...this.slots.values()].filter((s) => s.beat.createdAt === 0).map((s) => journal.append({ k: 'seen', n: s.beat.name, t: now }));
     if (stored.records.length > 0 || stored.skipped > 0) await journal.compact();
     await Promise.all(seen);
-    for (const slot of this.slots.values()) this.rearm(slot.beat);
+    for (const slot of this.slots.values()) {
+      this.rearm(slot.beat);
+      const last = slot.beat.lastOutput();
+      if (last) slot.restore?.(last);
+    }
     if (this.slots.size > 0) this.env.log.info({ heartbeats: this.slots.size, replayed: stored.records.length }, 'heartbeats loaded');
   }
 

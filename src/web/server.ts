@@ -1,73 +1,95 @@
-import express, { NextFunction, Request, Response } from 'express';
+import express, { Express, Request, Response } from 'express';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo, Socket } from 'node:net';
 import { isLoopback } from '../config/semantics';
-import type { Engine } from '../engine/engine';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
-import { mountApi } from './routes/api';
-import { mountHealth } from './routes/health';
-import { heartbeatSignals, mountHeartbeats, RawRoute } from './routes/heartbeat';
-import { mountMetrics } from './routes/metrics';
+import type { OpTable } from '../ops/table';
+import { Guard } from './guard';
+import { errorHandler, mountRest } from './rest';
 
-/** WebOptions: the engine whose state is served. Address and token come from its config. */
-export interface WebOptions {
-  engine: Engine;
-  log: Logger;
-}
+/** RawRoute answers a request outside express when it is its own (returns true): hot paths. */
+export type RawRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** RouteDeps is what each route module gets. */
+/** RouteDeps is what a route module gets: the operations, the log, the token. */
 export interface RouteDeps {
-  engine: Engine;
+  ops: OpTable;
   log: Logger;
   token?: string;
 }
 
 /**
- * WebServer is the one HTTP server of a node (express): the UI, the API, heartbeat
- * endpoints and RPC are all routes on it, mounted by their own modules.
+ * WebRoute is a module of routes. The node's routes are a list that subsystems add to (the
+ * operations' REST routes are mounted from the table itself); raw routes are tried first,
+ * in list order, then express routes in list order.
+ */
+export interface WebRoute {
+  name: string;
+  raw?(deps: RouteDeps): RawRoute;
+  mount?(app: Express, deps: RouteDeps): void;
+}
+
+/** WebOptions: where to listen, the token, the operations and the route modules. */
+export interface WebOptions {
+  listen: { host: string; port: number };
+  token?: string;
+  log: Logger;
+  ops: OpTable;
+  routes: readonly WebRoute[];
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * WebServer is the one HTTP server of a node: the UI, the API, heartbeat endpoints and
+ * RPC are all routes on it. It knows the node only through the operations table and the
+ * route modules it is given; every request passes the Guard (Host, Origin, JSON writes)
+ * before any route sees it.
  */
 export class WebServer {
   readonly app = express();
   private server?: http.Server;
-  private readonly sockets = new Set<import('node:net').Socket>();
-  /** Hot routes answered before express (heartbeat signals). */
+  private readonly sockets = new Set<Socket>();
   private readonly raw: RawRoute[];
+  private readonly guard: Guard;
   url?: string;
 
   constructor(private readonly options: WebOptions) {
-    const { engine, log } = options;
-    const deps: RouteDeps = { engine, log, token: engine.config.node.token };
+    const { ops, log, token } = options;
+    const deps: RouteDeps = { ops, log, token };
+    this.guard = new Guard({ listen: options.listen });
     this.app.disable('x-powered-by');
     this.app.set('json spaces', 0);
-    mountHealth(this.app, deps);
-    mountApi(this.app, deps);
-    mountMetrics(this.app, deps);
-    mountHeartbeats(this.app, deps);
-    this.raw = [heartbeatSignals(deps)];
+    this.app.set('query parser', 'simple');
+    this.raw = options.routes.flatMap((r) => (r.raw ? [r.raw(deps)] : []));
+    mountRest(this.app, ops, token, log);
+    for (const r of options.routes) r.mount?.(this.app, deps);
     this.app.use((req: Request, res: Response) => {
-      res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+      res.status(404).json({ error: `no route for ${req.method} ${req.path.slice(0, 200)}` });
     });
-    // Bad input gets a 4xx with a reason; anything else is logged and answered 500.
-    this.app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-      const status = (err as { status?: number }).status ?? 500;
-      if (status >= 500) log.error({ err: errorMessage(err), path: req.path }, 'request failed');
-      res.status(status).json({ error: status >= 500 ? 'internal error' : errorMessage(err) });
-    });
+    this.app.use(errorHandler(log));
   }
 
   /** start listens on node.listen; refuses a non-loopback address without a token. */
   async start(): Promise<void> {
-    const { host, port } = this.options.engine.config.node.listen;
-    if (!isLoopback(host) && !this.options.engine.config.node.token) {
+    const { host, port } = this.options.listen;
+    if (!isLoopback(host) && !this.options.token) {
       throw createError('REMON_ERR_WEB_INSECURE_LISTEN', `refusing to listen on ${host} without node.token`);
     }
-    const server = http.createServer((req, res) => {
-      if (!this.raw.some((route) => route(req, res))) void this.app(req, res);
-    });
+    const server = http.createServer((req, res) => this.handle(req, res));
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
+    });
+    // Broken HTTP gets a 400 and the socket closed, never an exception.
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(createError('REMON_ERR_WEB_LISTEN', `cannot listen on ${host}:${port}: ${errorMessage(err)}`, err)));
@@ -77,6 +99,21 @@ export class WebServer {
     const addr = server.address() as AddressInfo;
     const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     this.url = `http://${h}:${addr.port}`;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const refused = this.guard.check(req);
+    if (refused) {
+      req.resume();
+      res.setHeader('connection', 'close');
+      return sendJson(res, refused.status, { error: refused.error, code: refused.code });
+    }
+    try {
+      if (!this.raw.some((route) => route(req, res))) void this.app(req, res);
+    } catch (err) {
+      this.options.log.error({ err: errorMessage(err), path: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,23 +1,8 @@
-/**
- * Clock is wall-clock time and one-shot timers; heartbeat deadlines are wall-clock times
- * (cron in a time zone), so they are kept in epoch ms. Tests pass a fake one.
- */
-export interface Clock {
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  // Referenced, like the scheduler's: a pending deadline keeps the node alive.
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { Clock } from './clock';
 
 /**
  * MAX_SLEEP_MS caps one timer: setTimeout cannot wait longer than 2^31-1 ms (24.8 days),
- * and a timer that wakes now and then re-reads the wall clock, so a clock step (NTP, a
+ * and a timer that wakes now and then re-reads the clock, so a clock step (NTP, a
  * resumed VM) delays a deadline by at most this much. It is not a poll: a wake-up with
  * nothing due only re-arms.
  */
@@ -29,11 +14,21 @@ export interface Timed {
   heapIndex: number;
 }
 
+/** DeadlineOptions: which of the clock's times alarms are in. */
+export interface DeadlineOptions {
+  /**
+   * Alarms in the clock's monotonic time (intervals: the scheduler) instead of wall-clock
+   * epoch ms (deadlines in a time zone: heartbeats, SLA windows).
+   */
+  monotonic?: boolean;
+}
+
 /**
- * Deadlines keeps every heartbeat's next alarm in one indexed min-heap and arms one timer
- * for the earliest: the timer fires exactly when the first deadline is due, whatever the
- * number of heartbeats, and moving or removing an alarm is O(log n). `fire` gets each item
- * whose alarm is due, once per arming (the callback re-sets it).
+ * Deadlines is the one deadline service: it keeps every item's next alarm in one indexed
+ * min-heap and arms one timer for the earliest, so the timer fires exactly when the first
+ * alarm is due whatever the number of items, and moving or removing an alarm is O(log n).
+ * `fire` gets each item whose alarm is due, once per arming (the callback re-sets it).
+ * The scheduler's runs and the heartbeats' deadlines are both kept this way.
  */
 export class Deadlines<T extends Timed> {
   private readonly heap: T[] = [];
@@ -42,7 +37,11 @@ export class Deadlines<T extends Timed> {
   private firing = false;
   private stopped = false;
 
-  constructor(private readonly clock: Clock, private readonly fire: (item: T, now: number) => void) {}
+  private readonly time: () => number;
+
+  constructor(private readonly clock: Clock, private readonly fire: (item: T, now: number) => void, options: DeadlineOptions = {}) {
+    this.time = options.monotonic ? () => clock.monotonic() : () => clock.now();
+  }
 
   get size(): number {
     return this.heap.length;
@@ -89,7 +88,7 @@ export class Deadlines<T extends Timed> {
     this.timer = undefined;
     this.timerAt = at;
     if (at === Infinity) return;
-    const delay = Math.min(MAX_SLEEP_MS, Math.max(0, at - this.clock.now()));
+    const delay = Math.min(MAX_SLEEP_MS, Math.max(0, Math.ceil(at - this.time())));
     this.timer = this.clock.setTimer(() => this.tick(), delay);
   }
 
@@ -97,7 +96,7 @@ export class Deadlines<T extends Timed> {
     this.timer = undefined;
     this.timerAt = Infinity;
     if (this.stopped) return;
-    const now = this.clock.now();
+    const now = this.time();
     this.firing = true;
     try {
       // Each due item leaves the heap before its callback, which may put it back (later).

@@ -1,0 +1,1 @@
+export { Bus, BusMessage, BusStats, Handler, SubscribeOptions, SubscriberStats, Subscription } from './bus';

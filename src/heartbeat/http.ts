@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorMessage, httpStatusOf } from '../errors';
+import type { RawRoute, RouteDeps, WebRoute } from '../web/server';
+import { SendParams } from './ops';
+import { BODY_LIMIT } from './types';
+
+const USAGE = 'expected /hb/NAME, /hb/NAME/start, /hb/NAME/fail or /hb/NAME/EXITCODE';
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
+
+/**
+ * readBody keeps the first BODY_LIMIT bytes of a request body and drains the rest: an
+ * oversize body is cut, not refused. A cut inside a UTF-8 character drops that character.
+ */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    req.on('data', (c: Buffer) => {
+      if (kept >= BODY_LIMIT) return;
+      const part = c.length > BODY_LIMIT - kept ? c.subarray(0, BODY_LIMIT - kept) : c;
+      chunks.push(part);
+      kept += part.length;
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8').replace(/\uFFFD+$/, '')));
+    req.on('error', reject);
+  });
+}
+
+/** parseSignal reads /hb/NAME[/ACTION][?rid=ID]; a string is the reason it is bad. */
+function parseSignal(url: string): SendParams | string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const parts = path.slice(4).split('/');
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop(); // a trailing slash
+  if (parts.length < 1 || parts.length > 2 || parts[0] === '') return USAGE;
+  let name: string;
+  let action: string | undefined;
+  try {
+    name = decodeURIComponent(parts[0]);
+    action = parts[1] === undefined ? undefined : decodeURIComponent(parts[1]);
+  } catch {
+    return 'bad %-escape in the URL';
+  }
+  const signal: SendParams = { name };
+  if (action === 'start' || action === 'fail') signal.kind = action;
+  else if (action !== undefined) {
+    if (!/^[+-]?\d+$/.test(action)) return `unknown signal "${action}"; ${USAGE}`;
+    const code = Number(action);
+    if (!/^\d{1,3}$/.test(action) || code > 255) return `exit codes are 0-255; got ${action}`;
+    signal.exit_code = code;
+  }
+  if (q >= 0) {
+    const rid = new URLSearchParams(url.slice(q + 1)).get('rid');
+    if (rid !== null) signal.rid = rid;
+  }
+  return signal;
+}
+
+/**
+ * heartbeatSignals answers GET|HEAD|POST /hb/NAME[/start|/fail|/EXITCODE][?rid=ID]
+ * outside express: it is the hot path (thousands a second), and express's per-request
+ * cost would be most of it. It calls the `heartbeat.send` operation; no token is needed
+ * (DESIGN: heartbeats are the one write without it). 200 is answered only once the signal
+ * is durable in the journal.
+ */
+export function heartbeatSignals({ ops, log }: RouteDeps): RawRoute {
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (!url.startsWith('/hb/') && url !== '/hb' && !url.startsWith('/hb?')) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
+      req.resume();
+      send(req, res, 405, { error: `heartbeat signals are GET or POST, not ${req.method}` }, { allow: 'GET, HEAD, POST' });
+      return true;
+    }
+    const parsed = parseSignal(url);
+    if (typeof parsed === 'string') {
+      req.resume();
+      send(req, res, 400, { error: parsed });
+      return true;
+    }
+    const fail = (err: unknown): void => {
+      const status = httpStatusOf(err);
+      if (status >= 500) log.error({ err: errorMessage(err), path: url.slice(0, 200) }, 'heartbeat signal failed');
+      send(req, res, status, { error: errorMessage(err) });
+    };
+    const go = (text: string): void => {
+      if (text) parsed.body = text;
+      ops.invoke('heartbeat.send', parsed, { authorized: false, via: 'http' }).then((reply) => send(req, res, 200, { ok: true, ...(reply.value as object) }), fail);
+    };
+    if (req.method === 'POST') readBody(req).then(go, fail);
+    else {
+      req.resume();
+      go('');
+    }
+    return true;
+  };
+}
+
+/** heartbeatRoute is the heartbeats' route module: the /hb signal endpoints. */
+export const heartbeatRoute: WebRoute = { name: 'heartbeat', raw: heartbeatSignals };
