@@ -342,6 +342,9 @@ describe('heartbeats across restarts', function () {
     assert.equal(hb.signals[0].body, 'before the crash');
     const auto = await get(`${url}/api/heartbeats/made-on-the-fly`);
     assert.deepEqual([auto.source, auto.schedule, auto.running[0].rid], ['runtime', 'every 1d', 'r9']);
+    // /api/blocks says the same as /api/heartbeats at once, not "unknown" until a signal.
+    const block = await get(`${url}/api/blocks/job`);
+    assert.deepEqual([block.status, block.fields.up, block.lastRun], ['ok', 1, hb.lastSignal]);
   });
 
   it('a deadline that passed while the node was down fires at once after a restart, exactly once', async () => {
@@ -368,5 +371,8 @@ describe('heartbeats across restarts', function () {
     const hb = await get(`${url}/api/heartbeats/hb`);
     assert.equal(hb.state, 'down');
     assert.equal(hb.events.filter((e: { kind: string }) => e.kind === 'down').length, 1);
+    const block = await get(`${url}/api/blocks/hb`);
+    assert.deepEqual([block.status, block.fields.up], ['fail', 0]);
+    assert.ok(block.lastError === down.message || /missed/.test(block.lastError), block.lastError);
   });
 });

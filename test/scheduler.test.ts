@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Job, Scheduler } from '../src/engine/scheduler';
+import { FakeClock } from './fake-clock';
 import { sleep } from './helpers';
 
 function job(id: string, everyMs: number, run: (lag: number) => Promise<unknown>, extra: Partial<Job> = {}): Job {
@@ -43,8 +44,34 @@ describe('scheduler', () => {
     assert.equal(s.stats().missed, 0);
   });
 
-  it('never overlaps a job slower than its interval and counts the skipped ticks', async () => {
-    const s = new Scheduler();
+  // The rest run on the fake clock: they are about the scheduler's logic, not timers.
+  const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+  function onFakeClock(options: { maxConcurrency?: number; spreadMs?: number } = {}): { s: Scheduler; clock: FakeClock } {
+    const clock = new FakeClock(1_000_000);
+    return { s: new Scheduler({ ...options, clock }), clock };
+  }
+  /** after resolves when the fake clock has moved ms further (a run that takes time). */
+  const after = (clock: FakeClock, ms: number): Promise<void> => new Promise((r) => { clock.setTimer(r, ms); });
+
+  it('runs at exact multiples of the interval after the hashed offset, with no lag (fake clock)', async () => {
+    const { s, clock } = onFakeClock();
+    const starts: number[] = [];
+    const lags: number[] = [];
+    const j = job('exact', 50, async (lag) => { starts.push(clock.now()); lags.push(lag); });
+    s.add(j);
+    s.start();
+    const t0 = clock.now();
+    await clock.advance(1000, settle);
+    await s.stop();
+    const offset = s.offsetOf(j);
+    const expected = Array.from({ length: Math.floor((1000 - offset) / 50) + 1 }, (_, k) => t0 + offset + 50 * k);
+    assert.deepEqual(starts, expected);
+    assert.ok(lags.every((l) => l === 0), `lags ${lags}`);
+    assert.deepEqual([s.stats().runs, s.stats().missed], [expected.length, 0]);
+  });
+
+  it('never overlaps a job slower than its interval and counts the skipped ticks (fake clock)', async () => {
+    const { s, clock } = onFakeClock({ spreadMs: 1 });
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
@@ -53,64 +80,103 @@ describe('scheduler', () => {
       running++;
       runs++;
       maxRunning = Math.max(maxRunning, running);
-      await sleep(130);
+      await after(clock, 130);
       running--;
     }, { onMissed: (n) => { missed += n; } }));
     s.start();
-    await sleep(700);
-    await s.stop();
+    await clock.advance(1000, settle);
+    const stopped = s.stop();
+    await clock.advance(200, settle); // the last run finishes; stop waits for it
+    await stopped;
     assert.equal(maxRunning, 1);
-    assert.ok(runs >= 3 && runs <= 6, `runs ${runs}`);
-    assert.ok(missed >= 8, `missed ${missed}`);
+    // Ticks at 0, 40, ..., 1000 (26); runs start at 0, 160, ..., 960 (the first tick after
+    // each 130 ms run): 7 ran, every tick between is missed.
+    assert.equal(runs, 7);
+    assert.equal(missed, 26 - 7);
     assert.equal(s.stats().missed, missed);
     assert.equal(running, 0, 'stop waited for the run in flight');
   });
 
-  it('keeps at most maxConcurrency runs in flight and starts the rest as slots free up', async () => {
-    const s = new Scheduler({ maxConcurrency: 3, spreadMs: 1 });
+  it('keeps at most maxConcurrency runs in flight; queued runs start as slots free up and show their wait as lag (fake clock)', async () => {
+    const { s, clock } = onFakeClock({ maxConcurrency: 3, spreadMs: 1 });
     let running = 0;
     let maxRunning = 0;
-    let runs = 0;
+    const lags: number[] = [];
     for (let i = 0; i < 10; i++) {
-      s.add(job(`j${i}`, 10_000, async () => {
+      s.add(job(`j${i}`, 10_000, async (lag) => {
         running++;
-        runs++;
+        lags.push(lag);
         maxRunning = Math.max(maxRunning, running);
-        await sleep(30);
+        await after(clock, 30);
         running--;
       }));
     }
     s.start();
-    await sleep(250);
+    await clock.advance(500, settle);
     await s.stop();
-    assert.equal(runs, 10);
+    assert.equal(lags.length, 10);
     assert.equal(maxRunning, 3);
-    assert.ok(s.stats().lagMaxMs >= 90, 'queued runs show their wait as lag');
+    assert.deepEqual(lags.sort((a, b) => a - b), [0, 0, 0, 30, 30, 30, 60, 60, 60, 90]);
+    assert.equal(s.stats().lagMaxMs, 90);
   });
 
-  it('skips a tick while the job says it is busy (an on-demand run is going)', async () => {
-    const s = new Scheduler({ spreadMs: 1 });
+  it('skips a tick while the job says it is busy (an on-demand run is going) (fake clock)', async () => {
+    const { s, clock } = onFakeClock({ spreadMs: 1 });
     let busy = true;
     let runs = 0;
     s.add(job('b', 30, async () => { runs++; }, { busy: () => busy }));
     s.start();
-    await sleep(100);
+    await clock.advance(100, settle);
     assert.equal(runs, 0);
+    assert.equal(s.stats().missed, 4);
     busy = false;
-    await sleep(100);
+    await clock.advance(100, settle);
     await s.stop();
-    assert.ok(runs >= 2);
-    assert.ok(s.stats().missed >= 2);
+    assert.equal(runs, 3);
+    assert.equal(s.stats().missed, 4);
   });
 
-  it('survives a job that throws synchronously or rejects', async () => {
-    const s = new Scheduler({ spreadMs: 1 });
+  it('counts the ticks a blocked event loop swallowed as missed, and keeps the phase (fake clock)', async () => {
+    const { s, clock } = onFakeClock({ spreadMs: 1 });
+    const starts: number[] = [];
+    s.add(job('p', 100, async () => { starts.push(clock.now()); }));
+    s.start();
+    const t0 = clock.now();
+    await clock.advance(250, settle); // runs at 0, 100, 200
+    clock.jump(1000); // the loop was blocked for a second
+    await clock.advance(0, settle);
+    await clock.advance(100, settle);
+    await s.stop();
+    assert.deepEqual(starts.map((t) => t - t0), [0, 100, 200, 1250, 1300]);
+    assert.equal(s.stats().missed, 9);
+  });
+
+  it('survives a job that throws synchronously or rejects, and reports it (fake clock)', async () => {
+    const errors: string[] = [];
+    const clock = new FakeClock(0);
+    const s = new Scheduler({ clock, spreadMs: 1, onError: (id, err) => errors.push(`${id}: ${(err as Error).message}`) });
     let calls = 0;
     s.add(job('t', 20, () => { calls++; throw new Error('boom'); }));
-    s.add(job('r', 20, async () => { calls++; throw new Error('boom'); }));
+    s.add(job('r', 20, async () => { calls++; throw new Error('bang'); }));
     s.start();
-    await sleep(120);
+    await clock.advance(110, settle);
     await s.stop();
-    assert.ok(calls >= 6, `calls ${calls}`);
+    assert.equal(calls, 12);
+    assert.equal(s.stats().errors, 12);
+    assert.deepEqual([...new Set(errors)].sort(), ['r: bang', 't: boom']);
+  });
+
+  it('remove takes a job off the schedule; a run in flight finishes (fake clock)', async () => {
+    const { s, clock } = onFakeClock({ spreadMs: 1 });
+    let runs = 0;
+    s.add(job('x', 10, async () => { runs++; }));
+    s.start();
+    await clock.advance(35, settle);
+    s.remove('x');
+    assert.equal(s.has('x'), false);
+    await clock.advance(100, settle);
+    await s.stop();
+    assert.equal(runs, 4);
+    assert.equal(clock.armed, 0, 'no timer left armed');
   });
 });

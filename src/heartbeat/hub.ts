@@ -91,6 +91,9 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
     if (existing) {
       existing.emit = emit;
       existing.restore = restore;
+      // A block made anew by a reload shows the state the heartbeat kept.
+      const last = this.journal ? existing.beat.lastOutput() : undefined;
+      if (last) restore?.(last);
       return;
     }
     const file = pickOptions(options);
