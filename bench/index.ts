@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
+import { benchBus } from './bus';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
 import { benchInflux } from './influx';
@@ -12,6 +13,7 @@ import { benchSnmp } from './snmp';
 
 const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
+  ['bus', benchBus],
   ['rrd', benchRrd],
   ['influx', benchInflux],
   ['heartbeat', benchHeartbeat],

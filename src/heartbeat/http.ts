@@ -92,7 +92,8 @@ export function heartbeatSignals({ ops, log }: RouteDeps): RawRoute {
       if (text) parsed.body = text;
       ops.invoke('heartbeat.send', parsed, { authorized: false, via: 'http' }).then((reply) => send(req, res, 200, { ok: true, ...(reply.value as object) }), fail);
     };
-    if (req.method === 'POST') readBody(req).then(go, fail);
+    // A body cut short (the client went away, or a broken chunk) is the client's problem: no answer to give.
+    if (req.method === 'POST') readBody(req).then(go, () => res.destroy());
     else {
       req.resume();
       go('');
