@@ -1,4 +1,5 @@
 import { createError } from '../../errors';
+import { boundStep, pointsLimit } from '../range';
 import { FetchOptions, SeriesData } from '../store';
 import { classify, HttpStatusError } from './sender';
 
@@ -31,7 +32,8 @@ interface MatrixSeries {
  * `<measurement>_<field>`:
  *
  * - raw samples: `/api/v1/query` of the range vector `{__name__="m",node="..."}[Nms]` at `to`,
- *   with N = to − from + 1, so exactly the samples in [from, to] come back;
+ *   with N = to − from + 1, so exactly the samples in [from, to] come back, once
+ *   `sum(count_over_time(...))` of the same range says there are at most maxPoints;
  * - at a step: `/api/v1/query_range` of `avg_over_time(sel[step])` evaluated at the end of
  *   each step-aligned bucket [b, b+step), i.e. at b + step − 1 ms, so each point is the
  *   average of the samples in its bucket, as the memory store computes it;
@@ -54,13 +56,35 @@ export class PromqlReader {
     return `{__name__=${quote(metric)}${this.matchers ? `,${this.matchers}` : ''}}`;
   }
 
+  /**
+   * fetch answers raw samples without a step, bucket averages with one; at most maxPoints
+   * points (plus one) either way: the server first counts the raw samples in the range, and
+   * when there are more, or the step is too fine for the range, buckets of a coarser step
+   * (boundStep) come back instead.
+   */
   async fetch(name: string, metric: string, options: FetchOptions): Promise<SeriesData> {
     const from = Math.round(options.from);
     const to = Math.round(options.to);
-    const step = options.step !== undefined && options.step > 0 ? Math.max(1, Math.round(options.step)) : 0;
-    if (to < from) return { name, step: options.step ?? 0, points: [] };
-    if (step === 0) return { name, step: options.step ?? 0, points: await this.raw(metric, from, to) };
+    const maxPoints = pointsLimit(options);
+    const asked = options.step !== undefined && options.step > 0 ? Math.max(1, Math.round(options.step)) : 0;
+    if (!(from <= to)) return { name, step: options.step ?? 0, points: [] };
+    if (asked === 0 && (await this.count(metric, from, to)) <= maxPoints) {
+      const points = await this.raw(metric, from, to);
+      // Samples may arrive between the count and the read: still bounded.
+      if (points.length <= maxPoints) return { name, step: options.step ?? 0, points };
+    }
+    const step = Math.ceil(boundStep(from, to, asked || undefined, maxPoints));
     return { name, step, points: await this.stepped(metric, from, to, step) };
+  }
+
+  /** count is how many raw samples the series has in [from, to] (summed over matching series). */
+  private async count(metric: string, from: number, to: number): Promise<number> {
+    const data = (await this.get('/api/v1/query', { query: `sum(count_over_time(${this.selector(metric)}[${to - from + 1}ms]))`, time: seconds(to) })) as
+      | { resultType?: string; result?: Array<{ value?: [number, string] }> }
+      | undefined;
+    if (!data || data.resultType !== 'vector' || !Array.isArray(data.result)) throw this.unexpected('a vector');
+    const v = data.result[0]?.value?.[1];
+    return v === undefined ? 0 : Number(v);
   }
 
   private async raw(metric: string, from: number, to: number): Promise<Array<[number, number | null]>> {
