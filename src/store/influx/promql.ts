@@ -15,6 +15,16 @@ export interface PromqlReaderOptions {
 /** Prometheus refuses query_range answers of more than 11,000 points per series. */
 const MAX_POINTS_PER_QUERY = 10_000;
 
+/**
+ * The times a query reaches, at most: VictoriaMetrics answers an empty result for a whole
+ * query one of whose windows reaches back to within a few minutes of 1970-01-01 (it looks
+ * 5 minutes further back, and a negative time matches nothing), and no server goes past
+ * int64 nanoseconds (2262-04-11). So a range is clipped to [QUERY_MIN_MS, QUERY_MAX_MS]:
+ * samples of the first day of 1970 are not read back.
+ */
+export const QUERY_MIN_MS = 86_400_000;
+export const QUERY_MAX_MS = 9_223_372_036_000;
+
 interface PromResponse {
   status: 'success' | 'error';
   error?: string;
@@ -79,6 +89,8 @@ export class PromqlReader {
 
   /** count is how many raw samples the series has in [from, to] (summed over matching series). */
   private async count(metric: string, from: number, to: number): Promise<number> {
+    [from, to] = [Math.max(from, QUERY_MIN_MS), Math.min(to, QUERY_MAX_MS)];
+    if (from > to) return 0;
     const data = (await this.get('/api/v1/query', { query: `sum(count_over_time(${this.selector(metric)}[${to - from + 1}ms]))`, time: seconds(to) })) as
       | { resultType?: string; result?: Array<{ value?: [number, string] }> }
       | undefined;
@@ -88,6 +100,8 @@ export class PromqlReader {
   }
 
   private async raw(metric: string, from: number, to: number): Promise<Array<[number, number | null]>> {
+    [from, to] = [Math.max(from, QUERY_MIN_MS), Math.min(to, QUERY_MAX_MS)];
+    if (from > to) return [];
     const result = await this.matrix('/api/v1/query', { query: `${this.selector(metric)}[${to - from + 1}ms]`, time: seconds(to) });
     const byTime = new Map<number, Array<number | null>>();
     for (const s of result) {
@@ -108,8 +122,11 @@ export class PromqlReader {
     const sums = new Float64Array(n);
     const counts = new Uint32Array(n);
     const query = `avg_over_time(${this.selector(metric)}[${step}ms])`;
-    for (let i = 0; i < n; i += MAX_POINTS_PER_QUERY) {
-      const last = Math.min(n, i + MAX_POINTS_PER_QUERY) - 1;
+    // Only buckets inside [QUERY_MIN_MS, QUERY_MAX_MS] are asked for; the others stay null.
+    const lo = Math.max(0, Math.ceil((QUERY_MIN_MS - first) / step));
+    const hi = Math.min(n - 1, Math.floor((QUERY_MAX_MS - first + 1) / step) - 1);
+    for (let i = lo; i <= hi; i += MAX_POINTS_PER_QUERY) {
+      const last = Math.min(hi + 1, i + MAX_POINTS_PER_QUERY) - 1;
       const result = await this.matrix('/api/v1/query_range', {
         query,
         start: seconds(first + i * step + step - 1),
