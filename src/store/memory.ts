@@ -95,17 +95,14 @@ export class MemoryStore implements Store {
     const asked = options.step ?? 0;
     if (!ring || !(from <= to)) return { name, step: asked, points: [] };
     if (asked <= 0) {
-      let n = 0;
-      ring.each((t) => {
-        if (t >= from && t <= to) n++;
+      // Raw samples, unless there are more than maxPoints: then buckets (below).
+      let points: Array<[number, number | null]> | undefined = [];
+      ring.each((t, v) => {
+        if (t < from || t > to || !points) return;
+        if (points.length === maxPoints) points = undefined;
+        else points.push([t, v]);
       });
-      if (n <= maxPoints) {
-        const points: Array<[number, number | null]> = [];
-        ring.each((t, v) => {
-          if (t >= from && t <= to) points.push([t, v]);
-        });
-        return { name, step: asked, points };
-      }
+      if (points) return { name, step: asked, points };
     }
     const step = boundStep(from, to, asked, maxPoints);
     return { name, step, points: bucketAverages(ring, from, to, step) };

@@ -35,8 +35,9 @@ export function fetchBounded(file: RrdFile, cf: Cf, fromMs: number, toMs: number
   const start = from - (from % step);
   const end = to + step - (to % step);
   const n = (end - start) / step;
-  const sum = new Float64Array(n);
-  const count = new Uint32Array(n);
+  // Per bucket: the sum of its known rows and their count (NaN and 0 while none).
+  const sum = new Float64Array(n).fill(NaN);
+  const count = step === rowStep ? undefined : new Uint32Array(n);
   // The rows the archive holds end in [oldest, newest]; read those ending in (start, end].
   const newest = state.lastUp - (state.lastUp % rowStep);
   const oldest = newest - rowStep * (def.rra[chosen].rows - 1);
@@ -51,11 +52,14 @@ export function fetchBounded(file: RrdFile, cf: Cf, fromMs: number, toMs: number
       const t = r.start + (k + 1) * r.step;
       if (Number.isNaN(v) || t <= start || t > end) continue;
       const i = Math.ceil((t - start) / step) - 1;
-      sum[i] += v;
-      count[i]++;
+      if (count && count[i]++ > 0) sum[i] += v;
+      else sum[i] = v; // the bucket's first known row (the only one when step = rowStep)
     }
   }
-  const points: Array<[number, number | null]> = [];
-  for (let i = 0; i < n; i++) points.push([(start + (i + 1) * step) * 1000, count[i] ? sum[i] / count[i] : null]);
+  const points: Array<[number, number | null]> = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = count && count[i] ? sum[i] / count[i] : sum[i];
+    points[i] = [(start + (i + 1) * step) * 1000, Number.isNaN(v) ? null : v];
+  }
   return { step: step * 1000, points };
 }
