@@ -20,7 +20,7 @@ const MAX_POINTS_PER_QUERY = 10_000;
  * query one of whose windows reaches back to within a few minutes of 1970-01-01 (it looks
  * 5 minutes further back, and a negative time matches nothing), and no server goes past
  * int64 nanoseconds (2262-04-11). So a range is clipped to [QUERY_MIN_MS, QUERY_MAX_MS]:
- * samples of the first day of 1970 are not read back.
+ * samples of the first day of 1970 (at a step: of a bucket starting then) are not read back.
  */
 export const QUERY_MIN_MS = 86_400_000;
 export const QUERY_MAX_MS = 9_223_372_036_000;
