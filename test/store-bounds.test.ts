@@ -168,6 +168,17 @@ for (const kind of [memory, rrd, influx]) {
       });
     }
 
+    it('numbers no client should send: ±1e300 and ±Infinity mean all time, bounded; NaN or from > to, nothing', async () => {
+      for (const options of [{ from: -1e300, to: 1e300 }, { from: -Infinity, to: Infinity, step: 1 }]) {
+        const r = await store.fetch(SERIES, options);
+        if (r.step === 0) assert.deepEqual(r.points, finest);
+        else checkAverages(kind, finest, r, options);
+      }
+      for (const options of [{ from: NaN, to: END }, { from: 0, to: NaN }, { from: END, to: END - 1, step: HOUR }]) {
+        assert.deepEqual((await store.fetch(SERIES, options)).points, [], JSON.stringify(options));
+      }
+    });
+
     it('raw samples when they fit in maxPoints (the RRD: its hourly rows)', async () => {
       const r = await store.fetch(SERIES, { from: samples[0].t, to: END });
       assert.deepEqual(r.points.filter((p) => p[1] !== null), finest);

@@ -1,4 +1,4 @@
-import { boundStep, pointsLimit } from './range';
+import { boundStep, pointsLimit, storeRange } from './range';
 import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from './store';
 
 /** MemoryStoreOptions: how many samples each series keeps. */
@@ -90,10 +90,11 @@ export class MemoryStore implements Store {
    */
   async fetch(name: string, options: FetchOptions): Promise<SeriesData> {
     const ring = this.rings.get(name);
-    const { from, to } = options;
-    const maxPoints = pointsLimit(options);
+    const range = storeRange(options);
     const asked = options.step ?? 0;
-    if (!ring || !(from <= to)) return { name, step: asked, points: [] };
+    if (!ring || !range) return { name, step: asked, points: [] };
+    const { from, to } = range;
+    const maxPoints = pointsLimit(options);
     if (asked <= 0) {
       // Raw samples, unless there are more than maxPoints: then buckets (below).
       let points: Array<[number, number | null]> | undefined = [];

@@ -83,6 +83,17 @@ function shown(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
+/**
+ * storeRange is the part of a fetch's range a store answers: [from, to] clipped to
+ * [0, MAX_TIME_MS], where every time and step is an exact integer count of ms; undefined
+ * when that is empty or from/to are not numbers.
+ */
+export function storeRange(options: Pick<FetchOptions, 'from' | 'to'>): { from: number; to: number } | undefined {
+  const from = Math.max(0, options.from);
+  const to = Math.min(MAX_TIME_MS, options.to);
+  return from <= to ? { from, to } : undefined;
+}
+
 /** pointsLimit is a FetchOptions' maxPoints made usable: a whole number ≥ 1, DEFAULT_MAX_POINTS when unset or not a number. */
 export function pointsLimit(options: Pick<FetchOptions, 'maxPoints'>): number {
   const m = options.maxPoints;

@@ -17,8 +17,9 @@ export interface Sample {
 export const DEFAULT_MAX_POINTS = 10_000;
 
 /**
- * FetchOptions selects a time range (epoch ms, inclusive), a resolution (ms; none: raw
- * samples, or the finest archive) and a bound on the answer.
+ * FetchOptions selects a time range (epoch ms, inclusive; clipped to [0, MAX_TIME_MS] of
+ * range.ts, empty when from > to), a resolution (ms; none: raw samples, or the finest
+ * archive) and a bound on the answer.
  */
 export interface FetchOptions {
   from: number;

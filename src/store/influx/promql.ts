@@ -1,5 +1,5 @@
 import { createError } from '../../errors';
-import { boundStep, pointsLimit } from '../range';
+import { boundStep, pointsLimit, storeRange } from '../range';
 import { FetchOptions, SeriesData } from '../store';
 import { classify, HttpStatusError } from './sender';
 
@@ -73,11 +73,12 @@ export class PromqlReader {
    * (boundStep) come back instead.
    */
   async fetch(name: string, metric: string, options: FetchOptions): Promise<SeriesData> {
-    const from = Math.round(options.from);
-    const to = Math.round(options.to);
+    const range = storeRange(options);
+    if (!range) return { name, step: options.step ?? 0, points: [] };
+    const from = Math.round(range.from);
+    const to = Math.round(range.to);
     const maxPoints = pointsLimit(options);
     const asked = options.step !== undefined && options.step > 0 ? Math.max(1, Math.round(options.step)) : 0;
-    if (!(from <= to)) return { name, step: options.step ?? 0, points: [] };
     if (asked === 0 && (await this.count(metric, from, to)) <= maxPoints) {
       const points = await this.raw(metric, from, to);
       // Samples may arrive between the count and the read: still bounded.

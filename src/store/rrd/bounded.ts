@@ -1,4 +1,4 @@
-import { boundStep } from '../range';
+import { boundStep, storeRange } from '../range';
 import { chooseArchive } from './fetch';
 import { RrdFile } from './file';
 import { Cf } from './types';
@@ -23,10 +23,11 @@ export interface BoundedSeries {
  * with start = from rounded down to B, up to to rounded up (a row's time is its end).
  */
 export function fetchBounded(file: RrdFile, cf: Cf, fromMs: number, toMs: number, stepMs: number | undefined, maxPoints: number): BoundedSeries {
-  const from = Math.floor(fromMs / 1000);
-  const to = Math.ceil(toMs / 1000);
   const asked = stepMs !== undefined && stepMs > 0 ? stepMs : undefined;
-  if (!(from <= to)) return { step: asked ?? 0, points: [] };
+  const range = storeRange({ from: fromMs, to: toMs });
+  if (!range) return { step: asked ?? 0, points: [] };
+  const from = Math.floor(range.from / 1000);
+  const to = Math.ceil(range.to / 1000);
   const wish = Math.max(1, Math.ceil(boundStep(from * 1000, to * 1000, asked, maxPoints) / 1000));
   const { def, state } = file;
   const chosen = chooseArchive(def, state.lastUp, cf, from, to, wish);
