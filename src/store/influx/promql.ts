@@ -16,7 +16,7 @@ export interface PromqlReaderOptions {
 const MAX_POINTS_PER_QUERY = 10_000;
 
 /**
- * The times a query reaches, at most: VictoriaMetrics answers an empty result for a whole
+ * QUERY_MIN_MS and QUERY_MAX_MS bound the times a query reaches: VictoriaMetrics answers an empty result for a whole
  * query one of whose windows reaches back to within a few minutes of 1970-01-01 (it looks
  * 5 minutes further back, and a negative time matches nothing), and no server goes past
  * int64 nanoseconds (2262-04-11). So a range is clipped to [QUERY_MIN_MS, QUERY_MAX_MS]:
