@@ -38,8 +38,8 @@ export function runBudgetMs(o: Pick<PingOptions, 'every' | 'timeout'>): number {
   return timeout - Math.min(200, timeout * 0.1);
 }
 
-/** Errors of require() when the raw-socket addon is not installed or not built for this Node. */
-const ADDON_MISSING = new Set(['MODULE_NOT_FOUND', 'ERR_DLOPEN_FAILED']);
+/** ADDON_MISSING: the codes of require() errors when the raw-socket addon is not installed or not built for this Node. */
+export const ADDON_MISSING = new Set(['MODULE_NOT_FOUND', 'ERR_DLOPEN_FAILED']);
 
 /** How the pinging is done: the shared raw sockets, or the system ping per run. */
 type Method = 'raw' | 'exec';

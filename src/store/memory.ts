@@ -1,3 +1,4 @@
+import { boundStep, pointsLimit, storeRange } from './range';
 import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from './store';
 
 /** MemoryStoreOptions: how many samples each series keeps. */
@@ -40,6 +41,23 @@ class Ring {
   }
 }
 
+/** bucketAverages averages the samples in [from, to] per step-wide bucket; buckets without samples are null. */
+function bucketAverages(ring: Ring, from: number, to: number, step: number): Array<[number, number | null]> {
+  const first = Math.floor(from / step) * step;
+  const n = Math.floor((to - first) / step) + 1;
+  const sum = new Float64Array(n);
+  const count = new Uint32Array(n);
+  ring.each((t, v) => {
+    if (t < from || t > to) return;
+    const i = Math.floor((t - first) / step);
+    sum[i] += v;
+    count[i]++;
+  });
+  const points: Array<[number, number | null]> = [];
+  for (let i = 0; i < n; i++) points.push([first + i * step, count[i] ? sum[i] / count[i] : null]);
+  return points;
+}
+
 /**
  * MemoryStore keeps the newest samples of each series in a ring buffer. It is the store
  * used by `remon once`, by tests, and until the embedded RRD store is configured.
@@ -65,31 +83,30 @@ export class MemoryStore implements Store {
     }
   }
 
+  /**
+   * fetch answers raw samples without a step, bucket averages with one; either way at most
+   * maxPoints points (plus one): more raw samples than that are bucketed, and a step too fine
+   * for the range is made coarser (boundStep), before anything is allocated.
+   */
   async fetch(name: string, options: FetchOptions): Promise<SeriesData> {
     const ring = this.rings.get(name);
-    const step = options.step ?? 0;
-    if (!ring) return { name, step, points: [] };
-    if (step <= 0) {
-      const points: Array<[number, number | null]> = [];
+    const range = storeRange(options);
+    const asked = options.step ?? 0;
+    if (!ring || !range) return { name, step: asked, points: [] };
+    const { from, to } = range;
+    const maxPoints = pointsLimit(options);
+    if (asked <= 0) {
+      // Raw samples, unless there are more than maxPoints: then buckets (below).
+      let points: Array<[number, number | null]> | undefined = [];
       ring.each((t, v) => {
-        if (t >= options.from && t <= options.to) points.push([t, v]);
+        if (t < from || t > to || !points) return;
+        if (points.length === maxPoints) points = undefined;
+        else points.push([t, v]);
       });
-      return { name, step, points };
+      if (points) return { name, step: asked, points };
     }
-    // Average the samples of each step-wide bucket; buckets without samples are null.
-    const first = Math.floor(options.from / step) * step;
-    const n = Math.floor((options.to - first) / step) + 1;
-    const sum = new Float64Array(n);
-    const count = new Uint32Array(n);
-    ring.each((t, v) => {
-      if (t < options.from || t > options.to) return;
-      const i = Math.floor((t - first) / step);
-      sum[i] += v;
-      count[i]++;
-    });
-    const points: Array<[number, number | null]> = [];
-    for (let i = 0; i < n; i++) points.push([first + i * step, count[i] ? sum[i] / count[i] : null]);
-    return { name, step, points };
+    const step = boundStep(from, to, asked, maxPoints);
+    return { name, step, points: bucketAverages(ring, from, to, step) };
   }
 
   list(): string[] {

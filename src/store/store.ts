@@ -13,11 +13,26 @@ export interface Sample {
   heartbeat?: number;
 }
 
-/** FetchOptions selects a time range (epoch ms, inclusive) and a resolution (ms). */
+/** DEFAULT_MAX_POINTS bounds a fetch that names no maxPoints. */
+export const DEFAULT_MAX_POINTS = 10_000;
+
+/**
+ * FetchOptions selects a time range (epoch ms, inclusive; clipped to [0, MAX_TIME_MS] of
+ * range.ts, empty when from > to), a resolution (ms; none: raw samples, or the finest
+ * archive) and a bound on the answer.
+ */
 export interface FetchOptions {
   from: number;
   to: number;
   step?: number;
+  /**
+   * maxPoints bounds the answer [DEFAULT_MAX_POINTS]: a store answers at most maxPoints
+   * points, plus at most one for alignment. When the step asked for (or raw samples) would
+   * give more, it answers at a coarser step (the answer's `step` says which, see boundStep
+   * in range.ts), averaging the values in each bucket. It decides before allocating
+   * anything in proportion to the range, so any from/to costs at most maxPoints points.
+   */
+  maxPoints?: number;
 }
 
 /** SeriesData is a fetched range: `points` are `[t_ms, value | null]`, null where unknown. */

@@ -1,4 +1,5 @@
 import { createError } from '../../errors';
+import { boundStep, pointsLimit, storeRange } from '../range';
 import { FetchOptions, SeriesData } from '../store';
 import { classify, HttpStatusError } from './sender';
 
@@ -13,6 +14,16 @@ export interface PromqlReaderOptions {
 
 /** Prometheus refuses query_range answers of more than 11,000 points per series. */
 const MAX_POINTS_PER_QUERY = 10_000;
+
+/**
+ * QUERY_MIN_MS and QUERY_MAX_MS bound the times a query reaches: VictoriaMetrics answers an empty result for a whole
+ * query one of whose windows reaches back to within a few minutes of 1970-01-01 (it looks
+ * 5 minutes further back, and a negative time matches nothing), and no server goes past
+ * int64 nanoseconds (2262-04-11). So a range is clipped to [QUERY_MIN_MS, QUERY_MAX_MS]:
+ * samples of the first day of 1970 (at a step: of a bucket starting then) are not read back.
+ */
+export const QUERY_MIN_MS = 86_400_000;
+export const QUERY_MAX_MS = 9_223_372_036_000;
 
 interface PromResponse {
   status: 'success' | 'error';
@@ -31,7 +42,8 @@ interface MatrixSeries {
  * `<measurement>_<field>`:
  *
  * - raw samples: `/api/v1/query` of the range vector `{__name__="m",node="..."}[Nms]` at `to`,
- *   with N = to − from + 1, so exactly the samples in [from, to] come back;
+ *   with N = to − from + 1, so exactly the samples in [from, to] come back, once
+ *   `sum(count_over_time(...))` of the same range says there are at most maxPoints;
  * - at a step: `/api/v1/query_range` of `avg_over_time(sel[step])` evaluated at the end of
  *   each step-aligned bucket [b, b+step), i.e. at b + step − 1 ms, so each point is the
  *   average of the samples in its bucket, as the memory store computes it;
@@ -54,16 +66,43 @@ export class PromqlReader {
     return `{__name__=${quote(metric)}${this.matchers ? `,${this.matchers}` : ''}}`;
   }
 
+  /**
+   * fetch answers raw samples without a step, bucket averages with one; at most maxPoints
+   * points (plus one) either way: the server first counts the raw samples in the range, and
+   * when there are more, or the step is too fine for the range, buckets of a coarser step
+   * (boundStep) come back instead.
+   */
   async fetch(name: string, metric: string, options: FetchOptions): Promise<SeriesData> {
-    const from = Math.round(options.from);
-    const to = Math.round(options.to);
-    const step = options.step !== undefined && options.step > 0 ? Math.max(1, Math.round(options.step)) : 0;
-    if (to < from) return { name, step: options.step ?? 0, points: [] };
-    if (step === 0) return { name, step: options.step ?? 0, points: await this.raw(metric, from, to) };
+    const range = storeRange(options);
+    if (!range) return { name, step: options.step ?? 0, points: [] };
+    const from = Math.round(range.from);
+    const to = Math.round(range.to);
+    const maxPoints = pointsLimit(options);
+    const asked = options.step !== undefined && options.step > 0 ? Math.max(1, Math.round(options.step)) : 0;
+    if (asked === 0 && (await this.count(metric, from, to)) <= maxPoints) {
+      const points = await this.raw(metric, from, to);
+      // Samples may arrive between the count and the read: still bounded.
+      if (points.length <= maxPoints) return { name, step: options.step ?? 0, points };
+    }
+    const step = Math.ceil(boundStep(from, to, asked || undefined, maxPoints));
     return { name, step, points: await this.stepped(metric, from, to, step) };
   }
 
+  /** count is how many raw samples the series has in [from, to] (summed over matching series). */
+  private async count(metric: string, from: number, to: number): Promise<number> {
+    [from, to] = [Math.max(from, QUERY_MIN_MS), Math.min(to, QUERY_MAX_MS)];
+    if (from > to) return 0;
+    const data = (await this.get('/api/v1/query', { query: `sum(count_over_time(${this.selector(metric)}[${to - from + 1}ms]))`, time: seconds(to) })) as
+      | { resultType?: string; result?: Array<{ value?: [number, string] }> }
+      | undefined;
+    if (!data || data.resultType !== 'vector' || !Array.isArray(data.result)) throw this.unexpected('a vector');
+    const v = data.result[0]?.value?.[1];
+    return v === undefined ? 0 : Number(v);
+  }
+
   private async raw(metric: string, from: number, to: number): Promise<Array<[number, number | null]>> {
+    [from, to] = [Math.max(from, QUERY_MIN_MS), Math.min(to, QUERY_MAX_MS)];
+    if (from > to) return [];
     const result = await this.matrix('/api/v1/query', { query: `${this.selector(metric)}[${to - from + 1}ms]`, time: seconds(to) });
     const byTime = new Map<number, Array<number | null>>();
     for (const s of result) {
@@ -84,8 +123,11 @@ export class PromqlReader {
     const sums = new Float64Array(n);
     const counts = new Uint32Array(n);
     const query = `avg_over_time(${this.selector(metric)}[${step}ms])`;
-    for (let i = 0; i < n; i += MAX_POINTS_PER_QUERY) {
-      const last = Math.min(n, i + MAX_POINTS_PER_QUERY) - 1;
+    // Only buckets inside [QUERY_MIN_MS, QUERY_MAX_MS] are asked for; the others stay null.
+    const lo = Math.max(0, Math.ceil((QUERY_MIN_MS - first) / step));
+    const hi = Math.min(n - 1, Math.floor((QUERY_MAX_MS - first + 1) / step) - 1);
+    for (let i = lo; i <= hi; i += MAX_POINTS_PER_QUERY) {
+      const last = Math.min(hi + 1, i + MAX_POINTS_PER_QUERY) - 1;
       const result = await this.matrix('/api/v1/query_range', {
         query,
         start: seconds(first + i * step + step - 1),

@@ -5,7 +5,9 @@ import { errorMessage } from '../../errors';
 import { Logger } from '../../log';
 import { claimDir, DirClaim } from '../../util/dirlock';
 import { parseDuration } from '../../util/duration';
+import { pointsLimit } from '../range';
 import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from '../store';
+import { fetchBounded } from './bounded';
 import { RrdFile } from './file';
 import { Journal } from './journal';
 import { CFS, DsType, RrdDef } from './types';
@@ -141,20 +143,15 @@ export class RrdStore implements Store {
     for (const s of ok) this.queue(s);
   }
 
+  /** fetch answers a series' averages, at most maxPoints points whatever the range (see fetchBounded). */
   async fetch(name: string, options: FetchOptions): Promise<SeriesData> {
-    const step = Math.max(1, Math.round((options.step ?? 0) / 1000));
+    const step = options.step ?? 0;
     const entry = this.series.get(name) ?? (this.known.has(name) ? this.entry(name, 'gauge', 0) : undefined);
-    if (!entry) return { name, step: step * 1000, points: [] };
+    if (!entry) return { name, step, points: [] };
     this.apply(entry);
     const file = entry.file ?? this.open(entry);
-    if (!file) return { name, step: step * 1000, points: [] };
-    const r = file.fetch('AVERAGE', Math.floor(options.from / 1000), Math.ceil(options.to / 1000), step);
-    const points: Array<[number, number | null]> = [];
-    for (let k = 0; k < r.rows; k++) {
-      const v = r.data[k];
-      points.push([(r.start + (k + 1) * r.step) * 1000, Number.isNaN(v) ? null : v]);
-    }
-    return { name, step: r.step * 1000, points };
+    if (!file) return { name, step, points: [] };
+    return { name, ...fetchBounded(file, 'AVERAGE', options.from, options.to, options.step, pointsLimit(options)) };
   }
 
   /** list names every series with a file or with samples queued for one. */
