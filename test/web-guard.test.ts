@@ -100,13 +100,14 @@ describe('web: what a hostile client found', () => {
   after(() => e.stop());
 
   const bad: Array<[string, number, RegExp]> = [
-    ['/api/series/good.value?from=-1&to=99999999999999999999', 400, /^from must be between 0 and/],
-    ['/api/series/good.value?to=99999999999999999999', 400, /^to must be between 0 and/],
-    ['/api/series/good.value?from=1&from=2', 400, /^from: expected a number; got a list$/],
-    ['/api/series/good.value?step=NaN', 400, /^step must be a number/],
-    ['/api/series/good.value?from=1e3', 400, /^from must be a number/],
-    ['/api/series/good.value?step=-5', 400, /^step must be positive$/],
-    [`/api/series/good.value?from=${'9'.repeat(60)}`, 400, /^from: must be at most 40 characters long$/],
+    ['/api/series/good.value?from=-1&to=99999999999999999999', 400, /^from must be epoch milliseconds from 0 to 8640000000000000, got "-1"$/],
+    ['/api/series/good.value?to=99999999999999999999', 400, /^to must be epoch milliseconds from 0 to 8640000000000000, got "99999999999999999999"$/],
+    ['/api/series/good.value?from=1&from=2', 400, /^from is given 2 times; give it once$/],
+    ['/api/series/good.value?step=NaN', 400, /^step must be milliseconds, more than 0 and at most 8640000000000000, got "NaN"$/],
+    ['/api/series/good.value?from=1e3', 400, /^from must be epoch milliseconds from 0 to 8640000000000000, got "1e3"$/],
+    ['/api/series/good.value?step=-5', 400, /^step must be milliseconds, more than 0/],
+    [`/api/series/good.value?from=${'9'.repeat(60)}`, 400, /^from must be epoch milliseconds from 0 to 8640000000000000, got "9+\.\.\.$/],
+    ['/api/series/good.value?points=0', 400, /^points must be a whole number from 1 to 10000, got "0"$/],
     ['/api/series/%E0%A4%A', 400, /./],
     ['/api/blocks/a%00b', 400, /^name: expected a block name/],
   ];
@@ -121,13 +122,17 @@ describe('web: what a hostile client found', () => {
   it('bounds the answer to a huge range: at most 10,001 points, in a bounded size', async () => {
     const before = process.memoryUsage().rss;
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(`${base}/api/series/good.value?from=0&to=40000000000000`);
-      assert.equal(res.status, 200);
-      const text = await res.text();
-      const data = JSON.parse(text) as { step: number; points: unknown[] };
-      assert.ok(data.points.length <= 10_001, `${data.points.length} points`);
-      assert.ok(text.length < 1_000_000, `${text.length} bytes`);
-      assert.ok(data.step >= 4_000_000_000, `step ${data.step}`);
+      for (const step of ['', '&step=1']) {
+        const res = await fetch(`${base}/api/series/good.value?from=0&to=40000000000000${step}`);
+        assert.equal(res.status, 200);
+        const text = await res.text();
+        const data = JSON.parse(text) as { step: number; points: Array<[number, number | null]> };
+        assert.ok(data.points.length <= 10_001, `${data.points.length} points`);
+        assert.ok(text.length < 1_000_000, `${text.length} bytes`);
+        assert.deepEqual(data.points.filter((p) => p[1] !== null).map((p) => p[1]), [9]);
+        // Raw samples (there is one) without a step; a step of 1 ms is made 47 days.
+        assert.equal(data.step, step ? 47 * 86_400_000 : 0);
+      }
     }
     assert.ok(process.memoryUsage().rss - before < 100 * 2 ** 20, 'the node did not grow by 100 MB');
   });

@@ -75,9 +75,9 @@ describe('web server', () => {
   });
 
   const badRequests: Array<[string, number, RegExp]> = [
-    ['/api/series/good.value?from=abc', 400, /from must be a number/],
-    ['/api/series/good.value?from=10&to=5', 400, /from must not be after to/],
-    ['/api/series/good.value?step=0', 400, /step must be positive/],
+    ['/api/series/good.value?from=abc', 400, /^from must be epoch milliseconds from 0 to 8640000000000000, got "abc"$/],
+    ['/api/series/good.value?from=10&to=5', 400, /^from \(10\) must not be after to \(5\)$/],
+    ['/api/series/good.value?step=0', 400, /^step must be milliseconds, more than 0/],
     ['/api/series/no.such', 404, /no series/],
     ['/api/series/..%2F..%2Fetc', 400, /^name: expected a series name, <block>.<field>; got "..\/..\/etc"$/],
     ['/api/blocks/nope', 404, /no block is named "nope"/],
