@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Bus, BusStats } from '../bus';
 import { Clock, realClock } from '../clock';
 import { formatProblem, LoadedConfig } from '../config/load';
@@ -361,10 +360,5 @@ export class Engine implements NodeApi {
     // report on events, so their values hold for up to two days.
     const heartbeat = b.mode === 'passive' ? 172_800 : Math.max(1, Math.ceil((2 * b.config.everyMs) / 1000));
     this.bus.publish({ result: r, samples: resultSeries(r, heartbeat) });
-  }
-
-  /** dataPath is a path under node.data. */
-  dataPath(...parts: string[]): string {
-    return path.join(this.config.node.data, ...parts);
   }
 }
