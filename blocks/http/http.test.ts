@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { RunOutput } from '../../src/engine/block';
 import { silentLogger } from '../../src/log';
+import { registry } from '../../src/registry';
 import { createMemoryShared } from '../../src/shared/memory';
 import { tmpDir, writeConfig } from '../../test/helpers';
 import { CertFiles, closedPort, hasOpenssl, makeCerts, startHttpServer, startSilentServer, TestServer } from '../../test/http-servers';
@@ -92,7 +93,7 @@ describe('http block', () => {
 
   it('sample.yaml is a valid blocks list', () => {
     const file = path.resolve(__dirname, '..', '..', '..', 'blocks', 'http', 'sample.yaml');
-    const { config } = loadConfig(file, { env: { API_TOKEN: 't', SEARCH_PASSWORD: 'p' } });
+    const { config } = loadConfig(file, { ...registry, env: { API_TOKEN: 't', SEARCH_PASSWORD: 'p' } });
     assert.deepEqual(config.blocks.map((b) => b.name), ['homepage', 'api-health', 'search', 'intranet', 'staging']);
     assert.ok(config.blocks.every((b) => b.type === 'http'));
   });
@@ -396,7 +397,7 @@ describe('http block', () => {
     it('a timeout reports the phase, not just the engine\'s "timed out"', async () => {
       const silent = await startSilentServer();
       const text = `node: { data: ${dir}/data }\nstorage: { kind: memory }\nblocks:\n  - { name: slow, type: http, mode: on-demand, timeout: 500ms, url: "${silent.url}/" }\n`;
-      const engine = new Engine({ ...loadConfig(path.join(dir, 'monitor.yaml'), { text }), log: silentLogger(), web: false });
+      const engine = new Engine({ ...loadConfig(path.join(dir, 'monitor.yaml'), { ...registry, text }), log: silentLogger(), web: false });
       try {
         await engine.start();
         const r = await engine.runNow('slow');

@@ -1,10 +1,10 @@
 import express, { NextFunction, Request, Response } from 'express';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { isLoopback } from '../config/semantics';
 import type { Engine } from '../engine/engine';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
+import { isLoopback } from '../util/url';
 import { mountApi } from './routes/api';
 import { mountHealth } from './routes/health';
 import { heartbeatSignals, mountHeartbeats, RawRoute } from './routes/heartbeat';
