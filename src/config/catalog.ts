@@ -78,21 +78,29 @@ export class SeriesCatalog {
   /** hint suggests a close name: within the same block, or in the block whose name is closest. */
   private hint(series: string): string {
     const prefix = prefixOf(series);
-    const rest = series.slice(prefix.length);
     const own = this.byPrefix.get(prefix);
     if (own) {
-      const near = suggest(series, [...own]);
+      const near = this.nearField(prefix, series);
       if (near) return `did you mean "${near}"?`;
       if (this.open.has(prefix)) return `expected ${prefix}.<field>`;
       return `expected one of: ${[...own].join(', ')}`;
     }
-    const block = suggest(prefix, [...this.byPrefix.keys(), ...this.open]);
+    const block = suggest(prefix, [...this.byPrefix.keys()]);
     if (block) {
-      const renamed = `${block}${rest}`;
-      const near = this.has(renamed) ? renamed : suggest(renamed, [...(this.byPrefix.get(block) ?? [])]);
+      const renamed = `${block}${series.slice(prefix.length)}`;
+      const near = this.has(renamed) ? renamed : this.nearField(block, renamed);
       if (near) return `did you mean "${near}"?`;
       return `no block is named "${prefix}"; did you mean "${block}"?`;
     }
     return `no block or derived series is named "${prefix}"; expected <block>.<field>`;
+  }
+
+  /** nearField is the series under prefix whose field is a likely typo (or the completion) of the field of `series`. */
+  private nearField(prefix: string, series: string): string | undefined {
+    const field = series.slice(prefix.length + 1);
+    if (field === '') return undefined;
+    const fields = [...(this.byPrefix.get(prefix) ?? [])].map((s) => s.slice(prefix.length + 1));
+    const near = suggest(field, fields) ?? (field.length >= 2 ? fields.find((f) => f.startsWith(field)) : undefined);
+    return near === undefined ? undefined : `${prefix}.${near}`;
   }
 }

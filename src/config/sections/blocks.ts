@@ -90,14 +90,18 @@ function checkBlocks(raw: unknown, ctx: CheckContext): SectionIssue[] {
     if (type?.passive && block.mode !== undefined) {
       issues.push({ path: ['blocks', i, 'mode'], message: `a ${type.type} block is signalled, not scheduled; remove mode` });
     }
-    const valid = type !== undefined && ctx.valid(['blocks', i]);
+    // The type's own check and its fields see only options that passed the schema.
+    let valid = type !== undefined && ctx.valid(['blocks', i]);
     if (type?.check && valid) {
+      const found = type.check(block);
       // A numeric segment is a list index (walk.0.columns), so it locates the item.
-      for (const [key, message] of type.check(block)) {
+      for (const [key, message] of found) {
         issues.push({ path: ['blocks', i, ...key.split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s))], message });
       }
+      valid = found.length === 0;
     }
-    if (first) ctx.catalog.addBlock(block.name as string, { passive: type?.passive, fields: valid ? declaredFields(type, block, i, issues) : undefined });
+    // A block whose fields cannot be known (not valid, or not declared) is open in the catalog.
+    if (first) ctx.catalog.addBlock(block.name as string, { passive: type?.passive, fields: valid ? declaredFields(type!, block, i, issues) : undefined });
   });
   checkRunSteps(blocks, firstByName, issues);
   return issues;
