@@ -6,7 +6,7 @@ import { suggest } from '../messages';
 import { blockName, duration } from '../schema';
 import type { CheckContext, ConfigSection, SectionIssue } from '../section';
 import { compileSteps, runTargets, stepDefinitions } from '../steps';
-import { BlockConfig, BlockMode } from '../types';
+import { BlockConfig, BlockMode, Step } from '../types';
 
 /** commonBlockProperties are the keys every block accepts. */
 export const commonBlockProperties: Record<(typeof COMMON_BLOCK_KEYS)[number], JsonSchema> = {
@@ -59,6 +59,12 @@ function blocksSchema(types: readonly BlockType[]): JsonSchema {
 }
 
 /**
+ * compiled keeps the pipe steps the check compiled, by block, for the build of the same
+ * load (which only runs when the check found nothing); entries go with the raw blocks.
+ */
+const compiled = new WeakMap<object, Step[]>();
+
+/**
  * checkBlocks runs the checks of `blocks:` that need more than the schema: unique names,
  * every and timeout longer than zero, pipe steps (one action each, expressions that parse,
  * run targets that exist and do not loop), and each block type's own check (for blocks
@@ -78,7 +84,7 @@ function checkBlocks(raw: unknown, ctx: CheckContext): SectionIssue[] {
       else issues.push({ path: ['blocks', i, 'name'], message: `duplicate block name "${block.name}"; blocks[${taken}] has it already` });
       first = taken === undefined;
     }
-    compileSteps(block.pipe, ['blocks', i, 'pipe'], issues);
+    compiled.set(block, compileSteps(block.pipe, ['blocks', i, 'pipe'], issues));
     for (const key of ['every', 'timeout'] as const) {
       const v = block[key];
       if (typeof v === 'string' && parseDuration(v) === 0) issues.push({ path: ['blocks', i, key], message: `must be longer than 0s; got "${v}"` });
@@ -177,8 +183,7 @@ export const blocksSection: ConfigSection<'blocks', Array<Record<string, unknown
         everyMs,
         timeoutMs,
         disabled: b.disabled === true,
-        // The check compiled the steps already and reported their problems; there are none.
-        pipe: compileSteps(b.pipe, ['blocks', i, 'pipe'], []),
+        pipe: compiled.get(b) ?? compileSteps(b.pipe, ['blocks', i, 'pipe'], []),
         options: b,
       };
     });
