@@ -5,9 +5,9 @@ import { Document } from 'yaml';
 import { BlockType, JsonSchema } from '../engine/block';
 import { loadBlockTypesFrom, mergeBlockTypes } from '../engine/registry';
 import { createError, errorMessage, RemonError } from '../errors';
+import { deepFreeze } from './build';
 import { SeriesCatalog } from './catalog';
 import { resolveSections, schemaFor } from './compose';
-import { deepFreeze } from './build';
 import { expandEnv } from './env';
 import { formatPath, translate } from './messages';
 import { Locator, Position } from './positions';
@@ -32,6 +32,7 @@ export interface LoadOptions {
   /** The file's text, when it is not to be read from disk. */
   text?: string;
 }
+
 /** LoadedConfig is a valid config and the block types it was validated against. */
 export interface LoadedConfig {
   config: Config;
