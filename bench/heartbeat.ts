@@ -30,6 +30,7 @@ import { Engine } from '../src/engine/engine';
 import { HeartbeatHub } from '../src/heartbeat/hub';
 import { HbEvent } from '../src/heartbeat/types';
 import { silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { quantile, table } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -75,7 +76,7 @@ async function serveRemon(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-hb-'));
   const lines = [`node: { listen: "127.0.0.1:${await freePort()}", data: ${dir}, log_level: silent }`, `storage: { kind: ${STORAGE} }`, 'blocks:'];
   for (let i = 0; i < HEARTBEATS; i++) lines.push(`  - { name: hb${i}, type: heartbeat, period: 1h }`);
-  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { text: lines.join('\n') });
+  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { ...registry, text: lines.join('\n') });
   const engine = new Engine({ ...loaded, log: silentLogger() });
   await engine.start();
   const hub = engine.hub('heartbeat') as HeartbeatHub;
@@ -230,7 +231,7 @@ async function detect(): Promise<{ count: number; p50: number; p99: number; max:
     dueAfter.push(period + grace);
     lines.push(`  - { name: d${i}, type: heartbeat, period: ${period}ms, grace: ${grace}ms }`);
   }
-  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { text: lines.join('\n') });
+  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { ...registry, text: lines.join('\n') });
   const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
   await engine.start();
   const hub = engine.hub('heartbeat') as HeartbeatHub;

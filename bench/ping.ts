@@ -26,6 +26,7 @@ import { sharedPinger } from '../blocks/ping/pinger';
 import { loadConfigIsolated } from '../src/config/isolated';
 import { Engine } from '../src/engine/engine';
 import { silentLogger } from '../src/log';
+import { REGISTRY_MODULE } from '../src/registry';
 import { NetnsLab, netnsUnavailable } from '../test/netns-hosts';
 import { table } from './stats';
 
@@ -90,7 +91,7 @@ async function remonSide(addrs: string[]): Promise<Figures> {
   const lines = ['node: { data: ./data, max_concurrency: 5000 }', 'storage: { kind: memory }', 'blocks:'];
   addrs.forEach((a, i) => lines.push(`  - { name: p${i}, type: ping, every: 1s, host: ${a}, count: 1 }`));
   fs.writeFileSync(path.join(dir, 'monitor.yaml'), lines.join('\n'));
-  const loaded = await loadConfigIsolated(path.join(dir, 'monitor.yaml'));
+  const loaded = await loadConfigIsolated(path.join(dir, 'monitor.yaml'), { registryModule: REGISTRY_MODULE });
   const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
   let sent = 0;
   let received = 0;

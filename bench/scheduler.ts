@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { loadConfigIsolated } from '../src/config/isolated';
 import { Engine } from '../src/engine/engine';
 import { silentLogger } from '../src/log';
+import { REGISTRY_MODULE } from '../src/registry';
 import { quantile, table } from './stats';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 20_000);
@@ -58,7 +59,7 @@ async function remonSide(): Promise<Figures> {
   for (let i = 0; i < BLOCKS; i++) lines.push(`  - { name: b${i}, type: noop, every: 10s }`);
   fs.writeFileSync(path.join(dir, 'monitor.yaml'), lines.join('\n'));
   const t0 = performance.now();
-  const loaded = await loadConfigIsolated(path.join(dir, 'monitor.yaml'));
+  const loaded = await loadConfigIsolated(path.join(dir, 'monitor.yaml'), { registryModule: REGISTRY_MODULE });
   const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
   const lags: number[] = [];
   engine.bus.subscribe('bench', ({ result: r }) => { if (r) lags.push(r.lagMs); });

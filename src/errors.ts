@@ -18,6 +18,7 @@ export class RemonError extends Error {
 export const ErrorCodes = {
   REMON_ERR_CONFIG_INVALID: 'monitor.yaml failed validation (see ConfigError.problems)',
   REMON_ERR_CONFIG_READ: 'the config file could not be read',
+  REMON_ERR_CONFIG_SECTION: 'config sections were registered wrongly (a key twice, a reserved key, a loop of `after`, clashing definitions)',
   REMON_ERR_BLOCK_TYPE_LOAD: 'a user block type could not be loaded',
   REMON_ERR_BLOCK_TIMEOUT: 'a block run exceeded its timeout',
   REMON_ERR_BLOCK_ABORTED: 'a block run was aborted because the node is stopping',

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { Bus, BusMessage } from '../src/bus';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
+import { registry } from '../src/registry';
 import { createError } from '../src/errors';
 import { silentLogger } from '../src/log';
 import { freePort, sleep, tmpDir, waitFor } from './helpers';
@@ -108,7 +109,7 @@ describe('bus in the engine', () => {
       '  - { name: tick, type: probe, every: 50ms, value: 1, pipe: [ { run: slow }, { increment: piped } ] }\n' +
       '  - { name: slow, type: probe, mode: on-demand, sleep_ms: 300 }\n' +
       '  - { name: other, type: probe, every: 50ms, value: 2 }\n';
-    const e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log: silentLogger() });
+    const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger() });
     const seen: string[] = [];
     e.bus.subscribe('thrower', () => { throw new Error('subscriber bug'); });
     e.bus.subscribe('rejecter', async () => { throw new Error('async subscriber bug'); });
@@ -149,7 +150,7 @@ describe('bus in the engine', () => {
   it('a pipe that falls 100 results behind drops the newest, each a pipe error on its block', async () => {
     const text = `node: { data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n` +
       '  - { name: src, type: probe, mode: on-demand, pipe: [ { with-lock: { name: L, ttl: 10s, wait: 5s, steps: [ { increment: done } ] } } ] }\n';
-    const e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log: silentLogger(), web: false });
+    const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger(), web: false });
     await e.start();
     try {
       const held = await e.shared.locks.acquire('L', { ttlMs: 10_000 });
@@ -169,7 +170,7 @@ describe('bus in the engine', () => {
     const rejections = watchRejections();
     const { log, lines } = capturingLogger();
     const text = `node: { data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n  - { name: p, type: probe, every: 30ms }\n`;
-    const e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log, web: false });
+    const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log, web: false });
     // A bug in the engine's own handling of a result (here: the block state) must not escape.
     const state = (e as unknown as { blocks: { get(n: string): { state: { record(): void } } } }).blocks.get('p').state;
     state.record = () => { throw new Error('state bug'); };

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfigIsolated } from '../src/config/isolated';
 import { ConfigError, loadConfig } from '../src/config/load';
+import { registry, REGISTRY_MODULE } from '../src/registry';
 import { tmpDir, writeConfig } from './helpers';
 
 describe('config loaded in a worker thread (remon run)', () => {
@@ -18,8 +19,8 @@ describe('config loaded in a worker thread (remon run)', () => {
       dir,
     );
     const env = { T: 'tok' };
-    const isolated = await loadConfigIsolated(file, env);
-    const direct = loadConfig(file, { env });
+    const isolated = await loadConfigIsolated(file, { registryModule: REGISTRY_MODULE, env });
+    const direct = loadConfig(file, { ...registry, env });
     assert.deepEqual(isolated.config, direct.config);
     assert.ok(Object.isFrozen(isolated.config.blocks[0].pipe[0]));
     assert.equal(isolated.config.node.token, 'tok');
@@ -30,15 +31,15 @@ describe('config loaded in a worker thread (remon run)', () => {
 
   it('reports every problem, as loadConfig does', async () => {
     const file = writeConfig('blocks:\n  - { name: a, type: shell, command: "true", every: 5 }\n  - { name: a, type: shel }\n');
-    await assert.rejects(loadConfigIsolated(file), (err: ConfigError) => {
+    await assert.rejects(loadConfigIsolated(file, { registryModule: REGISTRY_MODULE }), (err: ConfigError) => {
       assert.equal(err.code, 'REMON_ERR_CONFIG_INVALID');
       assert.equal(err.problems.length, 3);
-      assert.throws(() => loadConfig(file), (direct: ConfigError) => direct.message === err.message);
+      assert.throws(() => loadConfig(file, registry), (direct: ConfigError) => direct.message === err.message);
       return true;
     });
   });
 
   it('reports an unreadable file with its code', async () => {
-    await assert.rejects(loadConfigIsolated('/nonexistent/monitor.yaml'), (err: ConfigError) => err.code === 'REMON_ERR_CONFIG_READ');
+    await assert.rejects(loadConfigIsolated('/nonexistent/monitor.yaml', { registryModule: REGISTRY_MODULE }), (err: ConfigError) => err.code === 'REMON_ERR_CONFIG_READ');
   });
 });

@@ -3,13 +3,14 @@ import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
 import { RemonError } from '../src/errors';
 import { silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { sleep, tmpDir } from './helpers';
 import { probeBlock, probeLog, resetProbeLog } from './probe-block';
 
 function engineFor(blocksYaml: string): Engine {
   // The memory store keeps raw samples: these tests are about the engine, not the store.
   const text = `node: { data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n${blocksYaml}`;
-  const loaded = loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] });
+  const loaded = loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] });
   return new Engine({ ...loaded, log: silentLogger(), web: false });
 }
 

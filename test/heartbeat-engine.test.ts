@@ -4,6 +4,7 @@ import { BlockHub, BlockType, EmitOutput, HubEnv } from '../src/engine/block';
 import { Engine } from '../src/engine/engine';
 import { Result } from '../src/engine/result';
 import { silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { freePort, tmpDir } from './helpers';
 
 /**
@@ -41,7 +42,7 @@ describe('passive block contract (emit, hub, addBlock)', () => {
   it('an emitted output is a Result: block status, store (no duration_ms), pipe steps, result listeners', async () => {
     const text = `node: { data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n` +
       '  - { name: t, type: tick, pipe: [ { if: "up == 0", then: [ { increment: t_down } ] } ] }\n';
-    const loaded = loadConfig('monitor.yaml', { text, extraTypes: [tickType] });
+    const loaded = loadConfig('monitor.yaml', { ...registry, text, extraTypes: [tickType] });
     const e = (current = new Engine({ ...loaded, log: silentLogger(), web: false }));
     const hub = e.hub('tick') as TickHub;
     assert.ok(hub instanceof TickHub);
@@ -65,7 +66,7 @@ describe('passive block contract (emit, hub, addBlock)', () => {
   it('a hub starts before the web server and stops after it; it can add blocks while the node runs', async () => {
     const port = await freePort();
     const text = `node: { data: ${tmpDir()}, listen: "127.0.0.1:${port}" }\nblocks: []\n`;
-    const loaded = loadConfig('monitor.yaml', { text, extraTypes: [tickType] });
+    const loaded = loadConfig('monitor.yaml', { ...registry, text, extraTypes: [tickType] });
     const e = (current = new Engine({ ...loaded, log: silentLogger() }));
     const hub = e.hub('tick') as TickHub;
     await e.start();

@@ -4,6 +4,7 @@ import { createError } from '../src/errors';
 import { HeartbeatHub } from '../src/heartbeat/hub';
 import { HbEvent } from '../src/heartbeat/types';
 import { silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { FakeClock } from './fake-clock';
 import { tmpDir } from './helpers';
 
@@ -32,7 +33,7 @@ export interface Harness {
 export async function startHub(blocksYaml: string, o: { clock: FakeClock; dir?: string; node?: string }): Promise<Harness> {
   const dir = o.dir ?? tmpDir('remon-hb-');
   const text = `node: { data: ${dir}${o.node ? `, ${o.node}` : ''} }\nblocks:\n${blocksYaml}`;
-  const { config } = loadConfig('monitor.yaml', { text });
+  const { config } = loadConfig('monitor.yaml', { ...registry, text });
   const results: Harness['results'] = [];
   const events: HbEvent[] = [];
   const names = new Set(config.blocks.map((b) => b.name));

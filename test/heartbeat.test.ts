@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { heartbeatBlock } from '../blocks/heartbeat';
 import { freePort, sleep, tmpDir, waitFor, writeConfig } from './helpers';
 
 const MAIN = path.resolve(__dirname, '..', 'src', 'cli', 'main.js');
@@ -194,6 +195,9 @@ describe('heartbeats on a running node (HTTP and CLI)', function () {
     const names = (await get(`${url}/api/series`)) as string[];
     for (const s of ['job.up', 'job.late_s', 'job.error_count', 'etl.runtime_s']) assert.ok(names.includes(s), s);
     assert.ok(!names.includes('job.duration_ms'), 'a passive block has no run duration');
+    // remon check knows these names: the type declares its fields.
+    const declared = heartbeatBlock.fields!({} as never)!;
+    for (const s of names.filter((n) => /^(job|etl)\./.test(n))) assert.ok(s.endsWith('.up') || declared.includes(s.split('.')[1]), s);
     const blocks = (await get(`${url}/api/blocks`)) as Array<{ name: string; mode: string; type: string }>;
     assert.deepEqual(blocks.find((b) => b.name === 'job'), { ...blocks.find((b) => b.name === 'job'), mode: 'passive', type: 'heartbeat' });
   });

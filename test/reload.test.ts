@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
+import { registry } from '../src/registry';
 import { silentLogger } from '../src/log';
 import { freePort, sleep, stopChild, tmpDir, waitFor, writeConfig } from './helpers';
 import { probeBlock, resetProbeLog } from './probe-block';
@@ -36,7 +37,7 @@ describe('reload', function () {
       '  - { name: change, type: probe, every: 50ms, value: 1 }\n' +
       '  - { name: gone, type: probe, every: 50ms, value: 1 }\n' +
       '  - { name: job, type: heartbeat, period: 1h }\n');
-    e = new Engine({ ...loadConfig(file, { extraTypes: [probeBlock] }), log: silentLogger(), loadConfig: async () => loadConfig(file, { extraTypes: [probeBlock] }) });
+    e = new Engine({ ...loadConfig(file, { ...registry, extraTypes: [probeBlock] }), log: silentLogger(), loadConfig: async () => loadConfig(file, { ...registry, extraTypes: [probeBlock] }) });
     await e.start();
     await waitFor(() => (e.blockStatus('keep')?.runs ?? 0) >= 3 && (e.blockStatus('gone')?.runs ?? 0) >= 3, 3000, 'a few runs');
     assert.equal((await fetch(`${base}/hb/job`)).status, 200);

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
 import { silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { createRedisShared } from '../src/shared/redis';
 import { sleep, tmpDir, waitFor } from './helpers';
 import { probeBlock, resetProbeLog } from './probe-block';
@@ -19,7 +20,7 @@ afterEach(async () => {
 
 /** engineFor builds an engine (no web) from monitor.yaml text without node:. */
 function engineFor(yaml: string, dataDir = tmpDir()): Engine {
-  const loaded = loadConfig('monitor.yaml', { text: `node: { data: ${dataDir} }\n${yaml}`, extraTypes: [probeBlock] });
+  const loaded = loadConfig('monitor.yaml', { ...registry, text: `node: { data: ${dataDir} }\n${yaml}`, extraTypes: [probeBlock] });
   const e = new Engine({ ...loaded, log: silentLogger(), web: false });
   engines.push(e);
   return e;
@@ -28,15 +29,16 @@ function engineFor(yaml: string, dataDir = tmpDir()): Engine {
 describe('shared: config', () => {
   it('builds memory by default, and redis with its default url and prefix', () => {
     const blocks = 'blocks:\n  - { name: p, type: probe }\n';
-    assert.deepEqual(loadConfig('m.yaml', { text: blocks, extraTypes: [probeBlock] }).config.shared, { kind: 'memory', persistentBuckets: [] });
-    const mem = loadConfig('m.yaml', { text: `shared: { persistent_buckets: [keep] }\n${blocks}`, extraTypes: [probeBlock] }).config;
+    assert.deepEqual(loadConfig('m.yaml', { ...registry, text: blocks, extraTypes: [probeBlock] }).config.shared, { kind: 'memory', persistentBuckets: [] });
+    const mem = loadConfig('m.yaml', { ...registry, text: `shared: { persistent_buckets: [keep] }\n${blocks}`, extraTypes: [probeBlock] }).config;
     assert.deepEqual(mem.shared, { kind: 'memory', persistentBuckets: ['keep'] });
-    const redis = loadConfig('m.yaml', { text: `shared: { kind: redis }\n${blocks}`, extraTypes: [probeBlock] }).config;
+    const redis = loadConfig('m.yaml', { ...registry, text: `shared: { kind: redis }\n${blocks}`, extraTypes: [probeBlock] }).config;
     assert.deepEqual(redis.shared, { kind: 'redis', url: 'redis://127.0.0.1:6379', prefix: 'remon:' });
   });
 
   it('compiles lock and with-lock steps with their durations', () => {
     const c = loadConfig('m.yaml', {
+      ...registry,
       text: `blocks:
   - name: p
     type: probe
@@ -59,7 +61,7 @@ describe('shared: config', () => {
 
   it('checks run targets inside with-lock', () => {
     assert.throws(
-      () => loadConfig('m.yaml', { text: 'blocks:\n  - name: p\n    type: probe\n    pipe: [ { with-lock: { name: l, ttl: 1s, steps: [ { run: nosuch } ] } } ]\n', extraTypes: [probeBlock] }),
+      () => loadConfig('m.yaml', { ...registry, text: 'blocks:\n  - name: p\n    type: probe\n    pipe: [ { with-lock: { name: l, ttl: 1s, steps: [ { run: nosuch } ] } } ]\n', extraTypes: [probeBlock] }),
       (err: Error) => /blocks\[0\]\.pipe\[0\]\.with-lock\.steps\[0\]\.run: no block is named "nosuch"/.test(err.message),
     );
   });

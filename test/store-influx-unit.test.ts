@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { HttpError } from '@influxdata/influxdb-client';
 import { loadConfig } from '../src/config/load';
 import { silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { createStore } from '../src/store';
 import { InfluxStore } from '../src/store/influx';
 import { LineEncoder, metricName, seriesOfMetric, tagSet } from '../src/store/influx/line';
@@ -178,7 +179,7 @@ describe('influx store: config and factory', () => {
   const minimal = 'storage:\n  kind: influx\n  url: http://127.0.0.1:8428/\n  bucket: remon\nblocks:\n  - { name: load, type: shell, command: "true" }\n';
 
   it('fills the influx defaults', () => {
-    const { config } = loadConfig(file, { text: minimal, env: {} });
+    const { config } = loadConfig(file, { ...registry, text: minimal, env: {} });
     assert.deepEqual(config.storage, {
       kind: 'influx',
       retention: ['10s:1d', '1m:30d', '1h:1y'],
@@ -211,7 +212,7 @@ describe('influx store: config and factory', () => {
   flush_interval: 250ms
   batch_size: 100
 `;
-    const { config } = loadConfig(file, { text, env: { TOKEN: 's3cret' } });
+    const { config } = loadConfig(file, { ...registry, text, env: { TOKEN: 's3cret' } });
     assert.deepEqual(config.storage.influx, {
       url: 'https://influx.example:8086',
       token: 's3cret',
@@ -229,7 +230,7 @@ describe('influx store: config and factory', () => {
   it('createStore builds the store storage.kind names', async () => {
     const data = tmpDir();
     const make = (storage: string) => {
-      const { config } = loadConfig(file, { text: `node: { data: ${data} }\n${storage}blocks: []\n`, env: {} });
+      const { config } = loadConfig(file, { ...registry, text: `node: { data: ${data} }\n${storage}blocks: []\n`, env: {} });
       return createStore(config, { log: silentLogger() });
     };
     const memory = make('storage: { kind: memory }\n');

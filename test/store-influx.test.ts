@@ -12,6 +12,7 @@ import { builtinBlockTypes } from '../blocks';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
 import { Logger, silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { InfluxStore, InfluxStoreOptions } from '../src/store/influx';
 import { MemoryStore } from '../src/store/memory';
 import { Sample } from '../src/store/store';
@@ -340,7 +341,7 @@ blocks:
 `,
       dir,
     );
-    const loaded = loadConfig(file, { env: {}, extraTypes: [] });
+    const loaded = loadConfig(file, { ...registry, env: {}, extraTypes: [] });
     assert.equal(builtinBlockTypes.length > 0, true);
     const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
     assert.ok(engine.store instanceof InfluxStore);

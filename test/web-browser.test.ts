@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
+import { registry } from '../src/registry';
 import { silentLogger } from '../src/log';
 import { launchChromium } from './browser';
 import { freePort, sleep, tmpDir } from './helpers';
@@ -56,7 +57,7 @@ describe('web: a page of another origin in the user\'s browser (real Chromium)',
       const port = await freePort();
       const text = `node: { data: ${tmpDir()}, listen: "127.0.0.1:${port}"${token ? `, token: ${token}` : ''} }\nstorage: { kind: memory }\nblocks:\n` +
         '  - { name: d, type: probe, mode: on-demand }\n  - { name: job, type: heartbeat, period: 1h }\n';
-      const e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log: silentLogger() });
+      const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger() });
       await e.start();
       const node = `http://127.0.0.1:${port}`;
       // The attacker's page, on another port of the same host (same site, another origin).

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
+import { registry } from '../src/registry';
 import { freePort, tmpDir, writeConfig } from './helpers';
 import { Answer, request, Rng, send } from './fuzz-http';
 import { probeBlock } from './probe-block';
@@ -29,7 +30,7 @@ describe('web: 10,000 malformed and hostile requests (test/fuzz-http.ts)', funct
       'blocks:\n  - { name: d, type: probe, every: 100ms, value: 1 }\n  - { name: job, type: heartbeat, period: 1h }\n';
     // The default store (rrd), from a file (so /api/reload reloads), as a user runs it.
     const file = writeConfig(text);
-    const load = (): ReturnType<typeof loadConfig> => loadConfig(file, { extraTypes: [probeBlock] });
+    const load = (): ReturnType<typeof loadConfig> => loadConfig(file, { ...registry, extraTypes: [probeBlock] });
     const e = new Engine({ ...load(), log: pino({ level: 'warn' }, out), loadConfig: async () => load() });
     await e.start();
     try {

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
+import { registry } from '../src/registry';
 import { silentLogger } from '../src/log';
 import { freePort, tmpDir } from './helpers';
 import { probeBlock, probeLog, resetProbeLog } from './probe-block';
@@ -31,7 +32,7 @@ describe('web guard: other origins, Host names, JSON writes', () => {
     port = await freePort();
     const text = `node: { data: ${tmpDir()}, listen: "127.0.0.1:${port}" }\nstorage: { kind: memory }\nblocks:\n` +
       '  - { name: d, type: probe, mode: on-demand, value: 4 }\n  - { name: job, type: heartbeat, period: 1h }\n';
-    e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log: silentLogger() });
+    e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger() });
     await e.start();
   });
   after(() => e.stop());
@@ -92,7 +93,7 @@ describe('web: what a hostile client found', () => {
     const port = await freePort();
     const text = `node: { data: ${tmpDir()}, listen: "127.0.0.1:${port}", token: t0k }\nstorage: { kind: memory }\nblocks:\n` +
       '  - { name: good, type: probe, mode: on-demand, value: 9 }\n';
-    e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log: silentLogger() });
+    e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger() });
     await e.start();
     await e.runNow('good');
     base = `http://127.0.0.1:${port}`;

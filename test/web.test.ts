@@ -4,12 +4,13 @@ import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
 import { RemonError } from '../src/errors';
 import { silentLogger } from '../src/log';
+import { registry } from '../src/registry';
 import { body, freePort, tmpDir } from './helpers';
 import { probeBlock } from './probe-block';
 
 async function startNode(nodeYaml: string, blocksYaml: string): Promise<Engine> {
   const text = `node: { data: ${tmpDir()}, ${nodeYaml} }\nstorage: { kind: memory }\nblocks:\n${blocksYaml}`;
-  const loaded = loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] });
+  const loaded = loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] });
   const e = new Engine({ ...loaded, log: silentLogger() });
   await e.start();
   return e;
@@ -106,7 +107,7 @@ describe('web server: the store', () => {
     const port = await freePort();
     const data = tmpDir();
     const text = `node: { data: ${data}, listen: "127.0.0.1:${port}" }\nblocks:\n  - { name: good, type: probe, value: 9, mode: on-demand }\n`;
-    const e = new Engine({ ...loadConfig('monitor.yaml', { text, extraTypes: [probeBlock] }), log: silentLogger() });
+    const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger() });
     await e.start();
     try {
       await e.runNow('good');
@@ -145,7 +146,7 @@ describe('web server without a token', () => {
 
   it('refuses to listen on a non-loopback address without a token', async () => {
     // The config check refuses this too; the server holds the line on its own as well.
-    const loaded = loadConfig('monitor.yaml', { text: `node: { data: ${tmpDir()}, listen: "127.0.0.1:1" }\n` });
+    const loaded = loadConfig('monitor.yaml', { ...registry, text: `node: { data: ${tmpDir()}, listen: "127.0.0.1:1" }\n` });
     const config = { ...loaded.config, node: { ...loaded.config.node, listen: { host: '0.0.0.0', port: await freePort() } } };
     const e = new Engine({ config, types: loaded.types, log: silentLogger() });
     await assert.rejects(e.start(), (err: RemonError) => err.code === 'REMON_ERR_WEB_INSECURE_LISTEN');

@@ -2,13 +2,14 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { applyOverride, differences, optionProblems, patchOverride, reduceOverride, toDef } from '../../src/heartbeat/options';
+import { registry } from '../../src/registry';
 import { heartbeatBlock } from './index';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 describe('heartbeat block', () => {
   it('sample.yaml is a valid blocks list', () => {
-    const { config } = loadConfig(path.join(ROOT, 'blocks', 'heartbeat', 'sample.yaml'));
+    const { config } = loadConfig(path.join(ROOT, 'blocks', 'heartbeat', 'sample.yaml'), registry);
     assert.deepEqual(config.blocks.map((b) => [b.name, b.type]), [
       ['nightly-backup', 'heartbeat'], ['queue-worker', 'heartbeat'], ['etl', 'heartbeat'], ['legacy-sync', 'heartbeat'],
     ]);

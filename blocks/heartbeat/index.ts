@@ -9,6 +9,9 @@ export interface HeartbeatBlockOptions extends HeartbeatOptions {
   timeout?: string;
 }
 
+/** HEARTBEAT_FIELDS are the fields of its results: how late, errors in a row, a run's runtime and exit code. */
+export const HEARTBEAT_FIELDS = ['late_s', 'error_count', 'runtime_s', 'exit_code'] as const;
+
 const duration = (description: string): JsonSchema => durationSchema('30s, 5m, 1h or 1d', description);
 
 /**
@@ -43,6 +46,7 @@ export const heartbeatBlock: BlockType<HeartbeatBlockOptions> = {
     problems.push(...optionProblems(pickOptions(o as unknown as Record<string, unknown>) as Record<string, unknown>));
     return problems;
   },
+  fields: () => HEARTBEAT_FIELDS,
   create(o, env) {
     const hub = env.hub as HeartbeatHub;
     hub.attach(env.name, o as unknown as Record<string, unknown>, env.emit, env.restore);

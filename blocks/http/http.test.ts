@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { RunOutput } from '../../src/engine/block';
 import { silentLogger } from '../../src/log';
+import { registry } from '../../src/registry';
 import { createMemoryShared } from '../../src/shared/memory';
 import { tmpDir, writeConfig } from '../../test/helpers';
 import { CertFiles, closedPort, hasOpenssl, makeCerts, startHttpServer, startSilentServer, TestServer } from '../../test/http-servers';
@@ -18,6 +19,12 @@ type Opts = Omit<HttpOptions, 'name'>;
 
 const DAY = 86_400_000;
 let dir: string;
+
+/** assertDeclared: a run gave only fields the type declares (httpBlock.fields, which remon check uses). */
+function assertDeclared(fields: Record<string, number>): void {
+  const declared = httpBlock.fields!({ name: 'h', url: 'http://x/' })!;
+  for (const f of Object.keys(fields)) assert.ok(declared.includes(f), `${f} is not in ${declared.join(', ')}`);
+}
 
 async function run(options: Opts, signal?: AbortSignal): Promise<RunOutput & { fields: Record<string, number> }> {
   assert.deepEqual(httpBlock.check!({ name: 'h', ...options }), [], 'the test config must be valid');
@@ -92,7 +99,7 @@ describe('http block', () => {
 
   it('sample.yaml is a valid blocks list', () => {
     const file = path.resolve(__dirname, '..', '..', '..', 'blocks', 'http', 'sample.yaml');
-    const { config } = loadConfig(file, { env: { API_TOKEN: 't', SEARCH_PASSWORD: 'p' } });
+    const { config } = loadConfig(file, { ...registry, env: { API_TOKEN: 't', SEARCH_PASSWORD: 'p' } });
     assert.deepEqual(config.blocks.map((b) => b.name), ['homepage', 'api-health', 'search', 'intranet', 'staging']);
     assert.ok(config.blocks.every((b) => b.type === 'http'));
   });
@@ -116,6 +123,7 @@ describe('http block', () => {
       for (const k of ['connect_ms', 'ttfb_ms', 'total_ms']) assert.ok(f[k] >= 0 && f[k] < 5000, `${k} = ${f[k]}`);
       assert.ok(f.connect_ms + f.ttfb_ms <= f.total_ms + 0.01, `phases ${f.connect_ms} + ${f.ttfb_ms} exceed total ${f.total_ms}`);
       assert.match(r.output!, /^HTTP\/1\.1 200 OK\ncontent-type: text\/plain\ncontent-length: 26\n[^]*\n\nWelcome to the test server$/);
+      assertDeclared(f);
     });
 
     it('resolves a host name (dns_ms) and reports the phase timings', async () => {
@@ -357,6 +365,7 @@ describe('http block', () => {
       const want = (certs.selfValidTo - before) / DAY;
       assert.ok(Math.abs(r.fields.cert_days_left - want) < 0.01, `cert_days_left ${r.fields.cert_days_left}, expected ${want}`);
       assert.ok(r.fields.cert_days_left > 29 && r.fields.cert_days_left <= 30);
+      assertDeclared(r.fields);
     });
 
     it('fails cert_min_days with the days it saw', async () => {
@@ -396,7 +405,7 @@ describe('http block', () => {
     it('a timeout reports the phase, not just the engine\'s "timed out"', async () => {
       const silent = await startSilentServer();
       const text = `node: { data: ${dir}/data }\nstorage: { kind: memory }\nblocks:\n  - { name: slow, type: http, mode: on-demand, timeout: 500ms, url: "${silent.url}/" }\n`;
-      const engine = new Engine({ ...loadConfig(path.join(dir, 'monitor.yaml'), { text }), log: silentLogger(), web: false });
+      const engine = new Engine({ ...loadConfig(path.join(dir, 'monitor.yaml'), { ...registry, text }), log: silentLogger(), web: false });
       try {
         await engine.start();
         const r = await engine.runNow('slow');

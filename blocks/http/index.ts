@@ -29,6 +29,8 @@ export interface HttpOptions {
 }
 
 export const DEFAULT_MAX_REDIRECTS = 5;
+/** HTTP_FIELDS are the fields a run may give (tls_ms and cert_days_left with https, the timings as far as it got). */
+export const HTTP_FIELDS = ['status', 'dns_ms', 'connect_ms', 'tls_ms', 'ttfb_ms', 'total_ms', 'size_bytes', 'cert_days_left', 'redirects'] as const;
 export const DEFAULT_MAX_BODY = 1024 * 1024;
 /** Bytes of the body shown in the run's output (the UI), when no check needs more. */
 const OUTPUT_BODY_BYTES = 4096;
@@ -218,6 +220,7 @@ class HttpBlock implements BlockInstance {
     return failures.length > 0 ? { ok: false, fields, message: failures.join('; '), output } : { ok: true, fields, output };
   }
 
+  /** fields: what the last hop gave, named as in HTTP_FIELDS. */
   private fields(h: HopResult, start: number, redirects: number): Record<string, number> {
     const f: Record<string, number> = {};
     if (h.status !== undefined) f.status = h.status;
@@ -369,6 +372,7 @@ export const httpBlock: BlockType<HttpOptions> = {
     }
     return problems;
   },
+  fields: () => HTTP_FIELDS,
   create(o, env) {
     return new HttpBlock(o, env.configDir);
   },

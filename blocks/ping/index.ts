@@ -24,6 +24,8 @@ export interface PingOptions {
 }
 
 /** Defaults of the ping block's options. */
+/** PING_FIELDS are the fields of a run (the rtt ones when a reply came back). */
+export const PING_FIELDS = ['sent', 'received', 'loss_pct', 'rtt_min_ms', 'rtt_avg_ms', 'rtt_max_ms', 'rtt_mdev_ms'] as const;
 export const PING_DEFAULTS = { count: 3, intervalMs: 200, size: 56, waitMs: 2000, maxLossPct: 100 };
 const MIN_INTERVAL_MS = 10;
 
@@ -276,6 +278,7 @@ export const pingBlock: BlockType<PingOptions> = {
     }
     return problems;
   },
+  fields: () => PING_FIELDS,
   create(o, env) {
     return new PingBlock(o, env.log);
   },

@@ -335,6 +335,14 @@ rtt min/avg/max/mdev = 50.081/50.262/50.507/0.123 ms
     for (const [name, host, tally, max, want] of cases) {
       it(name, () => assert.deepEqual(summarize(host, t4, tally, max, 'raw'), want));
     }
+
+    it('gives only the fields the type declares (pingBlock.fields, for remon check)', () => {
+      const declared = pingBlock.fields!({ name: 'p', host: 'h' });
+      for (const [, host, tally, max] of cases) {
+        for (const f of Object.keys(summarize(host, t4, tally, max, 'raw').fields ?? {})) assert.ok(declared?.includes(f), f);
+      }
+      assert.deepEqual(declared, ['sent', 'received', 'loss_pct', 'rtt_min_ms', 'rtt_avg_ms', 'rtt_max_ms', 'rtt_mdev_ms']);
+    });
   });
 
   describe('options', () => {

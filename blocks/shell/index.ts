@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BlockInstance, BlockType, RunContext, RunOutput } from '../../src/engine/block';
-import { parseOutput, ParseSpec } from './parse';
+import { parsedFields, parseOutput, ParseSpec } from './parse';
 
 /** ShellOptions: the block's keys in monitor.yaml (see README.md). */
 export interface ShellOptions {
@@ -188,6 +188,7 @@ export const shellBlock: BlockType<ShellOptions> = {
     }
     return problems;
   },
+  fields: (o) => parsedFields(o.parse ?? 'none'),
   create(o, env) {
     return new ShellBlock(o, env.configDir, env.name);
   },

@@ -22,6 +22,19 @@ function fieldName(parts: string[]): string {
   return parts.join('_').replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/**
+ * parsedFields lists the fields a run gives with a ParseSpec: exit_code, and value (number)
+ * or the regex's named groups; undefined for json and kv, whose keys come from the output.
+ */
+export function parsedFields(spec: ParseSpec): string[] | undefined {
+  if (spec === 'none') return ['exit_code'];
+  if (spec === 'number') return ['exit_code', 'value'];
+  if (typeof spec !== 'object') return undefined;
+  // An empty alternative matches "", and the match lists every named group of the regex.
+  const groups = new RegExp(`(?:${spec.regex})|`).exec('')?.groups ?? {};
+  return ['exit_code', ...Object.keys(groups)];
+}
+
 /** parseOutput applies a ParseSpec to a command's stdout. */
 export function parseOutput(spec: ParseSpec, stdout: string): ParseOutcome {
   if (spec === 'none') return { fields: {} };

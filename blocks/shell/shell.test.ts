@@ -108,6 +108,19 @@ describe('shell block', () => {
     }
   });
 
+  describe('fields (the series remon check knows before a run)', () => {
+    const cases: Array<[string, ShellOptions['parse'], string[] | undefined]> = [
+      ['no parse: the exit code', undefined, ['exit_code']],
+      ['number: and value', 'number', ['exit_code', 'value']],
+      ['regex: and its named groups, escapes and nesting understood', { regex: '^\\(?<x>a\\)(?<load1>\\S+) ((?<load5>\\S+)|-)' }, ['exit_code', 'load1', 'load5']],
+      ['json: not known before it runs', 'json', undefined],
+      ['kv: not known before it runs', 'kv', undefined],
+    ];
+    for (const [name, parse, want] of cases) {
+      it(name, () => assert.deepEqual(shellBlock.fields!({ name: 'f', command: 'true', parse }), want));
+    }
+  });
+
   describe('run', () => {
     it('runs a string command with /bin/sh -c', async () => {
       const r = await run({ command: 'echo "$0" | tr a-z A-Z; echo two' });
@@ -173,6 +186,9 @@ describe('shell block', () => {
       it(`parse: ${name}`, async () => {
         const r = await run(options);
         assert.deepEqual({ ok: r.ok, fields: r.fields, message: r.message }, { message: undefined, ...want });
+        // The fields the type declares for remon check cover what a run gives (json, kv: not known before).
+        const declared = shellBlock.fields!(options as ShellOptions);
+        if (declared) for (const f of Object.keys(r.fields ?? {})) assert.ok(declared.includes(f), f);
       });
     }
 

@@ -385,6 +385,8 @@ export const snmpBlock: BlockType<SnmpOptions> = {
     problems.push(...compile(o).problems);
     return problems;
   },
+  // A walk's fields are named by the rows the agent has: known only when it runs.
+  fields: (o) => (o.walk && o.walk.length > 0 ? undefined : Object.keys(o.get ?? {})),
   create(o) {
     const { compiled, problems } = compile(o);
     if (problems.length > 0) throw new Error(problems.map(([p, m]) => `${p}: ${m}`).join('; '));

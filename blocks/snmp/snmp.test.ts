@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load';
 import { BlockInstance, RunOutput } from '../../src/engine/block';
 import { Engine } from '../../src/engine/engine';
 import { silentLogger } from '../../src/log';
+import { registry } from '../../src/registry';
 import { createMemoryShared } from '../../src/shared/memory';
 import { tmpDir } from '../../test/helpers';
 import { requirePeer } from '../../test/peers';
@@ -39,7 +40,7 @@ async function run(options: Opts, signal?: AbortSignal): Promise<RunOutput & { f
 describe('snmp block', () => {
   it('sample.yaml is a valid blocks list', () => {
     const file = path.resolve(__dirname, '..', '..', '..', 'blocks', 'snmp', 'sample.yaml');
-    const { config } = loadConfig(file, { env: { SNMP_AUTH_KEY: 'auth-key-1', SNMP_PRIV_KEY: 'priv-key-1' } });
+    const { config } = loadConfig(file, { ...registry, env: { SNMP_AUTH_KEY: 'auth-key-1', SNMP_PRIV_KEY: 'priv-key-1' } });
     assert.deepEqual(config.blocks.map((b) => b.name), ['gw', 'core-switch', 'ups']);
     assert.ok(config.blocks.every((b) => b.type === 'snmp'));
   });
@@ -328,7 +329,7 @@ blocks:
     community: ${agent.community}
     get: { octets: ${pass('1.0')}, temp: ${pass('3.0')} }
 `;
-      const loaded = loadConfig(path.join(dir, 'monitor.yaml'), { text });
+      const loaded = loadConfig(path.join(dir, 'monitor.yaml'), { ...registry, text });
       const engine = new Engine({ ...loaded, log: silentLogger(), web: false });
       await engine.start();
       try {

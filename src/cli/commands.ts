@@ -1,11 +1,11 @@
-import { buildSchema } from '../config/schema';
+import { buildSchema } from '../config/compose';
 import { loadConfigIsolated } from '../config/isolated';
 import { ConfigError, loadConfig, LoadedConfig } from '../config/load';
 import { Engine } from '../engine/engine';
 import { RemonError } from '../errors';
 import { createLogger } from '../log';
+import { registry, REGISTRY_MODULE } from '../registry';
 import { MemoryStore } from '../store/memory';
-import { builtinBlockTypes } from '../../blocks';
 import { formatNumber, renderTable } from './table';
 
 /** CliIO is where a command writes; tests pass their own. */
@@ -17,7 +17,7 @@ export interface CliIO {
 /** load reads a config, printing its problems; undefined means exit 2. */
 function load(file: string, io: CliIO): LoadedConfig | undefined {
   try {
-    return loadConfig(file);
+    return loadConfig(file, registry);
   } catch (err) {
     return reportLoadError(err, file, io);
   }
@@ -69,7 +69,7 @@ export async function onceCommand(file: string, json: boolean, io: CliIO): Promi
 }
 
 export function schemaCommand(io: CliIO): number {
-  io.out(`${JSON.stringify(buildSchema(builtinBlockTypes), null, 2)}\n`);
+  io.out(`${JSON.stringify(buildSchema(registry), null, 2)}\n`);
   return 0;
 }
 
@@ -79,13 +79,13 @@ export function schemaCommand(io: CliIO): number {
  */
 export async function runCommand(file: string, io: CliIO): Promise<number> {
   // The long-running node loads its config in a worker thread (see loadConfigIsolated).
-  const loaded = await loadConfigIsolated(file).catch((err) => reportLoadError(err, file, io));
+  const loaded = await loadConfigIsolated(file, { registryModule: REGISTRY_MODULE }).catch((err) => reportLoadError(err, file, io));
   if (!loaded) return 2;
   const log = createLogger({ level: loaded.config.node.logLevel, fd: 1 });
   let engine: Engine;
   try {
     // Opens the store under node.data: refused while another node uses it.
-    engine = new Engine({ ...loaded, log, loadConfig: () => loadConfigIsolated(file) });
+    engine = new Engine({ ...loaded, log, loadConfig: () => loadConfigIsolated(file, { registryModule: REGISTRY_MODULE }) });
   } catch (err) {
     io.err(`remon: ${(err as Error).message}\n`);
     return 1;

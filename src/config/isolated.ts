@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { builtinBlockTypes } from '../../blocks';
 import { loadBlockTypesFrom, mergeBlockTypes } from '../engine/registry';
 import { createError, ErrorCode, RemonError } from '../errors';
 import { deepFreeze } from './build';
 import { ConfigError, LoadedConfig } from './load';
+import { resolveSections } from './compose';
+import type { Registry } from './section';
 import { Config, Problem } from './types';
 
 /** WorkerReply is what load-worker.ts posts back. */
@@ -12,15 +13,37 @@ export type WorkerReply =
   | { ok: true; config: Config }
   | { ok: false; code: ErrorCode; message: string; file?: string; problems?: Problem[] };
 
+/** IsolatedOptions: where the worker finds the registry, and the environment for ${VAR}. */
+export interface IsolatedOptions {
+  /**
+   * The absolute path of a module exporting `registry` (a Registry: block types and
+   * sections), e.g. src/registry.ts's REGISTRY_MODULE. A worker can be given no functions,
+   * so it loads the registry itself.
+   */
+  registryModule: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** requireRegistry loads the `registry` export of a registry module. */
+export function requireRegistry(file: string): Registry {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const registry = (require(file) as { registry?: Registry }).registry;
+  if (!registry || !Array.isArray(registry.types) || !Array.isArray(registry.sections)) {
+    throw createError('REMON_ERR_CONFIG_SECTION', `${file} does not export a registry (types and sections)`);
+  }
+  return registry;
+}
+
 /**
  * loadConfigIsolated is loadConfig run in a worker thread. Parsing a large monitor.yaml
  * (20,000 blocks is ~100 MB of parser garbage) then happens in a heap that is freed when
  * the worker exits, instead of in the long-running node's heap, where V8 would keep it
  * for minutes. The result is the same: a frozen Config, or ConfigError with every problem.
  */
-export async function loadConfigIsolated(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadConfigIsolated(file: string, options: IsolatedOptions): Promise<LoadedConfig> {
+  const { registryModule, env = process.env } = options;
   const reply = await new Promise<WorkerReply>((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { file, env } });
+    const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { file, env, registryModule } });
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`config loader exited with code ${code}`)));
@@ -35,6 +58,7 @@ export async function loadConfigIsolated(file: string, env: NodeJS.ProcessEnv = 
     if (loaded.problems.length) throw createError('REMON_ERR_BLOCK_TYPE_LOAD', loaded.problems.join('; '));
     return loaded.types;
   });
-  const merged = mergeBlockTypes(builtinBlockTypes, extra);
-  return { config: deepFreeze(reply.config), types: new Map(merged.types.map((t) => [t.type, t])) };
+  const registry = requireRegistry(registryModule);
+  const merged = mergeBlockTypes(registry.types, extra);
+  return { config: deepFreeze(reply.config), types: new Map(merged.types.map((t) => [t.type, t])), sections: resolveSections(registry.sections) };
 }

@@ -2,26 +2,33 @@ import Ajv, { ValidateFunction } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document } from 'yaml';
-import { builtinBlockTypes } from '../../blocks';
 import { BlockType, JsonSchema } from '../engine/block';
 import { loadBlockTypesFrom, mergeBlockTypes } from '../engine/registry';
 import { createError, errorMessage, RemonError } from '../errors';
-import { build, deepFreeze, parseListen, RawConfig } from './build';
+import { deepFreeze } from './build';
+import { SeriesCatalog } from './catalog';
+import { resolveSections, schemaFor } from './compose';
 import { expandEnv } from './env';
 import { formatPath, translate } from './messages';
 import { Locator, Position } from './positions';
-import { buildSchema } from './schema';
-import { checkSemantics } from './semantics';
+import { topKeys } from './schema';
+import { CheckContext, ConfigSection, Path } from './section';
 import { Config, Problem } from './types';
 import { parseYaml } from './yaml';
 
-export { parseListen };
-
-/** LoadOptions: the environment for ${VAR}, and block types beyond the built-in ones. */
+/**
+ * LoadOptions: what a config is validated against (the block types and the sections of
+ * the node, see src/registry.ts), the environment for ${VAR}, and the text when it is not
+ * to be read from disk.
+ */
 export interface LoadOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Extra block types (tests and benchmarks register in-process types this way). */
+  /** The block types blocks may use (user types from node.block_dirs are added). */
+  types: readonly BlockType[];
+  /** Top-level sections besides the core ones (node, storage, shared, blocks), which are always there. */
+  sections?: readonly ConfigSection[];
+  /** More block types, added to `types` (tests and benchmarks register in-process types this way). */
   extraTypes?: readonly BlockType[];
+  env?: NodeJS.ProcessEnv;
   /** The file's text, when it is not to be read from disk. */
   text?: string;
 }
@@ -30,6 +37,8 @@ export interface LoadOptions {
 export interface LoadedConfig {
   config: Config;
   types: ReadonlyMap<string, BlockType>;
+  /** The sections it was built from, in order (a reload asks them which changes it can apply live). */
+  sections: readonly ConfigSection[];
 }
 
 /** ConfigError carries every problem found in a config file, sorted by position. */
@@ -62,10 +71,12 @@ function compileSchema(schema: JsonSchema): ValidateFunction {
 }
 
 /**
- * loadConfig reads, expands, validates and freezes monitor.yaml. It throws ConfigError with
- * every problem found (positions and messages), or REMON_ERR_CONFIG_READ.
+ * loadConfig reads, expands, validates and freezes monitor.yaml: the sections' composed
+ * schema, then every section's check, then (when nothing was found) every section's build.
+ * It throws ConfigError with every problem found (positions and messages), or
+ * REMON_ERR_CONFIG_READ.
  */
-export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfig {
+export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
   let text = options.text;
   if (text === undefined) {
     try {
@@ -74,6 +85,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
       throw createError('REMON_ERR_CONFIG_READ', `cannot read ${file}: ${errorMessage(err)}`, err);
     }
   }
+  const sections = resolveSections(options.sections);
   const dir = path.resolve(path.dirname(file));
   const parsed = parseYaml(text);
   if (parsed.problems.length) throw new ConfigError(file, parsed.problems);
@@ -102,7 +114,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
     throw new ConfigError(file, [...problems, { line: 1, col: 1, path: '(YAML syntax)', message }]);
   }
   if (raw === null || raw === undefined) {
-    add({ line: 1, col: 1 }, [], 'the file is empty; expected a mapping with node, storage, shared and blocks');
+    add({ line: 1, col: 1 }, [], `the file is empty; expected a mapping with ${topKeys(sections)}`);
     throw new ConfigError(file, problems);
   }
 
@@ -113,12 +125,12 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
     extra.push(...loaded.types);
     for (const msg of loaded.problems) add(at.position(['node', 'block_dirs', index]), ['node', 'block_dirs', index], msg);
   }
-  const merged = mergeBlockTypes(builtinBlockTypes, extra);
+  const merged = mergeBlockTypes(options.types, extra);
   for (const msg of merged.problems) add(at.position(['node', 'block_dirs']), ['node', 'block_dirs'], msg);
   const types = new Map(merged.types.map((t) => [t.type, t]));
 
-  const validate = compileSchema(schemaFor(merged.types));
-  const badBlocks = new Set<number>();
+  const invalid = new Set<string>();
+  const validate = compileSchema(schemaFor(sections, merged.types));
   if (!validate(raw)) {
     const seen = new Set<string>();
     const found = (validate.errors ?? []).map(translate).filter((sp) => sp !== undefined);
@@ -128,28 +140,32 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
       const id = `${formatPath(sp.path)}\0${sp.message}`;
       if (seen.has(id) || (sp.missing && typos.has(`${formatPath(sp.path)}\0${sp.missing}`))) continue;
       seen.add(id);
-      if (sp.path[0] === 'blocks' && typeof sp.path[1] === 'number') badBlocks.add(sp.path[1]);
+      for (let n = 0; n <= sp.path.length; n++) invalid.add(pathKey(sp.path.slice(0, n)));
       add(at.position(sp.path, sp.atKey), sp.path, sp.atKey ? sp.message : fromEnv(sp.path, sp.message));
     }
   }
 
-  const semantics = checkSemantics(raw, types, badBlocks);
-  for (const s of semantics.issues) {
-    const scalar = s.exprPos !== undefined ? at.scalar(s.path) : undefined;
-    add(scalar ? at.inScalar(scalar, s.exprPos!) : at.position(s.path), s.path, fromEnv(s.path, s.message));
+  const top = (typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+  const catalog = new SeriesCatalog();
+  const ctx: CheckContext = { raw: top, types, catalog, valid: (p: Path) => !invalid.has(pathKey(p)) };
+  for (const section of sections) {
+    for (const s of section.check?.(top[section.key], ctx) ?? []) {
+      const scalar = s.exprPos !== undefined ? at.scalar(s.path) : undefined;
+      add(scalar ? at.inScalar(scalar, s.exprPos!) : at.position(s.path), s.path, fromEnv(s.path, s.message));
+    }
   }
   if (problems.length) throw new ConfigError(file, problems);
 
-  const config = build(raw as RawConfig, file, dir, semantics.pipes);
-  return { config: deepFreeze(config), types };
+  const config: Partial<Config> = { file, dir };
+  for (const section of sections) {
+    (config as Record<string, unknown>)[section.key] = section.build(top[section.key], { file, dir, types, catalog, config });
+  }
+  return { config: deepFreeze(config as Config), types, sections };
 }
 
-let cachedSchema: { types: readonly BlockType[]; schema: JsonSchema } | undefined;
-/** schemaFor reuses the composed schema (and so its compiled validator) for the same types. */
-function schemaFor(types: readonly BlockType[]): JsonSchema {
-  const same = cachedSchema && cachedSchema.types.length === types.length && cachedSchema.types.every((t, i) => t === types[i]);
-  if (!same) cachedSchema = { types, schema: buildSchema(types) };
-  return cachedSchema!.schema;
+/** pathKey identifies a value path for the set of paths that failed the schema. */
+function pathKey(p: ReadonlyArray<string | number>): string {
+  return p.join('\0');
 }
 
 function blockDirs(raw: unknown, dir: string): Array<{ dir: string; index: number }> {

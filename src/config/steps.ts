@@ -1,14 +1,78 @@
+import { JsonSchema } from '../engine/block';
 import { parse, SCALAR_FUNCTION_NAMES } from '../expr';
 import { parseDuration } from '../util/duration';
+import { blockName, duration, KEY_PATTERN, sharedKey } from './schema';
+import type { SectionIssue } from './section';
 import { Step } from './types';
 
-/** StepIssue is a problem in a pipe step: the path below the step list and what is wrong. */
-export interface StepIssue {
-  path: Array<string | number>;
-  message: string;
-  /** For expression errors: the 0-based column inside the expression text. */
-  exprPos?: number;
-}
+/** The pipe step forms; compileSteps checks that each has one action. */
+const step: JsonSchema = {
+  type: 'object',
+  description: 'One pipe step: if/then/else, set, increment, queue, run, lock or with-lock.',
+  'x-expected': 'a step (a mapping with one of if, set, increment, queue, run, lock, with-lock)',
+  minProperties: 1,
+  additionalProperties: false,
+  dependencies: { then: ['if'], else: ['if'], if: ['then'] },
+  properties: {
+    if: { type: 'string', minLength: 1, 'x-expected': 'a condition over the result fields, e.g. "up == 0"' },
+    then: { $ref: '#/definitions/steps' },
+    else: { $ref: '#/definitions/steps' },
+    set: {
+      description: 'Put a value in shared state: `set: KEY` stores the result; `{key, bucket, value}` stores an expression.',
+      type: ['string', 'object'],
+      pattern: KEY_PATTERN,
+      'x-expected': 'a state key, or a mapping with key and optional bucket and value',
+      additionalProperties: false,
+      required: ['key'],
+      properties: {
+        key: sharedKey('state key'),
+        bucket: sharedKey('bucket'),
+        value: { type: 'string', minLength: 1, 'x-expected': 'an expression over the result fields' },
+      },
+    },
+    increment: {
+      description: 'Add to a shared counter: `increment: NAME` or `{counter, by}`.',
+      type: ['string', 'object'],
+      pattern: KEY_PATTERN,
+      'x-expected': 'a counter name, or a mapping with counter and by',
+      additionalProperties: false,
+      required: ['counter'],
+      properties: { counter: sharedKey('counter'), by: { type: 'integer', 'x-expected': 'a whole number (counters are integers)' } },
+    },
+    queue: {
+      description: 'Push the result to a shared queue: `queue: NAME` or `{queue, max_length, max_age}`.',
+      type: ['string', 'object'],
+      pattern: KEY_PATTERN,
+      'x-expected': 'a queue name, or a mapping with queue and optional max_length and max_age',
+      additionalProperties: false,
+      required: ['queue'],
+      properties: { queue: sharedKey('queue'), max_length: { type: 'integer', minimum: 1 }, max_age: duration },
+    },
+    run: { ...blockName, description: 'Run another block with this result as its input.', 'x-expected': 'the name of another block' },
+    lock: {
+      description: 'Take a shared lock and keep it for ttl; the following steps run only when it was taken.',
+      type: 'object',
+      'x-expected': 'a mapping with name, ttl and optional wait',
+      additionalProperties: false,
+      required: ['name', 'ttl'],
+      properties: { name: sharedKey('lock'), ttl: duration, wait: duration },
+    },
+    'with-lock': {
+      description: 'Run steps while holding a shared lock, then release it.',
+      type: 'object',
+      'x-expected': 'a mapping with name, ttl, optional wait, and steps',
+      additionalProperties: false,
+      required: ['name', 'ttl', 'steps'],
+      properties: { name: sharedKey('lock'), ttl: duration, wait: duration, steps: { $ref: '#/definitions/steps' } },
+    },
+  },
+};
+
+/** stepDefinitions are the schema definitions of pipe steps: a block's `pipe: { $ref: '#/definitions/steps' }`. */
+export const stepDefinitions: Record<string, JsonSchema> = {
+  step,
+  steps: { type: 'array', items: { $ref: '#/definitions/step' }, 'x-expected': 'a list of steps, each starting with "- "' },
+};
 
 const ACTIONS = ['if', 'set', 'increment', 'queue', 'run', 'lock', 'with-lock'] as const;
 
@@ -16,7 +80,7 @@ const ACTIONS = ['if', 'set', 'increment', 'queue', 'run', 'lock', 'with-lock'] 
  * compileSteps turns a `pipe:` list (already schema-checked) into Steps, reporting steps
  * that name two actions and expressions that do not parse. `path` is where the list is.
  */
-export function compileSteps(raw: unknown, path: Array<string | number>, issues: StepIssue[]): Step[] {
+export function compileSteps(raw: unknown, path: Array<string | number>, issues: SectionIssue[]): Step[] {
   if (!Array.isArray(raw)) return [];
   const steps: Step[] = [];
   raw.forEach((item, i) => {
@@ -38,7 +102,7 @@ export function compileSteps(raw: unknown, path: Array<string | number>, issues:
   return steps;
 }
 
-function expression(src: unknown, at: Array<string | number>, issues: StepIssue[]) {
+function expression(src: unknown, at: Array<string | number>, issues: SectionIssue[]) {
   if (typeof src !== 'string') return undefined;
   try {
     return parse(src, { functions: SCALAR_FUNCTION_NAMES });
@@ -50,7 +114,7 @@ function expression(src: unknown, at: Array<string | number>, issues: StepIssue[
   }
 }
 
-function compileOne(action: (typeof ACTIONS)[number], s: Record<string, unknown>, at: Array<string | number>, issues: StepIssue[]): Step | undefined {
+function compileOne(action: (typeof ACTIONS)[number], s: Record<string, unknown>, at: Array<string | number>, issues: SectionIssue[]): Step | undefined {
   switch (action) {
     case 'if': {
       const cond = expression(s.if, [...at, 'if'], issues);
@@ -98,7 +162,7 @@ function compileOne(action: (typeof ACTIONS)[number], s: Record<string, unknown>
 }
 
 /** positiveDuration parses a schema-checked duration, reporting one of 0. */
-function positiveDuration(text: string, at: Array<string | number>, issues: StepIssue[]): number | undefined {
+function positiveDuration(text: string, at: Array<string | number>, issues: SectionIssue[]): number | undefined {
   const ms = parseDuration(text);
   if (ms === 0) issues.push({ path: at, message: `must be longer than 0s; got "${text}"` });
   return ms || undefined;

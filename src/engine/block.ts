@@ -116,6 +116,12 @@ export interface BlockType<Options = any> {
   passive?: boolean;
   /** Extra checks after schema validation, each returned as [option path, message]. */
   check?(options: Options): Array<[string, string]>;
+  /**
+   * fields lists the fields a block with these (valid) options emits, each the series
+   * `<block>.<field>` (besides up and duration_ms), so that `remon check` can check
+   * references to them; undefined when they are not known before it runs.
+   */
+  fields?(options: Options): readonly string[] | undefined;
   create(options: Options, env: BlockEnv): BlockInstance;
   /**
    * hub creates the type's node-wide part, once per node, whether or not a block of the

@@ -311,6 +311,7 @@ export class Engine implements NodeApi {
     }
     const { report, config } = await applyReload(this.config, next.config, {
       blocks: this.blocks,
+      sections: next.sections,
       create: (b) => {
         const added = this.blocks.create(b);
         if (this.started && !this.stopping) this.schedule(added);

@@ -8,3 +8,10 @@ export function redactUrl(url: string): string {
     return url;
   }
 }
+
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|::1|localhost)$/i;
+
+/** isLoopback tells whether a listen host only accepts local connections. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}

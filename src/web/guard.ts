@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isLoopback } from '../config/semantics';
+import { isLoopback } from '../util/url';
 
 /** GuardOptions: the address the node listens on. */
 export interface GuardOptions {
