@@ -58,6 +58,14 @@ describe('cli', () => {
       );
       assert.ok(fs.existsSync(file));
     });
+    it('stderr holds only the messages of remon: a mapping used as a key gets no warning of the YAML library', () => {
+      const dir = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'invalid');
+      const expected = [...fs.readFileSync(path.join(dir, 'key-is-a-map.yaml'), 'utf8').matchAll(/^# expect: (.*)$/gm)].map((m) => m[1]);
+      const r = remon(['check', 'key-is-a-map.yaml'], { cwd: dir });
+      assert.equal(r.code, 2);
+      assert.equal(r.out, '');
+      assert.equal(r.err, `${expected.join('\n')}\n1 problem in key-is-a-map.yaml\n`);
+    });
     it('a missing file is exit 2 with the reason', () => {
       const r = remon(['check', '/nonexistent/monitor.yaml']);
       assert.equal(r.code, 2);

@@ -4,7 +4,8 @@ import { Engine } from '../src/engine/engine';
 import { RemonError } from '../src/errors';
 import { silentLogger } from '../src/log';
 import { registry } from '../src/registry';
-import { sleep, tmpDir } from './helpers';
+import { FakeClock } from './fake-clock';
+import { sleep, tmpDir, waitFor } from './helpers';
 import { probeBlock, probeLog, resetProbeLog } from './probe-block';
 
 function engineFor(blocksYaml: string): Engine {
@@ -54,6 +55,24 @@ describe('engine', () => {
       assert.deepEqual(up.points.map((p) => p[1]), [0]);
     });
   }
+
+  it('a node just started shows every block within 5 s, whatever its interval (fake clock)', async () => {
+    const text = `node: { data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n` +
+      ['load: 10s', 'loopback: 10s', 'memory: 30s', 'disk: 1m', 'self: 15s', 'nightly: 1d'].map((b) => {
+        const [name, every] = b.split(': ');
+        return `  - { name: ${name}, type: probe, every: ${every} }\n`;
+      }).join('');
+    const loaded = loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] });
+    const clock = new FakeClock(Date.parse('2026-01-05T10:00:00Z'));
+    const e = new Engine({ ...loaded, log: silentLogger(), web: false, clock });
+    await e.start();
+    const unknown = (): string[] => e.status().filter((b) => b.status === 'unknown').map((b) => b.name);
+    assert.equal(unknown().length, 6);
+    await clock.advance(5000, () => new Promise((r) => setImmediate(r)));
+    await waitFor(() => unknown().length === 0, 2000, `every block to have run; still unknown: ${unknown()}`).catch(() => undefined);
+    await e.stop();
+    assert.deepEqual(unknown(), []);
+  });
 
   it('never overlaps a block slower than its interval; skipped ticks show as missed', async () => {
     const e = engineFor('  - { name: slow, type: probe, every: 50ms, timeout: 1s, sleep_ms: 180 }\n');

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createError, ErrorCode, httpStatusOf, rpcCodeOf } from '../src/errors';
 import type { NodeApi } from '../src/ops/node';
-import { defineOp } from '../src/ops/operation';
+import { defineOp, noParams } from '../src/ops/operation';
 import { OpTable } from '../src/ops/table';
 
 const node = { config: { node: { name: 'alpha' } } } as unknown as NodeApi;
@@ -25,6 +25,7 @@ function table(): OpTable {
       },
     }),
     defineOp({ name: 'node.info', summary: 'test', write: false, params: { type: 'object' }, handler: () => 'info' }),
+    defineOp({ name: 'node.none', summary: 'test', write: false, params: noParams, handler: () => 'none' }),
   );
   return t;
 }
@@ -36,7 +37,7 @@ describe('operations table', () => {
     const t = table();
     assert.deepEqual(await t.invoke('counter.incr', { name: 'x', by: 2 }, w), { status: 200, value: { node: 'alpha', name: 'x', by: 2, via: 'rpc' } });
     assert.equal((await t.invoke('counter.incr', { name: 'new' }, w)).status, 201);
-    assert.deepEqual(t.list().map((o) => o.name), ['counter.incr', 'node.info']);
+    assert.deepEqual(t.list().map((o) => o.name), ['counter.incr', 'node.info', 'node.none']);
   });
 
   const refused: Array<[string, string, unknown, boolean, ErrorCode, string]> = [
@@ -46,6 +47,7 @@ describe('operations table', () => {
     ['an unknown param', 'counter.incr', { name: 'x', bye: 1 }, true, 'REMON_ERR_OP_PARAMS', 'bye: unknown key "bye"; did you mean "by"?'],
     ['a wrong type and a bound, both said', 'counter.incr', { name: 5, by: 0 }, true, 'REMON_ERR_OP_PARAMS', 'name: expected a string; got 5 (a number); quote it to make it text: "5"; by: must be at least 1; got 0'],
     ['params that are not an object', 'counter.incr', [1], true, 'REMON_ERR_OP_PARAMS', 'params: expected a mapping; got a list'],
+    ['a param of an operation that takes none', 'node.none', { x: 1 }, true, 'REMON_ERR_OP_PARAMS', 'x: unknown key "x"; nothing is expected here'],
     ['a coded error of the handler', 'counter.incr', { name: 'busy' }, true, 'REMON_ERR_BLOCK_BUSY', 'busy now'],
   ];
   for (const [what, name, params, authorized, code, message] of refused) {

@@ -9,7 +9,7 @@ function job(id: string, everyMs: number, run: (lag: number) => Promise<unknown>
 }
 
 describe('scheduler', () => {
-  it('spreads first runs over the interval by a hash of the name, the same every time', () => {
+  it('spreads runs over the interval by a hash of the name (the phase), the same every time', () => {
     const s = new Scheduler();
     const offsets = Array.from({ length: 200 }, (_, i) => s.offsetOf(job(`block-${i}`, 10_000, async () => {})));
     assert.ok(offsets.every((o) => o >= 0 && o < 10_000));
@@ -17,8 +17,79 @@ describe('scheduler', () => {
     assert.ok(new Set(offsets.map((o) => Math.floor(o / 1000))).size >= 9);
     const again = new Scheduler();
     assert.deepEqual(offsets, Array.from({ length: 200 }, (_, i) => again.offsetOf(job(`block-${i}`, 10_000, async () => {}))));
-    // Long intervals spread over at most a minute, so a new node shows data soon.
-    assert.ok(s.offsetOf(job('x', 86_400_000, async () => {})) < 60_000);
+    // Long intervals keep a phase within a minute; short ones within their interval.
+    const daily = Array.from({ length: 200 }, (_, i) => s.offsetOf(job(`block-${i}`, 86_400_000, async () => {})));
+    assert.ok(daily.every((o) => o < 60_000) && new Set(daily.map((o) => Math.floor(o / 6000))).size >= 9);
+    // First runs: within 5 s whatever the interval, still spread over it.
+    for (const every of [1000, 10_000, 60_000, 86_400_000]) {
+      const first = Array.from({ length: 200 }, (_, i) => s.firstOffsetOf(job(`block-${i}`, every, async () => {})));
+      const window = Math.min(every, 5000);
+      assert.ok(first.every((o) => o >= 0 && o < window), `every ${every}: ${Math.max(...first)}`);
+      assert.ok(new Set(first.map((o) => Math.floor(o / (window / 5)))).size === 5, `every ${every}: spread over the window`);
+    }
+  });
+
+  const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+  it('a new node runs every block within 5 s, spread and within maxConcurrency, then on its phase (fake clock)', async () => {
+    const clock = new FakeClock(1_000_000);
+    const s = new Scheduler({ clock, maxConcurrency: 8 });
+    const t0 = clock.now();
+    // Blocks as a node has them: intervals from 10 s to a day.
+    const everies = [10_000, 15_000, 30_000, 60_000, 300_000, 3_600_000, 86_400_000];
+    const dues = new Map<string, number[]>();
+    let running = 0;
+    let maxRunning = 0;
+    const jobs = Array.from({ length: 140 }, (_, i) => job(`block-${i}`, everies[i % everies.length], async (lag) => {
+      dues.get(`block-${i}`)!.push(clock.now() - lag);
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise<void>((r) => { clock.setTimer(r, 200); });
+      running--;
+    }));
+    for (const j of jobs) {
+      dues.set(j.id, []);
+      s.add(j);
+    }
+    s.start();
+    await clock.advance(5000, settle);
+    const firsts = jobs.map((j) => dues.get(j.id)![0]);
+    assert.ok(firsts.every((t) => t !== undefined && t - t0 < 5000), `not run in the first 5 s: ${jobs.filter((j) => dues.get(j.id)!.length === 0).length}`);
+    assert.ok(new Set(firsts.map((t) => Math.floor((t - t0) / 500))).size >= 9, 'first runs spread over the 5 s, not all at once');
+    assert.ok(maxRunning <= 8, `${maxRunning} in flight`);
+    assert.equal(maxRunning, 8, 'the burst did fill the slots');
+
+    await clock.advance(15 * 60_000, settle);
+    const stopped = s.stop();
+    await clock.advance(1000, settle); // the runs in flight finish; stop waits for them
+    await stopped;
+    for (const j of jobs) {
+      const [first, ...later] = dues.get(j.id)!;
+      assert.equal(first, t0 + s.firstOffsetOf(j));
+      if (j.everyMs > 300_000) continue;
+      const phase = t0 + s.offsetOf(j);
+      assert.ok(later.length >= 2, j.id);
+      // Every later run is on the phase, and the second comes ½ to 1½ intervals after the first.
+      assert.ok(later.every((t) => (t - phase) % j.everyMs === 0), `${j.id} every ${j.everyMs}: ${later.map((t) => t - t0)}`);
+      assert.ok(later[0] - first >= j.everyMs / 2 && later[0] - first < 1.5 * j.everyMs, `${j.id}: ${first - t0}, ${later[0] - t0}`);
+      assert.ok(later.slice(1).every((t, k) => t - later[k] === j.everyMs), j.id);
+    }
+    assert.equal(s.stats().missed, 0);
+  });
+
+  it('a block added while the node runs (reload) runs within 5 s too, then on its phase from then (fake clock)', async () => {
+    const clock = new FakeClock(1_000_000);
+    const s = new Scheduler({ clock });
+    s.start();
+    await clock.advance(123_456, settle);
+    const starts: number[] = [];
+    const j = job('added-later', 3_600_000, async () => { starts.push(clock.now()); });
+    const t1 = clock.now();
+    s.add(j);
+    await clock.advance(3 * 3_600_000, settle);
+    await s.stop();
+    assert.ok(s.firstOffsetOf(j) < 5000);
+    assert.deepEqual(starts.map((t) => t - t1), [s.firstOffsetOf(j), s.offsetOf(j) + 3_600_000, s.offsetOf(j) + 7_200_000]);
   });
 
   it('runs a job every interval with small start lag', async () => {
@@ -45,7 +116,6 @@ describe('scheduler', () => {
   });
 
   // The rest run on the fake clock: they are about the scheduler's logic, not timers.
-  const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
   function onFakeClock(options: { maxConcurrency?: number; spreadMs?: number } = {}): { s: Scheduler; clock: FakeClock } {
     const clock = new FakeClock(1_000_000);
     return { s: new Scheduler({ ...options, clock }), clock };

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CliIO } from './commands';
-import { rrdCommand } from './rrd';
+import { RRD_USAGE, rrdCommand } from './rrd';
 import { USAGE } from './usage';
 
 const COMMANDS = new Set(['run', 'check', 'once', 'schema', 'help', 'rrd', 'send', 'config', 'status']);
@@ -33,7 +33,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   if (command === 'status') return (await import('./status')).statusCommand(rest, io);
   if (command === 'help') {
     const topic = rest[0];
-    io.out(topic && USAGE[topic] ? USAGE[topic] : USAGE.main);
+    io.out(topic === 'rrd' ? RRD_USAGE : topic && USAGE[topic] ? USAGE[topic] : USAGE.main);
     return 0;
   }
   let parsed;

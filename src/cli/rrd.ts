@@ -17,6 +17,32 @@ An rrdtool-compatible subset on remon's own RRD files; arguments and fetch outpu
 
 TYPE is GAUGE, COUNTER, DERIVE, ABSOLUTE, DCOUNTER or DDERIVE; CF is AVERAGE, MIN, MAX or LAST.
 Times are epoch seconds, N/now, or offsets such as now-1h, end-1d, start+6h.
+remon rrd create --help says more about definitions.
+`;
+
+/** RRD_CREATE_USAGE is what `remon rrd create --help` prints. */
+export const RRD_CREATE_USAGE = `Usage: remon rrd create FILE [--start|-b T] [--step|-s S] [--no-overwrite|-O]
+                        DS:name:TYPE:heartbeat:min:max ... RRA:CF:xff:steps:rows ...
+
+Creates FILE with every row unknown, as rrdtool create does.
+
+  --step S         seconds per primary data point (default 300), or a duration: 10s, 5m
+  --start T        time of the last update: epoch seconds, now, now-1h (default now-10s)
+  --no-overwrite   refuse to replace an existing FILE
+  DS:...           a data source: name (1-19 of A-Z a-z 0-9 _ -); TYPE GAUGE, COUNTER,
+                   DERIVE, ABSOLUTE, DCOUNTER or DDERIVE; heartbeat in seconds or a duration;
+                   min and max numbers or U for none
+  RRA:...          an archive: CF AVERAGE, MIN, MAX or LAST; xff from 0 to below 1; steps
+                   and rows as counts (RRA:AVERAGE:0.5:12:24) or as durations
+                   (RRA:AVERAGE:0.5:1m:1d: one row a minute, a day of them)
+
+Durations are a number with s, m, h, d, w, M (31 days) or y (366 days), as in rrdtool. As
+rrdtool does, a definition is refused when a duration does not divide evenly: an RRA's
+step must be a multiple of --step (--step 10s with 15s is refused), and its span a
+multiple of its step (10s:75s is refused; so is a span shorter than one row).
+
+Holt-Winters archives (HWPREDICT, MHWPREDICT, SEASONAL, DEVSEASONAL, DEVPREDICT,
+FAILURES) are not supported: remon's files do not have them, and create refuses them.
 `;
 
 /** Options reads rrdtool-style options (--long V, --long=V, -x V) out of an argument list. */
@@ -76,6 +102,10 @@ export function rrdCommand(args: string[], io: CliIO, now = Math.floor(Date.now(
     io.out(RRD_USAGE);
     return sub ? 0 : 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(sub === 'create' ? RRD_CREATE_USAGE : RRD_USAGE);
+    return 0;
+  }
   try {
     switch (sub) {
       case 'create':
@@ -113,15 +143,15 @@ function fileArg(o: Options): string {
 function create(args: string[], now: number): number {
   const o = new Options(args, { start: { short: 'b' }, step: { short: 's' }, 'no-overwrite': { short: 'O', flag: true } });
   const file = fileArg(o);
-  const step = o.get('step') ? seconds(o.get('step')!, 'step') : 300;
+  const step = o.get('step') ? seconds(o.get('step')!, 'step size') : 300;
   const start = o.get('start') ? parseTime(o.get('start')!, { now }) : now - 10;
-  const def: RrdDef = {
-    step,
-    ds: o.rest.filter((a) => a.startsWith('DS:')).map(parseDs),
-    rra: o.rest.filter((a) => a.startsWith('RRA:')).map((a) => parseRra(a, step)),
-  };
-  const unknown = o.rest.find((a) => !a.startsWith('DS:') && !a.startsWith('RRA:'));
-  if (unknown) throw usage(`can't parse argument '${unknown}'`);
+  const def: RrdDef = { step, ds: [], rra: [] };
+  // In argument order, as rrdtool reads them: the first bad one is the one reported.
+  for (const a of o.rest) {
+    if (a.startsWith('DS:')) def.ds.push(parseDs(a));
+    else if (a.startsWith('RRA:')) def.rra.push(parseRra(a, step));
+    else throw usage(`can't parse argument '${a}'`);
+  }
   RrdFile.create(file, def, start, { overwrite: !o.has('no-overwrite') }).close();
   return 0;
 }
@@ -170,7 +200,7 @@ function fetch(args: string[], io: CliIO, now: number): number {
   const start = parseTime(startText, { now, end: Number.isNaN(end) ? now : end });
   if (Number.isNaN(end)) end = parseTime(endText, { now, start });
   if (start < 3600 * 24 * 365 * 10) throw new RemonError('REMON_ERR_RRD_FETCH', 'the first entry to fetch should be after 1980');
-  const step = o.get('resolution') ? seconds(o.get('resolution')!, 'resolution') : 1;
+  const step = o.get('resolution') ? seconds(o.get('resolution')!, 'resolution', 'REMON_ERR_RRD_FETCH') : 1;
   const rrd = RrdFile.open(file);
   try {
     const r = rrd.fetch(cf as Cf, Math.floor(start), Math.floor(end), step);

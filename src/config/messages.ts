@@ -112,7 +112,7 @@ export function translate(err: ErrorObject): SchemaProblem | undefined {
       const key = String(p.additionalProperty);
       const allowed = Object.keys((schema.properties as object) ?? {});
       const near = suggest(key, allowed);
-      const hint = near ? `did you mean "${near}"?` : `expected one of: ${allowed.join(', ')}`;
+      const hint = near ? `did you mean "${near}"?` : allowed.length ? `expected one of: ${allowed.join(', ')}` : 'nothing is expected here';
       return { path: [...path, key], atKey: true, message: `unknown key "${key}"; ${hint}`, suggested: near };
     }
     case 'required':

@@ -20,7 +20,10 @@ export interface ParsedYaml {
  */
 export function parseYaml(text: string): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, merge: true });
+  // logLevel 'error': the library would print its warnings to stderr (process.emitWarning),
+  // such as "Keys with collection values will be stringified" for a mapping used as a key.
+  // Whatever is wrong is reported as remon's own positioned problem; stderr holds only those.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, merge: true, logLevel: 'error' });
   const problems: Problem[] = [];
   const seen = new Set<number>();
   const add = (offset: number, path: string, message: string): void => {

@@ -126,7 +126,9 @@ export interface BlockType<Options = any> {
   /**
    * hub creates the type's node-wide part, once per node, whether or not a block of the
    * type is configured. A passive type keeps there what its blocks share (one timer, one
-   * journal, blocks created at run time); HTTP routes and RPC reach it by engine.hub(type).
+   * journal, blocks created at run time). remon's own subsystems reach it by
+   * engine.hub(type) (the heartbeat routes and operations do); a dropped-in type cannot add
+   * routes or operations yet, so its hub takes its signals in itself (a socket, a timer).
    */
   hub?(env: HubEnv): BlockHub;
 }

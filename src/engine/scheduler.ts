@@ -12,11 +12,20 @@ export interface Job {
   onMissed?(count: number): void;
 }
 
-/** SchedulerOptions: how many runs may be in flight, the spread of first runs, the clock. */
+/** SchedulerOptions: how many runs may be in flight, how runs are spread, the clock. */
 export interface SchedulerOptions {
   maxConcurrency?: number;
-  /** First runs are spread over min(every, spreadMs) by a hash of the job id (default 60 s). */
+  /**
+   * Runs keep a phase in their interval: an offset within min(every, spreadMs) given by a
+   * hash of the job id (default 60 s), so jobs of one interval do not all run at once.
+   */
   spreadMs?: number;
+  /**
+   * First runs come sooner: within min(every, spreadMs, firstSpreadMs) of the start (or of
+   * the job's adding), spread by the same hash (default 5 s), so that a node that was just
+   * started shows every block soon; the runs after the first keep the phase.
+   */
+  firstSpreadMs?: number;
   /** The node's clock (its monotonic time); tests pass a fake one. */
   clock?: Clock;
   /**
@@ -40,8 +49,17 @@ export interface SchedulerStats {
   lagMaxMs: number;
 }
 
+/** spread is a job's place in a window of `window` ms, by a hash of its id. */
+function spread(job: Job, window: number): number {
+  return fnv1a32(job.id) % Math.max(1, Math.floor(window));
+}
+
 interface Entry {
   job: Job;
+  /** When the job was scheduled (the start, or its adding): its phase counts from here. */
+  origin: number;
+  /** The next run is the first. */
+  first: boolean;
   /** When the next run is due (monotonic ms); `alarm` is the same while it waits in the heap. */
   due: number;
   alarm: number;
@@ -56,7 +74,8 @@ interface Entry {
  * deadline service: every job's next run is an alarm in one heap under one timer. A job
  * never overlaps itself: a tick that finds it still running (or waiting for a slot) is
  * skipped and counted as missed. At most maxConcurrency runs are in flight; due runs beyond
- * that wait in FIFO order, and their wait shows up as start lag.
+ * that wait in FIFO order, and their wait shows up as start lag. A job runs first within a
+ * few seconds of the start (firstOffsetOf), then on its phase (offsetOf) every interval.
  */
 export class Scheduler {
   private readonly deadlines: Deadlines<Entry>;
@@ -66,6 +85,7 @@ export class Scheduler {
   private readonly clock: Clock;
   private readonly maxConcurrency: number;
   private readonly spreadMs: number;
+  private readonly firstSpreadMs: number;
   private running = false;
   private inFlight = 0;
   private runs = 0;
@@ -77,22 +97,47 @@ export class Scheduler {
     this.clock = options.clock ?? realClock;
     this.maxConcurrency = options.maxConcurrency ?? 500;
     this.spreadMs = options.spreadMs ?? 60_000;
+    this.firstSpreadMs = options.firstSpreadMs ?? 5_000;
     this.deadlines = new Deadlines<Entry>(this.clock, (e, now) => this.due(e, now), { monotonic: true });
   }
 
-  /** offsetOf is where in its interval a job first runs: stable for a given id. */
+  /** offsetOf is a job's phase: where in each interval it runs (after the first run); stable for a given id. */
   offsetOf(job: Job): number {
-    const window = Math.min(job.everyMs, this.spreadMs);
-    return fnv1a32(job.id) % Math.max(1, Math.floor(window));
+    return spread(job, Math.min(job.everyMs, this.spreadMs));
+  }
+
+  /** firstOffsetOf is when after the start (or its adding) a job runs first: within firstSpreadMs, stable for a given id. */
+  firstOffsetOf(job: Job): number {
+    return spread(job, Math.min(job.everyMs, this.spreadMs, this.firstSpreadMs));
   }
 
   add(job: Job): void {
     if (this.entries.has(job.id)) throw new Error(`job ${job.id} is scheduled already`);
     const entry: Entry = {
-      job, due: this.clock.monotonic() + this.offsetOf(job), alarm: Infinity, heapIndex: -1, running: false, queued: false, removed: false,
+      job, origin: 0, first: true, due: 0, alarm: Infinity, heapIndex: -1, running: false, queued: false, removed: false,
     };
+    this.schedule(entry, this.clock.monotonic());
     this.entries.set(job.id, entry);
     if (this.running) this.deadlines.set(entry, entry.due);
+  }
+
+  /** schedule makes origin the start of a job's schedule: its first run soon after, its phase counted from it. */
+  private schedule(e: Entry, origin: number): void {
+    e.origin = origin;
+    e.first = true;
+    e.due = origin + this.firstOffsetOf(e.job);
+  }
+
+  /**
+   * afterFirst is the run after the first one (which ran at `first`): the next time on the
+   * job's phase at least half an interval later, so the two neither come close together
+   * nor leave more than one and a half intervals between them.
+   */
+  private afterFirst(e: Entry, first: number): number {
+    const every = e.job.everyMs;
+    const phase = e.origin + this.offsetOf(e.job);
+    const k = Math.max(0, Math.ceil((first + every / 2 - phase) / every));
+    return phase + k * every;
   }
 
   /** remove unschedules a job; a run in flight finishes on its own. */
@@ -112,9 +157,9 @@ export class Scheduler {
     if (this.running) return;
     this.running = true;
     const now = this.clock.monotonic();
-    // Jobs added before start keep their offsets relative to the start.
+    // Jobs added before start count their schedule from the start.
     for (const e of this.entries.values()) {
-      e.due = now + this.offsetOf(e.job);
+      this.schedule(e, now);
       this.deadlines.set(e, e.due);
     }
   }
@@ -146,7 +191,8 @@ export class Scheduler {
   private due(e: Entry, now: number): void {
     if (!this.running || e.removed) return;
     const due = e.due;
-    e.due = due + e.job.everyMs;
+    e.due = e.first ? this.afterFirst(e, due) : due + e.job.everyMs;
+    e.first = false;
     if (e.due <= now) {
       // The loop was blocked for whole intervals: those ticks are gone.
       const skipped = Math.floor((now - e.due) / e.job.everyMs) + 1;

@@ -72,8 +72,8 @@ export function validateDef(def: RrdDef): void {
   if (def.rra.length === 0) bad('you must define at least one Round Robin Archive');
   const names = new Set<string>();
   for (const d of def.ds) {
-    if (!/^[A-Za-z0-9_]{1,19}$/.test(d.name)) bad(`invalid DS name "${d.name}": 1 to 19 characters of A-Z a-z 0-9 _`);
-    if (names.has(d.name)) bad(`duplicate DS name "${d.name}"`);
+    if (!/^[-A-Za-z0-9_]{1,19}$/.test(d.name)) bad(`invalid DS name "${d.name}": 1 to 19 characters of A-Z a-z 0-9 _ -`);
+    if (names.has(d.name)) bad(`Duplicate DS name: ${d.name}`);
     names.add(d.name);
     if (!Number.isInteger(d.heartbeat) || d.heartbeat < 1) bad(`DS ${d.name}: heartbeat must be a positive number of seconds`);
     if (!Number.isNaN(d.min) && !Number.isNaN(d.max) && d.min >= d.max) bad(`DS ${d.name}: min must be less than max in DS definition`);
@@ -114,7 +114,7 @@ export class RrdFile {
   static create(path: string, def: RrdDef, start: number, options: { overwrite?: boolean } = {}): RrdFile {
     validateDef(def);
     if (options.overwrite === false && fs.existsSync(path)) {
-      throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: file exists`);
+      throw createError('REMON_ERR_RRD_FILE', `creating '${path}': File exists`);
     }
     const layout = new Layout(def);
     const tmp = `${path}.${process.pid}.tmp`;
@@ -142,7 +142,7 @@ export class RrdFile {
     try {
       fd = fs.openSync(path, 'r+');
     } catch (err) {
-      throw createError('REMON_ERR_RRD_FILE', `cannot open ${path}: ${errorMessage(err)}`, err);
+      throw createError('REMON_ERR_RRD_FILE', `opening '${path}': ${osReason(err)}`, err);
     }
     try {
       const fixed = Buffer.alloc(STATIC_HEAD);
@@ -238,7 +238,7 @@ export class RrdFile {
       try {
         this.fd = fs.openSync(this.path, 'r+');
       } catch (err) {
-        throw createError('REMON_ERR_RRD_FILE', `cannot open ${this.path}: ${errorMessage(err)}`, err);
+        throw createError('REMON_ERR_RRD_FILE', `opening '${this.path}': ${osReason(err)}`, err);
       }
     }
     return this.fd;
@@ -253,6 +253,23 @@ export class RrdFile {
     const buf = encodeRows(values.subarray(0, this.def.ds.length));
     fs.writeSync(this.handle(), buf, 0, buf.length, this.layout.rraStart[rra] + row * this.def.ds.length * 8);
   }
+}
+
+/** STRERROR words the errors of opening a file as C's strerror does, so messages read as rrdtool's. */
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EROFS: 'Read-only file system',
+  EMFILE: 'Too many open files',
+};
+
+/** osReason is an OS error as strerror words it (Node's own message for codes not listed). */
+function osReason(err: unknown): string {
+  const code = (err as { code?: string })?.code;
+  return (code && STRERROR[code]) ?? errorMessage(err);
 }
 
 const NAN_HIGH_WORD = 0x7ff80000;

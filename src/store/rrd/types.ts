@@ -66,7 +66,7 @@ export function newState(def: RrdDef, start: number): RrdState {
     lastUpUsec: 0,
     lastDs: def.ds.map(() => 'U'),
     lastDsNum: new Float64Array(n).fill(NaN),
-    pdpVal: new Float64Array(n), // rrd_create: PDP_val = 0.0
+    pdpVal: new Float64Array(n).fill(NaN), // rrd_create: PDP_val = DNAN (update adds to it as 0)
     pdpUnknSec: new Float64Array(n).fill(start % def.step),
     cdpVal: new Float64Array(m).fill(NaN),
     cdpUnknPdp: new Float64Array(m),
