@@ -5,6 +5,7 @@ import { benchBus } from './bus';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
 import { benchInflux } from './influx';
+import { benchNode } from './node';
 import { benchPing } from './ping';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
@@ -13,6 +14,7 @@ import { benchSnmp } from './snmp';
 
 const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
+  ['node', benchNode],
   ['bus', benchBus],
   ['rrd', benchRrd],
   ['influx', benchInflux],
