@@ -46,6 +46,9 @@ export const ErrorCodes = {
   REMON_ERR_HEARTBEAT_INVALID: 'a heartbeat signal or definition with bad values',
   REMON_ERR_HEARTBEAT_LIMIT: 'auto_create would make more heartbeats than the node keeps',
   REMON_ERR_HEARTBEAT_JOURNAL: 'the heartbeat journal could not be read or written',
+  REMON_ERR_DURABLE_WRITE: 'a durable log could not write or sync a record (disk full, read-only file system, I/O error); the record was not acknowledged',
+  REMON_ERR_DURABLE_READ: 'a durable log could not be opened or read, or its snapshot is damaged',
+  REMON_ERR_DURABLE_CLOSED: 'a record was appended to a durable log that is closed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -124,16 +124,23 @@ export class RrdFile {
     } catch (err) {
       throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: ${errorMessage(err)}`, err);
     }
-    const head = Buffer.alloc(layout.dataStart);
-    writeStatic(head, def);
-    fs.writeSync(fd, head, 0, head.length, 0);
-    // Rows start unknown: zero bytes decode to NaN, so the archives can stay sparse.
-    fs.ftruncateSync(fd, layout.size);
-    const file = new RrdFile(path, fd, def, newState(def, Math.floor(start)), 0, 1);
-    file.dirty = true;
-    file.flush();
-    fs.renameSync(tmp, path);
-    return file;
+    try {
+      const head = Buffer.alloc(layout.dataStart);
+      writeStatic(head, def);
+      fs.writeSync(fd, head, 0, head.length, 0);
+      // Rows start unknown: zero bytes decode to NaN, so the archives can stay sparse.
+      fs.ftruncateSync(fd, layout.size);
+      const file = new RrdFile(path, fd, def, newState(def, Math.floor(start)), 0, 1);
+      file.dirty = true;
+      file.flush();
+      fs.renameSync(tmp, path);
+      return file;
+    } catch (err) {
+      // A full disk or a read-only remount: leave nothing half made behind.
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: ${errorMessage(err)}`, err);
+    }
   }
 
   /** open reads a file's definition and its newest consistent live header. */

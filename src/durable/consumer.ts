@@ -1,0 +1,174 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { createError, errorMessage } from '../errors';
+import { SEGMENT_MAGIC } from './files';
+import { scanFrames } from './frame';
+import { DurableLog, Segment } from './log';
+
+/** ReadChunk is a run of records of one segment, from byte start to end. */
+export interface ReadChunk {
+  seq: number;
+  start: number;
+  end: number;
+  records: Buffer[];
+}
+
+/** Lost is what dropOldest dropped: records, bytes, and the segments they were in. */
+export interface Lost {
+  records: number;
+  bytes: number;
+  seqs: number[];
+}
+
+const READ_BYTES = 4 << 20;
+const MAGIC = SEGMENT_MAGIC.length;
+
+/**
+ * LogConsumer reads a DurableLog from the front, the way the influx spool sends it: read
+ * returns the records after the acknowledged position, ack moves the position and saves
+ * it in `NAME.cursor` (so a restart resends at most the chunk that was out), segments
+ * read to their end are deleted, and dropOldest drops whole segments from the front while
+ * more than a cap of bytes is unread, reporting how many records were lost.
+ *
+ * The position is always in the first segment: everything before it was consumed.
+ */
+export class LogConsumer {
+  private seq = -1;
+  private offset = MAGIC;
+  /** Records of segment `seq` before `offset`. */
+  private consumed = 0;
+  private readonly cursorFile: string;
+
+  constructor(private readonly log: DurableLog) {
+    this.cursorFile = path.join(log.dir, `${log.name}.cursor`);
+    const cursor = readCursor(this.cursorFile);
+    if (!cursor) return;
+    for (const s of [...log.segments]) if (s.seq < cursor.seq) log.dropSegment(s.seq);
+    const first = log.segments[0];
+    if (first?.seq !== cursor.seq || cursor.offset <= MAGIC) return;
+    // The cursor must fall between two records; if it does not, the segment is resent.
+    const data = fs.readFileSync(first.file);
+    let records = 0;
+    let boundary = false;
+    scanFrames(data, MAGIC, data.length, (_s, end) => {
+      if (end > cursor.offset) return;
+      records++;
+      if (end === cursor.offset) boundary = true;
+    });
+    if (!boundary) return;
+    this.seq = first.seq;
+    this.offset = cursor.offset;
+    this.consumed = records;
+  }
+
+  /** front is the first segment, with the position moved to it when it changed. */
+  private front(): Segment | undefined {
+    const first = this.log.segments[0];
+    if (first && first.seq !== this.seq) {
+      this.seq = first.seq;
+      this.offset = MAGIC;
+      this.consumed = 0;
+    }
+    return first;
+  }
+
+  /** pendingRecords counts records not yet acknowledged. */
+  get pendingRecords(): number {
+    const first = this.front();
+    let n = first ? -this.consumed : 0;
+    for (const s of this.log.segments) n += s.records;
+    return n;
+  }
+
+  /** pendingBytes is the same in bytes of the segment files (headers included). */
+  get pendingBytes(): number {
+    const first = this.front();
+    let n = first ? MAGIC - this.offset : 0;
+    for (const s of this.log.segments) n += s.bytes - MAGIC;
+    return n;
+  }
+
+  /**
+   * removeConsumed deletes segments read to their end from the front (the one being
+   * written too: the next append starts a new one), and the cursor when none is left.
+   */
+  removeConsumed(): void {
+    for (let first = this.front(); first && this.offset >= first.bytes; first = this.front()) this.log.dropSegment(first.seq);
+    if (this.log.segments.length === 0) fs.rmSync(this.cursorFile, { force: true });
+  }
+
+  /** read returns up to maxRecords records after the position, or undefined when all were read. */
+  async read(maxRecords: number): Promise<ReadChunk | undefined> {
+    this.removeConsumed();
+    const seg = this.front();
+    if (!seg) return undefined;
+    const start = this.offset;
+    const fh = await fsp.open(seg.file, 'r');
+    try {
+      let want = Math.min(seg.bytes - start, READ_BYTES);
+      for (;;) {
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await fh.read(buf, 0, want, start);
+        const records: Buffer[] = [];
+        const r = scanFrames(buf, 0, bytesRead, (s, e) => records.push(buf.subarray(s, e)), Math.max(1, maxRecords));
+        const whole = want >= seg.bytes - start;
+        if (records.length === 0 && !whole) {
+          want = seg.bytes - start; // one record longer than READ_BYTES
+          continue;
+        }
+        // Nothing readable to the segment's end: damage, skipped as a chunk of no records.
+        return { seq: seg.seq, start, end: start + (records.length === 0 ? bytesRead : r.end), records };
+      }
+    } catch (err) {
+      throw createError('REMON_ERR_DURABLE_READ', `cannot read ${seg.file}: ${errorMessage(err)}`, err);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** ack marks a chunk consumed; false when it is not the one at the position (its segment was dropped). */
+  async ack(chunk: ReadChunk): Promise<boolean> {
+    const first = this.front();
+    if (!first || first.seq !== chunk.seq || this.offset !== chunk.start) return false;
+    this.offset = chunk.end;
+    this.consumed += chunk.records.length;
+    this.removeConsumed();
+    await this.saveCursor();
+    return true;
+  }
+
+  /** dropOldest drops whole segments from the front while more than maxBytes are unread (keeping the last). */
+  dropOldest(maxBytes: number): Lost {
+    const lost: Lost = { records: 0, bytes: 0, seqs: [] };
+    while (this.pendingBytes > maxBytes && this.log.segments.length > 1) {
+      const first = this.front()!;
+      lost.records += first.records - this.consumed;
+      lost.bytes += first.bytes - this.offset;
+      lost.seqs.push(first.seq);
+      this.log.dropSegment(first.seq);
+    }
+    return lost;
+  }
+
+  /** saveCursor writes the position (temporary file and rename: a crash leaves the old one or the new). */
+  async saveCursor(): Promise<void> {
+    const first = this.front();
+    if (!first) {
+      await fsp.rm(this.cursorFile, { force: true });
+      return;
+    }
+    const tmp = `${this.cursorFile}.tmp`;
+    await fsp.writeFile(tmp, `${first.seq} ${this.offset}\n`);
+    await fsp.rename(tmp, this.cursorFile);
+  }
+}
+
+function readCursor(file: string): { seq: number; offset: number } | undefined {
+  try {
+    const m = /^(\d+) (\d+)\n$/.exec(fs.readFileSync(file, 'utf8'));
+    return m ? { seq: Number(m[1]), offset: Number(m[2]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
