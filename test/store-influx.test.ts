@@ -253,7 +253,7 @@ describe('influx store (VictoriaMetrics)', function () {
     const samples = makeSamples(['job.ok'], 50);
     a.write(samples);
     await a.close();
-    assert.ok(fs.readdirSync(spoolDir).some((f) => f.endsWith('.lp')), 'the first run left a spool');
+    assert.ok(fs.readdirSync(spoolDir).some((f) => f.endsWith('.log')), 'the first run left a spool');
     const b = open({ node, spoolDir });
     await waitFor(() => b.influxStatus().spooledLines === 0 && b.influxStatus().state === 'ok', 10_000, 'the replay');
     assert.equal(b.influxStatus().delivered, 50);

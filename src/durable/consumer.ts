@@ -6,12 +6,17 @@ import { SEGMENT_MAGIC } from './files';
 import { scanFrames } from './frame';
 import { DurableLog, Segment } from './log';
 
-/** ReadChunk is a run of records of one segment, from byte start to end. */
+/**
+ * ReadChunk is a run of records from position (seq, start) to (endSeq, end); parts says
+ * how many records came from each segment.
+ */
 export interface ReadChunk {
   seq: number;
   start: number;
+  endSeq: number;
   end: number;
   records: Buffer[];
+  parts: Array<{ seq: number; records: number }>;
 }
 
 /** Lost is what dropOldest dropped: records, bytes, and the segments they were in. */
@@ -98,41 +103,35 @@ export class LogConsumer {
     if (this.log.segments.length === 0) fs.rmSync(this.cursorFile, { force: true });
   }
 
-  /** read returns up to maxRecords records after the position, or undefined when all were read. */
+  /** read returns up to maxRecords records after the position (across segments), or undefined when all were read. */
   async read(maxRecords: number): Promise<ReadChunk | undefined> {
     this.removeConsumed();
-    const seg = this.front();
-    if (!seg) return undefined;
-    const start = this.offset;
-    const fh = await fsp.open(seg.file, 'r');
-    try {
-      let want = Math.min(seg.bytes - start, READ_BYTES);
-      for (;;) {
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(buf, 0, want, start);
-        const records: Buffer[] = [];
-        const r = scanFrames(buf, 0, bytesRead, (s, e) => records.push(buf.subarray(s, e)), Math.max(1, maxRecords));
-        const whole = want >= seg.bytes - start;
-        if (records.length === 0 && !whole) {
-          want = seg.bytes - start; // one record longer than READ_BYTES
-          continue;
-        }
-        // Nothing readable to the segment's end: damage, skipped as a chunk of no records.
-        return { seq: seg.seq, start, end: start + (records.length === 0 ? bytesRead : r.end), records };
-      }
-    } catch (err) {
-      throw createError('REMON_ERR_DURABLE_READ', `cannot read ${seg.file}: ${errorMessage(err)}`, err);
-    } finally {
-      await fh.close();
+    const first = this.front();
+    if (!first) return undefined;
+    const chunk: ReadChunk = { seq: first.seq, start: this.offset, endSeq: first.seq, end: this.offset, records: [], parts: [] };
+    const max = Math.max(1, maxRecords);
+    for (const seg of [...this.log.segments]) {
+      const start = seg === first ? this.offset : MAGIC;
+      if (start >= seg.bytes) continue;
+      const got = await readSegment(seg, start, max - chunk.records.length);
+      for (const r of got.records) chunk.records.push(r);
+      chunk.parts.push({ seq: seg.seq, records: got.records.length });
+      chunk.endSeq = seg.seq;
+      chunk.end = got.end;
+      if (got.end < seg.bytes || chunk.records.length >= max) break;
     }
+    return chunk.parts.length > 0 ? chunk : undefined;
   }
 
   /** ack marks a chunk consumed; false when it is not the one at the position (its segment was dropped). */
   async ack(chunk: ReadChunk): Promise<boolean> {
     const first = this.front();
     if (!first || first.seq !== chunk.seq || this.offset !== chunk.start) return false;
-    this.offset = chunk.end;
-    this.consumed += chunk.records.length;
+    for (const s of [...this.log.segments]) if (s.seq < chunk.endSeq) this.log.dropSegment(s.seq);
+    if (this.front()?.seq === chunk.endSeq) {
+      this.offset = chunk.end;
+      this.consumed += chunk.parts[chunk.parts.length - 1].records;
+    }
     this.removeConsumed();
     await this.saveCursor();
     return true;
@@ -161,6 +160,31 @@ export class LogConsumer {
     const tmp = `${this.cursorFile}.tmp`;
     await fsp.writeFile(tmp, `${first.seq} ${this.offset}\n`);
     await fsp.rename(tmp, this.cursorFile);
+  }
+}
+
+/** readSegment reads up to max whole records of a segment from byte start. */
+async function readSegment(seg: Segment, start: number, max: number): Promise<{ records: Buffer[]; end: number }> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(seg.file, 'r');
+    let want = Math.min(seg.bytes - start, READ_BYTES);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, start);
+      const records: Buffer[] = [];
+      const r = scanFrames(buf, 0, bytesRead, (s, e) => records.push(buf.subarray(s, e)), max);
+      if (records.length === 0 && want < seg.bytes - start) {
+        want = seg.bytes - start; // one record longer than READ_BYTES
+        continue;
+      }
+      // Nothing readable to the segment's end is damage: skipped, as a part of no records.
+      return { records, end: start + (records.length === 0 ? want : r.end) };
+    }
+  } catch (err) {
+    throw createError('REMON_ERR_DURABLE_READ', `cannot read ${seg.file}: ${errorMessage(err)}`, err);
+  } finally {
+    await fh?.close();
   }
 }
 
