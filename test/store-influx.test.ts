@@ -6,30 +6,16 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { builtinBlockTypes } from '../blocks';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
-import { Logger, silentLogger } from '../src/log';
+import { silentLogger } from '../src/log';
 import { InfluxStore, InfluxStoreOptions } from '../src/store/influx';
 import { MemoryStore } from '../src/store/memory';
 import { Sample } from '../src/store/store';
-import { freePort, sleep, tmpDir, waitFor, writeConfig } from './helpers';
+import { captureLog, freePort, sleep, tmpDir, waitFor, writeConfig } from './helpers';
 import { requirePeer } from './peers';
 import { startVictoriaMetrics, victoriaMetricsPath, VictoriaMetrics } from './store-influx-server';
-
-/** captureLog is a pino logger whose records land in an array. */
-function captureLog(): { log: Logger; records: Array<Record<string, unknown>> } {
-  const records: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), records };
-}
 
 let nodeSeq = 0;
 /** uniqueNode keeps the tests' series apart on the one server. */

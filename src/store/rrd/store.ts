@@ -316,6 +316,7 @@ export class RrdStore implements Store {
       if (this.backlog.length === 0 || this.drainBacklog()) this.tryCheckpoint();
       if (this.backlogSize > 0) this.options.log.error({ samples: this.backlogSize, err: this.journalFailure?.message }, 'rrd store closed with held samples the journal could not take; they are lost');
       this.closed = true;
+      for (const e of this.series.values()) e.file?.release();
       this.journal.close();
     } finally {
       this.closed = true;
@@ -337,10 +338,10 @@ export class RrdStore implements Store {
       if (!f || !f.isDirty) continue;
       try {
         f.flush({ sync: this.options.fsync });
-        f.release();
       } catch (err) {
         trouble ??= err;
       }
+      f.release();
     }
     if (trouble) throw trouble;
     this.journal.dropBefore(mark);
