@@ -138,7 +138,8 @@ export class Spool {
       const reading = this.reading;
       this.reading = undefined;
       if (reading?.chunk !== chunk || reading.orphaned > 0) return;
-      await this.consumer?.ack(reading.at);
+      // A cursor the disk refuses costs a resend after a restart, not a failed delivery.
+      await this.consumer?.ack(reading.at).catch((err) => this.report(err, 0));
     });
   }
 
