@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createError, errorMessage } from '../errors';
-import { fsyncDir, fsyncDirAsync, writeError } from './files';
+import { fsyncDir, fsyncDirAsync, writeAllSync, writeError } from './files';
 import { packFrames, scanFrames } from './frame';
 
 const MAGIC = Buffer.from('RMNSNP\x00\x01', 'latin1');
@@ -29,12 +29,12 @@ export function snapshotFile(dir: string, name: string): string {
   return path.join(dir, `${name}.snapshot`);
 }
 
-function encode(mark: number, records: readonly Uint8Array[]): Buffer[] {
+function encode(mark: number, records: readonly Uint8Array[]): Buffer {
   const head = Buffer.alloc(HEAD);
   MAGIC.copy(head, 0);
   head.writeUInt32LE(mark, 8);
   head.writeUInt32LE(records.length, 12);
-  return [head, packFrames(records)];
+  return Buffer.concat([head, packFrames(records)]);
 }
 
 /** StepHook is told each step of a snapshot replacement (crash tests kill the process there). */
@@ -47,7 +47,7 @@ export function writeSnapshotSync(dir: string, name: string, mark: number, recor
   try {
     const fd = fs.openSync(tmp, 'w');
     try {
-      for (const b of encode(mark, records)) fs.writeSync(fd, b);
+      writeAllSync(fd, encode(mark, records));
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -69,7 +69,7 @@ export async function writeSnapshot(dir: string, name: string, mark: number, rec
   try {
     const fh = await fsp.open(tmp, 'w');
     try {
-      await fh.writev(encode(mark, records));
+      await fh.writeFile(encode(mark, records));
       await fh.sync();
     } finally {
       await fh.close();

@@ -44,7 +44,7 @@ export class Journal {
     let namesSeq = -1;
     let n = 0;
     this.log = DurableLog.open(
-      { dir, name: 'journal', what: 'the RRD journal', log: options.log, sync: options.sync, segmentBytes: Infinity, legacy: (f) => f === OLD_JOURNAL },
+      { dir, name: 'journal', what: 'the RRD journal', log: options.log, sync: options.sync, legacy: (f) => f === OLD_JOURNAL },
       {
         record: (rec, seq) => {
           if (seq !== namesSeq) {
