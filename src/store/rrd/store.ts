@@ -216,7 +216,7 @@ export class RrdStore implements Store {
 
   /** hold keeps samples the journal could not take, dropping the oldest past backlogMax. */
   private hold(samples: readonly Sample[]): void {
-    this.backlog.push(samples as Sample[]);
+    this.backlog.push(samples.slice()); // the caller may reuse its array
     this.backlogSize += samples.length;
     const max = this.options.backlogMax ?? 500_000;
     let dropped = 0;
