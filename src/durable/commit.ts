@@ -102,7 +102,7 @@ export class GroupCommit<M> {
         this.broken = false;
         this.log.markBroken();
       }
-      void this.writeNext();
+      this.writeNext().catch((err: unknown) => this.log.options.log?.error({ log: this.log.options.what, err: errorMessage(err) }, 'group commit failed'));
     }
     if (!this.quiet) return;
     this.quietWaiters.splice(0).forEach((w) => w());
