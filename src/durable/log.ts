@@ -3,9 +3,12 @@ import * as path from 'node:path';
 import { createError, errorMessage, RemonError } from '../errors';
 import { Logger } from '../log';
 import { GroupCommit } from './commit';
-import { fsyncDir, listSegments, SEGMENT_MAGIC, segmentFile, writeAllSync, writeError } from './files';
-import { frameHeader, HEADER_BYTES, packFrames, scanFrames } from './frame';
-import { readSnapshot, StepHook, writeSnapshot, writeSnapshotSync } from './snapshot';
+import { fsyncDir, SEGMENT_MAGIC, segmentFile, writeAllSync, writeError } from './files';
+import { frameHeader, HEADER_BYTES, packFrames } from './frame';
+import { loadLog, OpenReport, Replay, Segment } from './open';
+import { StepHook, writeSnapshot, writeSnapshotSync } from './snapshot';
+
+export type { OpenReport, Replay, Segment } from './open';
 
 /** DurableLogOptions: where the log lives and how it commits (defaults in brackets). */
 export interface DurableLogOptions {
@@ -29,32 +32,6 @@ export interface DurableLogOptions {
 
 /** CompactionStep names the points of a compaction, in order. */
 export type CompactionStep = 'rotated' | Parameters<StepHook>[0] | 'dropped';
-
-/** Replay receives what open() reads: the snapshot's records, then every record after it. */
-export interface Replay {
-  snapshot?(rec: Buffer): void;
-  record?(rec: Buffer, seq: number, offset: number): void;
-}
-
-/** Segment is one segment file; bytes counts the whole file (magic included). */
-export interface Segment {
-  seq: number;
-  file: string;
-  bytes: number;
-  records: number;
-}
-
-/** OpenReport: what open() found. */
-export interface OpenReport {
-  snapshotRecords: number;
-  records: number;
-  /** Damaged stretches skipped, and torn tails cut away. */
-  damaged: number;
-  damagedBytes: number;
-  cutBytes: number;
-  /** Files of an earlier format found in the directory (not read). */
-  legacy: string[];
-}
 
 /** LogStats: totals since open. */
 export interface LogStats {
@@ -117,76 +94,15 @@ export class DurableLog<M = unknown> {
     const log = new DurableLog<M>(options, onCommit);
     try {
       fs.mkdirSync(log.dir, { recursive: true });
-      log.load(replay);
+      const loaded = loadLog(log.dir, log.name, options, replay);
+      log.segments.push(...loaded.segments);
+      log.nextSeq = loaded.nextSeq;
+      log.opened = loaded.opened;
     } catch (err) {
       if (err instanceof RemonError) throw err;
       throw createError('REMON_ERR_DURABLE_READ', `cannot open ${options.what} in ${log.dir}: ${errorMessage(err)}`, err);
     }
     return log;
-  }
-
-  private warn(fields: Record<string, unknown>, msg: string): void {
-    this.options.log?.warn({ log: this.options.what, dir: this.dir, ...fields }, msg);
-  }
-
-  private load(replay: Replay): void {
-    const legacy = this.options.legacy;
-    if (legacy) this.opened.legacy = fs.readdirSync(this.dir).filter(legacy).sort();
-    for (const file of this.opened.legacy) {
-      this.warn({ file: path.join(this.dir, file) }, 'file of an earlier remon version found; this version does not read it (left in place)');
-    }
-    const snap = readSnapshot(this.dir, this.name);
-    const mark = snap?.mark ?? 0;
-    for (const rec of snap?.records ?? []) replay.snapshot?.(rec);
-    this.opened.snapshotRecords = snap?.records.length ?? 0;
-    const seqs = listSegments(this.dir, this.name);
-    for (const [i, seq] of seqs.entries()) {
-      const file = path.join(this.dir, segmentFile(this.name, seq));
-      this.nextSeq = Math.max(this.nextSeq, seq + 1);
-      if (seq < mark) {
-        fs.rmSync(file, { force: true }); // covered by the snapshot: a compaction cut short
-        continue;
-      }
-      const seg = this.loadSegment(file, seq, i === seqs.length - 1, replay);
-      if (seg) this.segments.push(seg);
-    }
-    this.nextSeq = Math.max(this.nextSeq, mark);
-    const o = this.opened;
-    if (o.damaged > 0) this.warn({ damaged: o.damaged, bytes: o.damagedBytes, cut: o.cutBytes }, 'damaged records skipped');
-  }
-
-  private loadSegment(file: string, seq: number, last: boolean, replay: Replay): Segment | undefined {
-    const data = fs.readFileSync(file);
-    const magic = SEGMENT_MAGIC.length;
-    if (data.length < magic && last && SEGMENT_MAGIC.subarray(0, data.length).equals(data)) {
-      fs.rmSync(file, { force: true }); // made, but cut short before its first record
-      return undefined;
-    }
-    if (data.length < magic || !data.subarray(0, magic).equals(SEGMENT_MAGIC)) {
-      fs.renameSync(file, `${file}.unreadable`);
-      this.warn({ file: `${file}.unreadable` }, 'segment without a valid header set aside; its records are not read');
-      this.opened.damaged++;
-      this.opened.damagedBytes += data.length;
-      return undefined;
-    }
-    const r = scanFrames(data, magic, data.length, replay.record && ((start, end, at) => replay.record!(data.subarray(start, end), seq, at)));
-    const o = this.opened;
-    o.records += r.records;
-    o.damaged += r.damaged;
-    o.damagedBytes += r.damagedBytes;
-    let bytes = data.length;
-    if (r.tail > 0) {
-      o.damaged++;
-      if (last) {
-        // A torn tail: the write a crash cut short. Cut it, so new records follow whole ones.
-        fs.truncateSync(file, r.end);
-        o.cutBytes += r.tail;
-        bytes = r.end;
-      } else {
-        o.damagedBytes += r.tail;
-      }
-    }
-    return { seq, file, bytes, records: r.records };
   }
 
   private check(): void {
