@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import { errorMessage } from '../errors';
 import { writeError } from './files';
-import { packFrames } from './frame';
+import { packFrames, Payload } from './frame';
 import type { DurableLog, Segment } from './log';
 
 interface Waiter<M> {
-  payloads: Uint8Array | readonly Uint8Array[];
+  payloads: Payload | readonly Payload[];
   meta: M | undefined;
   resolve(): void;
   reject(err: Error): void;
@@ -57,7 +57,7 @@ export class GroupCommit<M> {
     return !this.writing && this.inFlight.length === 0 && this.syncs === 0;
   }
 
-  append(payloads: Uint8Array | readonly Uint8Array[], meta: M | undefined): Promise<void> {
+  append(payloads: Payload | readonly Payload[], meta: M | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ payloads, meta, resolve, reject });
       if (!this.scheduled && !this.writing) {
@@ -113,9 +113,9 @@ export class GroupCommit<M> {
     const waiters = this.queue;
     this.queue = [];
     this.writing = true;
-    const payloads: Uint8Array[] = [];
+    const payloads: Payload[] = [];
     for (const w of waiters) {
-      if (w.payloads instanceof Uint8Array) payloads.push(w.payloads);
+      if (typeof w.payloads === 'string' || w.payloads instanceof Uint8Array) payloads.push(w.payloads);
       else for (const p of w.payloads) payloads.push(p);
     }
     let seg: Segment;

@@ -16,44 +16,67 @@ export const HEADER_BYTES = 12;
 /** MAX_RECORD_BYTES bounds one record's payload; a longer length is damage. */
 export const MAX_RECORD_BYTES = 1 << 30;
 
-function header(h: Buffer, at: number, payload: Uint8Array): void {
-  h.writeUInt32LE(payload.length, at + 4);
-  h.writeUInt32LE(crc32(payload), at + 8);
-  h.writeUInt32LE(crc32(h.subarray(at + 4, at + HEADER_BYTES)), at);
+/** Payload is a record's bytes, or text stored as UTF-8. */
+export type Payload = Uint8Array | string;
+
+/** payloadBytes is a payload's length in bytes. */
+export function payloadBytes(p: Payload): number {
+  return typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+}
+
+const TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  TABLE[n] = c;
+}
+/** Below this many bytes CRC-32 is computed here: cheaper than a call into zlib. */
+const SHORT = 128;
+
+/** crc is CRC-32 (zlib's) of buf[start..end). */
+function crc(buf: Buffer, start: number, end: number): number {
+  if (end - start >= SHORT) return crc32(buf.subarray(start, end));
+  let c = -1;
+  for (let i = start; i < end; i++) c = TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
 }
 
 /** frameHeader returns the header for a payload written right after it. */
 export function frameHeader(payload: Uint8Array): Buffer {
   const h = Buffer.allocUnsafe(HEADER_BYTES);
-  header(h, 0, payload);
+  h.writeUInt32LE(payload.length, 4);
+  h.writeUInt32LE(crc32(payload), 8);
+  h.writeUInt32LE(crc(h, 4, HEADER_BYTES), 0);
   return h;
 }
 
 /** frameInto writes a payload's header at `at` when the payload sits at `at + HEADER_BYTES` already. */
 export function frameInto(buf: Buffer, at: number, length: number): void {
-  header(buf, at, buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length));
+  buf.writeUInt32LE(length, at + 4);
+  buf.writeUInt32LE(crc(buf, at + HEADER_BYTES, at + HEADER_BYTES + length), at + 8);
+  buf.writeUInt32LE(crc(buf, at + 4, at + HEADER_BYTES), at);
 }
 
 /** packFrames frames payloads one after the other into one buffer. */
-export function packFrames(payloads: readonly Uint8Array[]): Buffer {
+export function packFrames(payloads: readonly Payload[]): Buffer {
   let size = 0;
-  for (const p of payloads) size += HEADER_BYTES + p.length;
+  for (const p of payloads) size += HEADER_BYTES + payloadBytes(p);
   const buf = Buffer.allocUnsafe(size);
   let at = 0;
   for (const p of payloads) {
-    buf.set(p, at + HEADER_BYTES);
-    frameInto(buf, at, p.length);
-    at += HEADER_BYTES + p.length;
+    const len = typeof p === 'string' ? buf.write(p, at + HEADER_BYTES, 'utf8') : (buf.set(p, at + HEADER_BYTES), p.length);
+    frameInto(buf, at, len);
+    at += HEADER_BYTES + len;
   }
   return buf;
 }
 
 /** frameLength is the payload length of a valid record at `at` (ending by `end`), or -1. */
 export function frameLength(buf: Buffer, at: number, end: number): number {
-  if (at + HEADER_BYTES > end || crc32(buf.subarray(at + 4, at + HEADER_BYTES)) !== buf.readUInt32LE(at)) return -1;
+  if (at + HEADER_BYTES > end || crc(buf, at + 4, at + HEADER_BYTES) !== buf.readUInt32LE(at)) return -1;
   const len = buf.readUInt32LE(at + 4);
   if (len > MAX_RECORD_BYTES || at + HEADER_BYTES + len > end) return -1;
-  return crc32(buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + len)) === buf.readUInt32LE(at + 8) ? len : -1;
+  return crc(buf, at + HEADER_BYTES, at + HEADER_BYTES + len) === buf.readUInt32LE(at + 8) ? len : -1;
 }
 
 /** ScanResult: what a scan of framed bytes found. */

@@ -4,7 +4,7 @@ import { createError, errorMessage, RemonError } from '../errors';
 import { Logger } from '../log';
 import { GroupCommit } from './commit';
 import { fsyncDir, SEGMENT_MAGIC, segmentFile, writeAllSync, writeError } from './files';
-import { frameHeader, HEADER_BYTES, packFrames } from './frame';
+import { frameHeader, HEADER_BYTES, packFrames, Payload, payloadBytes } from './frame';
 import { loadLog, OpenReport, Replay, Segment } from './open';
 import { StepHook, writeSnapshot, writeSnapshotSync } from './snapshot';
 
@@ -172,7 +172,7 @@ export class DurableLog<M = unknown> {
    * that does not fit in a segment that has records goes to a new one). It returns how
    * many were written: all, or those before the failure, with the error.
    */
-  appendBatchSync(payloads: readonly Uint8Array[]): { written: number; error?: RemonError } {
+  appendBatchSync(payloads: readonly Payload[]): { written: number; error?: RemonError } {
     let i = 0;
     while (i < payloads.length) {
       let fd: number;
@@ -183,13 +183,19 @@ export class DurableLog<M = unknown> {
         return { written: i, error: err as RemonError };
       }
       const seg = this.active!;
-      if (seg.records > 0 && seg.bytes + HEADER_BYTES + payloads[i].length > this.segmentBytes) {
-        this.rotate();
-        continue;
-      }
+      const room = this.segmentBytes - seg.bytes;
       let j = i;
       let bytes = 0;
-      while (j < payloads.length && (j === i || seg.bytes + bytes + HEADER_BYTES + payloads[j].length <= this.segmentBytes)) bytes += HEADER_BYTES + payloads[j++].length;
+      while (j < payloads.length) {
+        const n = HEADER_BYTES + payloadBytes(payloads[j]);
+        if (bytes + n > room && (j > i || seg.records > 0)) break;
+        bytes += n;
+        j++;
+      }
+      if (j === i) {
+        this.rotate(); // it does not fit in a segment that has records: a new one
+        continue;
+      }
       try {
         writeAllSync(fd, packFrames(payloads.slice(i, j)));
       } catch (err) {
@@ -203,7 +209,7 @@ export class DurableLog<M = unknown> {
   }
 
   /** append is a group commit (commit.ts): it resolves once the records are written (and synced with `sync`). */
-  append(payloads: Uint8Array | readonly Uint8Array[], meta?: M): Promise<void> {
+  append(payloads: Payload | readonly Payload[], meta?: M): Promise<void> {
     if (this.closed) return Promise.reject(createError('REMON_ERR_DURABLE_CLOSED', `${this.options.what} is closed`));
     return this.commits.append(payloads, meta);
   }
@@ -299,10 +305,10 @@ export class DurableLog<M = unknown> {
    * committed (no new one starts meanwhile), it rotates and calls take() for the state as
    * of that point; the snapshot is then written atomically while appends go on.
    */
-  compact(take: () => readonly Uint8Array[]): Promise<void> {
+  compact(take: () => readonly Payload[]): Promise<void> {
     this.compacting ??= (async () => {
       let mark: number;
-      let records: readonly Uint8Array[];
+      let records: readonly Payload[];
       const unblock = await this.commits.block();
       try {
         this.check();
@@ -324,7 +330,7 @@ export class DurableLog<M = unknown> {
   }
 
   /** compactSync is compact for a log written with appendSync: records is the state now. */
-  compactSync(records: readonly Uint8Array[]): void {
+  compactSync(records: readonly Payload[]): void {
     this.check();
     const mark = this.rotate();
     const hook = this.options.hook;

@@ -13,7 +13,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createError, errorMessage } from '../errors';
 import { fsyncDir, fsyncDirAsync, writeAllSync, writeError } from './files';
-import { packFrames, scanFrames } from './frame';
+import { packFrames, Payload, scanFrames } from './frame';
 
 const MAGIC = Buffer.from('RMNSNP\x00\x01', 'latin1');
 const HEAD = 16;
@@ -29,7 +29,7 @@ export function snapshotFile(dir: string, name: string): string {
   return path.join(dir, `${name}.snapshot`);
 }
 
-function encode(mark: number, records: readonly Uint8Array[]): Buffer {
+function encode(mark: number, records: readonly Payload[]): Buffer {
   const head = Buffer.alloc(HEAD);
   MAGIC.copy(head, 0);
   head.writeUInt32LE(mark, 8);
@@ -41,7 +41,7 @@ function encode(mark: number, records: readonly Uint8Array[]): Buffer {
 export type StepHook = (step: 'snapshot-tmp-written' | 'snapshot-renamed') => void;
 
 /** writeSnapshotSync replaces the snapshot atomically, blocking. */
-export function writeSnapshotSync(dir: string, name: string, mark: number, records: readonly Uint8Array[], hook?: StepHook): void {
+export function writeSnapshotSync(dir: string, name: string, mark: number, records: readonly Payload[], hook?: StepHook): void {
   const file = snapshotFile(dir, name);
   const tmp = `${file}.tmp`;
   try {
@@ -63,7 +63,7 @@ export function writeSnapshotSync(dir: string, name: string, mark: number, recor
 }
 
 /** writeSnapshot replaces the snapshot atomically, off the event loop. */
-export async function writeSnapshot(dir: string, name: string, mark: number, records: readonly Uint8Array[], hook?: StepHook): Promise<void> {
+export async function writeSnapshot(dir: string, name: string, mark: number, records: readonly Payload[], hook?: StepHook): Promise<void> {
   const file = snapshotFile(dir, name);
   const tmp = `${file}.tmp`;
   try {

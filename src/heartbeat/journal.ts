@@ -132,7 +132,7 @@ export class Journal {
   /** append journals a record; it resolves once the record is durable and applied. */
   append(rec: HbRecord): Promise<void> {
     if (!this.log || this.log.isClosed) return Promise.reject(createError('REMON_ERR_HEARTBEAT_JOURNAL', 'the heartbeat journal is closed'));
-    return this.log.append(Buffer.from(JSON.stringify(rec)), rec);
+    return this.log.append(JSON.stringify(rec), rec);
   }
 
   /** idle resolves when nothing is waiting to be written, synced or applied. */
@@ -149,7 +149,7 @@ export class Journal {
     const log = this.log;
     if (!log) return Promise.resolve();
     this.compacting ??= log
-      .compact(() => [Buffer.from(JSON.stringify({ version: 2, savedAt: new Date().toISOString(), state: this.o.state() }))])
+      .compact(() => [JSON.stringify({ version: 2, savedAt: new Date().toISOString(), state: this.o.state() })])
       .catch((err) => {
         if (!log.isClosed) this.o.log?.error({ err: errorMessage(err) }, 'heartbeat snapshot failed; the journal keeps everything');
       })

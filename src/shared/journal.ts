@@ -110,13 +110,13 @@ export class Journal {
 
   /** compact writes a snapshot of the persistent buckets; a failure is logged and tried again later. */
   private compact(): void {
-    const records: Buffer[] = [];
+    const records: string[] = [];
     let size = 0;
     for (const [bucket, keys] of this.data) {
       if (!this.persistent.has(bucket)) continue;
       const b = JSON.stringify(bucket);
       for (const [k, v] of keys) {
-        const rec = Buffer.from(`["s",${b},${JSON.stringify(k)},${v}]`);
+        const rec = `["s",${b},${JSON.stringify(k)},${v}]`;
         size += rec.length;
         records.push(rec);
       }

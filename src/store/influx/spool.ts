@@ -201,7 +201,7 @@ export class Spool {
       const text = fs.readFileSync(path.join(this.dir, f), 'utf8');
       const from = m && seq === Number(m[1]) ? Number(m[2]) : 0;
       const lines = m && seq < Number(m[1]) ? [] : text.slice(0, text.lastIndexOf('\n') + 1).slice(from).split('\n').slice(0, -1);
-      const r = this.log!.appendBatchSync(lines.map((l) => Buffer.from(l)));
+      const r = this.log!.appendBatchSync(lines);
       if (r.error) throw r.error;
       imported += lines.length;
       fs.rmSync(path.join(this.dir, f));
@@ -220,7 +220,7 @@ export class Spool {
       this.report(createError('REMON_ERR_STORE_SPOOL', `spool ${this.dir} is not open`), lines.length);
       return;
     }
-    const r = this.log.appendBatchSync(lines.map((l) => Buffer.from(l)));
+    const r = this.log.appendBatchSync(lines);
     if (r.error) {
       this.tail = r.written === 0 ? lines : lines.slice(r.written);
       for (const l of this.tail) this.tailBytes += l.length + 1;
