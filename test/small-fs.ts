@@ -27,6 +27,7 @@ export function requireSmallFs(ctx: Mocha.Context, what: string): void {
   ctx.skip();
 }
 
+/** SmallFs is one mounted tmpfs. */
 export class SmallFs {
   private constructor(readonly dir: string) {}
 

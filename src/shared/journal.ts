@@ -21,12 +21,14 @@ import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { claimDir, DirClaim } from '../util/dirlock';
 
+/** BucketData is the memory backend's state: bucket → key → value as JSON text. */
 export type BucketData = Map<string, Map<string, string>>;
 
 const MIN_COMPACT_BYTES = 1 << 20;
 /** Files of the journal before the durable log: a JSON snapshot and JSON-lines generations. */
 const LEGACY = /^state\.(json|\d+\.journal)$/;
 
+/** Journal is the persistent buckets' log (see the top of this file). */
 export class Journal {
   private closed = false;
   private snapshotBytes = 0;
