@@ -24,20 +24,28 @@ export function payloadBytes(p: Payload): number {
   return typeof p === 'string' ? Buffer.byteLength(p) : p.length;
 }
 
-const TABLE = new Int32Array(256);
+/** CRC-32 tables for slicing by 4: T[k][b] is the CRC of byte b followed by k zero bytes. */
+const T = Array.from({ length: 4 }, () => new Int32Array(256));
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  TABLE[n] = c;
+  T[0][n] = c;
 }
+for (let n = 0; n < 256; n++) for (let k = 1; k < 4; k++) T[k][n] = T[0][T[k - 1][n] & 0xff] ^ (T[k - 1][n] >>> 8);
+const [T0, T1, T2, T3] = T;
 /** Below this many bytes CRC-32 is computed here: cheaper than a call into zlib. */
-const SHORT = 128;
+const SHORT = 256;
 
 /** crc is CRC-32 (zlib's) of buf[start..end). */
 function crc(buf: Buffer, start: number, end: number): number {
   if (end - start >= SHORT) return crc32(buf.subarray(start, end));
   let c = -1;
-  for (let i = start; i < end; i++) c = TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    c ^= buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
+    c = T3[c & 0xff] ^ T2[(c >>> 8) & 0xff] ^ T1[(c >>> 16) & 0xff] ^ T0[c >>> 24];
+  }
+  for (; i < end; i++) c = T0[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
 

@@ -4,7 +4,7 @@ import { createError, errorMessage, RemonError } from '../errors';
 import { Logger } from '../log';
 import { GroupCommit } from './commit';
 import { fsyncDir, SEGMENT_MAGIC, segmentFile, writeAllSync, writeError } from './files';
-import { frameHeader, HEADER_BYTES, packFrames, Payload, payloadBytes } from './frame';
+import { frameHeader, frameInto, HEADER_BYTES, packFrames, Payload, payloadBytes } from './frame';
 import { loadLog, OpenReport, Replay, Segment } from './open';
 import { StepHook, writeSnapshot, writeSnapshotSync } from './snapshot';
 
@@ -32,6 +32,9 @@ export interface DurableLogOptions {
 
 /** CompactionStep names the points of a compaction, in order. */
 export type CompactionStep = 'rotated' | Parameters<StepHook>[0] | 'dropped';
+
+/** Records up to this size are framed by copying (one write(2)); larger ones go out with writev. */
+const SMALL_RECORD = 64 * 1024;
 
 /** LogStats: totals since open. */
 export interface LogStats {
@@ -80,6 +83,8 @@ export class DurableLog<M = unknown> {
   private broken = false;
   private closed = false;
   private compacting?: Promise<void>;
+  /** Where appendSync frames a small record. */
+  private scratch = Buffer.allocUnsafe(4096);
   readonly commits: GroupCommit<M>;
 
   private constructor(readonly options: DurableLogOptions, onCommit?: (metas: M[]) => void) {
@@ -150,21 +155,40 @@ export class DurableLog<M = unknown> {
     return this.active!.seq;
   }
 
-  /** appendSync writes one record; it is in the kernel when this returns. */
-  appendSync(payload: Uint8Array): void {
+  /**
+   * appendSync writes one record; it is in the kernel when this returns. It returns the
+   * payload's length in bytes. A small record (or text) is framed in a buffer kept for
+   * it; a large one is written with its header in one writev, without a copy.
+   */
+  appendSync(payload: Payload): number {
     this.check();
     const fd = this.writable();
     const seg = this.active!;
-    const head = frameHeader(payload);
-    const total = head.length + payload.length;
+    let len: number;
+    let total: number;
     try {
-      const n = fs.writevSync(fd, [head, payload]);
-      if (n < total) writeAllSync(fd, Buffer.concat([head, payload]).subarray(n));
+      if (typeof payload !== 'string' && payload.length > SMALL_RECORD) {
+        const head = frameHeader(payload);
+        len = payload.length;
+        total = head.length + len;
+        const n = fs.writevSync(fd, [head, payload]);
+        if (n < total) writeAllSync(fd, Buffer.concat([head, payload]).subarray(n));
+      } else {
+        const need = HEADER_BYTES + payloadBytes(payload);
+        if (this.scratch.length < need) this.scratch = Buffer.allocUnsafe(Math.max(need, 2 * this.scratch.length));
+        const b = this.scratch;
+        len = typeof payload === 'string' ? b.write(payload, HEADER_BYTES, 'utf8') : (b.set(payload, HEADER_BYTES), payload.length);
+        frameInto(b, 0, len);
+        total = HEADER_BYTES + len;
+        const n = fs.writeSync(fd, b, 0, total);
+        if (n < total) writeAllSync(fd, b.subarray(n, total));
+      }
     } catch (err) {
       this.takeBack(seg);
       throw writeError(seg.file, err);
     }
     this.wrote(seg, 1, total);
+    return len;
   }
 
   /**

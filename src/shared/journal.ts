@@ -94,13 +94,11 @@ export class Journal {
 
   private append(op: string): void {
     if (this.closed) throw createError('REMON_ERR_SHARED_BACKEND', 'the memory shared backend is closed');
-    const buf = Buffer.from(op);
     try {
-      this.dl.appendSync(buf);
+      this.bytes += this.dl.appendSync(op);
     } catch (err) {
       throw createError('REMON_ERR_SHARED_BACKEND', `cannot write the shared state journal in ${this.dir}: ${errorMessage(err)}`, err);
     }
-    this.bytes += buf.length;
     // Data is applied after the write, so a snapshot now would miss this change; the
     // caller compacts through maybeCompact after applying it.
   }
