@@ -10,12 +10,12 @@ import { DurableLog, Segment } from './log';
  * ReadChunk is a run of records from position (seq, start) to (endSeq, end); parts says
  * how many records came from each segment.
  */
-export interface ReadChunk {
+export interface ReadChunk<T = Buffer> {
   seq: number;
   start: number;
   endSeq: number;
   end: number;
-  records: Buffer[];
+  records: T[];
   parts: Array<{ seq: number; records: number }>;
 }
 
@@ -104,16 +104,25 @@ export class LogConsumer {
   }
 
   /** read returns up to maxRecords records after the position (across segments), or undefined when all were read. */
-  async read(maxRecords: number): Promise<ReadChunk | undefined> {
+  read(maxRecords: number): Promise<ReadChunk | undefined> {
+    return this.readAs(maxRecords, (buf, start, end) => buf.subarray(start, end));
+  }
+
+  /** readText is read for records of UTF-8 text (the spool's lines), decoded without a Buffer per record. */
+  readText(maxRecords: number): Promise<ReadChunk<string> | undefined> {
+    return this.readAs(maxRecords, (buf, start, end) => buf.toString('utf8', start, end));
+  }
+
+  private async readAs<T>(maxRecords: number, decode: Decode<T>): Promise<ReadChunk<T> | undefined> {
     this.removeConsumed();
     const first = this.front();
     if (!first) return undefined;
-    const chunk: ReadChunk = { seq: first.seq, start: this.offset, endSeq: first.seq, end: this.offset, records: [], parts: [] };
+    const chunk: ReadChunk<T> = { seq: first.seq, start: this.offset, endSeq: first.seq, end: this.offset, records: [], parts: [] };
     const max = Math.max(1, maxRecords);
     for (const seg of [...this.log.segments]) {
       const start = seg === first ? this.offset : MAGIC;
       if (start >= seg.bytes) continue;
-      const got = await readSegment(seg, start, max - chunk.records.length);
+      const got = await readSegment(seg, start, max - chunk.records.length, decode);
       for (const r of got.records) chunk.records.push(r);
       chunk.parts.push({ seq: seg.seq, records: got.records.length });
       chunk.endSeq = seg.seq;
@@ -124,7 +133,7 @@ export class LogConsumer {
   }
 
   /** ack marks a chunk consumed; false when it is not the one at the position (its segment was dropped). */
-  async ack(chunk: ReadChunk): Promise<boolean> {
+  async ack(chunk: ReadChunk<unknown>): Promise<boolean> {
     const first = this.front();
     if (!first || first.seq !== chunk.seq || this.offset !== chunk.start) return false;
     for (const s of [...this.log.segments]) if (s.seq < chunk.endSeq) this.log.dropSegment(s.seq);
@@ -163,8 +172,10 @@ export class LogConsumer {
   }
 }
 
+type Decode<T> = (buf: Buffer, start: number, end: number) => T;
+
 /** readSegment reads up to max whole records of a segment from byte start. */
-async function readSegment(seg: Segment, start: number, max: number): Promise<{ records: Buffer[]; end: number }> {
+async function readSegment<T>(seg: Segment, start: number, max: number, decode: Decode<T>): Promise<{ records: T[]; end: number }> {
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(seg.file, 'r');
@@ -172,8 +183,8 @@ async function readSegment(seg: Segment, start: number, max: number): Promise<{ 
     for (;;) {
       const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await fh.read(buf, 0, want, start);
-      const records: Buffer[] = [];
-      const r = scanFrames(buf, 0, bytesRead, (s, e) => records.push(buf.subarray(s, e)), max);
+      const records: T[] = [];
+      const r = scanFrames(buf, 0, bytesRead, (s, e) => records.push(decode(buf, s, e)), max);
       if (records.length === 0 && want < seg.bytes - start) {
         want = seg.bytes - start; // one record longer than READ_BYTES
         continue;

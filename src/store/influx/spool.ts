@@ -29,7 +29,7 @@ export interface Chunk {
 
 interface Reading {
   chunk: Chunk;
-  at: ReadChunk;
+  at: ReadChunk<string>;
   /** Lines of the chunk whose segments were dropped for space while it was out. */
   orphaned: number;
 }
@@ -124,9 +124,9 @@ export class Spool {
   read(maxLines: number): Promise<Chunk | undefined> {
     return this.serial(async () => {
       await this.writeTail();
-      const at = await this.consumer?.read(Math.max(1, maxLines));
+      const at = await this.consumer?.readText(Math.max(1, maxLines));
       if (!at) return undefined;
-      const chunk: Chunk = { seq: at.seq, start: at.start, end: at.end, lines: at.records.map((r) => r.toString('utf8')) };
+      const chunk: Chunk = { seq: at.seq, start: at.start, end: at.end, lines: at.records };
       this.reading = { chunk, at, orphaned: 0 };
       return chunk;
     });
