@@ -59,6 +59,9 @@ export const ErrorCodes = {
   REMON_ERR_SERIES_UNKNOWN: 'a series name that the store does not have',
   REMON_ERR_RELOAD_INVALID: 'a reload was refused: the new monitor.yaml has errors; the running config is kept',
   REMON_ERR_UNAVAILABLE: 'the node cannot do it now (stopping, not started, a part is missing)',
+  REMON_ERR_DURABLE_WRITE: 'a durable log could not write or sync a record (disk full, read-only file system, I/O error); the record was not acknowledged',
+  REMON_ERR_DURABLE_READ: 'a durable log could not be opened or read, or its snapshot is damaged',
+  REMON_ERR_DURABLE_CLOSED: 'a record was appended to a durable log that is closed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -46,14 +46,14 @@ describe('heartbeat journal', () => {
     await Promise.all([a.j.append(ok(1)), a.j.append(ok(2))]);
     // No close: the process "dies"; then a torn half line at the end of the segment.
     a.j.abandon();
-    const seg = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
-    fs.appendFileSync(path.join(dir, seg), '{"k":"ok","n":"h');
+    const seg = fs.readdirSync(dir).find((f) => /^journal\.\d{12}\.log$/.test(f))!;
+    fs.appendFileSync(path.join(dir, seg), '{"k":"ok","n":"h'); // half a record's bytes
     const b = await journalIn(dir);
     assert.deepEqual(b.stored.records.map((r) => r.t), [ok(1).t, ok(2).t]);
     assert.equal(b.stored.skipped, 1);
     // New records go to a new segment, so nothing follows the torn line.
     await b.j.append(ok(3));
-    assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('journal-')).length, 2);
+    assert.equal(fs.readdirSync(dir).filter((f) => /^journal\.\d{12}\.log$/.test(f)).length, 2);
     await b.j.close();
     const c = await journalIn(dir);
     assert.deepEqual(c.stored.records.map((r) => r.t), [ok(1).t, ok(2).t, ok(3).t]);
@@ -68,7 +68,7 @@ describe('heartbeat journal', () => {
     await a.j.append(ok(1000));
     await a.j.close();
     assert.equal(a.j.stats.snapshots, 1);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['journal-00000002.log', 'snapshot.json']);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['journal.000000000002.log', 'journal.snapshot']);
     const b = await journalIn(dir);
     assert.deepEqual(b.stored.state, { applied: 100 });
     assert.deepEqual(b.stored.records.map((r) => r.t), [ok(1000).t]);

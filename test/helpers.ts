@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { Logger } from '../src/log';
 
 const made: string[] = [];
 process.on('exit', () => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -79,4 +82,16 @@ export async function stopChild(c: import('node:child_process').ChildProcess | u
   const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(t);
+}
+
+/** captureLog is a pino logger whose records land in an array. */
+export function captureLog(): { log: Logger; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: 'debug' }, stream), records };
 }

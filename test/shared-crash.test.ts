@@ -213,7 +213,7 @@ describe('shared: memory backend under concurrency and crashes', () => {
       for (let i = 0; i < 3000; i++) await a.state.set('big', `k${i % 100}`, { i, blob });
       await a.close();
       const files = fs.readdirSync(path.join(dataDir, 'shared')).sort();
-      assert.equal(files.filter((f) => f.endsWith('.journal')).length, 1, files.join(' '));
+      assert.equal(files.filter((f) => f.endsWith('.log')).length, 1, files.join(' '));
       const b = createMemoryShared({ dataDir, persistentBuckets: ['big'] });
       opened.push(b);
       assert.equal((await b.state.keys('big')).length, 100);

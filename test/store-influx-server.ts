@@ -14,7 +14,7 @@ export interface VictoriaMetrics {
   dataDir: string;
   /** stop ends the server (SIGTERM, then SIGKILL after 10 s) and waits for it. */
   stop(): Promise<void>;
-  /** start starts it again on the same port and data (after stop). */
+  /** start starts it again on the same port and data (after stop); a no-op while it runs. */
   start(): Promise<void>;
   /** sync makes everything received searchable (/internal/force_flush). */
   sync(): Promise<void>;
@@ -49,6 +49,9 @@ export async function startVictoriaMetrics(): Promise<VictoriaMetrics> {
   let child: ChildProcess | undefined;
   let stderr = '';
   const start = async (): Promise<void> => {
+    // Running already: a second process would find the port answering, pass for started,
+    // and leave the first one serving after the next stop().
+    if (child && child.exitCode === null && child.signalCode === null) return;
     stderr = '';
     const c = spawn(
       bin,

@@ -6,31 +6,18 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { builtinBlockTypes } from '../blocks';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
-import { Logger, silentLogger } from '../src/log';
+import { silentLogger } from '../src/log';
 import { registry } from '../src/registry';
 import { InfluxStore, InfluxStoreOptions } from '../src/store/influx';
 import { MemoryStore } from '../src/store/memory';
 import { Sample } from '../src/store/store';
-import { freePort, sleep, tmpDir, waitFor, writeConfig } from './helpers';
+import { captureLog, freePort, sleep, tmpDir, waitFor, writeConfig } from './helpers';
 import { requirePeer } from './peers';
+import { requireSmallFs, SmallFs } from './small-fs';
 import { startVictoriaMetrics, victoriaMetricsPath, VictoriaMetrics } from './store-influx-server';
-
-/** captureLog is a pino logger whose records land in an array. */
-function captureLog(): { log: Logger; records: Array<Record<string, unknown>> } {
-  const records: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), records };
-}
 
 let nodeSeq = 0;
 /** uniqueNode keeps the tests' series apart on the one server. */
@@ -254,7 +241,7 @@ describe('influx store (VictoriaMetrics)', function () {
     const samples = makeSamples(['job.ok'], 50);
     a.write(samples);
     await a.close();
-    assert.ok(fs.readdirSync(spoolDir).some((f) => f.endsWith('.lp')), 'the first run left a spool');
+    assert.ok(fs.readdirSync(spoolDir).some((f) => f.endsWith('.log')), 'the first run left a spool');
     const b = open({ node, spoolDir });
     await waitFor(() => b.influxStatus().spooledLines === 0 && b.influxStatus().state === 'ok', 10_000, 'the replay');
     assert.equal(b.influxStatus().delivered, 50);
@@ -291,6 +278,43 @@ describe('influx store (VictoriaMetrics)', function () {
       assert.deepEqual(got!.points.map((p) => p[0]), kept.map((x) => x.t), 'exactly the newest lines are kept');
     } finally {
       await vm.start().catch(() => undefined); // running already when all went well
+    }
+  });
+
+  it('a spool on a full disk is a degraded state, not a crash; lines wait in memory and reach the server when space returns', async function () {
+    requireSmallFs(this, 'influx spool full-disk test');
+    const small = SmallFs.mount(4);
+    let s: InfluxStore | undefined;
+    try {
+      const node = uniqueNode('full');
+      await vm.stop();
+      s = open({ node, spoolDir: path.join(small.dir, 'influx-spool') });
+      const samples = makeSamples(['full.v'], 300);
+      s.write(samples.slice(0, 100));
+      await s.flush(); // spooled to disk
+      assert.equal(s.influxStatus().spooledLines, 100, JSON.stringify(s.influxStatus()));
+      assert.ok(s.spoolFiles().length > 0, 'spooled to disk');
+      const filler = small.fill();
+      for (let i = 100; i < 300; i += 20) {
+        s.write(samples.slice(i, i + 20));
+        await s.flush();
+      }
+      const down = s.status();
+      assert.equal(down.state, 'degraded');
+      assert.equal(down.error?.code, 'REMON_ERR_STORE_SPOOL');
+      assert.match(down.error!.message, /^spool .*influx-spool: cannot write .*spool\.\d{12}\.log: ENOSPC: no space left on device/);
+      assert.equal(s.influxStatus().spooledLines, 300, 'lines the disk refused wait in memory');
+      assert.equal(s.influxStatus().dropped, 0);
+      fs.rmSync(filler);
+      await vm.start();
+      await waitFor(() => s!.influxStatus().spooledLines === 0 && s!.influxStatus().state === 'ok', 15_000, 'the replay');
+      assert.equal(s.status().state, 'ok');
+      const got = await waitPoints(s, 'full.v', samples[0].t, samples[299].t, 300);
+      assert.deepEqual(got!.points.map((p) => p[0]), samples.map((x) => x.t));
+    } finally {
+      await vm.start().catch(() => undefined); // running already when all went well
+      await s?.close();
+      small.unmount();
     }
   });
 

@@ -146,7 +146,14 @@ export class Engine implements NodeApi {
   private components(): Component[] {
     return [
       { name: 'shared', stop: () => this.shared.close() },
-      { name: 'store', stop: async () => { await this.store.flush(); await this.store.close(); } },
+      {
+        name: 'store',
+        stop: async () => {
+          // A flush the disk refuses (full, read-only) leaves the samples in the journal; close anyway.
+          await this.store.flush().catch((err) => this.log.error({ err: errorMessage(err) }, 'store flush at stop failed; the journal keeps the samples'));
+          await this.store.close();
+        },
+      },
       { name: 'bus', after: ['store', 'shared'], stop: () => this.bus.drain() },
       {
         name: 'hubs',

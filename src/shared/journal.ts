@@ -1,37 +1,40 @@
 /**
- * Journal keeps the memory backend's persistent buckets under `<node.data>/shared/`:
+ * Journal keeps the memory backend's persistent buckets under `<node.data>/shared/`, on
+ * the durable log (src/durable) named `state`:
  *
- *   state.json          snapshot: {"version":1,"gen":G,"buckets":{"b":{"k":value}}}
- *   state.G.journal     every change since the snapshot, one JSON array a line:
- *                       ["s",bucket,key,value] or ["d",bucket,key]
- *   LOCK                the pid of the process that has the directory open
+ *   state.snapshot          every key of the persistent buckets, one record each
+ *   state.<seq>.log         every change since, one record each: a JSON array
+ *                           ["s",bucket,key,value] or ["d",bucket,key]
+ *   LOCK                    the pid of the process that has the directory open
  *
- * A change is written to the journal (one write(2), before the in-memory change and before
- * the caller's promise resolves), so a process killed with SIGKILL loses nothing it had
- * acknowledged: the bytes are in the kernel. (A machine crash can lose what the kernel had
- * not yet written out; compaction fsyncs.) When the journal outgrows the snapshot it is
- * compacted: a new journal G+1 is started, the snapshot for G+1 is written to a temporary
- * file, fsynced and renamed over state.json, and journal G is removed. A crash anywhere in
- * between leaves a snapshot and the journals at or after its generation, which load
- * replays in order. A torn last line (a crash mid-write) is dropped.
+ * A change is written (one write(2), before the in-memory change and before the caller's
+ * promise resolves), so a process killed with SIGKILL loses nothing it had acknowledged:
+ * the bytes are in the kernel. (A machine crash can lose what the kernel had not yet
+ * written out; compaction fsyncs.) When the changes outgrow the snapshot they are
+ * compacted: a new segment is started and a snapshot covering the ones before it replaces
+ * the old one atomically; then they are deleted. A torn last record is cut at open.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DurableLog } from '../durable/log';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { claimDir, DirClaim } from '../util/dirlock';
 
+/** BucketData is the memory backend's state: bucket → key → value as JSON text. */
 export type BucketData = Map<string, Map<string, string>>;
 
-const JOURNAL = /^state\.(\d+)\.journal$/;
 const MIN_COMPACT_BYTES = 1 << 20;
+/** Files of the journal before the durable log: a JSON snapshot and JSON-lines generations. */
+const LEGACY = /^state\.(json|\d+\.journal)$/;
 
+/** Journal is the persistent buckets' log (see the top of this file). */
 export class Journal {
-  private fd: number;
-  private gen: number;
-  private bytes = 0;
-  private snapshotBytes = 0;
   private closed = false;
+  private snapshotBytes = 0;
+  /** Bytes written since the last snapshot, and the size at which the next one is tried. */
+  private bytes = 0;
+  private compactAt = MIN_COMPACT_BYTES;
 
   private constructor(
     private readonly dir: string,
@@ -39,14 +42,11 @@ export class Journal {
     private readonly data: BucketData,
     private readonly persistent: ReadonlySet<string>,
     private readonly log: Logger | undefined,
-    gen: number,
-  ) {
-    this.gen = gen;
-    this.fd = -1;
-  }
+    private readonly dl: DurableLog,
+  ) {}
 
   /**
-   * open locks `dir`, loads the snapshot and replays the journals into `data` (persistent
+   * open locks `dir`, loads the snapshot and replays the changes into `data` (persistent
    * buckets only), writes a fresh snapshot, and returns the journal to append to.
    */
   static open(dir: string, data: BucketData, persistent: ReadonlySet<string>, log?: Logger): Journal {
@@ -58,24 +58,27 @@ export class Journal {
     }
     const claim = claimDir(abs, 'REMON_ERR_SHARED_BACKEND', 'shared state');
     try {
-      const gen = load(abs, data, persistent, log);
-      const j = new Journal(abs, claim, data, persistent, log, gen);
+      const dropped = new Set<string>();
+      const replay = (rec: Buffer): void => applyOp(JSON.parse(rec.toString('utf8')) as unknown[], data, persistent, dropped);
+      const dl = DurableLog.open({ dir: abs, name: 'state', what: 'the shared state journal', log, legacy: (f) => LEGACY.test(f) }, { snapshot: replay, record: replay });
+      for (const bucket of dropped) log?.warn({ bucket }, 'shared state: bucket is no longer persistent; its saved keys are dropped');
+      const j = new Journal(abs, claim, data, persistent, log, dl);
       j.compact();
       return j;
     } catch (err) {
       claim.release();
-      if ((err as { code?: string }).code?.startsWith('REMON_ERR_')) throw err;
+      if ((err as { code?: string }).code === 'REMON_ERR_SHARED_BACKEND') throw err;
       throw createError('REMON_ERR_SHARED_BACKEND', `cannot load shared state from ${abs}: ${errorMessage(err)}`, err);
     }
   }
 
   /** set records a change of a persistent bucket; it has reached the kernel when it returns. */
   set(bucket: string, key: string, text: string): void {
-    this.append(`["s",${JSON.stringify(bucket)},${JSON.stringify(key)},${text}]\n`);
+    this.append(`["s",${JSON.stringify(bucket)},${JSON.stringify(key)},${text}]`);
   }
 
   delete(bucket: string, key: string): void {
-    this.append(`["d",${JSON.stringify(bucket)},${JSON.stringify(key)}]\n`);
+    this.append(`["d",${JSON.stringify(bucket)},${JSON.stringify(key)}]`);
   }
 
   /** close fsyncs and closes the journal and unlocks the directory. */
@@ -83,128 +86,71 @@ export class Journal {
     if (this.closed) return;
     this.closed = true;
     try {
-      fs.fsyncSync(this.fd);
-      fs.closeSync(this.fd);
+      this.dl.closeSync(true);
     } finally {
       this.claim.release();
     }
   }
 
-  private append(line: string): void {
+  private append(op: string): void {
     if (this.closed) throw createError('REMON_ERR_SHARED_BACKEND', 'the memory shared backend is closed');
-    const buf = Buffer.from(line);
     try {
-      let off = 0;
-      while (off < buf.length) off += fs.writeSync(this.fd, buf, off);
+      this.bytes += this.dl.appendSync(op);
     } catch (err) {
       throw createError('REMON_ERR_SHARED_BACKEND', `cannot write the shared state journal in ${this.dir}: ${errorMessage(err)}`, err);
     }
-    this.bytes += buf.length;
-    // Data is applied after the write, so the snapshot below would miss this change; the
+    // Data is applied after the write, so a snapshot now would miss this change; the
     // caller compacts through maybeCompact after applying it.
   }
 
-  /** maybeCompact rewrites the snapshot when the journal has grown past it. */
+  /** maybeCompact rewrites the snapshot when the changes have grown past it. */
   maybeCompact(): void {
-    if (this.bytes > Math.max(MIN_COMPACT_BYTES, 2 * this.snapshotBytes)) this.compact();
+    if (this.bytes > Math.max(this.compactAt, 2 * this.snapshotBytes)) this.compact();
   }
 
+  /** compact writes a snapshot of the persistent buckets; a failure is logged and tried again later. */
   private compact(): void {
-    const next = this.gen + 1;
-    const nextFile = path.join(this.dir, `state.${next}.journal`);
-    const fd = fs.openSync(nextFile, 'w');
-    const text = snapshotText(next, this.data, this.persistent);
-    const tmp = path.join(this.dir, 'state.json.tmp');
-    const tfd = fs.openSync(tmp, 'w');
+    const records: string[] = [];
+    let size = 0;
+    for (const [bucket, keys] of this.data) {
+      if (!this.persistent.has(bucket)) continue;
+      const b = JSON.stringify(bucket);
+      for (const [k, v] of keys) {
+        const rec = `["s",${b},${JSON.stringify(k)},${v}]`;
+        size += rec.length;
+        records.push(rec);
+      }
+    }
     try {
-      fs.writeFileSync(tfd, text);
-      fs.fsyncSync(tfd);
-    } finally {
-      fs.closeSync(tfd);
-    }
-    fs.renameSync(tmp, path.join(this.dir, 'state.json'));
-    fsyncDir(this.dir);
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    for (const f of fs.readdirSync(this.dir)) {
-      const m = JOURNAL.exec(f);
-      if (m && Number(m[1]) < next) fs.rmSync(path.join(this.dir, f), { force: true });
-    }
-    this.fd = fd;
-    this.gen = next;
-    this.bytes = 0;
-    this.snapshotBytes = text.length;
-    this.log?.debug({ dir: this.dir, gen: next, bytes: text.length }, 'shared state snapshot written');
-  }
-}
-
-function snapshotText(gen: number, data: BucketData, persistent: ReadonlySet<string>): string {
-  const buckets: string[] = [];
-  for (const [bucket, keys] of data) {
-    if (!persistent.has(bucket) || keys.size === 0) continue;
-    const entries: string[] = [];
-    for (const [k, v] of keys) entries.push(`${JSON.stringify(k)}:${v}`);
-    buckets.push(`${JSON.stringify(bucket)}:{${entries.join(',')}}`);
-  }
-  return `{"version":1,"gen":${gen},"buckets":{${buckets.join(',\n')}}}\n`;
-}
-
-/** load fills data from state.json and the journals after it; returns the newest generation. */
-function load(dir: string, data: BucketData, persistent: ReadonlySet<string>, log?: Logger): number {
-  let gen = 0;
-  const dropped = new Set<string>();
-  const put = (bucket: string, key: string, value: unknown): void => {
-    if (!persistent.has(bucket)) {
-      dropped.add(bucket);
+      this.dl.compactSync(records);
+    } catch (err) {
+      // The changes are all still there; try again after as much again has been written.
+      this.compactAt = this.bytes + MIN_COMPACT_BYTES;
+      this.log?.warn({ dir: this.dir, err: errorMessage(err) }, 'shared state snapshot failed; the journal keeps every change');
       return;
     }
-    let b = data.get(bucket);
-    if (!b) data.set(bucket, (b = new Map()));
-    b.set(key, JSON.stringify(value));
-  };
-  const snapFile = path.join(dir, 'state.json');
-  if (fs.existsSync(snapFile)) {
-    const snap = JSON.parse(fs.readFileSync(snapFile, 'utf8')) as { version: number; gen: number; buckets: Record<string, Record<string, unknown>> };
-    if (snap.version !== 1) throw createError('REMON_ERR_SHARED_BACKEND', `${snapFile}: unknown snapshot version ${snap.version}`);
-    gen = snap.gen;
-    for (const [bucket, keys] of Object.entries(snap.buckets)) for (const [k, v] of Object.entries(keys)) put(bucket, k, v);
+    this.bytes = 0;
+    this.compactAt = MIN_COMPACT_BYTES;
+    this.snapshotBytes = size;
+    this.log?.debug({ dir: this.dir, keys: records.length, bytes: size }, 'shared state snapshot written');
   }
-  const journals = fs.readdirSync(dir)
-    .map((f) => ({ f, m: JOURNAL.exec(f) }))
-    .filter((x) => x.m !== null)
-    .map((x) => ({ file: path.join(dir, x.f), gen: Number(x.m![1]) }))
-    .sort((a, b) => a.gen - b.gen);
-  for (const j of journals) {
-    if (j.gen < gen) continue;
-    gen = j.gen;
-    const text = fs.readFileSync(j.file, 'utf8');
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      if (line === '') return;
-      let op: unknown[];
-      try {
-        op = JSON.parse(line) as unknown[];
-      } catch {
-        // Only the very end can be torn by a crash; anything else is damage worth a word.
-        if (i < lines.length - 1) log?.warn({ file: j.file, line: i + 1 }, 'shared state journal: unreadable line skipped');
-        return;
-      }
-      if (op[0] === 's') put(op[1] as string, op[2] as string, op[3]);
-      else if (op[0] === 'd') {
-        const b = data.get(op[1] as string);
-        b?.delete(op[2] as string);
-        if (b?.size === 0) data.delete(op[1] as string);
-      }
-    });
-  }
-  for (const bucket of dropped) log?.warn({ bucket }, 'shared state: bucket is no longer persistent; its saved keys are dropped');
-  return gen;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+/** applyOp applies one recorded change to data (persistent buckets only). */
+function applyOp(op: unknown[], data: BucketData, persistent: ReadonlySet<string>, dropped: Set<string>): void {
+  const bucket = op[1] as string;
+  const key = op[2] as string;
+  if (!persistent.has(bucket)) {
+    dropped.add(bucket);
+    return;
+  }
+  if (op[0] === 's') {
+    let b = data.get(bucket);
+    if (!b) data.set(bucket, (b = new Map()));
+    b.set(key, JSON.stringify(op[3]));
+  } else if (op[0] === 'd') {
+    const b = data.get(bucket);
+    b?.delete(key);
+    if (b?.size === 0) data.delete(bucket);
   }
 }

@@ -160,6 +160,7 @@ export class InfluxStore implements Store {
       maxBytes: options.bufferMaxBytes ?? DEFAULT_BUFFER_MAX_BYTES,
       segmentBytes: options.segmentBytes,
       onDrop: (lines, bytes) => this.dropped(lines, bytes),
+      log: this.log,
       onError: (err, lost) => {
         this.fail(err);
         if (lost > 0) this.log.error({ code: err.code, lines: lost, err: err.message }, 'influx spool failed; lines lost');

@@ -98,6 +98,9 @@ export class RrdFile {
   private dirty = false;
   private static readonly updater = new Updater();
 
+  /** The descriptor was opened for writing (not read-only, as on a read-only file system). */
+  private writable = true;
+
   private constructor(readonly path: string, private fd: number, readonly def: RrdDef, readonly state: RrdState, seq: number, slot: number) {
     this.layout = new Layout(def);
     this.pending = def.rra.map((r) => new PendingRows(r.rows, def.ds.length));
@@ -124,23 +127,31 @@ export class RrdFile {
     } catch (err) {
       throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: ${errorMessage(err)}`, err);
     }
-    const head = Buffer.alloc(layout.dataStart);
-    writeStatic(head, def);
-    fs.writeSync(fd, head, 0, head.length, 0);
-    // Rows start unknown: zero bytes decode to NaN, so the archives can stay sparse.
-    fs.ftruncateSync(fd, layout.size);
-    const file = new RrdFile(path, fd, def, newState(def, Math.floor(start)), 0, 1);
-    file.dirty = true;
-    file.flush();
-    fs.renameSync(tmp, path);
-    return file;
+    try {
+      const head = Buffer.alloc(layout.dataStart);
+      writeStatic(head, def);
+      fs.writeSync(fd, head, 0, head.length, 0);
+      // Rows start unknown: zero bytes decode to NaN, so the archives can stay sparse.
+      fs.ftruncateSync(fd, layout.size);
+      const file = new RrdFile(path, fd, def, newState(def, Math.floor(start)), 0, 1);
+      file.dirty = true;
+      file.flush();
+      fs.renameSync(tmp, path);
+      return file;
+    } catch (err) {
+      // A full disk or a read-only remount: leave nothing half made behind.
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: ${errorMessage(err)}`, err);
+    }
   }
 
   /** open reads a file's definition and its newest consistent live header. */
   static open(path: string): RrdFile {
     let fd: number;
+    let writable = true;
     try {
-      fd = fs.openSync(path, 'r+');
+      ({ fd, writable } = openFile(path));
     } catch (err) {
       throw createError('REMON_ERR_RRD_FILE', `opening '${path}': ${osReason(err)}`, err);
     }
@@ -165,7 +176,9 @@ export class RrdFile {
         if (live && (!best || live.seq > best.seq)) best = { ...live, slot };
       }
       if (!best) throw new Error('no valid live header');
-      return new RrdFile(path, fd, def, best.state, best.seq, best.slot);
+      const file = new RrdFile(path, fd, def, best.state, best.seq, best.slot);
+      file.writable = writable;
+      return file;
     } catch (err) {
       fs.closeSync(fd);
       throw createError('REMON_ERR_RRD_FILE', `${path}: ${errorMessage(err)}`, err);
@@ -191,7 +204,7 @@ export class RrdFile {
       let rows = cache.get(rra);
       if (!rows) {
         const bytes = Buffer.alloc(this.def.rra[rra].rows * nDs * 8);
-        fs.readSync(this.handle(), bytes, 0, bytes.length, this.layout.rraStart[rra]);
+        fs.readSync(this.handle(false), bytes, 0, bytes.length, this.layout.rraStart[rra]);
         rows = decodeRows(bytes);
         cache.set(rra, rows);
       }
@@ -233,10 +246,12 @@ export class RrdFile {
     return this.dirty;
   }
 
-  private handle(): number {
+  /** handle is the open descriptor; one opened read-only (a read-only file system) is reopened to write. */
+  private handle(write = true): number {
+    if (this.fd >= 0 && write && !this.writable) this.release();
     if (this.fd < 0) {
       try {
-        this.fd = fs.openSync(this.path, 'r+');
+        ({ fd: this.fd, writable: this.writable } = write ? { fd: fs.openSync(this.path, 'r+'), writable: true } : openFile(this.path));
       } catch (err) {
         throw createError('REMON_ERR_RRD_FILE', `opening '${this.path}': ${osReason(err)}`, err);
       }
@@ -270,6 +285,16 @@ const STRERROR: Record<string, string> = {
 function osReason(err: unknown): string {
   const code = (err as { code?: string })?.code;
   return (code && STRERROR[code]) ?? errorMessage(err);
+}
+
+/** openFile opens a file to read and write, or only to read where the file system is read-only. */
+function openFile(path: string): { fd: number; writable: boolean } {
+  try {
+    return { fd: fs.openSync(path, 'r+'), writable: true };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EROFS') throw err;
+    return { fd: fs.openSync(path, 'r'), writable: false };
+  }
 }
 
 const NAN_HIGH_WORD = 0x7ff80000;

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isEnvironmental } from '../../durable/files';
 import { FieldKind } from '../../engine/result';
-import { errorMessage } from '../../errors';
+import { createError, errorMessage } from '../../errors';
 import { Logger } from '../../log';
 import { claimDir, DirClaim } from '../../util/dirlock';
 import { parseDuration } from '../../util/duration';
@@ -20,8 +21,20 @@ export interface RrdStoreOptions {
   log: Logger;
   /** How often cached rows are written to the files (default 60 s); the journal covers the rest. */
   flushIntervalMs?: number;
-  /** fdatasync files and journal at each checkpoint (survives power loss, costs I/O). */
+  /** fdatasync files at each checkpoint and fsync the journal's directory (survives power loss, costs I/O). */
   fsync?: boolean;
+  /** Samples held in memory while the journal cannot be written; past it the oldest are dropped (default 500,000). */
+  backlogMax?: number;
+  /** How often a store in trouble tries again: the journal at once, a failed checkpoint with backoff (default 1 s). */
+  retryMs?: number;
+}
+
+/** Failure is a store's trouble as StoreStatus shows it. */
+type Failure = { code: string; message: string; since: number };
+
+function failure(err: unknown, previous?: Failure): Failure {
+  const code = (err as { code?: string }).code ?? 'REMON_ERR_RRD_FILE';
+  return { code, message: errorMessage(err), since: previous?.code === code ? previous.since : Date.now() };
 }
 
 const SERIES = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
@@ -80,17 +93,33 @@ class Series {
  * appends the batch to the journal (one write, before it returns) and queues each sample
  * on its series; queues are applied to the files in bulk, one file at a time, at each
  * checkpoint, and to one series whenever it is read, so a fetch sees the newest sample.
+ *
+ * It fails loud and stays up: when the journal cannot be written (disk full, read-only,
+ * I/O error) write() still returns, the store shows `degraded` with the reason, and the
+ * samples wait in a bounded memory backlog (the oldest dropped past it, counted), to be
+ * journaled first when a retry (every retryMs) succeeds. A file that cannot be made or
+ * written keeps its samples queued and its journal segments; the checkpoint is retried.
  */
 export class RrdStore implements Store {
   private readonly series = new Map<string, Series>();
   private readonly known = new Set<string>();
   private readonly journal: Journal;
   private readonly timer: NodeJS.Timeout;
-  /** Samples not applied: stale (not after the last update), bad names or rejected values. */
+  /** Samples not applied: stale (not after the last update), bad names, rejected values, or dropped from a full backlog. */
   dropped = 0;
   private accepted = 0;
-  /** The last periodic checkpoint's failure, until one succeeds. */
-  private failure?: { code: string; message: string; since: number };
+  /** The last checkpoint's failure, until one succeeds. */
+  private failure?: Failure;
+  /** The journal's failure, until the backlog is journaled. */
+  private journalFailure?: Failure;
+  /** Samples accepted while the journal could not be written, oldest first. */
+  private backlog: Sample[][] = [];
+  private backlogSize = 0;
+  private backlogDropped = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private checkpointFailures = 0;
+  private nextCheckpointTry = 0;
+  private closed = false;
   private warned = false;
   private readonly one: number[] = [0];
   private readonly defs = new Map<string, RrdDef>();
@@ -105,30 +134,111 @@ export class RrdStore implements Store {
         if (f.endsWith('.rrd')) this.known.add(f.slice(0, -4));
         else if (f.endsWith('.tmp')) fs.rmSync(path.join(options.dir, f), { force: true }); // a create cut short
       }
-      this.journal = new Journal(path.join(options.dir, 'journal.log'));
-      const replayed = this.journal.replay((sample) => this.queue(sample));
-      if (replayed > 0) {
-        options.log.info({ samples: replayed }, 'rrd journal replayed');
-        this.checkpoint();
-      }
+      this.journal = new Journal(options.dir, (sample) => this.queue(sample), { log: options.log, sync: options.fsync });
+      if (this.journal.replayed > 0) options.log.info({ samples: this.journal.replayed }, 'rrd journal replayed');
+      if (this.journal.replayed > 0) this.tryCheckpoint();
     } catch (err) {
       this.claim.release();
       throw err;
     }
-    this.timer = setInterval(() => {
-      try {
-        this.checkpoint();
-        this.failure = undefined;
-      } catch (err) {
-        // The samples stay in the journal and the queues; the next checkpoint tries again.
-        this.failure ??= { code: (err as { code?: string }).code ?? 'REMON_ERR_RRD_FILE', message: errorMessage(err), since: Date.now() };
-        options.log.error({ err: errorMessage(err) }, 'rrd checkpoint failed');
-      }
-    }, options.flushIntervalMs ?? 60_000);
+    this.timer = setInterval(() => this.tryCheckpoint(), options.flushIntervalMs ?? 60_000);
     this.timer.unref();
   }
 
+  /** tryCheckpoint runs a checkpoint; a failure becomes the store's state and is retried. */
+  private tryCheckpoint(): boolean {
+    try {
+      this.checkpoint();
+      if (this.failure) this.options.log.info({ dir: this.options.dir }, 'rrd checkpoint works again');
+      this.failure = undefined;
+      this.checkpointFailures = 0;
+      return true;
+    } catch (err) {
+      // The samples stay in the journal and the queues; a retry or the next checkpoint tries again.
+      if (!this.failure || this.failure.code !== failure(err).code) this.options.log.error({ err: errorMessage(err) }, 'rrd checkpoint failed');
+      this.failure = failure(err, this.failure);
+      this.checkpointFailures++;
+      this.nextCheckpointTry = Date.now() + Math.min(30_000, this.retryMs * 2 ** Math.min(10, this.checkpointFailures - 1));
+      this.scheduleRetry();
+      return false;
+    }
+  }
+
+  private get retryMs(): number {
+    return this.options.retryMs ?? 1000;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retry();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  /** retry journals the backlog, then retries a failed checkpoint when its backoff allows. */
+  private retry(): void {
+    if (this.closed) return;
+    if (this.backlog.length > 0) this.drainBacklog();
+    if (this.failure && !this.journalFailure && Date.now() >= this.nextCheckpointTry) this.tryCheckpoint();
+    if (this.journalFailure || this.failure) this.scheduleRetry();
+  }
+
+  /** drainBacklog journals held samples, oldest first, and queues them; false when the journal still fails. */
+  private drainBacklog(): boolean {
+    const held = this.backlogSize;
+    while (this.backlog.length > 0) {
+      const batch = this.backlog[0];
+      try {
+        this.journal.append(batch);
+      } catch (err) {
+        this.journalFailed(err);
+        return false;
+      }
+      this.backlog.shift();
+      this.backlogSize -= batch.length;
+      for (const s of batch) this.queue(s);
+    }
+    if (this.journalFailure) {
+      const seconds = Math.round((Date.now() - this.journalFailure.since) / 1000);
+      this.options.log.info({ dir: this.options.dir, samples: held, dropped: this.backlogDropped, seconds }, 'rrd journal writable again; held samples journaled');
+    }
+    this.journalFailure = undefined;
+    return true;
+  }
+
+  private journalFailed(err: unknown): void {
+    if (!this.journalFailure) {
+      this.options.log.error({ dir: this.options.dir, err: errorMessage(err) }, 'rrd journal cannot be written; samples are held in memory until it can');
+    }
+    this.journalFailure = failure(err, this.journalFailure);
+    this.scheduleRetry();
+  }
+
+  /** hold keeps samples the journal could not take, dropping the oldest past backlogMax. */
+  private hold(samples: readonly Sample[]): void {
+    this.backlog.push(samples.slice()); // the caller may reuse its array
+    this.backlogSize += samples.length;
+    const max = this.options.backlogMax ?? 500_000;
+    let dropped = 0;
+    while (this.backlogSize > max) {
+      const first = this.backlog[0];
+      const n = Math.min(first.length, this.backlogSize - max);
+      if (n === first.length) this.backlog.shift();
+      else this.backlog[0] = first.slice(n);
+      this.backlogSize -= n;
+      dropped += n;
+    }
+    if (dropped > 0) {
+      if (this.backlogDropped === 0) this.options.log.error({ max, dropped }, 'rrd backlog full; dropping the oldest held samples (counted in dropped)');
+      this.backlogDropped += dropped;
+      this.dropped += dropped;
+    }
+  }
+
   write(samples: readonly Sample[]): void {
+    if (this.closed) return;
     // Names are checked once, when their series is new; known ones pass at Map cost.
     let ok = samples;
     for (const s of samples) {
@@ -138,9 +248,18 @@ export class RrdStore implements Store {
       break;
     }
     if (ok.length === 0) return;
-    this.journal.append(ok);
     this.accepted += ok.length;
-    for (const s of ok) this.queue(s);
+    // While samples are held, new ones queue behind them: the journal keeps their order.
+    if (this.backlog.length === 0) {
+      try {
+        this.journal.append(ok);
+        for (const s of ok) this.queue(s);
+        return;
+      } catch (err) {
+        this.journalFailed(err);
+      }
+    }
+    this.hold(ok);
   }
 
   /** fetch answers a series' averages, at most maxPoints points whatever the range (see fetchBounded). */
@@ -150,7 +269,7 @@ export class RrdStore implements Store {
     if (!entry) return { name, step, points: [] };
     this.apply(entry);
     const file = entry.file ?? this.open(entry);
-    if (!file) return { name, step, points: [] };
+    if (!(file instanceof RrdFile)) return { name, step, points: [] };
     return { name, ...fetchBounded(file, 'AVERAGE', options.from, options.to, options.step, pointsLimit(options)) };
   }
 
@@ -161,8 +280,10 @@ export class RrdStore implements Store {
     return [...names].sort();
   }
 
+  /** flush journals held samples and runs a checkpoint; it rejects when either fails (the store keeps them). */
   async flush(): Promise<void> {
-    this.checkpoint();
+    if (this.backlog.length > 0 && !this.drainBacklog()) throw createError('REMON_ERR_DURABLE_WRITE', this.journalFailure!.message);
+    if (!this.tryCheckpoint()) throw createError('REMON_ERR_RRD_FILE', this.failure!.message);
   }
 
   status(): StoreStatus {
@@ -172,37 +293,55 @@ export class RrdStore implements Store {
       queued += e.n;
       if (!this.known.has(e.name)) unfiled++;
     }
+    const error = this.journalFailure ?? this.failure;
     return {
       kind: 'rrd',
-      state: this.failure ? 'degraded' : 'ok',
+      state: error ? 'degraded' : 'ok',
       where: this.options.dir,
-      error: this.failure,
+      error,
       counters: { accepted: this.accepted, dropped: this.dropped },
-      gauges: { series: this.known.size + unfiled, queued },
+      gauges: { series: this.known.size + unfiled, queued, backlog: this.backlogSize, journal_bytes: this.journal.bytes },
     };
   }
 
+  /** close journals what it can and writes the files; what still cannot be written is logged as lost. */
   async close(): Promise<void> {
+    if (this.closed) return;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     try {
-      this.checkpoint();
+      if (this.backlog.length === 0 || this.drainBacklog()) this.tryCheckpoint();
+      if (this.backlogSize > 0) this.options.log.error({ samples: this.backlogSize, err: this.journalFailure?.message }, 'rrd store closed with held samples the journal could not take; they are lost');
+      this.closed = true;
+      for (const e of this.series.values()) e.file?.release();
       this.journal.close();
     } finally {
+      this.closed = true;
       this.claim.release();
     }
   }
 
-  /** checkpoint applies every queue, writes every file's rows and header, then empties the journal. */
+  /**
+   * checkpoint rotates the journal (the mark), applies every queue, writes every file's
+   * rows and header, and then drops the journal segments before the mark. When a file
+   * cannot be made or written, its samples stay queued and the segments stay: it throws.
+   */
   checkpoint(): void {
+    const mark = this.journal.rotate();
+    let trouble: unknown;
     for (const entry of this.series.values()) {
-      this.apply(entry);
+      trouble ??= this.apply(entry);
       const f = entry.file;
       if (!f || !f.isDirty) continue;
-      f.flush({ sync: this.options.fsync });
+      try {
+        f.flush({ sync: this.options.fsync });
+      } catch (err) {
+        trouble ??= err;
+      }
       f.release();
     }
-    if (this.options.fsync) this.journal.sync();
-    this.journal.reset();
+    if (trouble) throw trouble;
+    this.journal.dropBefore(mark);
   }
 
   private entry(name: string, kind: FieldKind, heartbeat: number): Series {
@@ -215,16 +354,26 @@ export class RrdStore implements Store {
     this.entry(s.series, s.kind, s.heartbeat ?? 0).push(s.t / 1000, s.value);
   }
 
-  /** apply runs a series' queued updates through its file, in order. */
-  private apply(e: Series): void {
-    if (e.n === 0) return;
-    const file = e.file ?? this.open(e, true);
+  /**
+   * apply runs a series' queued updates through its file, in order. When the file cannot
+   * be opened or made for a reason of the machine (no space, read-only), the queue stays
+   * and the error is returned; a bad file drops the queue (counted).
+   */
+  private apply(e: Series): unknown {
+    if (e.n === 0) return undefined;
+    let file = e.file;
+    if (!file) {
+      const opened = this.open(e, true);
+      if (opened instanceof RrdFile) file = opened;
+      else if (opened !== undefined && isEnvironmental(opened)) return opened;
+      else {
+        this.dropped += e.n;
+        e.n = 0;
+        return undefined;
+      }
+    }
     const n = e.n;
     e.n = 0;
-    if (!file) {
-      this.dropped += n;
-      return;
-    }
     const st = file.state;
     for (let i = 0; i < n; i++) {
       const t = e.t[i];
@@ -237,13 +386,15 @@ export class RrdStore implements Store {
       try {
         file.update(t, this.one);
       } catch (err) {
+        this.dropped++;
         this.reject(e.name, err);
       }
     }
+    return undefined;
   }
 
-  /** open opens (or, with create, makes) a series' file. */
-  private open(e: Series, create = false): RrdFile | undefined {
+  /** open opens (or, with create, makes) a series' file; on failure it returns the error. */
+  private open(e: Series, create = false): RrdFile | unknown {
     const p = path.join(this.options.dir, `${e.name}.rrd`);
     try {
       if (this.known.has(e.name)) {
@@ -260,13 +411,12 @@ export class RrdStore implements Store {
       e.file?.release();
       return e.file;
     } catch (err) {
-      this.reject(e.name, err);
-      return undefined;
+      if (!isEnvironmental(err)) this.reject(e.name, err);
+      return err;
     }
   }
 
   private reject(series: string, err: unknown): void {
-    this.dropped++;
     if (!this.warned) {
       this.warned = true;
       this.options.log.warn({ series, err: errorMessage(err) }, 'rrd sample rejected (further ones are counted only)');

@@ -1,0 +1,201 @@
+import * as fs from 'node:fs';
+import { errorMessage } from '../errors';
+import { writeError } from './files';
+import { packFrames, Payload } from './frame';
+import type { DurableLog, Segment } from './log';
+
+interface Waiter<M> {
+  payloads: Payload | readonly Payload[];
+  meta: M | undefined;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** Batch is one write's records, waiting for the fdatasync that covers them. */
+interface Batch<M> {
+  waiters: Waiter<M>[];
+  durable: boolean;
+  failed?: Error;
+}
+
+/** At most this many fdatasyncs in flight: the next batch is written while the last one syncs. */
+const MAX_SYNCS = 4;
+
+function writeAsync(fd: number, buf: Buffer, off: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/**
+ * GroupCommit is DurableLog.append: the records appended in one tick, and those appended
+ * while a write is in flight, go out in one write(2); with `sync` each write is followed
+ * by an fdatasync. Commits are pipelined: writes are one after the other, but the next
+ * batch is written while earlier ones sync, and an fdatasync makes every batch written
+ * before it durable. Batches commit in order: onCommit gets a batch's metas (the caller
+ * applies them), then the batch's promises resolve.
+ */
+export class GroupCommit<M> {
+  private queue: Waiter<M>[] = [];
+  private scheduled = false;
+  /** A write is in progress (writes are never concurrent: they must stay in order). */
+  private writing = false;
+  private inFlight: Batch<M>[] = [];
+  private syncs = 0;
+  /** Set while a compaction switches segments: no write starts. */
+  private blocked = false;
+  private broken = false;
+  private idleWaiters: Array<() => void> = [];
+  private quietWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly log: DurableLog<M>,
+    private readonly sync: boolean,
+    private readonly onCommit?: (metas: M[]) => void,
+  ) {}
+
+  /** quiet: nothing is being written or synced. */
+  get quiet(): boolean {
+    return !this.writing && this.inFlight.length === 0 && this.syncs === 0;
+  }
+
+  append(payloads: Payload | readonly Payload[], meta: M | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ payloads, meta, resolve, reject });
+      if (!this.scheduled && !this.writing) {
+        this.scheduled = true;
+        // Everything appended in this tick goes in the same batch.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.kick();
+        });
+      }
+    });
+  }
+
+  /** idle resolves when nothing is waiting to be written, synced or committed. */
+  idle(): Promise<void> {
+    if (this.quiet && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** block waits until every write out is committed and starts none until unblocked. */
+  async block(): Promise<() => void> {
+    this.blocked = true;
+    if (!this.quiet) await new Promise<void>((resolve) => this.quietWaiters.push(resolve));
+    return () => {
+      this.blocked = false;
+      this.kick();
+    };
+  }
+
+  /** abandon refuses everything queued. */
+  abandon(err: Error): void {
+    for (const w of this.queue.splice(0)) w.reject(err);
+  }
+
+  /** kick starts the next write when it may, and wakes whoever waits for quiet. */
+  private kick(): void {
+    if (!this.writing && !this.blocked && this.queue.length > 0 && this.syncs < MAX_SYNCS && !(this.broken && this.syncs > 0)) {
+      const active = this.log.activeSegment;
+      // A full segment is closed only when no fdatasync is out on it.
+      if (this.syncs === 0 && active && active.bytes >= this.log.segmentBytes) this.log.rotate();
+      if (this.broken && this.syncs === 0) {
+        this.broken = false;
+        this.log.markBroken();
+      }
+      this.writeNext().catch((err: unknown) => this.log.options.log?.error({ log: this.log.options.what, err: errorMessage(err) }, 'group commit failed'));
+    }
+    if (!this.quiet) return;
+    this.quietWaiters.splice(0).forEach((w) => w());
+    if (this.queue.length === 0 && !this.scheduled) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  private async writeNext(): Promise<void> {
+    const waiters = this.queue;
+    this.queue = [];
+    this.writing = true;
+    const payloads: Payload[] = [];
+    for (const w of waiters) {
+      if (typeof w.payloads === 'string' || w.payloads instanceof Uint8Array) payloads.push(w.payloads);
+      else for (const p of w.payloads) payloads.push(p);
+    }
+    let seg: Segment;
+    let fd: number;
+    try {
+      fd = this.log.writable();
+      seg = this.log.activeSegment!;
+    } catch (err) {
+      return this.failed(waiters, err as Error);
+    }
+    const buf = packFrames(payloads);
+    try {
+      let off = 0;
+      while (off < buf.length) off += await writeAsync(fd, buf, off);
+    } catch (err) {
+      // Take back a partial write, so the next batch does not follow half a record.
+      this.log.takeBack(seg);
+      return this.failed(waiters, writeError(seg.file, err));
+    }
+    this.log.wrote(seg, payloads.length, buf.length);
+    const batch: Batch<M> = { waiters, durable: !this.sync };
+    this.inFlight.push(batch);
+    if (this.sync) {
+      this.syncs++;
+      fs.fdatasync(fd, (err) => {
+        if (err) {
+          // The kernel may have dropped the pages it could not write: what follows goes
+          // to a new segment, and every batch this sync should have covered fails.
+          this.broken = true;
+          const e = this.error(writeError(seg.file, err));
+          for (const b of this.inFlight) {
+            if (!b.durable) b.failed = e;
+            if (b === batch) break;
+          }
+        } else {
+          // Everything written before this fdatasync began is durable now.
+          for (const b of this.inFlight) {
+            b.durable = true;
+            if (b === batch) break;
+          }
+        }
+        this.syncs--;
+        this.drain();
+        this.kick();
+      });
+    }
+    this.writing = false;
+    this.drain();
+    this.kick();
+  }
+
+  private failed(waiters: Waiter<M>[], err: Error): void {
+    this.writing = false;
+    const e = this.error(err);
+    for (const w of waiters) w.reject(e);
+    this.kick();
+  }
+
+  private error(err: Error): Error {
+    return this.log.options.commitError?.(err) ?? err;
+  }
+
+  /** drain commits written (and synced) batches in order: onCommit, then their promises. */
+  private drain(): void {
+    while (this.inFlight.length > 0 && (this.inFlight[0].durable || this.inFlight[0].failed)) {
+      const b = this.inFlight.shift()!;
+      if (b.failed) {
+        for (const w of b.waiters) w.reject(b.failed);
+        continue;
+      }
+      if (this.onCommit) {
+        const metas: M[] = [];
+        for (const w of b.waiters) if (w.meta !== undefined) metas.push(w.meta);
+        try {
+          this.onCommit(metas);
+        } catch (err) {
+          this.log.options.log?.error({ log: this.log.options.what, err: errorMessage(err) }, 'committed records could not be applied');
+        }
+      }
+      for (const w of b.waiters) w.resolve();
+    }
+  }
+}
