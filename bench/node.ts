@@ -33,6 +33,8 @@ interface Figures {
   missed?: number;
   rssMin?: number;
   rssMax?: number;
+  /** RSS (MB) at each quarter of the run, to tell growth from swings. */
+  rssQuarters?: number[];
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -126,6 +128,7 @@ async function remonSide(blocks: number): Promise<Figures> {
       what: `remon, ${blocks} no-op blocks every 10 s, rrd store`,
       p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: Math.max(...times),
       lagP99: s.lagP99Ms, missed: s.missed - before.missed, rssMin: Math.min(...rss), rssMax: Math.max(...rss),
+      rssQuarters: [1, 2, 3, 4].map((q) => rss[Math.min(rss.length - 1, Math.floor((q * rss.length) / 4) - 1)]),
     };
   } finally {
     await stop(child);
@@ -151,8 +154,9 @@ export async function benchNode(): Promise<string> {
   for (const n of SIZES) rows.push(await remonSide(n));
   return table(
     `whole node: /healthz polled every ${POLL_MS} ms for ${SECONDS} s (targets at 10,000 blocks: /healthz p99 ≤ 20 ms, max ≤ 100 ms; lag p99 ≤ 20 ms; RSS flat within 10%)`,
-    ['node', '/healthz p50 ms', 'p99 ms', 'max ms', 'lag p99 ms', 'missed ticks', 'RSS min–max MB'],
-    rows.map((f) => [f.what, f.p50, f.p99, f.max, f.lagP99 ?? '', f.missed ?? '', f.rssMin === undefined ? '' : `${Math.round(f.rssMin)}–${Math.round(f.rssMax!)}`]),
+    ['node', '/healthz p50 ms', 'p99 ms', 'max ms', 'lag p99 ms', 'missed ticks', 'RSS min–max MB', 'RSS at ¼ ½ ¾ end'],
+    rows.map((f) => [f.what, f.p50, f.p99, f.max, f.lagP99 ?? '', f.missed ?? '', f.rssMin === undefined ? '' : `${Math.round(f.rssMin)}–${Math.round(f.rssMax!)}`,
+      f.rssQuarters ? f.rssQuarters.map(Math.round).join(' ') : '']),
   );
 }
 
