@@ -35,6 +35,8 @@ export class Deadlines<T extends Timed> {
   private timer: unknown;
   private timerAt = Infinity;
   private firing = false;
+  /** The item whose callback runs (tick); its alarm is still the due one. */
+  private current?: T;
   private stopped = false;
 
   private readonly time: () => number;
@@ -49,6 +51,20 @@ export class Deadlines<T extends Timed> {
 
   /** set moves item's alarm to `at` (Infinity removes it). */
   set(item: T, at: number): void {
+    if (item === this.current) {
+      // The item being fired, still at the top with its due alarm: moved from there in one sift.
+      this.current = undefined;
+      if (at === Infinity) {
+        this.removeAt(item.heapIndex);
+        item.alarm = Infinity;
+      } else {
+        item.alarm = at;
+        this.down(item.heapIndex);
+        this.up(item.heapIndex);
+      }
+      if (!this.firing) this.arm();
+      return;
+    }
     if (item.heapIndex >= 0 && item.alarm === at) return;
     if (item.heapIndex >= 0 && at !== Infinity) {
       // Moved: sift it from where it is (a success moves a deadline later).
@@ -99,14 +115,23 @@ export class Deadlines<T extends Timed> {
     const now = this.time();
     this.firing = true;
     try {
-      // Each due item leaves the heap before its callback, which may put it back (later).
+      // Each due item is handed to its callback once; one the callback does not set again
+      // leaves the heap. (It stays at the top meanwhile, so setting it later is one sift.)
       for (let top = this.heap[0]; top && top.alarm <= now; top = this.heap[0]) {
-        this.removeAt(0);
-        top.alarm = Infinity;
-        this.fire(top, now);
+        this.current = top;
+        try {
+          this.fire(top, now);
+        } finally {
+          if (this.current === top) {
+            this.current = undefined;
+            if (top.heapIndex >= 0) this.removeAt(top.heapIndex);
+            top.alarm = Infinity;
+          }
+        }
       }
     } finally {
       this.firing = false;
+      this.current = undefined;
     }
     this.arm();
   }

@@ -18,7 +18,8 @@ export interface Reply {
 
 interface Entry {
   op: Operation<any, unknown>;
-  validate: ValidateFunction;
+  /** Compiled on the first call: compiling every schema would slow every start. */
+  validate?: ValidateFunction;
 }
 
 /**
@@ -39,7 +40,7 @@ export class OpTable {
   add(...ops: Array<Operation<any, any>>): void {
     for (const op of ops) {
       if (this.entries.has(op.name)) throw new Error(`operation "${op.name}" is declared twice`);
-      this.entries.set(op.name, { op, validate: this.ajv.compile(op.params) });
+      this.entries.set(op.name, { op });
     }
   }
 
@@ -59,6 +60,7 @@ export class OpTable {
       throw createError('REMON_ERR_OP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <node.token>)');
     }
     const p = params === undefined || params === null ? {} : params;
+    e.validate ??= this.ajv.compile(e.op.params);
     if (!e.validate(p)) throw createError('REMON_ERR_OP_PARAMS', paramProblems(e.validate));
     const ctx: OpContext = { node: this.node, authorized: caller.authorized, via: caller.via };
     const value = await e.op.handler(p, ctx);
