@@ -135,9 +135,19 @@ describe('docs say what is so', () => {
               for (const emit of emits.values()) emit({ ok: true, fields: { blocks: emits.size } });
               timer = env.clock.setTimer(tick, 100);
             };
+            let ticks = 0;
+            const count = () => { ticks++; };
             return {
               emits,
-              async start() { env.addBlock('tick_added', {}); timer = env.clock.setTimer(tick, 100); },
+              // An operation of its own, with a REST route, and a write that needs the token.
+              ops: [
+                { name: 'ticker.count', summary: 'ticks so far', write: false, params: { type: 'object', additionalProperties: false, properties: {} },
+                  http: { method: 'GET', path: '/api/ticker' }, handler: (_p, ctx) => ({ ticks, blocks: ctx.node.hub('ticker').emits.size }) },
+                { name: 'ticker.bump', summary: 'add a tick', write: true,
+                  params: { type: 'object', additionalProperties: false, required: ['by'], properties: { by: { type: 'integer', minimum: 1 } } },
+                  http: { method: 'POST', path: '/api/ticker' }, handler: (p) => { ticks += p.by; return { ticks }; } },
+              ],
+              async start() { env.addBlock('tick_added', {}); timer = env.clock.setTimer(() => { count(); tick(); }, 100); },
               async stop() { env.clock.clearTimer(timer); },
             };
           },
@@ -248,6 +258,20 @@ describe('docs say what is so', () => {
       const run = await fetch(`${base}/api/blocks/tick/run`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       assert.equal(run.status, 404);
       assert.equal((await body(run)).error, 'block "tick" is signalled, not run');
+    });
+
+    it('a dropped-in type\'s hub brings operations with REST routes; its writes need the token and their params are checked', async () => {
+      const count = await body(await fetch(`${base}/api/ticker`));
+      assert.equal(count.blocks, 2);
+      assert.ok(count.ticks >= 1);
+      const json = { 'content-type': 'application/json' };
+      assert.equal((await fetch(`${base}/api/ticker`, { method: 'POST', headers: json, body: '{"by": 1000}' })).status, 401);
+      const bad = await fetch(`${base}/api/ticker`, { method: 'POST', headers: { ...json, authorization: `Bearer ${token}` }, body: '{"by": 0}' });
+      assert.equal(bad.status, 400);
+      assert.equal((await body(bad)).error, 'by: must be at least 1; got 0');
+      const bumped = await fetch(`${base}/api/ticker`, { method: 'POST', headers: { ...json, authorization: `Bearer ${token}` }, body: '{"by": 1000}' });
+      assert.equal(bumped.status, 200);
+      assert.ok((await body(bumped)).ticks >= 1000);
     });
   });
 });

@@ -1,5 +1,7 @@
 import type { Clock } from '../clock';
 import type { Config } from '../config/types';
+import type { Operation } from '../ops/operation';
+import type { WebRoute } from '../web/server';
 import { Logger } from '../log';
 import { Shared } from '../shared/shared';
 import { DURATION_PATTERN } from '../util/duration';
@@ -93,6 +95,13 @@ export interface HubEnv {
  * listens and blocks are scheduled, and stops it after the web server and the blocks.
  */
 export interface BlockHub {
+  /**
+   * Operations the type adds to the node's table (`area.verb`; those with an HTTP binding
+   * get their REST route): what people and scripts can do with the type's blocks.
+   */
+  readonly ops?: ReadonlyArray<Operation<any, any>>;
+  /** Route modules the type adds to the web server (raw hot paths outside the operations). */
+  readonly routes?: readonly WebRoute[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
   /**

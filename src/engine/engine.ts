@@ -4,8 +4,6 @@ import { Clock, realClock } from '../clock';
 import { formatProblem, LoadedConfig } from '../config/load';
 import { Config, Problem } from '../config/types';
 import { createError, errorMessage } from '../errors';
-import { heartbeatOps } from '../heartbeat/ops';
-import { heartbeatRoute } from '../heartbeat/http';
 import { Logger } from '../log';
 import type { NodeApi, ReloadReport } from '../ops/node';
 import { OpTable } from '../ops/table';
@@ -123,8 +121,13 @@ export class Engine implements NodeApi {
     this.bus.subscribe('store', (m) => this.store.write(m.samples));
     this.bus.subscribe('pipe', (m) => this.pipes.handle(m));
     this.ops = new OpTable(this);
-    this.ops.add(...engineOps, ...storeOps, ...heartbeatOps);
-    this.routes.push(heartbeatRoute, metricsRoute(this.metrics));
+    this.ops.add(...engineOps, ...storeOps);
+    // Block types bring their own operations and routes through their hubs.
+    for (const hub of this.hubs.values()) {
+      if (hub.ops) this.ops.add(...hub.ops);
+      if (hub.routes) this.routes.push(...hub.routes);
+    }
+    this.routes.push(metricsRoute(this.metrics));
     this.metrics.set('scheduler', schedulerMetrics(() => this.schedulerStats()));
     this.metrics.set('store', storeMetrics(() => this.store.status()));
     this.metrics.set('bus', busMetrics(() => this.busStats()));

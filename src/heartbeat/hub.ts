@@ -6,7 +6,9 @@ import type { BlockHub, EmitOutput, HubEnv } from '../engine/block';
 import { createError, errorMessage } from '../errors';
 import { formatDuration } from '../util/duration';
 import { Beat, BeatSnapshot } from './beat';
+import { heartbeatRoute } from './http';
 import { Journal, JournalStats } from './journal';
+import { heartbeatOps } from './ops';
 import {
   applyOverride, AUTO_CREATE_OPTIONS, describeDef, differences, HeartbeatOptions, OPTION_KEYS, optionProblems, Override,
   patchOverride, pickOptions, reduceOverride, toDef,
@@ -62,6 +64,10 @@ const isTimerRecord = (r: HbRecord): boolean => r.k === 'late' || r.k === 'miss'
  * as 'event', and reported to the engine as Results through each heartbeat block's emit.
  */
 export class HeartbeatHub extends EventEmitter implements BlockHub {
+  /** heartbeats.list/get/configure and heartbeat.send (src/heartbeat/ops.ts). */
+  readonly ops = heartbeatOps;
+  /** The /hb signal endpoints (src/heartbeat/http.ts). */
+  readonly routes = [heartbeatRoute];
   private readonly slots = new Map<string, Slot>();
   private readonly clock: Clock;
   private readonly deadlines: Deadlines<Beat>;
