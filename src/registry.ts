@@ -1,6 +1,7 @@
 import { builtinBlockTypes } from '../blocks';
 import { coreSections } from './config/sections';
 import type { ConfigSection, Registry } from './config/section';
+import type { NodePlugin } from './engine/plugin';
 
 /**
  * sections are the top-level keys of monitor.yaml this node understands, in order: the
@@ -12,11 +13,17 @@ const sections: readonly ConfigSection[] = [
 ];
 
 /**
- * registry is the composition of remon: the built-in block types (blocks/index.ts) and the
- * config sections. The CLI passes it to loadConfig; the config loader itself imports no
- * block or subsystem.
+ * plugins are the subsystems that plug into a running node, beside their sections: each
+ * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-export const registry: Registry = { types: builtinBlockTypes, sections };
+const plugins: readonly NodePlugin[] = [];
+
+/**
+ * registry is the composition of remon: the built-in block types (blocks/index.ts), the
+ * config sections and the plugins. The CLI passes it to loadConfig and the engine; the
+ * config loader itself imports no block or subsystem.
+ */
+export const registry: Registry = { types: builtinBlockTypes, sections, plugins };
 
 /** REGISTRY_MODULE is this module's path, for loadConfigIsolated's worker (it can be given no functions). */
 export const REGISTRY_MODULE = __filename;

@@ -4,13 +4,30 @@ import type { Logger } from '../log';
 import type { Sample } from '../store/store';
 
 /**
- * BusMessage is what passes the bus: a block's Result with the samples it makes, or (no
- * `result`) samples a subsystem derived from others. Every sample of the node passes here.
+ * NodeEvent is something that happened in the node that others act on: an SLA changed
+ * state (the alerts turn it into notifications), and next an alert was acknowledged.
+ * `kind` is `area.what` (`sla.state`); `subject` names what it is about (the SLA).
+ */
+export interface NodeEvent {
+  readonly kind: string;
+  readonly subject: string;
+  /** Epoch ms. */
+  readonly at: number;
+  /** One line for a person: what changed and the values that made it. */
+  readonly message: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * BusMessage is what passes the bus: a block's Result with the samples it makes, samples
+ * a subsystem derived from others (no `result`), or an event with the samples that go with
+ * it (an SLA's `sla.<name>.ok`). Every sample of the node passes here.
  */
 export interface BusMessage {
-  /** The result the samples came from; absent for derived samples. */
+  /** The result the samples came from; absent for derived samples and events. */
   readonly result?: Result;
   readonly samples: readonly Sample[];
+  readonly event?: NodeEvent;
 }
 
 /**

@@ -1,1 +1,1 @@
-export { Bus, BusMessage, BusStats, Handler, SubscribeOptions, SubscriberStats, Subscription } from './bus';
+export { Bus, BusMessage, NodeEvent, BusStats, Handler, SubscribeOptions, SubscriberStats, Subscription } from './bus';

@@ -85,7 +85,7 @@ export async function runCommand(file: string, io: CliIO): Promise<number> {
   let engine: Engine;
   try {
     // Opens the store under node.data: refused while another node uses it.
-    engine = new Engine({ ...loaded, log, loadConfig: () => loadConfigIsolated(file, { registryModule: REGISTRY_MODULE }) });
+    engine = new Engine({ ...loaded, log, plugins: registry.plugins, loadConfig: () => loadConfigIsolated(file, { registryModule: REGISTRY_MODULE }) });
   } catch (err) {
     io.err(`remon: ${(err as Error).message}\n`);
     return 1;

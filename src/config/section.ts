@@ -1,3 +1,4 @@
+import type { NodePlugin } from '../engine/plugin';
 import type { BlockType, JsonSchema } from '../engine/block';
 import type { SeriesCatalog } from './catalog';
 import type { Config } from './types';
@@ -103,8 +104,10 @@ export interface ConfigSection<K extends SectionKey = SectionKey, Raw = unknown>
   build(raw: Raw | undefined, ctx: BuildContext): Config[K];
 }
 
-/** Registry is what a node is made of: its block types and its config sections. */
+/** Registry is what a node is made of: its block types, its config sections and its plugins. */
 export interface Registry {
   types: readonly BlockType[];
   sections: readonly ConfigSection[];
+  /** Subsystems that plug into a running node (src/engine/plugin.ts); none is needed to load a config. */
+  plugins?: readonly NodePlugin[];
 }

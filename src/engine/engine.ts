@@ -18,6 +18,7 @@ import { WebRoute, WebServer } from '../web/server';
 import { ActiveBlock, BlockSet } from './blocks';
 import { BlockHub, BlockType } from './block';
 import { Lifecycle, Component } from './lifecycle';
+import type { NodePlugin, PluginHost } from './plugin';
 import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metrics';
 import { engineOps } from './ops';
 import { applyReload } from './reload';
@@ -39,6 +40,8 @@ export interface EngineOptions {
   web?: boolean;
   /** How to read monitor.yaml again for a reload (POST /api/reload, SIGHUP); without it a reload is refused. */
   loadConfig?: () => Promise<LoadedConfig>;
+  /** Subsystems that plug into the node's seams (derived series, SLA tests, ...): src/registry.ts lists them. */
+  plugins?: readonly NodePlugin[];
 }
 
 /**
@@ -134,6 +137,12 @@ export class Engine implements NodeApi {
     this.metrics.set('blocks', blockMetrics(() => this.status()));
     this.lifecycle = new Lifecycle(this.log);
     for (const c of this.components()) this.lifecycle.add(c);
+    const host: PluginHost = {
+      config: this.config, clock: this.clock, log: this.log, bus: this.bus, store: this.store, shared: this.shared,
+      node: this, ops: this.ops, routes: this.routes, metrics: this.metrics,
+      addComponent: (c) => this.lifecycle.add(c),
+    };
+    for (const p of options.plugins ?? []) p.install(host);
   }
 
   /** config is the running config (a reload replaces it). */
@@ -330,6 +339,7 @@ export class Engine implements NodeApi {
     });
     this.current = config;
     for (const hub of this.hubs.values()) hub.reload?.(config);
+    for (const p of this.options.plugins ?? []) p.reload?.(config);
     this.log.info({ ...report, unchanged: report.unchanged }, 'config reloaded');
     return report;
   }
