@@ -62,6 +62,10 @@ export const ErrorCodes = {
   REMON_ERR_DURABLE_WRITE: 'a durable log could not write or sync a record (disk full, read-only file system, I/O error); the record was not acknowledged',
   REMON_ERR_DURABLE_READ: 'a durable log could not be opened or read, or its snapshot is damaged',
   REMON_ERR_DURABLE_CLOSED: 'a record was appended to a durable log that is closed',
+  REMON_ERR_SLA_INVALID: 'an SLA was built from a spec that does not hold (slots without `during`, a target not below 1, a duplicate name)',
+  REMON_ERR_SLA_EVAL: 'an SLA test threw while being evaluated; the outcome counts as unknown',
+  REMON_ERR_SLA_BACKFILL: 'the evaluator for slots missed during an outage could not be made from stored data; those slots count as unknown',
+  REMON_ERR_SLA_LOG: 'the SLA log (watermarks and states under node.data/sla) could not be read or written',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

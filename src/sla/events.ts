@@ -1,0 +1,92 @@
+import type { Bus, NodeEvent } from '../bus';
+import type { Sample } from '../store/store';
+import { formatDuration } from '../util/duration';
+import type { SlaSetOptions } from './set';
+import type { Sla } from './sla';
+import { SlaSpec, Transition } from './types';
+
+/** roughly renders a span to the second: 61234 → 1m1s. */
+const roughly = (ms: number): string => formatDuration(Math.max(0, Math.round(ms / 1000) * 1000));
+
+/**
+ * transitionMessage is a state change as one line for a person, with the values the test
+ * saw: `homepage-fast firing: homepage.fast_ratio (0.65) >= 0.8 failed for 1m`.
+ */
+export function transitionMessage(tr: Transition, spec: SlaSpec): string {
+  let body = tr.message;
+  const was = tr.from === 'firing' ? `was firing for ${roughly(tr.at - tr.previousSince)}` : '';
+  const noData = (as: string): string => (tr.noData ? `; no data counts as ${as}` : '');
+  switch (tr.to) {
+    case 'firing':
+      if (!tr.burn) body += (tr.failingForMs ?? 0) > 0 ? ` failed for ${roughly(tr.failingForMs!)}` : ' failed';
+      body += noData('failing');
+      if (tr.cooldownSince !== undefined) {
+        body += `; not notified again within the ${roughly(spec.cooldownMs ?? 0)} cooldown (last notified ${roughly(tr.at - tr.cooldownSince)} ago)`;
+      }
+      break;
+    case 'pending':
+      if (!tr.burn) body += ' failed';
+      body += `${noData('failing')}; fires if it still fails ${roughly(spec.forMs ?? 0)} after it began`;
+      break;
+    case 'ok':
+      if (!spec.objective) body += tr.from === 'pending' || tr.from === 'firing' ? ' passes again' : ' passes';
+      body += noData('ok');
+      if (was) body += ` (${was})`;
+      break;
+    default:
+      if (was) body += `; ${was}`;
+  }
+  if (tr.backfilled) body += ` (missed slot at ${new Date(tr.at).toISOString()}, from stored data)`;
+  return `${tr.sla} ${tr.to}: ${body}`;
+}
+
+/**
+ * transitionEvent is the NodeEvent a state change is published as (`sla.state`; the
+ * contract with the alerts is /work/notes/sla-event.md): data holds from, to, since,
+ * notify, severity (default page), labels, escalate, depends_on, value (null: unknown),
+ * burn (objective SLAs), and cause (evaluation, for, keep_firing_for, window, removed).
+ */
+export function transitionEvent(tr: Transition, spec: SlaSpec): NodeEvent {
+  const data: Record<string, unknown> = {
+    from: tr.from,
+    to: tr.to,
+    since: tr.at,
+    notify: tr.notify,
+    severity: spec.severity ?? 'page',
+    labels: { ...spec.labels },
+    depends_on: [...(spec.dependsOn ?? [])],
+    value: tr.value ?? null,
+    cause: tr.cause,
+  };
+  if (spec.escalate !== undefined) data.escalate = spec.escalate;
+  if (tr.burn !== undefined) data.burn = tr.burn;
+  if (tr.backfilled) data.backfilled = true;
+  return { kind: 'sla.state', subject: tr.sla, at: tr.at, message: transitionMessage(tr, spec), data };
+}
+
+/**
+ * slaSamples are an SLA's own series at `at`: `sla.<name>.ok` (1 ok, 0 pending or firing,
+ * absent while unknown or inactive) and, with an objective, `sla.<name>.budget_remaining`.
+ */
+export function slaSamples(sla: Sla, at: number): Sample[] {
+  const out: Sample[] = [];
+  const s = sla.state;
+  if (s === 'ok' || s === 'pending' || s === 'firing') out.push({ series: `sla.${sla.name}.ok`, t: at, value: s === 'ok' ? 1 : 0, kind: 'gauge' });
+  const budget = sla.slo?.budgetRemaining();
+  if (budget !== undefined) out.push({ series: `sla.${sla.name}.budget_remaining`, t: at, value: budget, kind: 'gauge' });
+  return out;
+}
+
+/**
+ * publishTo is the SlaSet callbacks that put an SLA's state changes (the event with its
+ * samples) and its periodic samples on the bus.
+ */
+export function publishTo(bus: Bus): Required<Pick<SlaSetOptions, 'onTransition' | 'onSample'>> {
+  return {
+    onTransition: (tr, sla) => bus.publish({ samples: slaSamples(sla, tr.at), event: transitionEvent(tr, sla.spec) }),
+    onSample: (sla, at) => {
+      const samples = slaSamples(sla, at);
+      if (samples.length > 0) bus.publish({ samples });
+    },
+  };
+}
