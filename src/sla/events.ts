@@ -18,6 +18,7 @@ export function transitionMessage(tr: Transition, spec: SlaSpec): string {
   const noData = (as: string): string => (tr.noData ? `; no data counts as ${as}` : '');
   switch (tr.to) {
     case 'firing':
+      if (tr.escalatedFrom) body += `; worse than the ${tr.escalatedFrom} burn it fired with`;
       if (!tr.burn) body += (tr.failingForMs ?? 0) > 0 ? ` failed for ${roughly(tr.failingForMs!)}` : ' failed';
       body += noData('failing');
       if (tr.cooldownSince !== undefined) {
@@ -44,13 +45,15 @@ export function transitionMessage(tr: Transition, spec: SlaSpec): string {
  * transitionEvent is the NodeEvent a state change is published as (`sla.state`; the
  * contract with the alerts is /work/notes/sla-event.md): data holds from, to, since,
  * notify, severity (default page), labels, escalate, depends_on, value (null: unknown),
- * burn (objective SLAs), and cause (evaluation, for, keep_firing_for, window, removed).
+ * burn (objective SLAs), and cause (evaluation, for, keep_firing_for, window, removed,
+ * burn). An objective SLA firing whose burn gets more severe sends firing → firing with
+ * escalated_from (the burn it fired with) and since (when the firing began).
  */
 export function transitionEvent(tr: Transition, spec: SlaSpec): NodeEvent {
   const data: Record<string, unknown> = {
     from: tr.from,
     to: tr.to,
-    since: tr.at,
+    since: tr.from === tr.to ? tr.previousSince : tr.at,
     notify: tr.notify,
     severity: spec.severity ?? 'page',
     labels: { ...spec.labels },
@@ -60,6 +63,7 @@ export function transitionEvent(tr: Transition, spec: SlaSpec): NodeEvent {
   };
   if (spec.escalate !== undefined) data.escalate = spec.escalate;
   if (tr.burn !== undefined) data.burn = tr.burn;
+  if (tr.escalatedFrom !== undefined) data.escalated_from = tr.escalatedFrom;
   if (tr.backfilled) data.backfilled = true;
   return { kind: 'sla.state', subject: tr.sla, at: tr.at, message: transitionMessage(tr, spec), data };
 }

@@ -115,6 +115,22 @@ export class SlaMachine {
     if (s !== to) this.change(to, at, 'evaluation');
   }
 
+  /**
+   * escalate tells of a firing that became more severe (an objective's burn): a firing →
+   * firing transition at `at`, notified; the state and its since stay.
+   */
+  escalate(at: number, cause: Cause): void {
+    if (this.state !== 'firing') return;
+    this.lastNotified = at;
+    this.firingNotified = true;
+    const tr: Transition = {
+      sla: this.o.name, from: 'firing', to: 'firing', at, previousSince: this.since, cause,
+      message: this.describe ? this.describe() : this.message, value: this.value, notify: true, noData: this.noData,
+    };
+    if (this.backfilling) tr.backfilled = true;
+    this.sink(tr);
+  }
+
   /** begin sets the state without a transition (a new SLA that starts outside its window). */
   begin(state: SlaState, at: number, message: string): void {
     this.state = state;

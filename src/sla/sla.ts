@@ -79,6 +79,8 @@ export class Sla implements Timed {
   private lastSampleAt = -Infinity;
   private readonly noDataOutcome: Outcome;
   private readonly oneSlot = [0];
+  /** Objective SLAs: the burn alert (index, lower is more severe) the current firing was told with. */
+  private firedBurn = Infinity;
 
   constructor(readonly spec: SlaSpec, readonly test: TestEval, private readonly host: SlaHost, shared: { window?: ActiveWindow; slots?: SlotSchedule }) {
     this.name = spec.name;
@@ -148,7 +150,7 @@ export class Sla implements Timed {
     const slo = this.slo;
     if (slo) {
       slo.add(at, o);
-      if (!this.rebuilding) this.machine.observe(slo.check(at), at, slo.value(), r.message);
+      if (!this.rebuilding) this.observeSlo(at, r.message);
     } else {
       this.machine.observe(o, at, v, r.message, noData);
     }
@@ -281,7 +283,14 @@ export class Sla implements Timed {
   }
 
   private checkSlo(at: number): void {
-    if (!this.rebuilding) this.machine.observe(this.slo!.check(at), at, this.slo!.value(), this.machine.message);
+    if (!this.rebuilding) this.observeSlo(at, this.machine.message);
+  }
+
+  /** observeSlo feeds the objective's burn to the machine; a firing whose burn got more severe escalates. */
+  private observeSlo(at: number, message: string): void {
+    const slo = this.slo!;
+    this.machine.observe(slo.check(at), at, slo.value(), message);
+    if (this.machine.state === 'firing' && slo.firing >= 0 && slo.firing < this.firedBurn) this.machine.escalate(at, 'burn');
   }
 
   private recheck(now: number): void {
@@ -300,7 +309,12 @@ export class Sla implements Timed {
 
   private changed(tr: Transition): void {
     this.stats.transitions++;
-    if (this.slo && this.slo.firing >= 0 && (tr.to === 'firing' || tr.to === 'pending')) tr.burn = this.slo.alerts[this.slo.firing].name;
+    const slo = this.slo;
+    if (slo) {
+      if (slo.firing >= 0 && (tr.to === 'firing' || tr.to === 'pending')) tr.burn = slo.alerts[slo.firing].name;
+      if (tr.from === 'firing' && tr.to === 'firing' && this.firedBurn < slo.alerts.length) tr.escalatedFrom = slo.alerts[this.firedBurn].name;
+      this.firedBurn = tr.to === 'firing' && slo.firing >= 0 ? slo.firing : Infinity;
+    }
     // The transition carries the samples (events.ts): the periodic ones start over from it.
     this.lastSampleAt = tr.at;
     this.host.transition(this, tr);

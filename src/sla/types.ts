@@ -93,8 +93,11 @@ export interface SlaSpec {
   dependsOn?: readonly string[];
 }
 
-/** Cause says what made a transition. */
-export type Cause = 'evaluation' | 'for' | 'keep_firing_for' | 'window' | 'removed';
+/**
+ * Cause says what made a transition: an evaluation, time (`for` passed, `keep_firing_for`
+ * passed), the window, the SLA's removal, or (firing → firing) a more severe burn-rate alert.
+ */
+export type Cause = 'evaluation' | 'for' | 'keep_firing_for' | 'window' | 'removed' | 'burn';
 
 /**
  * Transition is one state change of an SLA, with the evaluation that caused it. A
@@ -128,4 +131,9 @@ export interface Transition {
   backfilled?: boolean;
   /** Objective SLAs: the burn-rate alert that fired (the most severe when several). */
   burn?: string;
+  /**
+   * firing → firing: an objective SLA already firing whose burn became more severe (ticket
+   * → slow → fast) says so, notified; `at` is when, previousSince when the firing began.
+   */
+  escalatedFrom?: string;
 }
