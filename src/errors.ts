@@ -26,6 +26,7 @@ export const ErrorCodes = {
   REMON_ERR_BLOCK_BUSY: 'a block was asked to run while a run is in progress',
   REMON_ERR_EXPR_SYNTAX: 'a condition or expression could not be parsed',
   REMON_ERR_EXPR_EVAL: 'a condition or expression could not be evaluated',
+  REMON_ERR_DERIVE_REBUILD: 'the windows of derived series could not be read back from the store at start or reload (they start empty)',
   REMON_ERR_RRD_UPDATE: 'an RRD update was refused (time not after the last update, bad value)',
   REMON_ERR_RRD_CREATE: 'an RRD definition is invalid',
   REMON_ERR_RRD_FILE: 'an RRD file is missing, unreadable or corrupt',

@@ -74,7 +74,9 @@ export interface SeriesEval {
   /**
    * evaluate computes the expression at `at` (epoch ms): duration windows are the samples
    * in (at − d, at], sample windows the last n at or before `at`; stateful functions
-   * (ewma, holt_winters) are as of the newest sample pushed.
+   * (ewma, holt_winters) are as of the newest sample pushed. A window keeps what it needs
+   * as of its newest sample (the last d ms, the last n samples), so evaluate at or after
+   * the newest sample pushed: earlier, what it dropped is missing.
    */
   evaluate(at: number): SeriesResult;
 }

@@ -249,7 +249,7 @@ class Analyzer {
       const reason = names.size === 0
         ? 'the condition of fraction() must read one series, e.g. fraction(homepage.total_ms < 200, 20)'
         : `the condition of fraction() is tested on each sample of one series; it reads ${names.size}: ${[...names].join(', ')}`;
-      return this.fail(firstIdent(condNode)?.pos ?? condNode.pos, reason);
+      return this.fail(firstIdent(condNode)?.pos ?? startOf(condNode), reason);
     }
     const [name] = names;
     const input = this.input(name, firstIdent(condNode)!.pos);
@@ -299,7 +299,7 @@ class Analyzer {
   /** seriesArg: the first argument of a function of series is a series name. */
   private seriesArg(fn: string, n: Node): number | undefined {
     if (n.kind === 'ident') return this.input(n.name, n.pos);
-    this.fail(n.pos, `the first argument of ${fn}() must be a series name, e.g. ${fn}(homepage.total_ms, ...); to use an expression, derive a series from it first`);
+    this.fail(startOf(n), `the first argument of ${fn}() must be a series name, e.g. ${fn}(homepage.total_ms, ...); to use an expression, derive a series from it first`);
     return undefined;
   }
 
@@ -318,7 +318,7 @@ class Analyzer {
       }
       return { kind: 'count', n: n.value, text: show(n) };
     }
-    this.fail(n.pos, `the window of ${fn}() must be a duration like 5m or a number of samples like 20; got ${show(n)}`);
+    this.fail(startOf(n), `the window of ${fn}() must be a duration like 5m or a number of samples like 20; got ${show(n)}`);
     return undefined;
   }
 
@@ -326,7 +326,7 @@ class Analyzer {
   private numberArg(fn: string, n: Node, what: string, ok: (x: number) => boolean): number | undefined {
     const value = n.kind === 'num' ? n.value : n.kind === 'unary' && n.op === '-' && n.arg.kind === 'num' ? -n.arg.value : undefined;
     if (value === undefined || !ok(value)) {
-      this.fail(n.pos, `${fn}() takes ${what} here; got ${show(n)}`);
+      this.fail(startOf(n), `${fn}() takes ${what}; got ${show(n)}`);
       return undefined;
     }
     return value;
@@ -336,6 +336,13 @@ class Analyzer {
 /** dead stands for a part that failed (its problem is reported already). */
 function dead(pos: number): Plan {
   return { op: 'const', value: NaN, node: { kind: 'num', value: NaN, pos } };
+}
+
+/** startOf is where a tree's text starts (a binary node's pos is its operator's). */
+function startOf(n: Node): number {
+  if (n.kind === 'binary') return startOf(n.left);
+  if (n.kind === 'between') return startOf(n.arg);
+  return n.pos;
 }
 
 /** firstIdent is the first series name in a tree, in reading order. */

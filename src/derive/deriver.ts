@@ -1,0 +1,412 @@
+import type { Bus, BusMessage } from '../bus';
+import type { Clock } from '../clock';
+import { createError, errorMessage } from '../errors';
+import type { Logger } from '../log';
+import { compileSeries, SeriesEval, SeriesExpr, SeriesNeed, SeriesResult } from '../series';
+import type { Sample, Store } from '../store/store';
+import { topological } from './graph';
+import { history, inBatches } from './rebuild';
+import type { DeriveConfig } from './section';
+
+/** DeriverOptions: the node's parts a deriver uses, and what it must know of block series. */
+export interface DeriverOptions {
+  bus: Bus;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** The heartbeat hint (s) of a series no derived series makes (a block's), for samples read back from the store. */
+  heartbeatOf(series: string): number | undefined;
+  /** The regular interval (ms) of such a series, when it has one. */
+  intervalOf(series: string): number | undefined;
+  /** Messages held while windows are rebuilt; beyond, they are dropped and counted (default 100,000). */
+  maxBuffered?: number;
+}
+
+/** DerivedStatus is one derived series as `derive.list` shows it. */
+export interface DerivedStatus {
+  name: string;
+  expr: string;
+  inputs: readonly string[];
+  /** rebuilding: its windows are being read back from the store; error: it cannot run. */
+  state: 'ok' | 'unknown' | 'pending' | 'rebuilding' | 'error';
+  /** The last evaluation: its time, value (absent while unknown) and message. */
+  at?: number;
+  value?: number | boolean;
+  message?: string;
+  evaluations: number;
+  /** Samples published (evaluations that were not unknown). */
+  samples: number;
+  unknown: number;
+  error?: string;
+}
+
+/** Program is one derived series while the node runs. */
+class Program {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly run: SeriesEval;
+  /** Position in evaluation order: after every derived series it reads. */
+  order = 0;
+  /** Derived series that read this one. */
+  dependents: Program[] = [];
+  /** Pass of the message being handled that last touched it, and the newest sample time of that pass. */
+  mark = 0;
+  at = 0;
+  /** Time of the last sample published: each is later than the one before. */
+  lastOut = -Infinity;
+  /** The heartbeat hint of its samples: the longest of its inputs'. */
+  heartbeat = 0;
+  evaluations = 0;
+  samples = 0;
+  unknown = 0;
+  last?: { at: number; result: SeriesResult };
+  rebuilding = false;
+  error?: string;
+
+  constructor(readonly config: DeriveConfig, readonly expr: SeriesExpr) {
+    this.name = config.name;
+    this.inputs = expr.inputs;
+    this.run = expr.instantiate();
+  }
+}
+
+/** insertByOrder inserts p into a list sorted by order, searching from the end. */
+function insertByOrder(list: Program[], p: Program): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1].order > p.order) i--;
+  list.splice(i, 0, p);
+}
+
+/**
+ * Deriver computes the derived series of `derive:` as their inputs get samples. It is the
+ * node's `derive` bus subscriber: each message's samples are pushed into the programs
+ * that read them, each touched program is evaluated once at the newest time it got, in
+ * order (a derived series before those that read it, which get its sample at once), and
+ * the derived samples go out as one message of samples, stored like any series and seen
+ * by the subscribers after it. Its own message coming back (the bus delivers
+ * synchronously) is skipped; a message another subscriber publishes meanwhile is queued.
+ *
+ * Windows are read back from the store when the node starts and when a reload changes a
+ * program; meanwhile messages are held, and the samples they carry are not read twice.
+ * An unknown value publishes nothing: the derived series has a gap, never a made-up 0.
+ */
+export class Deriver {
+  private programs = new Map<string, Program>();
+  /** Programs that read a series, in evaluation order. */
+  private readers = new Map<string, Program[]>();
+  /** Configured programs that failed to compile (a config that skipped the checks). */
+  private broken = new Map<string, { config: DeriveConfig; error: string }>();
+  private pass = 0;
+  private readonly touched: Program[] = [];
+  private busy = false;
+  private readonly queue: BusMessage[] = [];
+  private publishing?: BusMessage;
+  private paused = 0;
+  private buffer: BusMessage[] = [];
+  private pending: Program[];
+  private rebuilds = new Set<Promise<void>>();
+  private readonly logged = new Set<string>();
+  /** Totals since start, for /metrics. */
+  readonly totals = { evaluations: 0, samples: 0, unknown: 0, errors: 0, dropped: 0 };
+
+  constructor(private readonly o: DeriverOptions, configs: readonly DeriveConfig[]) {
+    this.pending = this.apply(configs);
+    // Until start() has read the windows back, messages wait.
+    this.paused = 1;
+    for (const p of this.pending) p.rebuilding = true;
+  }
+
+  /** handle is the bus subscriber. */
+  readonly handle = (m: BusMessage): void => {
+    if (m === this.publishing) return;
+    if (this.paused > 0) {
+      if (this.buffer.length < (this.o.maxBuffered ?? 100_000)) this.buffer.push(m);
+      else this.drop();
+      return;
+    }
+    if (this.busy) {
+      this.queue.push(m);
+      return;
+    }
+    this.busy = true;
+    try {
+      this.process(m);
+      while (this.queue.length > 0) this.process(this.queue.shift()!);
+    } finally {
+      this.busy = false;
+    }
+  };
+
+  /** start reads back the windows of every program, then handles the messages held meanwhile. */
+  start(): Promise<void> {
+    const programs = this.pending;
+    this.pending = [];
+    return this.track(this.rebuild(programs));
+  }
+
+  /** update applies a reloaded `derive:`: unchanged programs keep their state; changed and new ones are rebuilt. */
+  update(configs: readonly DeriveConfig[]): Promise<void> {
+    const fresh = this.apply(configs);
+    if (fresh.length === 0) return Promise.resolve();
+    this.paused++;
+    for (const p of fresh) p.rebuilding = true;
+    return this.track(this.rebuild(fresh));
+  }
+
+  /** idle resolves when no rebuild is in progress. */
+  async idle(): Promise<void> {
+    while (this.rebuilds.size > 0) await Promise.allSettled([...this.rebuilds]);
+  }
+
+  /** list is every derived series with its last evaluation, in config order. */
+  list(): DerivedStatus[] {
+    const out: DerivedStatus[] = [];
+    for (const p of this.programs.values()) {
+      const r = p.last?.result;
+      const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !r ? 'pending' : r.value === undefined ? 'unknown' : 'ok';
+      out.push({
+        name: p.name, expr: p.config.expr, inputs: p.inputs, state,
+        ...(p.last && { at: p.last.at, ...(r!.value !== undefined && { value: r!.value }), message: r!.message }),
+        evaluations: p.evaluations, samples: p.samples, unknown: p.unknown, ...(p.error && { error: p.error }),
+      });
+    }
+    for (const b of this.broken.values()) {
+      out.push({ name: b.config.name, expr: b.config.expr, inputs: [], state: 'error', evaluations: 0, samples: 0, unknown: 0, error: b.error });
+    }
+    return out;
+  }
+
+  /** apply makes the programs of a config; it returns the new ones (changed or added). */
+  private apply(configs: readonly DeriveConfig[]): Program[] {
+    const next = new Map<string, Program>();
+    const fresh: Program[] = [];
+    this.broken = new Map();
+    for (const c of configs) {
+      const old = this.programs.get(c.name);
+      if (old && old.config.expr === c.expr) {
+        next.set(c.name, old);
+        continue;
+      }
+      try {
+        const p = new Program(c, compileSeries(c.expr));
+        next.set(c.name, p);
+        fresh.push(p);
+      } catch (err) {
+        this.broken.set(c.name, { config: c, error: errorMessage(err) });
+        this.report('compile', c.name, err);
+      }
+    }
+    const order = topological([...next.keys()], (n) => next.get(n)!.inputs.filter((i) => next.has(i)));
+    order.forEach((n, i) => { next.get(n)!.order = i; });
+    const readers = new Map<string, Program[]>();
+    for (const p of next.values()) p.dependents = [];
+    for (const name of order) {
+      const p = next.get(name)!;
+      for (const input of p.inputs) {
+        let list = readers.get(input);
+        if (!list) readers.set(input, (list = []));
+        list.push(p);
+        next.get(input)?.dependents.push(p);
+      }
+    }
+    this.programs = next;
+    this.readers = readers;
+    return fresh;
+  }
+
+  /** process handles one message: push, evaluate touched programs in order, publish. */
+  private process(m: BusMessage): void {
+    const pass = ++this.pass;
+    const touched = this.touched;
+    touched.length = 0;
+    const samples = m.samples;
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i];
+      const list = this.readers.get(s.series);
+      if (list === undefined) continue;
+      for (let j = 0; j < list.length; j++) {
+        const p = list[j];
+        p.run.push(s.series, s.t, s.value, s.heartbeat);
+        if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
+        if (p.mark !== pass) {
+          p.mark = pass;
+          p.at = s.t;
+          insertByOrder(touched, p);
+        } else if (s.t > p.at) {
+          p.at = s.t;
+        }
+      }
+    }
+    if (touched.length === 0) return;
+    let out: Sample[] | undefined;
+    for (let i = 0; i < touched.length; i++) {
+      const p = touched[i];
+      const sample = this.evaluate(p);
+      if (sample === undefined) continue;
+      (out ??= []).push(sample);
+      for (const d of p.dependents) {
+        if (d.order <= p.order) continue; // a loop the config checks would have refused
+        d.run.push(p.name, sample.t, sample.value, sample.heartbeat);
+        if (p.heartbeat > d.heartbeat) d.heartbeat = p.heartbeat;
+        if (d.mark !== pass) {
+          d.mark = pass;
+          d.at = sample.t;
+          insertByOrder(touched, d);
+        } else if (sample.t > d.at) {
+          d.at = sample.t;
+        }
+      }
+    }
+    if (out === undefined) return;
+    const msg: BusMessage = { samples: out };
+    this.publishing = msg;
+    try {
+      this.o.bus.publish(msg);
+    } finally {
+      this.publishing = undefined;
+    }
+  }
+
+  /** evaluate runs one program at its newest input time (after its last sample); a known value is a sample. */
+  private evaluate(p: Program): Sample | undefined {
+    const at = p.at > p.lastOut ? p.at : p.lastOut + 1;
+    let r: SeriesResult;
+    try {
+      r = p.run.evaluate(at);
+    } catch (err) {
+      p.error = errorMessage(err);
+      this.totals.errors++;
+      this.report('evaluate', p.name, err);
+      return undefined;
+    }
+    p.evaluations++;
+    this.totals.evaluations++;
+    p.last = { at, result: r };
+    const v = r.value;
+    if (v === undefined) {
+      p.unknown++;
+      this.totals.unknown++;
+      return undefined;
+    }
+    p.samples++;
+    this.totals.samples++;
+    p.lastOut = at;
+    return { series: p.name, t: at, value: typeof v === 'boolean' ? (v ? 1 : 0) : v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
+  }
+
+  /**
+   * rebuild reads back the history each program's inputs need, pushes it (up to the first
+   * sample a held message brings for the series, so none is read twice), and when no
+   * other rebuild is in progress handles the held messages. It releases the pause it
+   * was counted in (by the constructor or update).
+   */
+  private async rebuild(programs: Program[]): Promise<void> {
+    try {
+      const read = await this.readBack(programs);
+      this.preload(programs, read);
+    } catch (err) {
+      this.report('rebuild', programs.map((p) => p.name).join(', '), createError('REMON_ERR_DERIVE_REBUILD', `windows could not be read back from the store: ${errorMessage(err)}`, err));
+    } finally {
+      for (const p of programs) p.rebuilding = false;
+      this.paused--;
+      if (this.paused === 0) this.replay();
+    }
+  }
+
+  /** readBack fetches the history of every input the programs read (the longest need of each). */
+  private async readBack(programs: Program[]): Promise<Map<string, Array<[number, number]>>> {
+    const want = new Map<string, SeriesNeed>();
+    for (const p of programs) {
+      for (const [series, need] of p.expr.needs) {
+        const had = want.get(series);
+        want.set(series, had ? { ms: Math.max(had.ms, need.ms), count: Math.max(had.count, need.count) } : { ...need });
+      }
+    }
+    const now = this.o.clock.now();
+    const raw = this.o.store.status().kind === 'memory';
+    const read = new Map<string, Array<[number, number]>>();
+    await inBatches([...want], 8, async ([series, need]) => {
+      read.set(series, await history(this.o.store, series, need, now, { raw, intervalMs: this.intervalOf(series) }));
+    });
+    return read;
+  }
+
+  /** preload pushes read-back samples into the programs, before the first sample a held message has of each series. */
+  private preload(programs: Program[], read: Map<string, Array<[number, number]>>): void {
+    const cutoff = new Map<string, number>();
+    for (const m of this.buffer) {
+      for (const s of m.samples) {
+        if (!read.has(s.series)) continue;
+        const c = cutoff.get(s.series);
+        if (c === undefined || s.t < c) cutoff.set(s.series, s.t);
+      }
+    }
+    for (const p of [...programs].sort((a, b) => a.order - b.order)) {
+      for (const series of p.inputs) {
+        const points = read.get(series) ?? [];
+        const cut = cutoff.get(series) ?? Infinity;
+        const hb = this.heartbeatOf(series);
+        if (hb !== undefined && hb > p.heartbeat) p.heartbeat = hb;
+        for (const [t, v] of points) {
+          if (t >= cut) break;
+          p.run.push(series, t, v, hb);
+        }
+      }
+    }
+  }
+
+  private replay(): void {
+    const held = this.buffer;
+    this.buffer = [];
+    for (const m of held) this.handle(m);
+  }
+
+  /** heartbeatOf: a block series' hint, or for a derived series the longest of its inputs'. */
+  private heartbeatOf(series: string, seen = new Set<string>()): number | undefined {
+    const p = this.programs.get(series);
+    if (!p) return this.o.heartbeatOf(series);
+    if (seen.has(series)) return undefined;
+    seen.add(series);
+    let hb: number | undefined;
+    for (const i of p.inputs) {
+      const h = this.heartbeatOf(i, seen);
+      if (h !== undefined && (hb === undefined || h > hb)) hb = h;
+    }
+    return hb;
+  }
+
+  /** intervalOf: a block series' interval, or for a derived series the shortest of its inputs'. */
+  private intervalOf(series: string, seen = new Set<string>()): number | undefined {
+    const p = this.programs.get(series);
+    if (!p) return this.o.intervalOf(series);
+    if (seen.has(series)) return undefined;
+    seen.add(series);
+    let ms: number | undefined;
+    for (const i of p.inputs) {
+      const x = this.intervalOf(i, seen);
+      if (x !== undefined && (ms === undefined || x < ms)) ms = x;
+    }
+    return ms;
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.rebuilds.add(p);
+    void p.finally(() => this.rebuilds.delete(p));
+    return p;
+  }
+
+  private drop(): void {
+    this.totals.dropped++;
+    if (this.logged.has('dropped')) return;
+    this.logged.add('dropped');
+    this.o.log.warn({ held: this.buffer.length }, 'derive: too many messages held while windows are rebuilt; dropping (counted)');
+  }
+
+  /** report logs a failure once per kind and series. */
+  private report(what: string, name: string, err: unknown): void {
+    const key = `${what}:${name}`;
+    if (this.logged.has(key)) return;
+    this.logged.add(key);
+    this.o.log.error({ derived: name, err: errorMessage(err) }, `derive: ${what} failed`);
+  }
+}

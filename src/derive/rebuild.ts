@@ -1,0 +1,48 @@
+import type { SeriesNeed } from '../series';
+import type { Store } from '../store/store';
+
+/** The longest range a rebuild reads back (a year and a month). */
+const MAX_SPAN_MS = 400 * 86_400_000;
+/** Without a known interval, the first range tried for a number of samples. */
+const UNKNOWN_INTERVAL_SPAN_MS = 3_600_000;
+/** Each try for more samples reads a range this many times longer, this many times at most. */
+const WIDEN = 4;
+const TRIES = 4;
+/** Bound on the points of one read (the store answers coarser beyond). */
+const MAX_POINTS = 200_000;
+
+/** HistoryOptions: how a series is read back. */
+export interface HistoryOptions {
+  /** The series' regular interval (ms), when known: the step to read at and the range a count of samples needs. */
+  intervalMs?: number;
+  /** Read raw samples (a store that keeps them: memory) rather than rows at the interval. */
+  raw: boolean;
+}
+
+/**
+ * history reads back what a series' windows need as of `now`: the samples of the last
+ * need.ms and at least the last need.count, oldest first, unknown points left out. A store
+ * that keeps raw samples (memory) gives them as they were; an RRD gives its rows at the
+ * series' interval (exact when that is the RRD's step and samples fall on it). Without a
+ * known interval, the range widens until enough samples are found or a few tries are spent.
+ */
+export async function history(store: Store, series: string, need: SeriesNeed, now: number, o: HistoryOptions): Promise<Array<[number, number]>> {
+  const perCount = o.intervalMs ? o.intervalMs * (need.count + 1) : UNKNOWN_INTERVAL_SPAN_MS;
+  let span = Math.min(MAX_SPAN_MS, Math.max(need.ms, perCount));
+  for (let tries = 1; ; tries++) {
+    const data = await store.fetch(series, { from: now - span, to: now, step: o.raw ? undefined : o.intervalMs, maxPoints: MAX_POINTS });
+    const points: Array<[number, number]> = [];
+    for (const [t, v] of data.points) if (v !== null) points.push([t, v]);
+    if (points.length >= need.count || tries >= TRIES || span >= MAX_SPAN_MS) return points;
+    span = Math.min(MAX_SPAN_MS, span * WIDEN);
+  }
+}
+
+/** inBatches runs fn over items, at most `width` at a time. */
+export async function inBatches<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
