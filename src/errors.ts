@@ -67,6 +67,7 @@ export const ErrorCodes = {
   REMON_ERR_SLA_EVAL: 'an SLA test threw while being evaluated; the outcome counts as unknown',
   REMON_ERR_SLA_BACKFILL: 'the evaluator for slots missed during an outage could not be made from stored data; those slots count as unknown',
   REMON_ERR_SLA_LOG: 'the SLA log (watermarks and states under node.data/sla) could not be read or written',
+  REMON_ERR_SLA_UNKNOWN: 'an SLA name that is not configured',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -90,6 +91,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   REMON_ERR_BLOCK_UNKNOWN: 404,
   REMON_ERR_HEARTBEAT_UNKNOWN: 404,
   REMON_ERR_SERIES_UNKNOWN: 404,
+  REMON_ERR_SLA_UNKNOWN: 404,
   REMON_ERR_BLOCK_BUSY: 409,
   REMON_ERR_BLOCK_EXISTS: 409,
   REMON_ERR_SHARED_LOCK_NOT_HELD: 409,

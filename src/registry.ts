@@ -1,6 +1,7 @@
 import { builtinBlockTypes } from '../blocks';
 import { coreSections } from './config/sections';
 import { createDerivePlugin, deriveSection } from './derive';
+import { createSlaPlugin, slasSection } from './sla';
 import type { ConfigSection, Registry } from './config/section';
 import type { NodePlugin } from './engine/plugin';
 
@@ -12,13 +13,14 @@ import type { NodePlugin } from './engine/plugin';
 const sections: readonly ConfigSection[] = [
   ...coreSections,
   deriveSection,
+  slasSection,
 ];
 
 /**
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [createDerivePlugin()];
+const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

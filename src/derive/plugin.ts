@@ -1,8 +1,8 @@
 import type { Config } from '../config/types';
 import type { NodePlugin, PluginHost } from '../engine/plugin';
-import { sampleHeartbeat } from '../engine/result';
 import { defineOp, noParams } from '../ops/operation';
 import { Deriver } from './deriver';
+import { blockSeriesInfo } from './rebuild';
 
 /** deriveList is the operation that shows each derived series: `derive.list`, GET /api/derive. */
 export const deriveList = defineOp({
@@ -16,12 +16,6 @@ export const deriveList = defineOp({
 
 /** The deriver of each node, for derive.list (an operation reaches its node only). */
 const derivers = new WeakMap<object, Deriver>();
-
-/** blockOf is the block part of a series name (before the first dot). */
-function blockOf(series: string): string {
-  const dot = series.indexOf('.');
-  return dot < 0 ? series : series.slice(0, dot);
-}
 
 /**
  * createDerivePlugin makes the `derive` subsystem of one node: a bus subscriber that
@@ -43,18 +37,7 @@ export function createDerivePlugin(): NodePlugin {
         store: host.store,
         clock: host.clock,
         log: host.log.child({ subsystem: 'derive' }),
-        heartbeatOf: (series) => {
-          const name = blockOf(series);
-          const status = host.node.blockStatus(name);
-          const block = host.node.config.blocks.find((b) => b.name === name);
-          if (!status) return undefined;
-          return sampleHeartbeat(status.mode, block?.everyMs ?? 0);
-        },
-        intervalOf: (series) => {
-          const name = blockOf(series);
-          const block = host.node.config.blocks.find((b) => b.name === name);
-          return block && host.node.blockStatus(name)?.mode === 'interval' ? block.everyMs : undefined;
-        },
+        ...blockSeriesInfo(host.node),
       }, host.config.derive ?? []);
       deriver = d;
       derivers.set(host.node, d);

@@ -1,3 +1,5 @@
+import { sampleHeartbeat } from '../engine/result';
+import type { NodeApi } from '../ops/node';
 import type { SeriesNeed } from '../series';
 import type { Store } from '../store/store';
 
@@ -45,4 +47,29 @@ export async function inBatches<T>(items: readonly T[], width: number, fn: (item
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+/**
+ * blockSeriesInfo answers, for a block's series (`<block>.<field>`), what reading it back
+ * needs: its regular interval (scheduled blocks) and the heartbeat hint of its samples.
+ * Other series (derived ones) are unknown to it.
+ */
+export function blockSeriesInfo(node: Pick<NodeApi, 'config' | 'blockStatus'>): { intervalOf(series: string): number | undefined; heartbeatOf(series: string): number | undefined } {
+  const blockOf = (series: string): string => {
+    const dot = series.indexOf('.');
+    return dot < 0 ? series : series.slice(0, dot);
+  };
+  return {
+    intervalOf: (series) => {
+      const name = blockOf(series);
+      const block = node.config.blocks.find((b) => b.name === name);
+      return block && node.blockStatus(name)?.mode === 'interval' ? block.everyMs : undefined;
+    },
+    heartbeatOf: (series) => {
+      const name = blockOf(series);
+      const status = node.blockStatus(name);
+      if (!status) return undefined;
+      return sampleHeartbeat(status.mode, node.config.blocks.find((b) => b.name === name)?.everyMs ?? 0);
+    },
+  };
 }

@@ -69,27 +69,41 @@ export function transitionEvent(tr: Transition, spec: SlaSpec): NodeEvent {
 }
 
 /**
- * slaSamples are an SLA's own series at `at`: `sla.<name>.ok` (1 ok, 0 pending or firing,
- * absent while unknown or inactive) and, with an objective, `sla.<name>.budget_remaining`.
+ * slaHeartbeat is the "unknown after" hint (s) of an SLA's samples: two of its periods
+ * (the longer of the sample period and its re-check); a slots SLA holds its state from
+ * slot to slot, so its samples hold for up to two days, as a passive block's.
  */
-export function slaSamples(sla: Sla, at: number): Sample[] {
+function slaHeartbeat(spec: SlaSpec, sampleEveryMs: number): number {
+  if (spec.mode === 'slots') return 172_800;
+  return Math.max(1, Math.ceil((2 * Math.max(sampleEveryMs, spec.everyMs ?? 0)) / 1000));
+}
+
+/**
+ * slaSamples are an SLA's own series at `at`: `sla.<name>.ok` (1 ok, 0 pending or firing,
+ * absent while unknown or inactive) and, with an objective, `sla.<name>.budget_remaining`;
+ * with their heartbeat hint when the set's sample period is given.
+ */
+export function slaSamples(sla: Sla, at: number, sampleEveryMs?: number): Sample[] {
   const out: Sample[] = [];
   const s = sla.state;
-  if (s === 'ok' || s === 'pending' || s === 'firing') out.push({ series: `sla.${sla.name}.ok`, t: at, value: s === 'ok' ? 1 : 0, kind: 'gauge' });
+  const heartbeat = sampleEveryMs === undefined ? undefined : slaHeartbeat(sla.spec, sampleEveryMs);
+  const sample = (series: string, value: number): Sample => (heartbeat === undefined ? { series, t: at, value, kind: 'gauge' } : { series, t: at, value, kind: 'gauge', heartbeat });
+  if (s === 'ok' || s === 'pending' || s === 'firing') out.push(sample(`sla.${sla.name}.ok`, s === 'ok' ? 1 : 0));
   const budget = sla.slo?.budgetRemaining();
-  if (budget !== undefined) out.push({ series: `sla.${sla.name}.budget_remaining`, t: at, value: budget, kind: 'gauge' });
+  if (budget !== undefined) out.push(sample(`sla.${sla.name}.budget_remaining`, budget));
   return out;
 }
 
 /**
  * publishTo is the SlaSet callbacks that put an SLA's state changes (the event with its
- * samples) and its periodic samples on the bus.
+ * samples) and its periodic samples on the bus; with the set's sample period, the samples
+ * carry their heartbeat hint.
  */
-export function publishTo(bus: Bus): Required<Pick<SlaSetOptions, 'onTransition' | 'onSample'>> {
+export function publishTo(bus: Bus, sampleEveryMs?: number): Required<Pick<SlaSetOptions, 'onTransition' | 'onSample'>> {
   return {
-    onTransition: (tr, sla) => bus.publish({ samples: slaSamples(sla, tr.at), event: transitionEvent(tr, sla.spec) }),
+    onTransition: (tr, sla) => bus.publish({ samples: slaSamples(sla, tr.at, sampleEveryMs), event: transitionEvent(tr, sla.spec) }),
     onSample: (sla, at) => {
-      const samples = slaSamples(sla, at);
+      const samples = slaSamples(sla, at, sampleEveryMs);
       if (samples.length > 0) bus.publish({ samples });
     },
   };

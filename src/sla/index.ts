@@ -4,3 +4,8 @@ export { Sla, SlaStats } from './sla';
 export { transitionEvent, transitionMessage, slaSamples, publishTo } from './events';
 export { DEFAULT_BURN_ALERTS, Slo } from './slo';
 export { ActiveWindow, SlotSchedule } from './window';
+export { SlaConfig, slasSection, DEFAULT_SLA_EVERY_MS } from './section';
+export { createSlaPlugin, SlaPluginOptions } from './plugin';
+export { SlaRunner, SlaRunnerOptions } from './runner';
+export { slasList, slasGet, slaOps, SlaView } from './ops';
+export { isCountTest } from './compile';

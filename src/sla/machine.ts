@@ -50,7 +50,8 @@ export class SlaMachine {
   private observed = true;
   /** The latest evaluation. */
   value: number | boolean | undefined = undefined;
-  message = '';
+  /** Its message, or the result to read it from when asked (rendering it costs more than an evaluation). */
+  private msg: string | { readonly message: string } = '';
   at = NaN;
   noData = false;
   /** Set while a backfilled slot is observed: its transitions say so. */
@@ -60,6 +61,15 @@ export class SlaMachine {
 
   constructor(private readonly o: MachineOptions, private readonly sink: (tr: Transition) => void, now: number) {
     this.since = now;
+  }
+
+  /** message is the latest evaluation's message (or why the window closed). */
+  get message(): string {
+    const m = this.msg;
+    if (typeof m === 'string') return m;
+    const text = m.message;
+    this.msg = text;
+    return text;
   }
 
   /** due is when time alone next changes the state (Infinity: never). */
@@ -80,13 +90,14 @@ export class SlaMachine {
 
   /**
    * observe takes an evaluation's outcome at `at` (after no_data: `noData` says it was
-   * unknown and counted as ok or fail), its value and message.
+   * unknown and counted as ok or fail), its value and message (or the result that
+   * renders it when read).
    */
-  observe(outcome: Outcome, at: number, value: number | boolean | undefined, message: string, noData = false): void {
+  observe(outcome: Outcome, at: number, value: number | boolean | undefined, message: string | { readonly message: string }, noData = false): void {
     this.advance(at);
     this.observed = true;
     this.value = value;
-    this.message = message;
+    this.msg = message;
     this.at = at;
     this.noData = noData;
     const s = this.state;
@@ -135,12 +146,12 @@ export class SlaMachine {
   begin(state: SlaState, at: number, message: string): void {
     this.state = state;
     this.since = at;
-    this.message = message;
+    this.msg = message;
   }
 
   /** deactivate moves the SLA to inactive (its window closed, or it was removed). */
   deactivate(at: number, message: string, cause: Cause = 'window'): void {
-    this.message = message;
+    this.msg = message;
     this.value = undefined;
     this.noData = false;
     if (this.state !== 'inactive') this.change('inactive', at, cause);
@@ -198,7 +209,7 @@ export class SlaMachine {
     this.lastNotified = s.lastNotified ?? -Infinity;
     this.firingNotified = s.firingNotified;
     this.value = s.value ?? undefined;
-    this.message = s.message;
+    this.msg = s.message;
     this.at = s.at ?? NaN;
     this.clearSince = NaN;
     this.observed = false;

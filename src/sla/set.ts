@@ -203,6 +203,12 @@ export class SlaSet {
     this.slaLog = undefined;
   }
 
+  /** status is one SLA's status. */
+  status(name: string): SlaStatus | undefined {
+    const sla = this.slas.get(name);
+    return sla && statusOf(sla);
+  }
+
   /** list is every SLA's status, in the order they were added. */
   list(): SlaStatus[] {
     return [...this.slas.values()].map(statusOf);

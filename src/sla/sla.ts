@@ -150,9 +150,9 @@ export class Sla implements Timed {
     const slo = this.slo;
     if (slo) {
       slo.add(at, o);
-      if (!this.rebuilding) this.observeSlo(at, r.message);
+      if (!this.rebuilding) this.observeSlo(at, r);
     } else {
-      this.machine.observe(o, at, v, r.message, noData);
+      this.machine.observe(o, at, v, r, noData);
     }
     if (at - this.lastSampleAt >= this.host.sampleEveryMs) {
       this.lastSampleAt = at;
@@ -287,7 +287,7 @@ export class Sla implements Timed {
   }
 
   /** observeSlo feeds the objective's burn to the machine; a firing whose burn got more severe escalates. */
-  private observeSlo(at: number, message: string): void {
+  private observeSlo(at: number, message: string | { readonly message: string }): void {
     const slo = this.slo!;
     this.machine.observe(slo.check(at), at, slo.value(), message);
     if (this.machine.state === 'firing' && slo.firing >= 0 && slo.firing < this.firedBurn) this.machine.escalate(at, 'burn');
