@@ -4,6 +4,8 @@ import type { HeartbeatView } from '../heartbeat/types';
 import type { CliIO } from './commands';
 import { blocksList } from '../engine/ops';
 import { heartbeatsList } from '../heartbeat/ops';
+import { slasList } from '../sla/ops';
+import type { SlaView } from '../sla/ops';
 import { Answer, call, callOp, failure, relative } from './remote';
 import { formatNumber, renderTable } from './table';
 
@@ -40,9 +42,14 @@ function heartbeatsTable(hbs: HeartbeatView[], now: number): string {
   return renderTable(['HEARTBEAT', 'STATE', 'SCHEDULE', 'GRACE', 'LAST SUCCESS', 'NEXT DEADLINE', 'ERRORS', 'NOTE'], rows);
 }
 
+function slasTable(slas: SlaView[], now: number): string {
+  const rows = slas.map((s) => [s.name, s.state, relative(s.since, now), s.severity, cut(s.message, 100)]);
+  return renderTable(['SLA', 'STATE', 'SINCE', 'SEVERITY', 'MESSAGE'], rows);
+}
+
 /**
- * statusCommand: `remon status` prints the blocks and heartbeats of a running node as
- * tables (--json: as JSON). Alerts are shown too once the node has them (/api/alerts).
+ * statusCommand: `remon status` prints the blocks, heartbeats and SLAs of a running node
+ * as tables (--json: as JSON). Alerts are shown too once the node has them (/api/alerts).
  */
 export async function statusCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const p = parseCommand('status', args, io, { json: { type: 'boolean' } }, false);
@@ -53,12 +60,12 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
   let answers: Answer[];
   try {
     // Alerts: answered once the node has them (404 before).
-    answers = await Promise.all([callOp(remote, blocksList), callOp(remote, heartbeatsList), call(remote, 'GET', '/api/alerts')]);
+    answers = await Promise.all([callOp(remote, blocksList), callOp(remote, heartbeatsList), call(remote, 'GET', '/api/alerts'), callOp(remote, slasList)]);
   } catch (err) {
     io.err(`remon status: ${(err as Error).message}\n`);
     return 1;
   }
-  const [blocks, heartbeats, alerts] = answers;
+  const [blocks, heartbeats, alerts, slas] = answers;
   for (const a of [blocks, heartbeats]) {
     if (a.status !== 200) {
       io.err(`remon status: ${failure(a)}\n`);
@@ -66,8 +73,11 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
     }
   }
   const hasAlerts = alerts.status === 200 && Array.isArray(alerts.json);
+  // SLAs: a node without them (an older one) answers 404.
+  const hasSlas = slas.status === 200 && Array.isArray(slas.json);
+  const slaList = hasSlas ? (slas.json as SlaView[]) : [];
   if (values.json) {
-    io.out(`${JSON.stringify({ blocks: blocks.json, heartbeats: heartbeats.json, ...(hasAlerts && { alerts: alerts.json }) }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ blocks: blocks.json, heartbeats: heartbeats.json, ...(hasSlas && { slas: slaList }), ...(hasAlerts && { alerts: alerts.json }) }, null, 2)}\n`);
     return 0;
   }
   const now = Date.now();
@@ -75,6 +85,7 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
   const hbs = heartbeats.json as HeartbeatView[];
   const parts = [`node ${remote.url}`, '', bs.length ? blocksTable(bs, now) : '(no blocks besides heartbeats)', '',
     hbs.length ? heartbeatsTable(hbs, now) : '(no heartbeats)'];
+  if (hasSlas) parts.push('', slaList.length ? slasTable(slaList, now) : '(no SLAs)');
   if (hasAlerts) {
     const list = alerts.json as Array<Record<string, unknown>>;
     parts.push('', list.length
