@@ -3,6 +3,7 @@ import type { CheckContext, Path, SectionIssue } from '../config/section';
 import { cronProblem, tzProblem } from '../heartbeat/schedule';
 import { checkSeriesExpr, compileSeries } from '../series';
 import { parseDuration } from '../util/duration';
+import { targetOf } from './section';
 
 type Raw = Record<string, unknown>;
 
@@ -60,7 +61,7 @@ function checkTest(s: Raw, i: number, slas: ReadonlyMap<string, number>, ctx: Ch
   if (!isMap(o)) return;
   if (typeof o.good === 'string') checkCondition(o.good, ['slas', i, 'objective', 'good'], s.name, slas, ctx, issues);
   const t = o.target;
-  const target = typeof t === 'number' ? t : typeof t === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(t) ? Number(t.slice(0, -1)) / 100 : undefined;
+  const target = typeof t === 'number' ? t : typeof t === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(t) ? targetOf(t) : undefined;
   if (target !== undefined && !(target > 0 && target < 1)) {
     issues.push({ path: ['slas', i, 'objective', 'target'], message: `must be above 0% and below 100%; got ${String(t)} (99.9% or 0.999 keeps an error budget of 0.1%)` });
   }

@@ -147,7 +147,8 @@ const slaSchema: JsonSchema = {
 
 /** targetOf reads an objective target: `99.9%` or `0.999` → 0.999. */
 export function targetOf(t: string | number): number {
-  return typeof t === 'number' ? t : Number(t.slice(0, -1)) / 100;
+  // toPrecision drops the binary noise of the division (99.9 / 100 is 0.9990000000000001).
+  return typeof t === 'number' ? t : Number((Number(t.slice(0, -1)) / 100).toPrecision(15));
 }
 
 const ms = (d: string | undefined, dflt = 0): number => (d === undefined ? dflt : parseDuration(d) ?? dflt);
