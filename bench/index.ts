@@ -10,6 +10,7 @@ import { benchPing } from './ping';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
 import { benchShared } from './shared';
+import { benchSla } from './sla';
 import { benchSnmp } from './snmp';
 
 const benches: Array<[string, () => Promise<string>]> = [
@@ -23,6 +24,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['http', benchHttp],
   ['snmp', benchSnmp],
   ['ping', benchPing],
+  ['sla', benchSla],
 ];
 
 async function main(): Promise<void> {

@@ -9,10 +9,11 @@ import type { SeriesTest } from './compile';
 export interface Fed {
   readonly name: string;
   readonly test: SeriesTest;
-  /** Called once per bus message that brought it samples, at the feed's clock. */
+  /** Called once per bus message that brought it samples: at the clock's now, or the newest sample's time when later. */
   evaluate(at: number): void;
-  /** Internal: the message pass that last touched it. */
+  /** Internal: the message pass that last touched it, and the newest sample time it got in it. */
   mark: number;
+  at: number;
 }
 
 /** SeriesInfo: what the feed must know of the series tests read (block series: from the node). */
@@ -140,15 +141,19 @@ export class SlaFeed {
         this.pushed++;
         if (t.mark !== pass) {
           t.mark = pass;
+          t.at = s.t;
           touched.push(t);
+        } else if (s.t > t.at) {
+          t.at = s.t;
         }
       }
     }
     if (touched.length === 0) return;
     const now = this.o.clock.now();
     // A test's evaluation may publish (its state change): the list is copied only then.
+    // A sample from a clock ahead of this one is evaluated at its own time, so it is seen.
     const list = touched.length === 1 ? touched : touched.slice();
-    for (let i = 0; i < list.length; i++) list[i].evaluate(now);
+    for (let i = 0; i < list.length; i++) list[i].evaluate(list[i].at > now ? list[i].at : now);
   }
 
   /** readBack fetches, per series, the longest history any of the tests needs. */

@@ -29,6 +29,7 @@ export interface SlaRunnerOptions extends SeriesInfo {
 class Entry implements Fed {
   sla?: Sla;
   mark = 0;
+  at = 0;
   readonly name: string;
 
   constructor(readonly config: SlaConfig, readonly test: SeriesTest) {
