@@ -78,6 +78,8 @@ export class Engine implements NodeApi {
   private started = false;
   private stopping?: Promise<void>;
   private reloading: Promise<unknown> = Promise.resolve();
+  /** now is the node clock's wall time: when runs start, so samples carry the node's time. */
+  private readonly now = (): number => this.clock.now();
 
   constructor(private readonly options: EngineOptions) {
     this.current = options.config;
@@ -359,6 +361,7 @@ export class Engine implements NodeApi {
         shared: this.shared,
         log: this.log,
         track: (p) => this.track(p),
+        now: this.now,
       });
     } finally {
       b.running = false;
