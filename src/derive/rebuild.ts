@@ -27,17 +27,42 @@ export interface HistoryOptions {
  * that keeps raw samples (memory) gives them as they were; an RRD gives its rows at the
  * series' interval (exact when that is the RRD's step and samples fall on it). Without a
  * known interval, the range widens until enough samples are found or a few tries are spent.
+ * A range longer than the store keeps at its finest step comes back coarser (an RRD's
+ * next archive): then the range is halved until it is read at the finest step again, so a
+ * window never mixes a coarse row into its samples.
  */
 export async function history(store: Store, series: string, need: SeriesNeed, now: number, o: HistoryOptions): Promise<Array<[number, number]>> {
+  const step = o.raw ? undefined : o.intervalMs;
+  const read = (span: number) => store.fetch(series, { from: now - span, to: now, step, maxPoints: MAX_POINTS });
   const perCount = o.intervalMs ? o.intervalMs * (need.count + 1) : UNKNOWN_INTERVAL_SPAN_MS;
   let span = Math.min(MAX_SPAN_MS, Math.max(need.ms, perCount));
-  for (let tries = 1; ; tries++) {
-    const data = await store.fetch(series, { from: now - span, to: now, step: o.raw ? undefined : o.intervalMs, maxPoints: MAX_POINTS });
-    const points: Array<[number, number]> = [];
-    for (const [t, v] of data.points) if (v !== null) points.push([t, v]);
-    if (points.length >= need.count || tries >= TRIES || span >= MAX_SPAN_MS) return points;
-    span = Math.min(MAX_SPAN_MS, span * WIDEN);
+  let data = await read(span);
+  if (step !== undefined && data.step > step) {
+    const finest = (await read(2 * step)).step;
+    while (data.step > finest && span > 2 * step) {
+      span = Math.max(2 * step, Math.floor(span / 2));
+      data = await read(span);
+    }
+    return known(data.points);
   }
+  // With a known interval the range was enough; without, widen it while the answers are
+  // as fine as the first (a coarser one would mix rows of another step in).
+  let points = known(data.points);
+  for (let tries = 1; o.intervalMs === undefined && points.length < need.count && tries < TRIES && span < MAX_SPAN_MS; tries++) {
+    span = Math.min(MAX_SPAN_MS, span * WIDEN);
+    const wider = await read(span);
+    if (wider.step > data.step) break;
+    data = wider;
+    points = known(data.points);
+  }
+  return points;
+}
+
+/** known keeps the points with a value. */
+function known(points: ReadonlyArray<[number, number | null]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [t, v] of points) if (v !== null) out.push([t, v]);
+  return out;
 }
 
 /** inBatches runs fn over items, at most `width` at a time. */

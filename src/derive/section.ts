@@ -81,7 +81,10 @@ function check(raw: unknown, ctx: CheckContext): SectionIssue[] {
   for (const [name, loop] of loops) {
     const i = derived.get(name)!;
     const ref = reads.get(name)!.find((r) => r.name === loop[1]);
-    issues.push({ path: ['derive', i, 'expr'], message: `derived series read each other in a loop: ${loop.join(' → ')}`, exprPos: ref?.pos });
+    const message = loop.length === 2
+      ? `"${name}" reads itself; a derived series is computed from other series`
+      : `derived series read each other in a loop: ${loop.join(' → ')}`;
+    issues.push({ path: ['derive', i, 'expr'], message, exprPos: ref?.pos });
   }
   return issues;
 }

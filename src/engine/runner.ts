@@ -22,6 +22,8 @@ export interface RunRequest {
   log: Logger;
   /** The block's own promise, which may outlive the Result when a block ignores abort. */
   track?(p: Promise<unknown>): void;
+  /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
+  now?(): number;
 }
 
 const MAX_OUTPUT_CHARS = 64 * 1024;
@@ -41,7 +43,7 @@ export async function runBlock(req: RunRequest): Promise<Result> {
   if (req.stop.aborted) ac.abort(stopReason());
   req.controllers?.add(ac);
 
-  const startedAt = Date.now();
+  const startedAt = req.now ? req.now() : Date.now();
   const t0 = performance.now();
   let out: RunOutput;
   try {

@@ -42,8 +42,9 @@ export interface SeriesExpr {
   /**
    * needs: per input, the history to replay after a restart for evaluations to be what
    * they would have been: the samples of the last `ms` and at least the last `count`
-   * (stateful functions ask for more: an ewma until old samples weigh < 1e-6, holt_winters
-   * six seasons).
+   * (stateful functions ask for enough that the samples before weigh < 1e-6 in their state:
+   * ewma(s, 0.3) 39 samples; holt_winters with the defaults and a season of P samples
+   * 132 seasons, at most 60,480 samples).
    */
   readonly needs: ReadonlyMap<string, SeriesNeed>;
   /** What it gives: a number, or true/false (a condition). */

@@ -91,12 +91,20 @@ export const SERIES_FUNCTION_NAMES: ReadonlySet<string> = new Set([
 export const MAX_WINDOW_COUNT = 1_000_000;
 /** MAX_WINDOW_MS bounds a duration window (400 days). */
 export const MAX_WINDOW_MS = 400 * 86_400_000;
+/** MAX_HW_REBUILD bounds the samples a Holt-Winters model is rebuilt from (a week of 10 s samples). */
+export const MAX_HW_REBUILD = 60_480;
 /** MAX_SEASON bounds holt_winters' season (samples). */
 export const MAX_SEASON = 100_000;
-/** HW_REBUILD_SEASONS: how many seasons of history rebuild a Holt-Winters model after a restart. */
-export const HW_REBUILD_SEASONS = 6;
-/** EWMA_REBUILD_WEIGHT: an ewma is rebuilt from the samples whose weight is above this. */
-const EWMA_REBUILD_WEIGHT = 1e-6;
+/**
+ * REBUILD_WEIGHT: a stateful function (ewma, holt_winters) is rebuilt after a restart from
+ * enough samples that what came before them weighs less than this in its state.
+ */
+const REBUILD_WEIGHT = 1e-6;
+
+/** forgetAfter is how many updates with smoothing factor f make a start weigh less than REBUILD_WEIGHT. */
+function forgetAfter(f: number): number {
+  return f >= 1 ? 1 : Math.ceil(Math.log(REBUILD_WEIGHT) / Math.log(1 - f));
+}
 
 /** analyze checks a parsed series expression and resolves it into a plan; problems say what is wrong. */
 export function analyze(root: Node, functions: ReadonlySet<string> = SERIES_FUNCTION_NAMES): Analysis {
@@ -204,8 +212,7 @@ class Analyzer {
         const alpha = this.numberArg(fn, n.args[1], 'a smoothing factor above 0 and at most 1', (x) => x > 0 && x <= 1);
         if (input === undefined || alpha === undefined) return dead(n.pos);
         const state = this.ewmas.push({ input, alpha }) - 1;
-        const history = alpha >= 1 ? 1 : Math.ceil(Math.log(EWMA_REBUILD_WEIGHT) / Math.log(1 - alpha));
-        this.needs[input].count = Math.max(this.needs[input].count, Math.min(MAX_WINDOW_COUNT, history));
+        this.needs[input].count = Math.max(this.needs[input].count, Math.min(MAX_WINDOW_COUNT, forgetAfter(alpha)));
         return { op: 'ewma', input, alpha, state, ...this.leaf(n) };
       }
       case 'holt_winters': return this.holtWinters(n);
@@ -292,7 +299,9 @@ class Analyzer {
     if (input === undefined || output === undefined || P === undefined || a === undefined || b === undefined || g === undefined) return dead(n.pos);
     let model = this.models.findIndex((m) => m.input === input && m.season === P && m.alpha === a && m.beta === b && m.gamma === g);
     if (model < 0) model = this.models.push({ input, season: P, alpha: a, beta: b, gamma: g }) - 1;
-    this.needs[input].count = Math.max(this.needs[input].count, Math.min(MAX_WINDOW_COUNT, HW_REBUILD_SEASONS * P));
+    // Intercept and slope learn at each sample, the seasonal coefficients once a season.
+    const history = Math.max(forgetAfter(a), b > 0 ? forgetAfter(b) : 0, forgetAfter(g) * P);
+    this.needs[input].count = Math.max(this.needs[input].count, Math.min(MAX_HW_REBUILD, history));
     return { op: 'hw', input, output, model, ...this.leaf(n) };
   }
 
