@@ -16,7 +16,7 @@ import { Engine } from '../src/engine/engine';
 import { silentLogger } from '../src/log';
 import { registry } from '../src/registry';
 import { createSlaPlugin, SlaView } from '../src/sla';
-import { freePort, tmpDir, waitFor, writeConfig } from './helpers';
+import { captureLog, freePort, tmpDir, waitFor, writeConfig } from './helpers';
 
 const MAIN = path.resolve(__dirname, '..', 'src', 'cli', 'main.js');
 
@@ -28,10 +28,10 @@ interface Node {
 }
 
 /** A node with the CLI's parts (blocks, derive, slas), on a port of its own, recording the bus's events. */
-async function startNode(file: string, port: number): Promise<Node> {
+async function startNode(file: string, port: number, log = silentLogger()): Promise<Node> {
   const load = () => loadConfig(file, registry);
   const sla = createSlaPlugin();
-  const engine = new Engine({ ...load(), log: silentLogger(), plugins: [createDerivePlugin(), sla], loadConfig: async () => load() });
+  const engine = new Engine({ ...load(), log, plugins: [createDerivePlugin(), sla], loadConfig: async () => load() });
   const events: NodeEvent[] = [];
   engine.bus.subscribe('test-events', (m) => { if (m.event?.kind === 'sla.state') events.push(m.event); });
   await engine.start();
@@ -102,8 +102,9 @@ describe('SLA tests on a running node', function () {
     node = undefined;
   });
 
-  it('a shell block drives a derived series and two SLAs from ok to firing to ok: /api/slas, events, /metrics, sla.<name>.ok', async () => {
-    node = await startNode(file, port);
+  it('a shell block drives a derived series and two SLAs from ok to firing to ok: /api/slas, events, log lines, /metrics, sla.<name>.ok', async () => {
+    const { log, records } = captureLog();
+    node = await startNode(file, port, log);
     const n = node;
     let s = await waitState(n, { 'app-fast': 'ok', 'app-up': 'ok' });
     assert.equal(s['app-up'].message, 'app.latency_ms (50) < 1000');
@@ -132,6 +133,9 @@ describe('SLA tests on a running node', function () {
     assert.deepEqual([fired.data!.severity, fired.data!.labels, fired.data!.depends_on], ['ticket', { team: 'web' }, []]);
     const resolved = n.events.find((e) => e.subject === 'app-up' && e.data!.to === 'ok' && e.data!.from === 'firing')!;
     assert.match(resolved.message, /^app-up ok: app\.latency_ms \(40\) < 1000 passes again \(was firing for \d+s\)$/);
+    // Each change is one log line, the event's message, with the SLA and the states as fields.
+    const lines = records.filter((r) => r.sla === 'app-up' && r.from !== undefined);
+    assert.deepEqual(lines.map((r) => [r.from, r.to, r.msg]), n.events.filter((e) => e.subject === 'app-up').map((e) => [e.data!.from, e.data!.to, e.message]));
 
     // The SLA's own series went into the store: 1, then 0 while firing, then 1.
     const series = (await (await fetch(`${n.base}/api/series/sla.app-up.ok?from=0&to=${Date.now() + 1000}`)).json()) as { points: Array<[number, number | null]> };

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Clock, Deadlines } from '../clock';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
+import { transitionMessage } from './events';
 import { SlaLog } from './log';
 import { Sla, SlaHost, SlaStats } from './sla';
 import { EvalResult, SlaSpec, SlaState, TestEval, Transition } from './types';
@@ -319,7 +320,7 @@ export class SlaSet {
 
   private transition(sla: Sla, tr: Transition): void {
     this.persist(sla);
-    this.o.log?.info({ sla: tr.sla, from: tr.from, to: tr.to, at: iso(tr.at), notify: tr.notify, ...(tr.backfilled && { backfilled: true }) }, `SLA ${tr.to}: ${tr.message}`);
+    this.o.log?.info({ sla: tr.sla, from: tr.from, to: tr.to, at: iso(tr.at), notify: tr.notify, ...(tr.backfilled && { backfilled: true }) }, transitionMessage(tr, sla.spec));
     const cb = this.o.onTransition;
     if (cb) this.call('onTransition', () => cb(tr, sla));
   }

@@ -21,15 +21,30 @@ interface Timeline {
   weight: number;
 }
 
-/** readTimeline reads each input of expr from `from` (minus what its windows need) to `to`, and merges them. */
-async function readTimeline(o: StoredOptions, expr: SeriesExpr, from: number, to: number): Promise<Timeline> {
+/** Bound on the points of one read for a rebuild (the store answers coarser beyond). */
+const REBUILD_POINTS = 100_000;
+
+/**
+ * readTimeline reads each input of expr from `from` (minus what its windows need) to `to`,
+ * and merges them. `exact` (a backfill) reads rows at the series' interval, never a
+ * coarser archive's; otherwise (a rebuild over an objective's 30 days) whatever resolution
+ * the store keeps for the range, each point weighing for the live evaluations it covers.
+ */
+async function readTimeline(o: StoredOptions, expr: SeriesExpr, from: number, to: number, exact: boolean): Promise<Timeline> {
   const raw = o.store.status().kind === 'memory';
   const all: Array<[number, number, string]> = [];
   let weight = 1;
   for (const [series, need] of expr.needs) {
     if (!o.store.has(series)) continue;
     const interval = o.intervalOf(series);
-    const points = await history(o.store, series, { ms: to - from + need.ms, count: need.count }, to, { raw, intervalMs: interval });
+    let points: Array<[number, number]>;
+    if (exact) {
+      points = await history(o.store, series, { ms: to - from + need.ms, count: need.count }, to, { raw, intervalMs: interval });
+    } else {
+      const data = await o.store.fetch(series, { from: from - need.ms, to, maxPoints: REBUILD_POINTS });
+      points = [];
+      for (const [t, v] of data.points) if (v !== null) points.push([t, v]);
+    }
     for (const [t, v] of points) all.push([t, v, series]);
     if (interval && points.length > 1) {
       const spacing = (points[points.length - 1][0] - points[0][0]) / (points.length - 1);
@@ -53,7 +68,7 @@ export function backfillFrom(o: StoredOptions): Backfill {
     if (!expr) throw createError('REMON_ERR_SLA_BACKFILL', `SLA "${name}" has no test`);
     let tl: Timeline;
     try {
-      tl = await readTimeline(o, expr, from, to);
+      tl = await readTimeline(o, expr, from, to, true);
     } catch (err) {
       throw createError('REMON_ERR_SLA_BACKFILL', `the store could not be read: ${errorMessage(err)}`, err);
     }
@@ -79,7 +94,7 @@ export function rebuildFrom(o: StoredOptions): Rebuild {
   return async (name, from, to, add) => {
     const expr = o.exprOf(name);
     if (!expr) return;
-    const tl = await readTimeline(o, expr, from, to);
+    const tl = await readTimeline(o, expr, from, to, true);
     const run = expr.instantiate();
     const hb = new Map(tl.series.map((s) => [s, o.heartbeatOf(s)]));
     const n = tl.t.length;
