@@ -1,11 +1,12 @@
 import type { Bus, BusMessage } from '../bus';
+import { Gate } from '../bus/gate';
 import type { Clock } from '../clock';
 import { createError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { compileSeries, SeriesEval, SeriesExpr, SeriesNeed, SeriesResult } from '../series';
+import { compileSeries, SeriesEval, SeriesExpr, SeriesResult } from '../series';
 import type { Sample, Store } from '../store/store';
 import { topological } from './graph';
-import { history, inBatches } from './rebuild';
+import { firstSampleTimes, readBack } from './rebuild';
 import type { DeriveConfig } from './section';
 
 /** DeriverOptions: the node's parts a deriver uses, and what it must know of block series. */
@@ -98,11 +99,9 @@ export class Deriver {
   private broken = new Map<string, { config: DeriveConfig; error: string }>();
   private pass = 0;
   private readonly touched: Program[] = [];
-  private busy = false;
-  private readonly queue: BusMessage[] = [];
   private publishing?: BusMessage;
-  private paused = 0;
-  private buffer: BusMessage[] = [];
+  /** Holds messages while windows are read back; runs a message published while one is handled after it. */
+  private readonly gate: Gate;
   private pending: Program[];
   private rebuilds = new Set<Promise<void>>();
   private readonly logged = new Set<string>();
@@ -112,29 +111,14 @@ export class Deriver {
   constructor(private readonly o: DeriverOptions, configs: readonly DeriveConfig[]) {
     this.pending = this.apply(configs);
     // Until start() has read the windows back, messages wait.
-    this.paused = 1;
+    this.gate = new Gate((m) => this.process(m), { maxHeld: this.o.maxBuffered, onDrop: () => this.drop() });
+    this.gate.hold();
     for (const p of this.pending) p.rebuilding = true;
   }
 
   /** handle is the bus subscriber. */
   readonly handle = (m: BusMessage): void => {
-    if (m === this.publishing) return;
-    if (this.paused > 0) {
-      if (this.buffer.length < (this.o.maxBuffered ?? 100_000)) this.buffer.push(m);
-      else this.drop();
-      return;
-    }
-    if (this.busy) {
-      this.queue.push(m);
-      return;
-    }
-    this.busy = true;
-    try {
-      this.process(m);
-      while (this.queue.length > 0) this.process(this.queue.shift()!);
-    } finally {
-      this.busy = false;
-    }
+    if (m !== this.publishing) this.gate.handle(m);
   };
 
   /** start reads back the windows of every program, then handles the messages held meanwhile. */
@@ -148,7 +132,7 @@ export class Deriver {
   update(configs: readonly DeriveConfig[]): Promise<void> {
     const fresh = this.apply(configs);
     if (fresh.length === 0) return Promise.resolve();
-    this.paused++;
+    this.gate.hold();
     for (const p of fresh) p.rebuilding = true;
     return this.track(this.rebuild(fresh));
   }
@@ -308,39 +292,18 @@ export class Deriver {
       this.report('rebuild', programs.map((p) => p.name).join(', '), createError('REMON_ERR_DERIVE_REBUILD', `windows could not be read back from the store: ${errorMessage(err)}`, err));
     } finally {
       for (const p of programs) p.rebuilding = false;
-      this.paused--;
-      if (this.paused === 0) this.replay();
+      this.gate.release();
     }
   }
 
   /** readBack fetches the history of every input the programs read (the longest need of each). */
-  private async readBack(programs: Program[]): Promise<Map<string, Array<[number, number]>>> {
-    const want = new Map<string, SeriesNeed>();
-    for (const p of programs) {
-      for (const [series, need] of p.expr.needs) {
-        const had = want.get(series);
-        want.set(series, had ? { ms: Math.max(had.ms, need.ms), count: Math.max(had.count, need.count) } : { ...need });
-      }
-    }
-    const now = this.o.clock.now();
-    const raw = this.o.store.status().kind === 'memory';
-    const read = new Map<string, Array<[number, number]>>();
-    await inBatches([...want], 8, async ([series, need]) => {
-      read.set(series, await history(this.o.store, series, need, now, { raw, intervalMs: this.intervalOf(series) }));
-    });
-    return read;
+  private readBack(programs: Program[]): Promise<Map<string, Array<[number, number]>>> {
+    return readBack(this.o.store, programs.map((p) => p.expr.needs), this.o.clock.now(), (series) => this.intervalOf(series));
   }
 
   /** preload pushes read-back samples into the programs, before the first sample a held message has of each series. */
   private preload(programs: Program[], read: Map<string, Array<[number, number]>>): void {
-    const cutoff = new Map<string, number>();
-    for (const m of this.buffer) {
-      for (const s of m.samples) {
-        if (!read.has(s.series)) continue;
-        const c = cutoff.get(s.series);
-        if (c === undefined || s.t < c) cutoff.set(s.series, s.t);
-      }
-    }
+    const cutoff = firstSampleTimes(this.gate.held, read);
     for (const p of [...programs].sort((a, b) => a.order - b.order)) {
       for (const series of p.inputs) {
         const points = read.get(series) ?? [];
@@ -353,12 +316,6 @@ export class Deriver {
         }
       }
     }
-  }
-
-  private replay(): void {
-    const held = this.buffer;
-    this.buffer = [];
-    for (const m of held) this.handle(m);
   }
 
   /** heartbeatOf: a block series' hint, or for a derived series the longest of its inputs'. */
@@ -399,7 +356,7 @@ export class Deriver {
     this.totals.dropped++;
     if (this.logged.has('dropped')) return;
     this.logged.add('dropped');
-    this.o.log.warn({ held: this.buffer.length }, 'derive: too many messages held while windows are rebuilt; dropping (counted)');
+    this.o.log.warn({ held: this.gate.held.length }, 'derive: too many messages held while windows are rebuilt; dropping (counted)');
   }
 
   /** report logs a failure once per kind and series. */

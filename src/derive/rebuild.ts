@@ -1,3 +1,4 @@
+import type { BusMessage } from '../bus';
 import { sampleHeartbeat } from '../engine/result';
 import type { NodeApi } from '../ops/node';
 import type { SeriesNeed } from '../series';
@@ -59,7 +60,7 @@ export async function history(store: Store, series: string, need: SeriesNeed, no
 }
 
 /** known keeps the points with a value. */
-function known(points: ReadonlyArray<[number, number | null]>): Array<[number, number]> {
+export function known(points: ReadonlyArray<[number, number | null]>): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const [t, v] of points) if (v !== null) out.push([t, v]);
   return out;
@@ -72,6 +73,42 @@ export async function inBatches<T>(items: readonly T[], width: number, fn: (item
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+/**
+ * readBack reads, per series, the longest history any of `needs` (an expression's needs
+ * each) asks for as of `now` (see history), eight series at a time; series the store does
+ * not have are left out.
+ */
+export async function readBack(store: Store, needs: Iterable<ReadonlyMap<string, SeriesNeed>>, now: number, intervalOf: (series: string) => number | undefined): Promise<Map<string, Array<[number, number]>>> {
+  const want = new Map<string, SeriesNeed>();
+  for (const n of needs) {
+    for (const [series, need] of n) {
+      const had = want.get(series);
+      want.set(series, had ? { ms: Math.max(had.ms, need.ms), count: Math.max(had.count, need.count) } : { ...need });
+    }
+  }
+  const raw = store.status().kind === 'memory';
+  const read = new Map<string, Array<[number, number]>>();
+  await inBatches([...want], 8, async ([series, need]) => {
+    if (store.has(series)) read.set(series, await history(store, series, need, now, { raw, intervalMs: intervalOf(series) }));
+  });
+  return read;
+}
+
+/**
+ * firstSampleTimes gives, for each series of `read`, the time of the first sample held
+ * messages bring of it: a read-back is pushed only up to there, so no sample is pushed twice.
+ */
+export function firstSampleTimes(held: readonly BusMessage[], read: ReadonlyMap<string, unknown>): Map<string, number> {
+  const cutoff = new Map<string, number>();
+  for (const m of held) {
+    for (const s of m.samples) {
+      const c = cutoff.get(s.series);
+      if (read.has(s.series) && (c === undefined || s.t < c)) cutoff.set(s.series, s.t);
+    }
+  }
+  return cutoff;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { BusMessage } from '../bus';
 import type { Clock } from '../clock';
-import { history, inBatches } from '../derive/rebuild';
-import type { SeriesNeed } from '../series';
+import { Gate } from '../bus/gate';
+import { firstSampleTimes, readBack } from '../derive/rebuild';
 import type { Store } from '../store/store';
 import type { SeriesTest } from './compile';
 
@@ -37,52 +37,37 @@ export interface FeedOptions extends SeriesInfo {
  * tests that read them, and each test it touched is evaluated once, at the node's clock.
  * Tests are added with their windows read back from the store (start, reload), so a test
  * over `count(orders.new, 3m)` is right right after a restart; meanwhile messages are held
- * and their samples are not read twice. A message published while one is handled (an SLA's
- * own samples, the alerts') waits its turn.
+ * (a Gate) and their samples are not read twice. A message published while one is handled
+ * (an SLA's own samples, the alerts') waits its turn.
  */
 export class SlaFeed {
   private readonly readers = new Map<string, Fed[]>();
   private pass = 0;
   private readonly touched: Fed[] = [];
-  private busy = false;
-  private readonly queue: BusMessage[] = [];
-  private held: BusMessage[] = [];
-  private paused: number;
-  /** Messages dropped while held ones were over the bound. */
-  dropped = 0;
+  private readonly gate: Gate;
   /** Samples pushed into tests since start. */
   pushed = 0;
 
   /** A feed holds messages from the start until resume() (the node's blocks may start first). */
   constructor(private readonly o: FeedOptions) {
-    this.paused = 1;
+    this.gate = new Gate((m) => this.process(m), { maxHeld: o.maxHeld });
+    this.gate.hold();
+  }
+
+  /** handle is the bus subscriber. */
+  get handle(): (m: BusMessage) => void {
+    return this.gate.handle;
+  }
+
+  /** dropped counts the messages not seen: too many were held while windows were read back. */
+  get dropped(): number {
+    return this.gate.dropped;
   }
 
   /** resume ends the hold the feed was made with: the held messages are handled. */
   resume(): void {
-    this.paused--;
-    if (this.paused === 0) this.release();
+    this.gate.release();
   }
-
-  /** handle is the bus subscriber. */
-  readonly handle = (m: BusMessage): void => {
-    if (this.paused > 0) {
-      if (this.held.length < (this.o.maxHeld ?? 100_000)) this.held.push(m);
-      else this.dropped++;
-      return;
-    }
-    if (this.busy) {
-      this.queue.push(m);
-      return;
-    }
-    this.busy = true;
-    try {
-      this.process(m);
-      while (this.queue.length > 0) this.process(this.queue.shift()!);
-    } finally {
-      this.busy = false;
-    }
-  };
 
   /**
    * add supplies tests with samples: their windows are read back from the store first
@@ -92,10 +77,10 @@ export class SlaFeed {
    */
   async add(tests: readonly Fed[], ready: () => void): Promise<unknown> {
     let failed: unknown;
-    this.paused++;
+    this.gate.hold();
     try {
       try {
-        if (tests.length > 0) this.preload(tests, await this.readBack(tests));
+        if (tests.length > 0) this.preload(tests, await readBack(this.o.store, tests.map((t) => t.test.expr.needs), this.o.clock.now(), this.o.intervalOf));
       } catch (err) {
         failed = err;
       }
@@ -108,8 +93,7 @@ export class SlaFeed {
       }
       ready();
     } finally {
-      this.paused--;
-      if (this.paused === 0) this.release();
+      this.gate.release();
     }
     return failed;
   }
@@ -156,33 +140,9 @@ export class SlaFeed {
     for (let i = 0; i < list.length; i++) list[i].evaluate(list[i].at > now ? list[i].at : now);
   }
 
-  /** readBack fetches, per series, the longest history any of the tests needs. */
-  private async readBack(tests: readonly Fed[]): Promise<Map<string, Array<[number, number]>>> {
-    const want = new Map<string, SeriesNeed>();
-    for (const t of tests) {
-      for (const [series, need] of t.test.expr.needs) {
-        const had = want.get(series);
-        want.set(series, had ? { ms: Math.max(had.ms, need.ms), count: Math.max(had.count, need.count) } : { ...need });
-      }
-    }
-    const now = this.o.clock.now();
-    const raw = this.o.store.status().kind === 'memory';
-    const read = new Map<string, Array<[number, number]>>();
-    await inBatches([...want], 8, async ([series, need]) => {
-      if (this.o.store.has(series)) read.set(series, await history(this.o.store, series, need, now, { raw, intervalMs: this.o.intervalOf(series) }));
-    });
-    return read;
-  }
-
   /** preload pushes read-back samples into the tests, each series up to the first sample a held message has of it. */
   private preload(tests: readonly Fed[], read: ReadonlyMap<string, Array<[number, number]>>): void {
-    const cutoff = new Map<string, number>();
-    for (const m of this.held) {
-      for (const s of m.samples) {
-        const c = cutoff.get(s.series);
-        if (read.has(s.series) && (c === undefined || s.t < c)) cutoff.set(s.series, s.t);
-      }
-    }
+    const cutoff = firstSampleTimes(this.gate.held, read);
     for (const t of tests) {
       for (const series of t.test.expr.inputs) {
         const cut = cutoff.get(series) ?? Infinity;
@@ -193,11 +153,5 @@ export class SlaFeed {
         }
       }
     }
-  }
-
-  private release(): void {
-    const held = this.held;
-    this.held = [];
-    for (const m of held) this.handle(m);
   }
 }
