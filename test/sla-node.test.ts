@@ -104,6 +104,7 @@ describe('SLA tests on a running node', function () {
 
   it('a shell block drives a derived series and two SLAs from ok to firing to ok: /api/slas, events, log lines, /metrics, sla.<name>.ok', async () => {
     const { log, records } = captureLog();
+    fs.writeFileSync(file, config('0.8', '  - { name: app-avail, objective: { good: "app.latency_ms < 1000", target: 99%, window: 1h } }'));
     node = await startNode(file, port, log);
     const n = node;
     let s = await waitState(n, { 'app-fast': 'ok', 'app-up': 'ok' });
@@ -141,6 +142,14 @@ describe('SLA tests on a running node', function () {
     const series = (await (await fetch(`${n.base}/api/series/sla.app-up.ok?from=0&to=${Date.now() + 1000}`)).json()) as { points: Array<[number, number | null]> };
     const values = series.points.map((p) => p[1]).filter((v, i, a) => v !== null && v !== a[i - 1]);
     assert.deepEqual(values, [1, 0, 1]);
+    // The objective's error budget is a series too: all of it left, then some spent.
+    const budget = (await (await fetch(`${n.base}/api/series/sla.app-avail.budget_remaining?from=0&to=${Date.now() + 1000}`)).json()) as { points: Array<[number, number | null]> };
+    const left = budget.points.map((p) => p[1]).filter((v): v is number => v !== null);
+    assert.equal(left[0], 1);
+    assert.ok(left[left.length - 1] < 1, `budget ${left.join(' ')}`);
+    const avail = (await slas(n))['app-avail'];
+    assert.equal(avail.objective!.target, 0.99);
+    assert.ok(avail.objective!.budgetRemaining! < 0, 'a burst of failures overspends a 1% budget');
     const missing = await fetch(`${n.base}/api/slas/nope`);
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), { error: 'no SLA is named "nope"', code: 'REMON_ERR_SLA_UNKNOWN' });
