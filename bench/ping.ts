@@ -33,7 +33,7 @@ import { table } from './stats';
 const TARGETS = Number(process.env.BENCH_PING_TARGETS ?? 1000);
 const SECONDS = Number(process.env.BENCH_PING_SECONDS ?? 20);
 const WARMUP_MS = 3000;
-const SIDES = ['remon', 'socket', 'spawn'] as const;
+const SIDES = ['remon', 'socket', 'fping', 'spawn'] as const;
 type Side = (typeof SIDES)[number];
 /** BENCH_PING_SIDES=remon,spawn runs only those sides (the ratio needs remon and spawn). */
 const ONLY = process.env.BENCH_PING_SIDES?.split(',') ?? [...SIDES];
@@ -152,6 +152,41 @@ async function spawnSide(addrs: string[]): Promise<Figures> {
   return f;
 }
 
+/** procCpuS is the CPU seconds (utime + stime) of a live process, from /proc/PID/stat. */
+function procCpuS(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / 100; // USER_HZ, 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * fpingSide runs Debian's fping in loop mode on the same targets, one packet per target per
+ * second (-p 1000), as fast a send loop as it allows (-i 1), quiet (-q: no output while it
+ * runs, so printing costs it nothing): the reference a ping tool people run. fping's totals
+ * come from its summary at exit; the window's share of them is taken by time.
+ */
+async function fpingSide(addrs: string[]): Promise<Figures> {
+  const started = performance.now();
+  const child = spawn('fping', ['-l', '-q', '-p', '1000', '-i', '1', '-t', '900', ...addrs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let summary = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => { summary += chunk; });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const f = await measure('fping -l -p 1000 on the same targets', () => ({ sent: 0, received: 0, skipped: 0 }), () => procCpuS(child.pid!));
+  const elapsed = performance.now() - started;
+  child.kill('SIGINT');
+  await exited;
+  let sent = 0;
+  let received = 0;
+  for (const m of summary.matchAll(/xmt\/rcv\/%loss = (\d+)\/(\d+)/g)) { sent += Number(m[1]); received += Number(m[2]); }
+  const share = (f.seconds * 1000) / elapsed;
+  return { ...f, sent: Math.round(sent * share), received: Math.round(received * share) };
+}
+
 /** runSide runs one side in its own process inside the client namespace. */
 function runSide(lab: NetnsLab, side: Side): Promise<Figures> {
   return new Promise((resolve, reject) => {
@@ -176,14 +211,18 @@ export async function benchPing(): Promise<string> {
   }
   const remon = rows.find((f) => f.side.startsWith('remon'));
   const spawned = rows.find((f) => f.side.startsWith('spawn'));
+  const fping = rows.find((f) => f.side.startsWith('fping'));
   const perK = (f: Figures): number => (f.cpuS / Math.max(1, f.sent)) * 1e6; // CPU ms per 1000 packets
   const ratio = remon && spawned ? perK(spawned) / perK(remon) : NaN;
+  const vsFping = remon && fping ? perK(remon) / perK(fping) : NaN;
   return [
     table(title, ['side', 'packets sent', 'replies', 'loss %', 'skipped ticks', 'CPU s', 'CPU % of a core', 'CPU ms / 1000 packets'],
       rows.map((f) => [f.side, f.sent, f.received, f.sent ? (100 * (f.sent - f.received)) / f.sent : 0, f.skipped, f.cpuS, (100 * f.cpuS) / f.seconds, perK(f)])),
     '',
     !remon || !spawned ? '' : `CPU per packet, spawn / remon: ${ratio.toFixed(1)}× (target ≥ 10×: ${ratio >= 10 ? 'met' : 'MISSED'})` +
       (spawned.sent < remon.sent * 0.95 ? `; the spawn side sent ${((100 * spawned.sent) / Math.max(1, remon.sent)).toFixed(0)}% of remon's packets: it could not keep up` : ''),
+    !remon || !fping ? '' : `CPU per packet, remon / fping: ${vsFping.toFixed(2)}× (target ≤ 2×: ${vsFping <= 2 ? 'met' : 'MISSED'})` +
+      (fping.sent < remon.sent * 0.95 ? `; fping sent ${((100 * fping.sent) / Math.max(1, remon.sent)).toFixed(0)}% of remon's packets in the window (its -i 1 send loop is its limit)` : ''),
   ].join('\n');
 }
 
@@ -191,7 +230,7 @@ if (require.main === module) {
   const side = process.argv[2] as Side | undefined;
   if (side && (SIDES as readonly string[]).includes(side)) {
     const addrs = targetAddresses(TARGETS);
-    const run = side === 'remon' ? remonSide : side === 'socket' ? socketSide : spawnSide;
+    const run = { remon: remonSide, socket: socketSide, fping: fpingSide, spawn: spawnSide }[side];
     run(addrs).then((f) => { process.stdout.write(`${JSON.stringify(f)}\n`); process.exit(0); }, (err) => { console.error(err); process.exit(1); });
   } else {
     benchPing().then((t) => console.log(t), (err) => { console.error(err); process.exit(1); });

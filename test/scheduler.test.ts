@@ -79,7 +79,7 @@ describe('scheduler', () => {
 
   it('a block added while the node runs (reload) runs within 5 s too, then on its phase from then (fake clock)', async () => {
     const clock = new FakeClock(1_000_000);
-    const s = new Scheduler({ clock });
+    const s = new Scheduler({ clock, coalesceMs: 0 });
     s.start();
     await clock.advance(123_456, settle);
     const starts: number[] = [];
@@ -116,7 +116,7 @@ describe('scheduler', () => {
   });
 
   // The rest run on the fake clock: they are about the scheduler's logic, not timers.
-  function onFakeClock(options: { maxConcurrency?: number; spreadMs?: number } = {}): { s: Scheduler; clock: FakeClock } {
+  function onFakeClock(options: { maxConcurrency?: number; spreadMs?: number; coalesceMs?: number } = {}): { s: Scheduler; clock: FakeClock } {
     const clock = new FakeClock(1_000_000);
     return { s: new Scheduler({ ...options, clock }), clock };
   }
@@ -124,7 +124,7 @@ describe('scheduler', () => {
   const after = (clock: FakeClock, ms: number): Promise<void> => new Promise((r) => { clock.setTimer(r, ms); });
 
   it('runs at exact multiples of the interval after the hashed offset, with no lag (fake clock)', async () => {
-    const { s, clock } = onFakeClock();
+    const { s, clock } = onFakeClock({ coalesceMs: 0 });
     const starts: number[] = [];
     const lags: number[] = [];
     const j = job('exact', 50, async (lag) => { starts.push(clock.now()); lags.push(lag); });
@@ -138,6 +138,33 @@ describe('scheduler', () => {
     assert.deepEqual(starts, expected);
     assert.ok(lags.every((l) => l === 0), `lags ${lags}`);
     assert.deepEqual([s.stats().runs, s.stats().missed], [expected.length, 0]);
+  });
+
+  it('starts the runs due within one 4 ms step in one wake-up, never early and less than a step late (fake clock)', async () => {
+    const { s, clock } = onFakeClock();
+    const starts = new Map<string, number[]>();
+    const jobs = Array.from({ length: 1000 }, (_, i) => job(`p${i}`, 1000, async () => { starts.get(`p${i}`)!.push(clock.monotonic()); }));
+    jobs.forEach((j) => { starts.set(j.id, []); s.add(j); });
+    s.start();
+    const t0 = clock.monotonic();
+    await clock.advance(10_000, settle);
+    const firedBefore = clock.fired.length;
+    await clock.advance(5_000, settle);
+    await s.stop();
+    // Steady state (after the first runs): each run on its phase, at most 3 ms after it.
+    let runs = 0;
+    for (const j of jobs) {
+      const due = (k: number): number => t0 + s.offsetOf(j) + 1000 * k;
+      for (const at of starts.get(j.id)!.filter((t) => t >= t0 + 10_000)) {
+        const k = Math.ceil((at - 3 - t0 - s.offsetOf(j)) / 1000);
+        assert.ok(at >= due(k) && at - due(k) < 4, `${j.id} started at ${at - t0}, due at ${due(k) - t0}`);
+        assert.equal(at % 4, 0, `${j.id} started off the 4 ms grid at ${at}`);
+        runs++;
+      }
+    }
+    assert.ok(runs >= 4900, `runs ${runs}`);
+    // 1,000 runs a second over 5 s woke the scheduler at most 250 times a second.
+    assert.ok(clock.fired.length - firedBefore <= 5 * 250 + 2, `wake-ups ${clock.fired.length - firedBefore}`);
   });
 
   it('never overlaps a job slower than its interval and counts the skipped ticks (fake clock)', async () => {

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import { SocketAddress } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Deadlines, realClock } from '../../src/clock';
 import { echoRequest, Family, icmpFilter, MARKER_BYTES, parseIcmp, Received } from './icmp';
 
 /**
@@ -9,7 +10,11 @@ import { echoRequest, Family, icmpFilter, MARKER_BYTES, parseIcmp, Received } fr
  * for every packet; one socket scales to thousands of targets). Echo requests carry the
  * process's identifier and a sequence number unique among the requests in flight; one
  * receive handler per socket matches replies (and ICMP errors quoting a request) to the
- * waiting probe, and each probe has its own timer.
+ * waiting probe, and one deadline heap per socket (one timer) ends the unanswered ones.
+ *
+ * Like fping, a request is sent with one sendto() when it is asked for, and a wake-up reads
+ * every reply waiting: the addon's own queue would wait for a writable event per datagram
+ * (two poll changes and a wake-up each) and read one datagram per wake-up.
  *
  * A socket is opened when the first run of its family begins and closed once no run has
  * held it for a while (idleCloseMs), so a busy node keeps it and an idle one holds none.
@@ -25,9 +30,36 @@ interface Probe {
   /** Canonical text of the target address, as the socket reports sources. */
   address: string;
   sentAt: number;
-  timer: NodeJS.Timeout;
+  /** When the probe is given up (monotonic ms), and its slot in the socket's deadline heap. */
+  alarm: number;
+  heapIndex: number;
   settle(o: ProbeOutcome): void;
 }
+
+/**
+ * RawWrap is the addon's native handle (raw-socket 1.8 keeps it as `socket.wrap`): send
+ * and recv call sendto()/recvfrom() at once and throw on an error (EAGAIN included). The
+ * pinger uses it when present, and the public queued API otherwise (a stand-in in tests).
+ */
+interface RawWrap {
+  send(buffer: Buffer, offset: number, length: number, address: string, done: (bytes: number) => void): void;
+  recv(buffer: Buffer, got: (buffer: Buffer, bytes: number, source: string) => void): void;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  removeAllListeners(event: string): void;
+}
+
+/** rawWrap is the socket's native handle, if it has the shape the pinger knows. */
+function rawWrap(socket: import('raw-socket').Socket): RawWrap | undefined {
+  const w = (socket as unknown as { wrap?: Partial<RawWrap> }).wrap;
+  return w && typeof w.send === 'function' && typeof w.recv === 'function' && typeof w.on === 'function' && typeof w.removeAllListeners === 'function'
+    ? (w as RawWrap)
+    : undefined;
+}
+
+/** At most this many datagrams are read in one wake-up (others wait for the next). */
+const MAX_READS_PER_WAKE = 256;
+const noop = (): void => {};
+const isWouldBlock = (err: unknown): boolean => /temporarily unavailable|would block|no buffer space/i.test((err as Error)?.message ?? '');
 
 /** Linux socket option levels and names that Node does not export. */
 const SOL_RAW = 255;
@@ -58,8 +90,21 @@ class FamilySocket {
   /** Closes the socket once it has been idle long enough; cleared when a run takes it. */
   idleTimer: NodeJS.Timeout | undefined;
 
+  private readonly deadlines = new Deadlines<Probe>(realClock, (p) => p.settle({ lost: '' }), { monotonic: true });
+  private readonly wrap: RawWrap | undefined;
+  private readonly readBuffer: Buffer | undefined;
+  /** Set once a direct send would block: sends go through the addon's queue until it drains. */
+  private queued = 0;
+
   constructor(private readonly pinger: IcmpPinger, readonly family: Family, private readonly socket: import('raw-socket').Socket) {
-    socket.on('message', (buf, source) => this.receive(buf, source));
+    this.wrap = rawWrap(socket);
+    if (this.wrap) {
+      this.readBuffer = Buffer.alloc(65_536 + 60);
+      this.wrap.removeAllListeners('recvReady');
+      this.wrap.on('recvReady', () => this.drain());
+    } else {
+      socket.on('message', (buf, source) => this.receive(buf, source));
+    }
     socket.on('error', (err) => this.fail(`ICMP socket error: ${err.message}`));
     socket.on('close', () => this.fail('ICMP socket closed'));
   }
@@ -73,22 +118,53 @@ class FamilySocket {
         seq,
         address,
         sentAt: performance.now(),
-        timer: setTimeout(() => probe.settle({ lost: '' }), waitMs),
+        alarm: Infinity,
+        heapIndex: -1,
         settle: (o) => {
           if (this.inFlight.get(seq) !== probe) return;
           this.inFlight.delete(seq);
           owned.delete(probe);
-          clearTimeout(probe.timer);
+          this.deadlines.delete(probe);
           resolve(o);
         },
       };
       this.inFlight.set(seq, probe);
       owned.add(probe);
-      const packet = echoRequest(this.family, this.pinger.ident, seq, this.pinger.marker, size);
-      this.socket.send(packet, 0, packet.length, address, () => { probe.sentAt = performance.now(); }, (err) => {
-        if (err) probe.settle({ lost: sendError(err) });
-      });
+      this.deadlines.set(probe, probe.sentAt + waitMs);
+      this.send(probe, echoRequest(this.family, this.pinger.ident, seq, this.pinger.marker, size));
     });
+  }
+
+  /** send writes the request now (sendto) or, when the socket would block, queues it in the addon. */
+  private send(probe: Probe, packet: Buffer): void {
+    if (this.wrap && this.queued === 0) {
+      try {
+        probe.sentAt = performance.now();
+        this.wrap.send(packet, 0, packet.length, probe.address, noop);
+        return;
+      } catch (err) {
+        if (!isWouldBlock(err)) return probe.settle({ lost: sendError(err as Error) });
+      }
+    }
+    this.queued++;
+    this.socket.send(packet, 0, packet.length, probe.address, () => { probe.sentAt = performance.now(); }, (err) => {
+      this.queued--;
+      if (err) probe.settle({ lost: sendError(err) });
+    });
+  }
+
+  /** drain reads the datagrams waiting (one wake-up, many replies), until it would block. */
+  private drain(): void {
+    const wrap = this.wrap!;
+    const got = (buf: Buffer, bytes: number, source: string): void => this.receive(buf.subarray(0, bytes), source);
+    for (let i = 0; i < MAX_READS_PER_WAKE && !this.closed; i++) {
+      try {
+        wrap.recv(this.readBuffer!, got);
+      } catch (err) {
+        if (!isWouldBlock(err)) this.socket.emit('error', err);
+        return;
+      }
+    }
   }
 
   /** allocateSeq picks the next sequence number not in flight, or -1 when all 65,536 are. */
@@ -133,6 +209,7 @@ class FamilySocket {
     if (this.closed) return;
     clearTimeout(this.idleTimer);
     this.socket.close(); // emits close: fail() settles what is left
+    this.deadlines.stop();
   }
 }
 

@@ -21,6 +21,13 @@ export interface DeadlineOptions {
    * epoch ms (deadlines in a time zone: heartbeats, SLA windows).
    */
   monotonic?: boolean;
+  /**
+   * Wake-ups fall on a grid of this many ms (0: none): alarms due within one step fire in
+   * one wake-up, late by less than a step and never early. Thousands of blocks spread over
+   * an interval then start in batches (a ping block's requests go out together, their
+   * replies are read together) instead of a timer each.
+   */
+  coalesceMs?: number;
 }
 
 /**
@@ -40,9 +47,11 @@ export class Deadlines<T extends Timed> {
   private stopped = false;
 
   private readonly time: () => number;
+  private readonly grid: number;
 
   constructor(private readonly clock: Clock, private readonly fire: (item: T, now: number) => void, options: DeadlineOptions = {}) {
     this.time = options.monotonic ? () => clock.monotonic() : () => clock.now();
+    this.grid = options.coalesceMs && options.coalesceMs > 0 ? options.coalesceMs : 0;
   }
 
   get size(): number {
@@ -98,7 +107,8 @@ export class Deadlines<T extends Timed> {
 
   private arm(): void {
     if (this.stopped) return;
-    const at = this.next();
+    const next = this.next();
+    const at = this.grid && next !== Infinity ? Math.ceil(next / this.grid) * this.grid : next;
     if (at === this.timerAt && this.timer !== undefined) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;

@@ -23,7 +23,7 @@ import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metr
 import { engineOps } from './ops';
 import { applyReload } from './reload';
 import { Result, resultSeries, sampleHeartbeat, Trigger } from './result';
-import { runBlock, stopReason } from './runner';
+import { RunHandle, runBlock, stopReason } from './runner';
 import { Scheduler, SchedulerStats } from './scheduler';
 import { BlockStatus } from './state';
 
@@ -73,7 +73,7 @@ export class Engine implements NodeApi {
   private readonly hubs = new Map<string, BlockHub>();
   private readonly stopController = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly controllers = new Set<AbortController>();
+  private readonly controllers = new Set<RunHandle>();
   private web?: WebServer;
   private started = false;
   private stopping?: Promise<void>;

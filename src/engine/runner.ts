@@ -7,6 +7,11 @@ import { formatDuration } from '../util/duration';
 import { BlockInstance, RunOutput } from './block';
 import { Result, Trigger } from './result';
 
+/** RunHandle is a run in flight, as the node sees it: abort() ends it now with `reason`. */
+export interface RunHandle {
+  abort(reason: Error): void;
+}
+
 /** RunRequest is one run of one block. */
 export interface RunRequest {
   config: BlockConfig;
@@ -16,8 +21,8 @@ export interface RunRequest {
   input?: Result;
   /** Aborted when the node stops. */
   stop: AbortSignal;
-  /** Keeps the run's controller while it runs, so a stop can abort it (cheaper than a listener per run). */
-  controllers?: Set<AbortController>;
+  /** Holds the run while it runs, so a stop can abort it (cheaper than a listener per run). */
+  controllers?: Set<RunHandle>;
   shared: Shared;
   log: Logger;
   /** The block's own promise, which may outlive the Result when a block ignores abort. */
@@ -27,48 +32,65 @@ export interface RunRequest {
 }
 
 const MAX_OUTPUT_CHARS = 64 * 1024;
+const ignore = (): undefined => undefined;
 
 /**
  * runBlock runs a block once and always yields a Result: a thrown error, a rejected
  * promise, a timeout or a stop all become a failed Result with a message. The timeout
  * aborts the block's signal, and the Result does not wait for a block that ignores it.
+ * One promise per run besides the block's own: the timeout and a stop end the run through
+ * its handle, with no abort listener or race of promises.
  */
-export async function runBlock(req: RunRequest): Promise<Result> {
+export function runBlock(req: RunRequest): Promise<Result> {
   const { config } = req;
   const ac = new AbortController();
-  const timer = setTimeout(
-    () => ac.abort(createError('REMON_ERR_BLOCK_TIMEOUT', `timed out after ${formatDuration(config.timeoutMs)}`)),
-    config.timeoutMs,
-  );
-  if (req.stop.aborted) ac.abort(stopReason());
-  req.controllers?.add(ac);
-
   const startedAt = req.now ? req.now() : Date.now();
   const t0 = performance.now();
-  let out: RunOutput;
-  try {
-    const work = Promise.resolve().then(() =>
-      req.instance.run({ signal: ac.signal, input: req.input, log: req.log, shared: req.shared }),
+  return new Promise<Result>((resolve) => {
+    let settled = false;
+    const finish = (out: RunOutput | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.controllers?.delete(handle);
+      resolve(toResult(req, out ?? {}, startedAt, performance.now() - t0));
+    };
+    const failed = (err: unknown): void => finish({ ok: false, message: errorMessage(ac.signal.aborted ? ac.signal.reason : err) });
+    const handle: RunHandle = {
+      abort: (reason) => {
+        if (!ac.signal.aborted) ac.abort(reason);
+        failed(reason);
+      },
+    };
+    const timer = setTimeout(
+      () => handle.abort(createError('REMON_ERR_BLOCK_TIMEOUT', `timed out after ${formatDuration(config.timeoutMs)}`)),
+      config.timeoutMs,
     );
-    req.track?.(work.catch(() => undefined));
-    out = await Promise.race([work, aborted(ac.signal)]);
-  } catch (err) {
-    out = { ok: false, message: errorMessage(ac.signal.aborted ? ac.signal.reason : err) };
-  } finally {
-    clearTimeout(timer);
-    req.controllers?.delete(ac);
-  }
-  const durationMs = round3(performance.now() - t0);
+    req.controllers?.add(handle);
+    if (req.stop.aborted) return handle.abort(stopReason());
+    let work: Promise<RunOutput>;
+    try {
+      work = Promise.resolve(req.instance.run({ signal: ac.signal, input: req.input, log: req.log, shared: req.shared }));
+    } catch (err) {
+      return failed(err);
+    }
+    req.track?.(work.catch(ignore));
+    work.then(finish, failed);
+  });
+}
+
+/** toResult is the Result of a finished run. */
+function toResult(req: RunRequest, out: RunOutput, startedAt: number, durationMs: number): Result {
   const ok = out.ok !== false;
   return {
-    block: config.name,
-    type: config.type,
+    block: req.config.name,
+    type: req.config.type,
     ok,
     fields: out.fields ?? {},
     kinds: out.kinds,
     message: ok ? '' : out.message || 'failed',
     startedAt,
-    durationMs,
+    durationMs: round3(durationMs),
     lagMs: round3(req.lagMs),
     trigger: req.trigger,
     output: out.output === undefined ? undefined : out.output.slice(0, MAX_OUTPUT_CHARS),
@@ -78,13 +100,6 @@ export async function runBlock(req: RunRequest): Promise<Result> {
 /** stopReason is the abort reason of runs cut short by a stopping node. */
 export function stopReason(): Error {
   return createError('REMON_ERR_BLOCK_ABORTED', 'aborted: the node is stopping');
-}
-
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
 
 /** round3 keeps microseconds: more digits are noise. */
