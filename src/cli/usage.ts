@@ -13,7 +13,7 @@ Usage:
                               signal a heartbeat of a running node
   remon config NAME [--period D|--schedule CRON] [--grace D] [--tz TZ] [--enable|--disable] ...
                               create or edit a heartbeat on a running node
-  remon status [--json]       blocks and heartbeats of a running node, as tables
+  remon status [--json]       blocks, heartbeats and SLAs of a running node, as tables
   remon help [COMMAND]        this text, or a command's
 
 send, config and status talk to the node at --url (or REMON_URL, default
@@ -75,9 +75,10 @@ or could not be reached, 2 on a usage error (or values the node found invalid).
 `,
   status: `Usage: remon status [--json] [--url URL] [--token TOKEN]
 
-Prints the blocks and the heartbeats of a running node as tables (with --json, as JSON):
-each block's status, last run and fields; each heartbeat's state, schedule, last success,
-next deadline, consecutive misses, and whether it differs from monitor.yaml.
+Prints the blocks, the heartbeats and the SLAs of a running node as tables (with --json,
+as JSON): each block's status, last run and fields; each heartbeat's state, schedule, last
+success, next deadline, consecutive misses, and whether it differs from monitor.yaml; each
+SLA's state, since when, severity, and the values of its last test.
 
 The node is --url or REMON_URL (default http://127.0.0.1:2001). Exits 0, or 1 when the
 node could not be reached.
