@@ -49,7 +49,10 @@ export function viewOf(e: RunnerEntry): SlaView {
   if (c.during) v.during = { ...c.during };
   if (c.escalate !== undefined) v.escalate = c.escalate;
   if (c.objective) {
-    v.objective = { target: c.objective.target, window: formatDuration(c.objective.windowMs), budgetRemaining: s.budgetRemaining ?? null, burn: s.burn ?? null };
+    const w = c.objective.windowMs;
+    // Objective windows are said in days (30d, not 4w2d).
+    const window = w % 86_400_000 === 0 ? `${w / 86_400_000}d` : formatDuration(w);
+    v.objective = { target: c.objective.target, window, budgetRemaining: s.budgetRemaining ?? null, burn: s.burn ?? null };
   }
   if (s.watermark !== undefined) v.watermark = iso(s.watermark) ?? undefined;
   if (s.lastError) v.lastError = { message: s.lastError.message, at: iso(s.lastError.at)! };
