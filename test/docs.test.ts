@@ -163,7 +163,8 @@ describe('docs say what is so', () => {
           // The second step cannot take the lock the first holds: a pipe error, shown in /metrics.
           '    pipe:\n      - lock: { name: L, ttl: 1h }\n      - with-lock: { name: L, ttl: 1s, steps: [ { increment: n } ] }\n' +
           '  - { name: backup, type: heartbeat, period: 1d }\n' +
-          '  - { name: tick, type: ticker }\n',
+          '  - { name: tick, type: ticker }\n' +
+          'derive:\n  - { name: web.double, expr: "web.value * 2" }\n',
         dir,
       );
       child = spawn(process.execPath, [MAIN, 'run', file], { stdio: 'ignore' });

@@ -2,7 +2,7 @@ import type { Bus, BusMessage } from '../bus';
 import type { Clock } from '../clock';
 import { createError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { compileSeries, SeriesEval, SeriesExpr, SeriesNeed, SeriesResult } from '../series';
+import { compileSeries, SeriesEval, SeriesExpr, SeriesNeed } from '../series';
 import type { Sample, Store } from '../store/store';
 import { topological } from './graph';
 import { history, inBatches } from './rebuild';
@@ -59,7 +59,9 @@ class Program {
   evaluations = 0;
   samples = 0;
   unknown = 0;
-  last?: { at: number; result: SeriesResult };
+  /** The last evaluation's time (NaN: none yet) and value (NaN: unknown); its message is the run's lastMessage(). */
+  lastAt = NaN;
+  lastValue = NaN;
   rebuilding = false;
   error?: string;
 
@@ -68,6 +70,18 @@ class Program {
     this.inputs = expr.inputs;
     this.run = expr.instantiate();
   }
+}
+
+/** Reader: the programs that read one series. */
+interface Reader {
+  series: string;
+  programs: Program[];
+}
+
+/** programsOf finds the programs of a series among a block's few readers. */
+function programsOf(read: Reader[], series: string): Program[] | undefined {
+  for (let i = 0; i < read.length; i++) if (read[i].series === series) return read[i].programs;
+  return undefined;
 }
 
 /** insertByOrder inserts p into a list sorted by order, searching from the end. */
@@ -94,6 +108,12 @@ export class Deriver {
   private programs = new Map<string, Program>();
   /** Programs that read a series, in evaluation order. */
   private readers = new Map<string, Program[]>();
+  /**
+   * The same by block: a block's result carries only `<block>.*` samples, so one lookup by
+   * its block name (the same string every time) finds what a message feeds, or that it
+   * feeds nothing; a lookup per sample would hash each sample's new name string.
+   */
+  private byBlock = new Map<string, Reader[]>();
   /** Configured programs that failed to compile (a config that skipped the checks). */
   private broken = new Map<string, { config: DeriveConfig; error: string }>();
   private pass = 0;
@@ -162,11 +182,13 @@ export class Deriver {
   list(): DerivedStatus[] {
     const out: DerivedStatus[] = [];
     for (const p of this.programs.values()) {
-      const r = p.last?.result;
-      const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !r ? 'pending' : r.value === undefined ? 'unknown' : 'ok';
+      const evaluated = !Number.isNaN(p.lastAt);
+      const known = !Number.isNaN(p.lastValue);
+      const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !evaluated ? 'pending' : known ? 'ok' : 'unknown';
+      const value = p.expr.type === 'boolean' ? p.lastValue !== 0 : p.lastValue;
       out.push({
         name: p.name, expr: p.config.expr, inputs: p.inputs, state,
-        ...(p.last && { at: p.last.at, ...(r!.value !== undefined && { value: r!.value }), message: r!.message }),
+        ...(evaluated && { at: p.lastAt, ...(known && { value }), message: p.run.lastMessage() }),
         evaluations: p.evaluations, samples: p.samples, unknown: p.unknown, ...(p.error && { error: p.error }),
       });
     }
@@ -209,8 +231,18 @@ export class Deriver {
         next.get(input)?.dependents.push(p);
       }
     }
+    const byBlock = new Map<string, Reader[]>();
+    for (const [series, programs] of readers) {
+      const dot = series.indexOf('.');
+      if (dot < 0) continue;
+      const block = series.slice(0, dot);
+      let list = byBlock.get(block);
+      if (!list) byBlock.set(block, (list = []));
+      list.push({ series, programs });
+    }
     this.programs = next;
     this.readers = readers;
+    this.byBlock = byBlock;
     return fresh;
   }
 
@@ -220,9 +252,12 @@ export class Deriver {
     const touched = this.touched;
     touched.length = 0;
     const samples = m.samples;
+    const block = m.result?.block;
+    const read = block === undefined ? undefined : this.byBlock.get(block);
+    if (block !== undefined && read === undefined) return;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i];
-      const list = this.readers.get(s.series);
+      const list = read === undefined ? this.readers.get(s.series) : programsOf(read, s.series);
       if (list === undefined) continue;
       for (let j = 0; j < list.length; j++) {
         const p = list[j];
@@ -270,9 +305,9 @@ export class Deriver {
   /** evaluate runs one program at its newest input time (after its last sample); a known value is a sample. */
   private evaluate(p: Program): Sample | undefined {
     const at = p.at > p.lastOut ? p.at : p.lastOut + 1;
-    let r: SeriesResult;
+    let v: number;
     try {
-      r = p.run.evaluate(at);
+      v = p.run.valueAt(at);
     } catch (err) {
       p.error = errorMessage(err);
       this.totals.errors++;
@@ -281,9 +316,9 @@ export class Deriver {
     }
     p.evaluations++;
     this.totals.evaluations++;
-    p.last = { at, result: r };
-    const v = r.value;
-    if (v === undefined) {
+    p.lastAt = at;
+    p.lastValue = v;
+    if (v !== v) {
       p.unknown++;
       this.totals.unknown++;
       return undefined;
@@ -291,7 +326,7 @@ export class Deriver {
     p.samples++;
     this.totals.samples++;
     p.lastOut = at;
-    return { series: p.name, t: at, value: typeof v === 'boolean' ? (v ? 1 : 0) : v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
+    return { series: p.name, t: at, value: v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
   }
 
   /**
