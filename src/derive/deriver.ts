@@ -259,18 +259,7 @@ export class Deriver {
       const s = samples[i];
       const list = read === undefined ? this.readers.get(s.series) : programsOf(read, s.series);
       if (list === undefined) continue;
-      for (let j = 0; j < list.length; j++) {
-        const p = list[j];
-        p.run.push(s.series, s.t, s.value, s.heartbeat);
-        if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
-        if (p.mark !== pass) {
-          p.mark = pass;
-          p.at = s.t;
-          insertByOrder(touched, p);
-        } else if (s.t > p.at) {
-          p.at = s.t;
-        }
-      }
+      for (let j = 0; j < list.length; j++) this.feed(list[j], s, pass);
     }
     if (touched.length === 0) return;
     let out: Sample[] | undefined;
@@ -280,16 +269,7 @@ export class Deriver {
       if (sample === undefined) continue;
       (out ??= []).push(sample);
       for (const d of p.dependents) {
-        if (d.order <= p.order) continue; // a loop the config checks would have refused
-        d.run.push(p.name, sample.t, sample.value, sample.heartbeat);
-        if (p.heartbeat > d.heartbeat) d.heartbeat = p.heartbeat;
-        if (d.mark !== pass) {
-          d.mark = pass;
-          d.at = sample.t;
-          insertByOrder(touched, d);
-        } else if (sample.t > d.at) {
-          d.at = sample.t;
-        }
+        if (d.order > p.order) this.feed(d, sample, pass); // else a loop the config checks would have refused
       }
     }
     if (out === undefined) return;
@@ -299,6 +279,19 @@ export class Deriver {
       this.o.bus.publish(msg);
     } finally {
       this.publishing = undefined;
+    }
+  }
+
+  /** feed pushes a sample into a program and marks it touched in this pass, at the newest time it got. */
+  private feed(p: Program, s: Sample, pass: number): void {
+    p.run.push(s.series, s.t, s.value, s.heartbeat);
+    if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
+    if (p.mark !== pass) {
+      p.mark = pass;
+      p.at = s.t;
+      insertByOrder(this.touched, p);
+    } else if (s.t > p.at) {
+      p.at = s.t;
     }
   }
 
@@ -397,31 +390,27 @@ export class Deriver {
   }
 
   /** heartbeatOf: a block series' hint, or for a derived series the longest of its inputs'. */
-  private heartbeatOf(series: string, seen = new Set<string>()): number | undefined {
-    const p = this.programs.get(series);
-    if (!p) return this.o.heartbeatOf(series);
-    if (seen.has(series)) return undefined;
-    seen.add(series);
-    let hb: number | undefined;
-    for (const i of p.inputs) {
-      const h = this.heartbeatOf(i, seen);
-      if (h !== undefined && (hb === undefined || h > hb)) hb = h;
-    }
-    return hb;
+  private heartbeatOf(series: string): number | undefined {
+    return this.overInputs(series, (s) => this.o.heartbeatOf(s), Math.max);
   }
 
   /** intervalOf: a block series' interval, or for a derived series the shortest of its inputs'. */
-  private intervalOf(series: string, seen = new Set<string>()): number | undefined {
+  private intervalOf(series: string): number | undefined {
+    return this.overInputs(series, (s) => this.o.intervalOf(s), Math.min);
+  }
+
+  /** overInputs: `leaf` of a series no program makes, else `pick` over what its inputs give (undefined ones left out). */
+  private overInputs(series: string, leaf: (s: string) => number | undefined, pick: (a: number, b: number) => number, seen = new Set<string>()): number | undefined {
     const p = this.programs.get(series);
-    if (!p) return this.o.intervalOf(series);
+    if (!p) return leaf(series);
     if (seen.has(series)) return undefined;
     seen.add(series);
-    let ms: number | undefined;
+    let out: number | undefined;
     for (const i of p.inputs) {
-      const x = this.intervalOf(i, seen);
-      if (x !== undefined && (ms === undefined || x < ms)) ms = x;
+      const x = this.overInputs(i, leaf, pick, seen);
+      if (x !== undefined) out = out === undefined ? x : pick(out, x);
     }
-    return ms;
+    return out;
   }
 
   private track(p: Promise<void>): Promise<void> {
