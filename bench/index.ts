@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
 import { benchBus } from './bus';
+import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
 import { benchInflux } from './influx';
@@ -17,6 +18,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
   ['node', benchNode],
   ['bus', benchBus],
+  ['derive', benchDerive],
   ['rrd', benchRrd],
   ['influx', benchInflux],
   ['heartbeat', benchHeartbeat],

@@ -164,8 +164,9 @@ describe('docs say what is so', () => {
           '    pipe:\n      - lock: { name: L, ttl: 1h }\n      - with-lock: { name: L, ttl: 1s, steps: [ { increment: n } ] }\n' +
           '  - { name: backup, type: heartbeat, period: 1d }\n' +
           '  - { name: tick, type: ticker }\n' +
+          'derive:\n  - { name: web.double, expr: "web.value * 2" }\n' +
           'slas:\n' +
-          '  - { name: web, test: "web.value == 7" }\n' +
+          '  - { name: web, test: "web.double == 14" }\n' +
           '  - { name: web-slo, objective: { good: "web.up == 1", target: 99%, window: 1d } }\n',
         dir,
       );

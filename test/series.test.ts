@@ -18,6 +18,8 @@ function run(src: string, feed: Feed, at: number): SeriesResult {
 // s: 1 4 2 8 5 7 at 0..50 s, heartbeat 20 s.
 const S: Feed = { s: [[0, 1, 20], [10, 4, 20], [20, 2, 20], [30, 8, 20], [40, 5, 20], [50, 7, 20]] };
 const WITH_NAN: Feed = { s: [...S.s, [60, NaN, 20]] };
+// s as above and u: 10 20 30 at 25, 35, 45 s.
+const SU: Feed = { ...S, u: [[25, 10], [35, 20], [45, 30]] };
 
 describe('series: window functions against hand-computed values', () => {
   // [name, expression, feed, evaluated at (s after T), value]
@@ -49,6 +51,12 @@ describe('series: window functions against hand-computed values', () => {
     ['ewma, per sample', 'ewma(s, 0.5)', S, 50, 6.03125],
     ['ewma with alpha 1 is the last value', 'ewma(s, 1)', S, 50, 7],
     ['a bare name is the last value', 's', S, 50, 7],
+    // across series: each read at the same time
+    ['arithmetic across series and windows', 'avg(s, 30s) - min(u, 2)', SU, 50, 20 / 3 - 20],
+    ['a ratio of two sums', 'sum(u, 1m) / sum(s, 1m)', SU, 50, 60 / 27],
+    ['a comparison across series', 'max(s, 3) > last(u, 1m) / 4', SU, 50, true],
+    ['a comparison across series, false', 's * 4 >= u', SU, 50, false],
+    ['one series without a sample in its window makes it unknown', 'avg(s, 30s) + avg(u, 5s)', SU, 50, undefined],
     ['a bare name within its heartbeat', 's', S, 70, 7],
     // evaluated before the newest sample: only samples at or before `at` count
     ['a duration window at an earlier time', 'avg(s, 1m)', S, 25, 7 / 3],
@@ -164,6 +172,18 @@ describe('series: messages show the values seen', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(first)), { value: false, message: 'a (0.5) > 1' });
   });
 
+  it('valueAt gives the value without a result object; lastMessage renders that evaluation', () => {
+    const e = compileSeries('a > 1').instantiate();
+    e.push('a', s(0), 3);
+    assert.equal(e.valueAt(s(0)), 1);
+    assert.equal(e.lastMessage(), 'a (3) > 1');
+    assert.ok(Number.isNaN(e.valueAt(s(0) + 86_400_000 * 400)) === false, 'no heartbeat: never stale');
+    const f = compileSeries('a / b').instantiate();
+    f.push('a', s(0), 3);
+    assert.ok(Number.isNaN(f.valueAt(s(0))));
+    assert.equal(f.lastMessage(), 'a (3) / b (unknown: no sample)');
+  });
+
   const values: Array<[number, string]> = [[180, '180'], [0.65, '0.65'], [1 / 3, '0.333333'], [123456.789, '123457'], [1234567.5, '1234568'], [-2.5e-7, '-2.5e-7']];
   for (const [v, want] of values) it(`formatValue(${v}) → ${want}`, () => assert.equal(formatValue(v), want));
 });
@@ -172,7 +192,9 @@ describe('series: compiling', () => {
   it('lists inputs in order of use, the history each needs, and the type', () => {
     const e = compileSeries("avg(a, 5m) + avg(a, 20) + ewma(b, 0.5) + holt_winters(c, 'prediction', 10) > c");
     assert.deepEqual(e.inputs, ['a', 'b', 'c']);
-    assert.deepEqual(Object.fromEntries(e.needs), { a: { ms: 300_000, count: 20 }, b: { ms: 0, count: 20 }, c: { ms: 0, count: 60 } });
+    // ewma(b, 0.5): 20 samples make the start weigh < 1e-6; holt_winters with β = 1/288: 3972.
+    assert.deepEqual(Object.fromEntries(e.needs), { a: { ms: 300_000, count: 20 }, b: { ms: 0, count: 20 }, c: { ms: 0, count: 3972 } });
+    assert.equal(compileSeries("holt_winters(c, 'prediction', 100, 0.5, 0.5, 0.5)").needs.get('c')!.count, 2000);
     assert.equal(e.type, 'boolean');
     assert.equal(compileSeries('a * 2').type, 'number');
   });

@@ -3,7 +3,7 @@ import { Gate } from '../bus/gate';
 import type { Clock } from '../clock';
 import { createError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { compileSeries, SeriesEval, SeriesExpr, SeriesResult } from '../series';
+import { compileSeries, SeriesEval, SeriesExpr } from '../series';
 import type { Sample, Store } from '../store/store';
 import { topological } from './graph';
 import { firstSampleTimes, readBack } from './rebuild';
@@ -60,7 +60,9 @@ class Program {
   evaluations = 0;
   samples = 0;
   unknown = 0;
-  last?: { at: number; result: SeriesResult };
+  /** The last evaluation's time (NaN: none yet) and value (NaN: unknown); its message is the run's lastMessage(). */
+  lastAt = NaN;
+  lastValue = NaN;
   rebuilding = false;
   error?: string;
 
@@ -69,6 +71,18 @@ class Program {
     this.inputs = expr.inputs;
     this.run = expr.instantiate();
   }
+}
+
+/** Reader: the programs that read one series. */
+interface Reader {
+  series: string;
+  programs: Program[];
+}
+
+/** programsOf finds the programs of a series among a block's few readers. */
+function programsOf(read: Reader[], series: string): Program[] | undefined {
+  for (let i = 0; i < read.length; i++) if (read[i].series === series) return read[i].programs;
+  return undefined;
 }
 
 /** insertByOrder inserts p into a list sorted by order, searching from the end. */
@@ -95,6 +109,12 @@ export class Deriver {
   private programs = new Map<string, Program>();
   /** Programs that read a series, in evaluation order. */
   private readers = new Map<string, Program[]>();
+  /**
+   * The same by block: a block's result carries only `<block>.*` samples, so one lookup by
+   * its block name (the same string every time) finds what a message feeds, or that it
+   * feeds nothing; a lookup per sample would hash each sample's new name string.
+   */
+  private byBlock = new Map<string, Reader[]>();
   /** Configured programs that failed to compile (a config that skipped the checks). */
   private broken = new Map<string, { config: DeriveConfig; error: string }>();
   private pass = 0;
@@ -146,11 +166,13 @@ export class Deriver {
   list(): DerivedStatus[] {
     const out: DerivedStatus[] = [];
     for (const p of this.programs.values()) {
-      const r = p.last?.result;
-      const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !r ? 'pending' : r.value === undefined ? 'unknown' : 'ok';
+      const evaluated = !Number.isNaN(p.lastAt);
+      const known = !Number.isNaN(p.lastValue);
+      const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !evaluated ? 'pending' : known ? 'ok' : 'unknown';
+      const value = p.expr.type === 'boolean' ? p.lastValue !== 0 : p.lastValue;
       out.push({
         name: p.name, expr: p.config.expr, inputs: p.inputs, state,
-        ...(p.last && { at: p.last.at, ...(r!.value !== undefined && { value: r!.value }), message: r!.message }),
+        ...(evaluated && { at: p.lastAt, ...(known && { value }), message: p.run.lastMessage() }),
         evaluations: p.evaluations, samples: p.samples, unknown: p.unknown, ...(p.error && { error: p.error }),
       });
     }
@@ -193,8 +215,18 @@ export class Deriver {
         next.get(input)?.dependents.push(p);
       }
     }
+    const byBlock = new Map<string, Reader[]>();
+    for (const [series, programs] of readers) {
+      const dot = series.indexOf('.');
+      if (dot < 0) continue;
+      const block = series.slice(0, dot);
+      let list = byBlock.get(block);
+      if (!list) byBlock.set(block, (list = []));
+      list.push({ series, programs });
+    }
     this.programs = next;
     this.readers = readers;
+    this.byBlock = byBlock;
     return fresh;
   }
 
@@ -204,22 +236,14 @@ export class Deriver {
     const touched = this.touched;
     touched.length = 0;
     const samples = m.samples;
+    const block = m.result?.block;
+    const read = block === undefined ? undefined : this.byBlock.get(block);
+    if (block !== undefined && read === undefined) return;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i];
-      const list = this.readers.get(s.series);
+      const list = read === undefined ? this.readers.get(s.series) : programsOf(read, s.series);
       if (list === undefined) continue;
-      for (let j = 0; j < list.length; j++) {
-        const p = list[j];
-        p.run.push(s.series, s.t, s.value, s.heartbeat);
-        if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
-        if (p.mark !== pass) {
-          p.mark = pass;
-          p.at = s.t;
-          insertByOrder(touched, p);
-        } else if (s.t > p.at) {
-          p.at = s.t;
-        }
-      }
+      for (let j = 0; j < list.length; j++) this.feed(list[j], s, pass);
     }
     if (touched.length === 0) return;
     let out: Sample[] | undefined;
@@ -229,16 +253,7 @@ export class Deriver {
       if (sample === undefined) continue;
       (out ??= []).push(sample);
       for (const d of p.dependents) {
-        if (d.order <= p.order) continue; // a loop the config checks would have refused
-        d.run.push(p.name, sample.t, sample.value, sample.heartbeat);
-        if (p.heartbeat > d.heartbeat) d.heartbeat = p.heartbeat;
-        if (d.mark !== pass) {
-          d.mark = pass;
-          d.at = sample.t;
-          insertByOrder(touched, d);
-        } else if (sample.t > d.at) {
-          d.at = sample.t;
-        }
+        if (d.order > p.order) this.feed(d, sample, pass); // else a loop the config checks would have refused
       }
     }
     if (out === undefined) return;
@@ -251,12 +266,25 @@ export class Deriver {
     }
   }
 
+  /** feed pushes a sample into a program and marks it touched in this pass, at the newest time it got. */
+  private feed(p: Program, s: Sample, pass: number): void {
+    p.run.push(s.series, s.t, s.value, s.heartbeat);
+    if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
+    if (p.mark !== pass) {
+      p.mark = pass;
+      p.at = s.t;
+      insertByOrder(this.touched, p);
+    } else if (s.t > p.at) {
+      p.at = s.t;
+    }
+  }
+
   /** evaluate runs one program at its newest input time (after its last sample); a known value is a sample. */
   private evaluate(p: Program): Sample | undefined {
     const at = p.at > p.lastOut ? p.at : p.lastOut + 1;
-    let r: SeriesResult;
+    let v: number;
     try {
-      r = p.run.evaluate(at);
+      v = p.run.valueAt(at);
     } catch (err) {
       p.error = errorMessage(err);
       this.totals.errors++;
@@ -265,9 +293,9 @@ export class Deriver {
     }
     p.evaluations++;
     this.totals.evaluations++;
-    p.last = { at, result: r };
-    const v = r.value;
-    if (v === undefined) {
+    p.lastAt = at;
+    p.lastValue = v;
+    if (v !== v) {
       p.unknown++;
       this.totals.unknown++;
       return undefined;
@@ -275,7 +303,7 @@ export class Deriver {
     p.samples++;
     this.totals.samples++;
     p.lastOut = at;
-    return { series: p.name, t: at, value: typeof v === 'boolean' ? (v ? 1 : 0) : v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
+    return { series: p.name, t: at, value: v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
   }
 
   /**
@@ -319,31 +347,27 @@ export class Deriver {
   }
 
   /** heartbeatOf: a block series' hint, or for a derived series the longest of its inputs'. */
-  private heartbeatOf(series: string, seen = new Set<string>()): number | undefined {
-    const p = this.programs.get(series);
-    if (!p) return this.o.heartbeatOf(series);
-    if (seen.has(series)) return undefined;
-    seen.add(series);
-    let hb: number | undefined;
-    for (const i of p.inputs) {
-      const h = this.heartbeatOf(i, seen);
-      if (h !== undefined && (hb === undefined || h > hb)) hb = h;
-    }
-    return hb;
+  private heartbeatOf(series: string): number | undefined {
+    return this.overInputs(series, (s) => this.o.heartbeatOf(s), Math.max);
   }
 
   /** intervalOf: a block series' interval, or for a derived series the shortest of its inputs'. */
-  private intervalOf(series: string, seen = new Set<string>()): number | undefined {
+  private intervalOf(series: string): number | undefined {
+    return this.overInputs(series, (s) => this.o.intervalOf(s), Math.min);
+  }
+
+  /** overInputs: `leaf` of a series no program makes, else `pick` over what its inputs give (undefined ones left out). */
+  private overInputs(series: string, leaf: (s: string) => number | undefined, pick: (a: number, b: number) => number, seen = new Set<string>()): number | undefined {
     const p = this.programs.get(series);
-    if (!p) return this.o.intervalOf(series);
+    if (!p) return leaf(series);
     if (seen.has(series)) return undefined;
     seen.add(series);
-    let ms: number | undefined;
+    let out: number | undefined;
     for (const i of p.inputs) {
-      const x = this.intervalOf(i, seen);
-      if (x !== undefined && (ms === undefined || x < ms)) ms = x;
+      const x = this.overInputs(i, leaf, pick, seen);
+      if (x !== undefined) out = out === undefined ? x : pick(out, x);
     }
-    return ms;
+    return out;
   }
 
   private track(p: Promise<void>): Promise<void> {

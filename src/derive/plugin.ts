@@ -46,26 +46,15 @@ export function createDerivePlugin(): NodePlugin {
       host.ops.add(deriveList);
       host.metrics.set('derive', () => {
         const t = d.totals;
-        return [
-          '# HELP remon_derive_series Derived series configured.',
-          '# TYPE remon_derive_series gauge',
-          `remon_derive_series ${d.list().length}`,
-          '# HELP remon_derive_evaluations_total Evaluations of derived series.',
-          '# TYPE remon_derive_evaluations_total counter',
-          `remon_derive_evaluations_total ${t.evaluations}`,
-          '# HELP remon_derive_samples_total Derived samples published (evaluations with a known value).',
-          '# TYPE remon_derive_samples_total counter',
-          `remon_derive_samples_total ${t.samples}`,
-          '# HELP remon_derive_unknown_total Evaluations whose value was unknown (no sample published).',
-          '# TYPE remon_derive_unknown_total counter',
-          `remon_derive_unknown_total ${t.unknown}`,
-          '# HELP remon_derive_errors_total Evaluations that failed.',
-          '# TYPE remon_derive_errors_total counter',
-          `remon_derive_errors_total ${t.errors}`,
-          '# HELP remon_derive_dropped_total Bus messages dropped while windows were rebuilt.',
-          '# TYPE remon_derive_dropped_total counter',
-          `remon_derive_dropped_total ${t.dropped}`,
+        const metrics: Array<[string, 'gauge' | 'counter', string, number]> = [
+          ['remon_derive_series', 'gauge', 'Derived series configured.', d.list().length],
+          ['remon_derive_evaluations_total', 'counter', 'Evaluations of derived series.', t.evaluations],
+          ['remon_derive_samples_total', 'counter', 'Derived samples published (evaluations with a known value).', t.samples],
+          ['remon_derive_unknown_total', 'counter', 'Evaluations whose value was unknown (no sample published).', t.unknown],
+          ['remon_derive_errors_total', 'counter', 'Evaluations that failed.', t.errors],
+          ['remon_derive_dropped_total', 'counter', 'Bus messages dropped while windows were rebuilt.', t.dropped],
         ];
+        return metrics.flatMap(([name, type, help, value]) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`]);
       });
     },
     reload(config: Config): void {

@@ -1,5 +1,6 @@
 import type { BusMessage } from '../bus';
 import { sampleHeartbeat } from '../engine/result';
+import type { Config } from '../config/types';
 import type { NodeApi } from '../ops/node';
 import type { SeriesNeed } from '../series';
 import type { Store } from '../store/store';
@@ -117,6 +118,17 @@ export function firstSampleTimes(held: readonly BusMessage[], read: ReadonlyMap<
  * Other series (derived ones) are unknown to it.
  */
 export function blockSeriesInfo(node: Pick<NodeApi, 'config' | 'blockStatus'>): { intervalOf(series: string): number | undefined; heartbeatOf(series: string): number | undefined } {
+  // The running config's blocks by name, made again when a reload replaces the config.
+  let indexed: Config | undefined;
+  let byName = new Map<string, Config['blocks'][number]>();
+  const configOf = (name: string): Config['blocks'][number] | undefined => {
+    const config = node.config;
+    if (config !== indexed) {
+      indexed = config;
+      byName = new Map(config.blocks.map((b) => [b.name, b]));
+    }
+    return byName.get(name);
+  };
   const blockOf = (series: string): string => {
     const dot = series.indexOf('.');
     return dot < 0 ? series : series.slice(0, dot);
@@ -124,14 +136,14 @@ export function blockSeriesInfo(node: Pick<NodeApi, 'config' | 'blockStatus'>): 
   return {
     intervalOf: (series) => {
       const name = blockOf(series);
-      const block = node.config.blocks.find((b) => b.name === name);
+      const block = configOf(name);
       return block && node.blockStatus(name)?.mode === 'interval' ? block.everyMs : undefined;
     },
     heartbeatOf: (series) => {
       const name = blockOf(series);
       const status = node.blockStatus(name);
       if (!status) return undefined;
-      return sampleHeartbeat(status.mode, node.config.blocks.find((b) => b.name === name)?.everyMs ?? 0);
+      return sampleHeartbeat(status.mode, configOf(name)?.everyMs ?? 0);
     },
   };
 }

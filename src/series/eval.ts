@@ -65,8 +65,15 @@ export class Evaluation {
 
   /** push adds a sample of an input (others are ignored); samples of a series come in time order, an older one is dropped. */
   push(series: string, t: number, value: number, heartbeatS?: number): void {
-    const i = this.index.get(series);
-    if (i === undefined) return;
+    // Most expressions read one or two series: a comparison or two beats a map's hashing.
+    const names = this.analysis.inputs;
+    let i = -1;
+    if (names.length <= 4) {
+      for (let k = 0; k < names.length; k++) if (names[k] === series) { i = k; break; }
+    } else {
+      i = this.index.get(series) ?? -1;
+    }
+    if (i < 0) return;
     const w = this.windows[i];
     if (!w.push(t, value)) return;
     w.heartbeatMs = heartbeatS !== undefined && heartbeatS > 0 ? heartbeatS * 1000 : 0;
@@ -79,6 +86,17 @@ export class Evaluation {
     const v = this.fn(at);
     const value = !Number.isFinite(v) ? undefined : this.boolean ? v !== 0 : v;
     return new Outcome(value, this.slots.length === 0 ? NO_SLOTS : this.slots.slice(), this.analysis);
+  }
+
+  /** valueAt computes the expression at `at` without allocating: NaN is unknown, a condition 1 or 0. */
+  valueAt(at: number): number {
+    const v = this.fn(at);
+    return Number.isFinite(v) ? v : NaN;
+  }
+
+  /** lastMessage renders the message of the last evaluation (valueAt or evaluate). */
+  lastMessage(): string {
+    return message(this.analysis.plan, this.slots, this.analysis);
   }
 }
 

@@ -80,6 +80,14 @@ export interface SeriesEval {
    * the newest sample pushed: earlier, what it dropped is missing.
    */
   evaluate(at: number): SeriesResult;
+  /**
+   * valueAt is evaluate for hot paths: the value alone, as a number (NaN when unknown, 1 or
+   * 0 for a condition), nothing allocated; lastMessage() then renders its message, until
+   * the next evaluation.
+   */
+  valueAt(at: number): number;
+  /** lastMessage renders the message of the last evaluation. */
+  lastMessage(): string;
 }
 
 /** CompiledSeries is what compileSeries returns. */

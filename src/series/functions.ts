@@ -22,14 +22,24 @@ export const REDUCERS: Record<WindowFnName, { fn: Reducer; needs: number }> = {
   stddev: { fn: stddev, needs: 1 },
 };
 
-function avg(w: Window, start: number, end: number): number {
+/** knownSeen: how many known values the last sumKnown call added (no allocation for a second result). */
+let knownSeen = 0;
+
+/** sumKnown adds the known values of [start, end) and leaves their number in knownSeen. */
+function sumKnown(w: Window, start: number, end: number): number {
   let s = 0;
   let n = 0;
   for (let i = start; i < end; i++) {
     const v = w.vAt(i);
     if (v === v) { s += v; n++; }
   }
-  return n === 0 ? NaN : s / n;
+  knownSeen = n;
+  return s;
+}
+
+function avg(w: Window, start: number, end: number): number {
+  const s = sumKnown(w, start, end);
+  return knownSeen === 0 ? NaN : s / knownSeen;
 }
 
 function min(w: Window, start: number, end: number): number {
@@ -53,13 +63,8 @@ function max(w: Window, start: number, end: number): number {
 }
 
 function sum(w: Window, start: number, end: number): number {
-  let s = 0;
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const v = w.vAt(i);
-    if (v === v) { s += v; n++; }
-  }
-  return n === 0 ? NaN : s;
+  const s = sumKnown(w, start, end);
+  return knownSeen === 0 ? NaN : s;
 }
 
 /** count counts known values: 0 for an empty window, never unknown. */
