@@ -1,4 +1,5 @@
 import { builtinBlockTypes } from '../blocks';
+import { alertSections } from './alerts/sections';
 import { coreSections } from './config/sections';
 import type { ConfigSection, Registry } from './config/section';
 import type { NodePlugin } from './engine/plugin';
@@ -10,6 +11,7 @@ import type { NodePlugin } from './engine/plugin';
  */
 const sections: readonly ConfigSection[] = [
   ...coreSections,
+  ...alertSections,
 ];
 
 /**
