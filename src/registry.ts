@@ -1,4 +1,5 @@
 import { builtinBlockTypes } from '../blocks';
+import { alertsPlugin } from './alerts/plugin';
 import { alertSections } from './alerts/sections';
 import { coreSections } from './config/sections';
 import type { ConfigSection, Registry } from './config/section';
@@ -18,7 +19,7 @@ const sections: readonly ConfigSection[] = [
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [];
+const plugins: readonly NodePlugin[] = [alertsPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

@@ -307,7 +307,7 @@ describe('heartbeats on a running node (HTTP and CLI)', function () {
     assert.match(r.out, /^backup\s+up\s+cron 30 2 \* \* \* \(Europe\/Berlin\)\s+1m\s+\S+ ago\s+in \S+\s+0\s+created at run time, not in monitor.yaml$/m);
     assert.match(r.out, /^job\s+\w+\s+every 2h\s+10m\s+.*differs from monitor.yaml: period 2h \(file 1h\), grace 10m \(file 5m\)$/m);
     const json = JSON.parse(remon(['status', '--json'], env).out);
-    assert.deepEqual(Object.keys(json), ['blocks', 'heartbeats']);
+    assert.deepEqual(Object.keys(json), ['blocks', 'heartbeats', 'alerts']);
     assert.equal(remon(['status', '--url', deadUrl]).code, 1);
   });
 

@@ -1,0 +1,94 @@
+import type { SlaActions } from '../src/alerts/actions';
+import type { Alerting, Sender } from '../src/alerts/alerting';
+import { alertsPlugin } from '../src/alerts/plugin';
+import type { SourceState } from '../src/alerts/types';
+import { loadConfig } from '../src/config/load';
+import { Engine } from '../src/engine/engine';
+import { silentLogger } from '../src/log';
+import type { Notification } from '../src/notify/payload';
+import { registry } from '../src/registry';
+import { MemoryStore } from '../src/store/memory';
+import { FakeClock } from './fake-clock';
+import { tmpDir } from './helpers';
+
+export const MIN = 60_000;
+
+/** Told is one notification a contact's channel sent, when, on the fake clock. */
+export interface Told {
+  at: number;
+  contact: string;
+  channel: string;
+  n: Notification;
+}
+
+/** SlaEventData is what a test gives of an `sla.state` event's data (notes/sla-event.md). */
+export interface SlaEventData {
+  from?: SourceState;
+  notify?: boolean;
+  severity?: string;
+  labels?: Record<string, string>;
+  escalate?: string;
+  depends_on?: string[];
+  value?: number | boolean | null;
+  message?: string;
+}
+
+/** AlertsNode is a node (engine, alerts plugin, no web) on a fake clock, with what it told. */
+export interface AlertsNode {
+  engine: Engine;
+  alerting: Alerting;
+  clock: FakeClock;
+  dir: string;
+  told: Told[];
+  /** sla publishes an `sla.state` event on the node's bus, as SLA tests do. */
+  sla(name: string, to: SourceState, data?: SlaEventData): void;
+  advance(ms: number): Promise<void>;
+  advanceTo(at: string | number): Promise<void>;
+  op(name: string, params?: Record<string, unknown>): Promise<any>;
+  /** tells lists "contact@MM:SS level N: sla1,sla2 state" lines, minutes from `t0`. */
+  tells(t0: number): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * startAlertsNode runs a node made of monitor.yaml text (node.data and storage are added)
+ * with the alerts plugin on a fake clock. Notifications are recorded instead of sent
+ * (send), or go out for real when `send` is 'real'.
+ */
+export async function startAlertsNode(yaml: string, o: { clock: FakeClock; dir?: string; send?: Sender | 'real'; actions?: SlaActions; web?: string }): Promise<AlertsNode> {
+  const dir = o.dir ?? tmpDir('remon-alerts-');
+  const text = `node: { data: ${dir}, name: testnode${o.web ? `, listen: "${o.web}"` : ''} }\nstorage: { kind: memory }\n${yaml}`;
+  const loaded = loadConfig('monitor.yaml', { ...registry, text });
+  const told: Told[] = [];
+  const record: Sender = async (channel, contact, n) => {
+    told.push({ at: o.clock.now(), contact: contact.name, channel, n });
+  };
+  const plugin = alertsPlugin({ send: o.send === 'real' ? undefined : o.send ?? record, actions: o.actions });
+  const engine = new Engine({ ...loaded, log: silentLogger(), clock: o.clock, web: o.web !== undefined, plugins: [plugin], store: new MemoryStore() });
+  await engine.start();
+  const alerting = plugin.installed[0];
+  const settle = () => alerting.idle();
+  return {
+    engine, alerting, clock: o.clock, dir, told,
+    sla(name, to, data = {}) {
+      const { message, ...rest } = data;
+      engine.bus.publish({
+        samples: [],
+        event: {
+          kind: 'sla.state', subject: name, at: o.clock.now(), message: message ?? `${name} ${to}`,
+          data: { from: 'ok', to, since: o.clock.now(), notify: true, severity: 'page', labels: {}, depends_on: [], ...rest },
+        },
+      });
+    },
+    advance: (ms) => o.clock.advance(ms, settle),
+    advanceTo: (at) => o.clock.advanceTo(at, settle),
+    async op(name, params = {}) {
+      return (await engine.ops.invoke(name, params, { authorized: true, via: 'internal' })).value;
+    },
+    tells(t0) {
+      const mmss = (ms: number): string => `${String(Math.floor(ms / MIN)).padStart(2, '0')}:${String(Math.floor((ms % MIN) / 1000)).padStart(2, '0')}`;
+      return told.map((x) => `${x.contact}@${mmss(x.at - t0)} L${x.n.alerts[0].level}: ${x.n.alerts.map((a) => a.sla).join(',')} ${x.n.alerts[0].state}`);
+    },
+    stop: () => engine.stop(),
+  };
+}
