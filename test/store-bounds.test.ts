@@ -179,6 +179,13 @@ for (const kind of [memory, rrd, influx]) {
       }
     });
 
+    it('has(name) says what list() says, for a series it has and one it has not', async () => {
+      assert.equal(store.has(SERIES), true);
+      assert.equal(store.list().includes(SERIES), true);
+      assert.equal(store.has(`${SERIES}x`), false);
+      assert.equal(store.list().includes(`${SERIES}x`), false);
+    });
+
     it('raw samples when they fit in maxPoints (the RRD: its hourly rows)', async () => {
       const r = await store.fetch(SERIES, { from: samples[0].t, to: END });
       assert.deepEqual(r.points.filter((p) => p[1] !== null), finest);

@@ -113,6 +113,10 @@ export class MemoryStore implements Store {
     return [...this.rings.keys()].sort();
   }
 
+  has(name: string): boolean {
+    return this.rings.has(name);
+  }
+
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
 

@@ -66,6 +66,8 @@ export interface Store {
   write(samples: readonly Sample[]): void;
   fetch(name: string, options: FetchOptions): Promise<SeriesData>;
   list(): string[];
+  /** has tells whether list() would name the series, without listing them all (a fetch asks it per request). */
+  has(name: string): boolean;
   flush(): Promise<void>;
   close(): Promise<void>;
   status(): StoreStatus;

@@ -203,6 +203,10 @@ export class InfluxStore implements Store {
     return [...this.known].sort();
   }
 
+  has(name: string): boolean {
+    return this.known.has(name);
+  }
+
   /** refresh asks the server for this node's series (seen in the last 30 days) and adds them to list(). */
   async refresh(): Promise<string[]> {
     const names = await this.reader.names(Date.now() - 30 * 86_400_000);

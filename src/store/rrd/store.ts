@@ -361,6 +361,10 @@ export class RrdStore implements Store {
     return [...names].sort();
   }
 
+  has(name: string): boolean {
+    return this.known.has(name) || this.series.has(name);
+  }
+
   /** flush journals held samples and runs a checkpoint; it rejects when either fails (the store keeps them). */
   async flush(): Promise<void> {
     if (this.backlog.length > 0 && !this.drainBacklog()) throw createError('REMON_ERR_DURABLE_WRITE', this.journalFailure!.message);
