@@ -67,7 +67,13 @@ export async function startAlertsNode(yaml: string, o: { clock: FakeClock; dir?:
   const engine = new Engine({ ...loaded, log: silentLogger(), clock: o.clock, web: o.web !== undefined, plugins: [plugin], store: new MemoryStore() });
   await engine.start();
   const alerting = plugin.installed[0];
-  const settle = () => alerting.idle();
+  // Heartbeat findings are journaled (fdatasync) before they count: wait for them too.
+  const hub = engine.hub('heartbeat') as { idle?: () => Promise<void> } | undefined;
+  const settle = async (): Promise<void> => {
+    await hub?.idle?.();
+    await engine.idle();
+    await alerting.idle();
+  };
   return {
     engine, alerting, clock: o.clock, dir, told,
     sla(name, to, data = {}) {

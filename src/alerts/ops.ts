@@ -3,7 +3,7 @@ import { createError } from '../errors';
 import { defineOp, noParams } from '../ops/operation';
 import { parseDuration } from '../util/duration';
 import { alertingOf } from './instance';
-import { onCall } from './oncall';
+import { onCall, turnEnd } from './oncall';
 import { parseWhen, WHEN_PATTERN } from './sections/common';
 import { buildMatchers, matchSchema } from './sections/silences';
 import type { AlertState } from './types';
@@ -160,7 +160,7 @@ export const contactsList = defineOp({
 /** oncallList: GET /api/oncall?at=: who each schedule has on call (now, or at a time). */
 export const oncallList = defineOp<{ at?: string }, unknown>({
   name: 'oncall.list',
-  summary: 'Who each schedule has on call now (or ?at= a time), from which layer or override, and until when.',
+  summary: 'Who each schedule has on call now (or ?at= a time), from which layer or override, and until when (the next change within 15 days, else null).',
   params: { type: 'object', additionalProperties: false, properties: { at: when } },
   write: false,
   http: { method: 'GET', path: '/api/oncall' },
@@ -170,7 +170,8 @@ export const oncallList = defineOp<{ at?: string }, unknown>({
     if (t === undefined) throw createError('REMON_ERR_OP_PARAMS', 'at: not a real date and time');
     return Object.values(al.currentConfig.schedules).map((s) => {
       const o = onCall(s, t);
-      return { schedule: s.name, tz: s.tz, person: o.person ?? null, from: o.from ?? null, until: o.until === undefined ? null : new Date(o.until).toISOString() };
+      const until = turnEnd(s, t);
+      return { schedule: s.name, tz: s.tz, person: o.person ?? null, from: o.from ?? null, until: until === undefined ? null : new Date(until).toISOString() };
     });
   },
 });
