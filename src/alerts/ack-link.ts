@@ -52,8 +52,10 @@ export class AckLinks {
   verify(token: string, now: number): LinkClaim {
     const m = /^([A-Za-z0-9_-]{1,40})\.([A-Za-z0-9_-]{12})\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{27})$/.exec(token);
     if (!m) throw createError('REMON_ERR_ALERT_LINK', 'this is not an ack link of this node');
-    const got = Buffer.from(m[4], 'base64url');
-    const want = this.mac(`${m[1]}.${m[2]}.${m[3]}`);
+    // Compared as text: base64url has several spellings of the same bytes (the last
+    // character's spare bits), and a link has one.
+    const got = Buffer.from(m[4]);
+    const want = Buffer.from(b64(this.mac(`${m[1]}.${m[2]}.${m[3]}`)));
     if (got.length !== want.length || !timingSafeEqual(got, want)) throw createError('REMON_ERR_ALERT_LINK', 'this ack link is not signed by this node (or its key changed)');
     const expires = parseInt(m[3], 36) * 1000;
     if (now >= expires) throw createError('REMON_ERR_ALERT_LINK', `this ack link expired at ${new Date(expires).toISOString()}; acknowledge with remon alerts ack ${m[1]}`);

@@ -397,15 +397,25 @@ export class Alerting {
     return a;
   }
 
-  /** ackByLink acknowledges through a signed link; each link works once, before it expires. */
-  ackByLink(token: string): Alert {
+  /**
+   * checkLink tells whether a signed link would acknowledge its alert now (signed by this
+   * node, not expired, not used, the alert not resolved) and gives the alert;
+   * REMON_ERR_ALERT_LINK says why not.
+   */
+  checkLink(token: string): { alert: Alert; nonce: string } {
     if (!this.links) throw createError('REMON_ERR_UNAVAILABLE', 'alerts are not started');
     const claim = this.links.verify(token, this.clock.now());
     const a = this.book.alerts.get(claim.alert);
     if (!a) throw createError('REMON_ERR_ALERT_LINK', `alert ${claim.alert} is no longer kept by this node`);
     if (a.links.has(claim.nonce)) throw createError('REMON_ERR_ALERT_LINK', `this ack link was used already; alert ${a.id} is ${a.state}`);
     if (a.state === 'resolved') throw createError('REMON_ERR_ALERT_LINK', `alert ${a.id} is resolved; there is nothing to acknowledge`);
-    return this.ack(a.id, 'ack link', undefined, claim.nonce);
+    return { alert: a, nonce: claim.nonce };
+  }
+
+  /** ackByLink acknowledges through a signed link; each link works once, before it expires. */
+  ackByLink(token: string): Alert {
+    const { alert, nonce } = this.checkLink(token);
+    return this.ack(alert.id, 'ack link', undefined, nonce);
   }
 
   /** alert is one alert by id; REMON_ERR_ALERT_UNKNOWN when this node has none such. */

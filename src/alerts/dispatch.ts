@@ -116,14 +116,23 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(all: Delivery[], attempt: number): Promise<void> {
+  /**
+   * deliver makes one attempt at a group. What each delivery says is built at the first
+   * attempt and sent the same on every retry (the same ack link too), so a receiver that
+   * took a notification it failed to answer can drop the repeat by its key.
+   */
+  private async deliver(all: Delivery[], attempt: number, built = new Map<string, AlertPayload>()): Promise<void> {
     const stale = all.filter((i) => this.d.stale(i));
     if (stale.length) this.done(stale, 'skipped', 'acknowledged or resolved before it went out');
     const items = all.filter((i) => !stale.includes(i));
     if (items.length === 0) return;
     const { contact: name, channel } = items[0];
     const contact = this.d.contact(name);
-    const payloads = items.map((i) => this.d.payload(i)).filter((p): p is AlertPayload => p !== undefined);
+    for (const i of items) {
+      const p = built.has(i.key) ? undefined : this.d.payload(i);
+      if (p) built.set(i.key, p);
+    }
+    const payloads = items.map((i) => built.get(i.key)).filter((p): p is AlertPayload => p !== undefined);
     if (!contact || payloads.length === 0) {
       this.done(items, 'skipped', contact ? 'the alert is gone' : `contact ${name} is no longer configured`);
       return;
@@ -149,7 +158,7 @@ export class Dispatcher {
       const delay = Math.min(n.retryMaxMs, n.retryMs * 2 ** (attempt - 1));
       const timer = this.d.clock.setTimer(() => {
         this.retries.delete(timer);
-        this.track(this.deliver(items, attempt + 1));
+        this.track(this.deliver(items, attempt + 1, built));
       }, delay);
       this.retries.add(timer);
       return;

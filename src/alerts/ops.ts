@@ -75,6 +75,19 @@ export const alertsAckLink = defineOp<{ token: string }, unknown>({
   },
 });
 
+/** alertsCheckLink: whether a notification's signed link would acknowledge its alert (the page GET /ack/:token shows). */
+export const alertsCheckLink = defineOp<{ token: string }, unknown>({
+  name: 'alerts.checkLink',
+  summary: 'Check the signed link of a notification without using it: the alert it would acknowledge, or why it would not (410).',
+  params: { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } },
+  write: false,
+  handler: ({ token }, ctx) => {
+    const al = alertingOf(ctx);
+    const a = al.checkLink(token).alert;
+    return alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), al.now());
+  },
+});
+
 /** silencesList: GET /api/silences. */
 export const silencesList = defineOp({
   name: 'silences.list',
@@ -177,4 +190,4 @@ export const oncallList = defineOp<{ at?: string }, unknown>({
 });
 
 /** alertOps are the alerts' operations. */
-export const alertOps = [alertsList, alertsGet, alertsAck, alertsAckLink, silencesList, silencesCreate, silencesExpire, contactsList, oncallList];
+export const alertOps = [alertsList, alertsGet, alertsAck, alertsAckLink, alertsCheckLink, silencesList, silencesCreate, silencesExpire, contactsList, oncallList];
