@@ -149,17 +149,16 @@ export class AlertBook {
         note(a, r.t, r.what, r.m);
         return;
       case 'act': {
-        a.actions.push(r.run);
+        // A finished run takes the place of the entry it started as.
+        const i = r.run.status === 'running' ? -1 : a.actions.findIndex((x) => x.status === 'running' && x.at === r.run.at && x.action === r.run.action);
+        if (i >= 0) a.actions[i] = r.run;
+        else a.actions.push(r.run);
         if (a.actions.length > MAX_ACTIONS) a.actions.shift();
         if (r.run.status === 'running') {
           const key = `${r.sla}#${r.i}`;
           const times = (this.actionTimes.get(key) ?? []).filter((t) => t > r.t - DAY_MS);
           times.push(r.t);
           this.actionTimes.set(key, times);
-        } else {
-          // A finished run replaces the entry it started as.
-          const i = a.actions.findIndex((x) => x.status === 'running' && x.at === r.run.at && x.action === r.run.action);
-          if (i >= 0 && i !== a.actions.length - 1) a.actions.splice(i, 1);
         }
         note(a, r.t, 'action', `${r.run.action}: ${r.run.status}${r.run.detail ? ` (${r.run.detail})` : ''}`);
         return;
