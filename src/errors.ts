@@ -66,8 +66,8 @@ export const ErrorCodes = {
   REMON_ERR_ALERT_STATE: 'an alert cannot do that in its state (acknowledge a resolved alert)',
   REMON_ERR_ALERT_LINK: 'an ack link that is not signed by this node, was used already, or expired',
   REMON_ERR_ALERT_LOG: 'the alert log (node.data/alerts) could not be opened or written',
+  REMON_ERR_SILENCE_LIMIT: 'a silence was refused: the node keeps at most 1000 active silences made over the API',
   REMON_ERR_NOTIFY_FAILED: 'a notification could not be delivered (receiver down or refusing, mail server, command failed or timed out)',
-  REMON_ERR_ACTION_FAILED: 'an SLA action (command or webhook) failed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -87,6 +87,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   REMON_ERR_OP_UNAUTHORIZED: 401,
   REMON_ERR_WEB_FORBIDDEN: 403,
   REMON_ERR_HEARTBEAT_LIMIT: 403,
+  REMON_ERR_SILENCE_LIMIT: 403,
   REMON_ERR_OP_UNKNOWN: 404,
   REMON_ERR_BLOCK_UNKNOWN: 404,
   REMON_ERR_HEARTBEAT_UNKNOWN: 404,

@@ -55,9 +55,9 @@ export interface AlertsNode {
  * with the alerts plugin on a fake clock. Notifications are recorded instead of sent
  * (send), or go out for real when `send` is 'real'.
  */
-export async function startAlertsNode(yaml: string, o: { clock: FakeClock; dir?: string; send?: Sender | 'real'; actions?: SlaActions; web?: string }): Promise<AlertsNode> {
+export async function startAlertsNode(yaml: string, o: { clock: FakeClock; dir?: string; send?: Sender | 'real'; actions?: SlaActions; web?: string; token?: string }): Promise<AlertsNode> {
   const dir = o.dir ?? tmpDir('remon-alerts-');
-  const text = `node: { data: ${dir}, name: testnode${o.web ? `, listen: "${o.web}"` : ''} }\nstorage: { kind: memory }\n${yaml}`;
+  const text = `node: { data: ${dir}, name: testnode${o.web ? `, listen: "${o.web}"` : ''}${o.token ? `, token: ${o.token}` : ''} }\nstorage: { kind: memory }\n${yaml}`;
   const loaded = loadConfig('monitor.yaml', { ...registry, text });
   const told: Told[] = [];
   const record: Sender = async (channel, contact, n) => {

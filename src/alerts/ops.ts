@@ -13,11 +13,13 @@ const id: JsonSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$', 'x-ex
 const STATES: Array<AlertState | 'active'> = ['active', 'pending', 'firing', 'acknowledged', 'resolved'];
 const when: JsonSchema = { type: 'string', pattern: WHEN_PATTERN, 'x-expected': 'a date and time like 2026-12-02T06:00:00Z' };
 const who: JsonSchema = { type: 'string', minLength: 1, maxLength: 100 };
+/** LIST_HISTORY: history lines per alert in a list (an alert keeps up to 200). */
+const LIST_HISTORY = 20;
 
 /** alertsList: GET /api/alerts, newest first, with state and history. */
 export const alertsList = defineOp<{ state?: AlertState | 'active'; limit?: string | number }, unknown>({
   name: 'alerts.list',
-  summary: 'Alerts, newest first: state pending|firing|acknowledged|resolved, escalation level, why suppressed, history. ?state= (or active) filters; ?limit= caps (default 500).',
+  summary: 'Alerts, newest first: state pending|firing|acknowledged|resolved, escalation level, why suppressed, the last 20 lines of history (GET /api/alerts/:id has all). ?state= (or active) filters; ?limit= caps (default 500).',
   params: {
     type: 'object',
     additionalProperties: false,
@@ -30,7 +32,12 @@ export const alertsList = defineOp<{ state?: AlertState | 'active'; limit?: stri
     const now = al.now();
     const limit = Number(p.limit ?? 500);
     const keep = (s: AlertState): boolean => p.state === undefined || p.state === s || (p.state === 'active' && s !== 'resolved');
-    return al.all().filter((a) => keep(a.state)).slice(0, limit).map((a) => alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), now));
+    const out = [];
+    for (const a of al.all()) {
+      if (out.length >= limit) break;
+      if (keep(a.state)) out.push(alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), now, LIST_HISTORY));
+    }
+    return out;
   },
 });
 
@@ -57,7 +64,7 @@ export const alertsAck = defineOp<{ id: string; by?: string; comment?: string },
   http: { method: 'POST', path: '/api/alerts/:id/ack' },
   handler: (p, ctx) => {
     const al = alertingOf(ctx);
-    const a = al.ack(p.id, p.by ?? `${ctx.via === 'cli' ? 'remon alerts ack' : ctx.via}`, p.comment);
+    const a = al.ack(p.id, p.by ?? (ctx.via === 'http' ? 'api' : ctx.via), p.comment);
     return alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), al.now());
   },
 });

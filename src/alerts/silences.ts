@@ -17,6 +17,10 @@ export interface NewSilence {
 
 /** KEEP_EXPIRED_MS: silences that ended are listed for a week, then forgotten at the next snapshot. */
 const KEEP_EXPIRED_MS = 7 * 86_400_000;
+/** MAX_ACTIVE: silences made over the API that have not ended; one more is refused. */
+export const MAX_ACTIVE = 1000;
+/** MAX_LISTED: GET /api/silences answers at most this many (monitor.yaml's, then the newest). */
+export const MAX_LISTED = 2000;
 
 /**
  * SilenceBook is the node's silences: those of monitor.yaml (ids yaml-1, yaml-2, ...) and
@@ -57,10 +61,11 @@ export class SilenceBook {
     return [...this.fromConfig, ...this.book.silences.values()];
   }
 
-  /** list is all() without API silences that ended more than a week ago. */
+  /** list is all() without API silences that ended more than a week ago, at most MAX_LISTED (the newest). */
   list(): Silence[] {
     const now = this.clock.now();
-    return this.all().filter((s) => Math.min(s.until, s.expiredAt ?? Infinity) > now - KEEP_EXPIRED_MS);
+    const kept = this.all().filter((s) => Math.min(s.until, s.expiredAt ?? Infinity) > now - KEEP_EXPIRED_MS);
+    return kept.length > MAX_LISTED ? [...this.fromConfig, ...kept.slice(-(MAX_LISTED - this.fromConfig.length))] : kept;
   }
 
   /** create adds a silence made over the API; it is on the alert log when this returns. */
@@ -68,6 +73,9 @@ export class SilenceBook {
     const now = this.clock.now();
     if (n.until <= now) throw createError('REMON_ERR_OP_PARAMS', `until: must be in the future; got ${new Date(n.until).toISOString()}`);
     if (n.from !== undefined && n.from >= n.until) throw createError('REMON_ERR_OP_PARAMS', 'until: must be after from');
+    let active = 0;
+    for (const x of this.book.silences.values()) if (x.expiredAt === undefined && x.until > now) active++;
+    if (active >= MAX_ACTIVE) throw createError('REMON_ERR_SILENCE_LIMIT', `${active} silences made over the API are active, the most a node keeps; expire some (POST /api/silences/ID/expire) first`);
     const s: Silence = { id: `s${this.book.nextSilence}`, match: n.match, until: n.until, comment: n.comment, createdAt: now, source: 'api', ...(n.from !== undefined && { from: n.from }), ...(n.by && { by: n.by }) };
     this.book.write({ k: 'sil', s });
     this.arm();

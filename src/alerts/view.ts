@@ -41,8 +41,8 @@ export interface NotificationView {
   outcome: string;
 }
 
-/** alertView renders an alert for the API. */
-export function alertView(a: Alert, escalation: string | undefined, suppressed: string | undefined, now: number): AlertView {
+/** alertView renders an alert for the API, with its last `maxHistory` history lines. */
+export function alertView(a: Alert, escalation: string | undefined, suppressed: string | undefined, now: number, maxHistory = Infinity): AlertView {
   const run = `${a.id}:${a.run}:`;
   const level = a.steps.reduce((max, s) => (s.key.startsWith(run) ? Math.max(max, s.level) : max), 0);
   const end = a.resolvedAt ?? now;
@@ -65,7 +65,7 @@ export function alertView(a: Alert, escalation: string | undefined, suppressed: 
     escalation: escalation ?? null,
     level,
     suppressed: a.quiet && a.state !== 'resolved' ? 'fired within its SLA\'s cooldown: nobody is told' : suppressed ?? null,
-    history: a.history.map((h) => ({ at: iso(h.at)!, what: h.what, message: h.message })),
+    history: a.history.slice(-maxHistory).map((h) => ({ at: iso(h.at)!, what: h.what, message: h.message })),
     actions: a.actions.map((x) => ({ at: iso(x.at)!, action: x.action, status: x.status, value: x.value, message: x.message, ...(x.detail && { detail: x.detail }) })),
   };
 }
