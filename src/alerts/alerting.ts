@@ -57,6 +57,8 @@ export class Alerting {
   private readonly channels?: Channels;
   private readonly actions: SlaActions;
   private readonly held = new Set<string>();
+  /** SLA name → held alerts that depend on it: the ones its resolution may release. */
+  private readonly heldByDep = new Map<string, Set<string>>();
   /** SLA name → its alerts that fire (firing or acknowledged): what depends_on looks at. */
   private readonly firingSlas = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -196,13 +198,18 @@ export class Alerting {
     this.write({ k: 'state', id: a.id, st: 'resolved', t: t.at, v, m: t.message });
     this.notice(a, 'resolved');
     this.unschedule(a);
-    if (a.source === 'sla') this.releaseHeld();
+    const deps = a.source === 'sla' && !this.firingSlas.has(a.sla) ? this.heldByDep.get(a.sla) : undefined;
+    if (deps) this.releaseHeld(deps);
   }
 
   /** fired: an alert began firing; its actions run and its escalation starts. */
   private fired(a: Alert): void {
     if (!a.quiet) this.runActions(a);
     this.schedule(a);
+    // A first level due at once (after: 0s) goes out now, not a timer tick later.
+    const slot = this.slots.get(a.id);
+    const now = this.clock.now();
+    if (slot && slot.alarm <= now) this.fire(slot, now);
   }
 
   /** escalationOf is an alert's escalation policy: its own, notify.default_escalation, or `default`. */
@@ -226,7 +233,7 @@ export class Alerting {
     const s = this.slots.get(a.id);
     if (s) this.deadlines.delete(s);
     this.slots.delete(a.id);
-    this.held.delete(a.id);
+    this.unhold(a.id);
   }
 
   /** schedule arms an alert's next step (or its ack timeout). */
@@ -271,18 +278,35 @@ export class Alerting {
     if (!this.held.has(a.id)) this.write({ k: 'note', id: a.id, t: now, what: 'held', m: `not told: ${why}` });
     a.held = why;
     this.held.add(a.id);
+    for (const dep of a.dependsOn) {
+      let ids = this.heldByDep.get(dep);
+      if (!ids) this.heldByDep.set(dep, (ids = new Set()));
+      ids.add(a.id);
+    }
   }
 
-  /** releaseHeld starts escalation over for held alerts nothing suppresses any more (a silence ended, an inhibiting SLA resolved). */
-  private releaseHeld(): void {
-    for (const id of [...this.held]) {
+  private unhold(id: string): void {
+    if (!this.held.delete(id)) return;
+    for (const dep of this.book.alerts.get(id)?.dependsOn ?? []) {
+      const ids = this.heldByDep.get(dep);
+      ids?.delete(id);
+      if (ids?.size === 0) this.heldByDep.delete(dep);
+    }
+  }
+
+  /**
+   * releaseHeld starts escalation over for held alerts nothing suppresses any more: all of
+   * them when a silence starts or ends, those that depend on an SLA that stopped firing.
+   */
+  private releaseHeld(ids: Iterable<string> = this.held): void {
+    for (const id of [...ids]) {
       const a = this.book.alerts.get(id);
       if (!a || a.state !== 'firing') {
-        this.held.delete(id);
+        this.unhold(id);
         continue;
       }
       if (this.suppressedWhy(a)) continue;
-      this.held.delete(id);
+      this.unhold(id);
       this.write({ k: 'run', id, t: this.clock.now() });
       this.schedule(a);
     }
@@ -391,7 +415,7 @@ export class Alerting {
     if (a.state === 'resolved') throw createError('REMON_ERR_ALERT_STATE', `alert ${id} is resolved (${new Date(a.resolvedAt!).toISOString()}); there is nothing to acknowledge`);
     if (a.state === 'acknowledged') throw createError('REMON_ERR_ALERT_STATE', `alert ${id} is acknowledged already, by ${a.ackedBy ?? 'someone'} at ${new Date(a.ackedAt!).toISOString()}`);
     this.write({ k: 'state', id, st: 'acknowledged', t: this.clock.now(), by, ...(comment && { c: comment }), ...(nonce && { nonce }) });
-    this.held.delete(id);
+    this.unhold(id);
     this.notice(a, 'acknowledged');
     this.schedule(a);
     return a;
