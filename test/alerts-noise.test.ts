@@ -123,6 +123,25 @@ const scenarios: Scenario[] = [
     told: ['alice@00:05 b:firing:L1', 'alice@00:30 a:firing:L1'],
   },
   {
+    name: 'grouping: an alert resolved while its firing waits in the group: nobody hears of either',
+    steps: [
+      [0, fire('a', { escalate: 'grouped' })],
+      [10, fire('b', { escalate: 'grouped' })],
+      [20, (n) => n.sla('a', 'ok', { escalate: 'grouped' })],
+    ],
+    until: 60,
+    told: ['alice@00:30 b:firing:L1'],
+  },
+  {
+    name: 'grouping: an alert acknowledged while its firing waits in the group: nobody hears of either',
+    steps: [
+      [0, fire('a', { escalate: 'grouped' })],
+      [10, (n) => n.op('alerts.ack', { id: '1', by: 'carol' })],
+    ],
+    until: 60,
+    told: [],
+  },
+  {
     name: 'a heartbeat that misses its deadline raises an alert, and its next success resolves it',
     steps: [[80 * 60, (n) => n.op('heartbeat.send', { name: 'backup' })]],
     until: 90 * 60,

@@ -330,11 +330,30 @@ export class Alerting {
     this.enqueue(a, s);
   }
 
-  /** notice tells those told of the firing that the alert was acknowledged or resolved. */
+  /**
+   * heardOf tells whether a firing notification of the alert may have reached a contact:
+   * one was sent or attempted, or is going out. One still waiting in its group is not
+   * sent once the alert is acknowledged or resolved, so that contact heard nothing.
+   */
+  private heardOf(a: Alert, contact: string): boolean {
+    for (const s of a.steps) {
+      if (s.kind !== 'firing' || !s.to.includes(contact)) continue;
+      for (const channel of this.channelsOfContact(contact)) {
+        const key = `${s.key}|${contact}|${channel}`;
+        const outcome = a.sent.get(key);
+        if (outcome === 'sent' || outcome === 'failed' || (outcome === undefined && !this.dispatcher.grouped(key))) return true;
+      }
+    }
+    return false;
+  }
+
+  /** notice tells those who heard of the firing that the alert was acknowledged or resolved. */
   private notice(a: Alert, kind: Exclude<NoticeKind, 'firing'>): void {
     const e = this.escalationOf(a);
     if (!e?.sendResolved || a.told.size === 0) return;
-    const s: Step = { key: `${a.id}:${kind === 'resolved' ? 'resolved' : `ack${a.acks}`}`, kind, level: 0, to: [...a.told], at: this.clock.now() };
+    const to = [...a.told].filter((c) => this.heardOf(a, c));
+    if (to.length === 0) return;
+    const s: Step = { key: `${a.id}:${kind === 'resolved' ? 'resolved' : `ack${a.acks}`}`, kind, level: 0, to, at: this.clock.now() };
     this.write({ k: 'step', id: a.id, s });
     this.enqueue(a, s);
   }

@@ -63,6 +63,7 @@ interface Group {
 export class Dispatcher {
   private readonly groups = new Map<string, Group>();
   private readonly queued = new Set<string>();
+  private readonly waitingInGroup = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retries = new Set<unknown>();
   readonly receivers = new Map<string, ReceiverState>();
@@ -84,10 +85,17 @@ export class Dispatcher {
       g.timer = this.d.clock.setTimer(() => this.flush(item.group, group), waitMs);
     }
     g.items.push(item);
+    this.waitingInGroup.add(item.key);
+  }
+
+  /** grouped tells whether a delivery is waiting in its group (not out yet). */
+  grouped(key: string): boolean {
+    return this.waitingInGroup.has(key);
   }
 
   private flush(name: string, g: Group): void {
     if (this.groups.get(name) === g) this.groups.delete(name);
+    for (const i of g.items) this.waitingInGroup.delete(i.key);
     this.track(this.deliver(g.items, 1));
   }
 
@@ -190,6 +198,7 @@ export class Dispatcher {
     for (const g of this.groups.values()) if (g.timer !== undefined) this.d.clock.clearTimer(g.timer);
     for (const t of this.retries) this.d.clock.clearTimer(t);
     this.groups.clear();
+    this.waitingInGroup.clear();
     this.retries.clear();
     await this.idle();
   }
