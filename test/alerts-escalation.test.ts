@@ -110,6 +110,16 @@ describe('alerts: escalation on the fake clock', () => {
     });
   }
 
+  it('a reload applies at once to firing alerts: a level moved later, a contact added', async () => {
+    const clock = new FakeClock(T0);
+    node = await startAlertsNode(CONFIG, { clock });
+    node.sla('homepage', 'firing', { escalate: 'web' });
+    await node.advance(5 * MIN);
+    await node.reload(CONFIG.replace('- { notify: [bob], after: 10m }\n    group_wait: 0s\n  web-repeat', '- { notify: [bob, carol], after: 20m }\n    group_wait: 0s\n  web-repeat').replace('  bob: { log: true }', '  bob: { log: true }\n  carol: { log: true }'));
+    await node.advance(60 * MIN);
+    assert.deepEqual(node.tells(T0), ['alice@00:00 L1: homepage firing', 'bob@20:00 L2: homepage firing', 'carol@20:00 L2: homepage firing']);
+  });
+
   it('a resolved notice says how long the incident lasted', async () => {
     const clock = new FakeClock(T0);
     node = await startAlertsNode(CONFIG, { clock });

@@ -45,6 +45,8 @@ export interface AlertsNode {
   advance(ms: number): Promise<void>;
   advanceTo(at: string | number): Promise<void>;
   op(name: string, params?: Record<string, unknown>): Promise<any>;
+  /** reload applies other monitor.yaml text (node and storage stay), as POST /api/reload does. */
+  reload(yaml: string): Promise<void>;
   /** tells lists "contact@MM:SS level N: sla1,sla2 state" lines, minutes from `t0`. */
   tells(t0: number): string[];
   stop(): Promise<void>;
@@ -57,14 +59,18 @@ export interface AlertsNode {
  */
 export async function startAlertsNode(yaml: string, o: { clock: FakeClock; dir?: string; send?: Sender | 'real'; actions?: SlaActions; web?: string; token?: string }): Promise<AlertsNode> {
   const dir = o.dir ?? tmpDir('remon-alerts-');
-  const text = `node: { data: ${dir}, name: testnode${o.web ? `, listen: "${o.web}"` : ''}${o.token ? `, token: ${o.token}` : ''} }\nstorage: { kind: memory }\n${yaml}`;
+  const head = `node: { data: ${dir}, name: testnode${o.web ? `, listen: "${o.web}"` : ''}${o.token ? `, token: ${o.token}` : ''} }\nstorage: { kind: memory }\n`;
+  let text = `${head}${yaml}`;
   const loaded = loadConfig('monitor.yaml', { ...registry, text });
   const told: Told[] = [];
   const record: Sender = async (channel, contact, n) => {
     told.push({ at: o.clock.now(), contact: contact.name, channel, n });
   };
   const plugin = alertsPlugin({ send: o.send === 'real' ? undefined : o.send ?? record, actions: o.actions });
-  const engine = new Engine({ ...loaded, log: silentLogger(), clock: o.clock, web: o.web !== undefined, plugins: [plugin], store: new MemoryStore() });
+  const engine = new Engine({
+    ...loaded, log: silentLogger(), clock: o.clock, web: o.web !== undefined, plugins: [plugin], store: new MemoryStore(),
+    loadConfig: async () => loadConfig('monitor.yaml', { ...registry, text }),
+  });
   await engine.start();
   const alerting = plugin.installed[0];
   // Heartbeat findings are journaled (fdatasync) before they count: wait for them too.
@@ -94,6 +100,10 @@ export async function startAlertsNode(yaml: string, o: { clock: FakeClock; dir?:
     tells(t0) {
       const mmss = (ms: number): string => `${String(Math.floor(ms / MIN)).padStart(2, '0')}:${String(Math.floor((ms % MIN) / 1000)).padStart(2, '0')}`;
       return told.map((x) => `${x.contact}@${mmss(x.at - t0)} L${x.n.alerts[0].level}: ${x.n.alerts.map((a) => a.sla).join(',')} ${x.n.alerts[0].state}`);
+    },
+    async reload(next) {
+      text = `${head}${next}`;
+      await engine.reload();
     },
     stop: () => engine.stop(),
   };
