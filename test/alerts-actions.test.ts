@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActionConfig, buildAction, SlaActions } from '../src/alerts/actions';
-import { AlertsNode, MIN, startAlertsNode } from './alerts-harness';
+import { AlertsNode, MIN, nodesPerTest } from './alerts-harness';
 import { startReceiver } from './alerts-receivers';
 import { FakeClock } from './fake-clock';
 import { tmpDir } from './helpers';
@@ -25,10 +25,7 @@ escalations:
 describe('alerts: SLA actions, within cooldown and max_per_day', function () {
   this.timeout(30_000);
   let node: AlertsNode | undefined;
-  afterEach(async () => {
-    await node?.stop();
-    node = undefined;
-  });
+  const start = nodesPerTest();
 
   const view = async (n: AlertsNode) => (await n.op('alerts.list'))[0];
 
@@ -38,7 +35,7 @@ describe('alerts: SLA actions, within cooldown and max_per_day', function () {
     const restart: ActionConfig = buildAction({ run: `echo "$REMON_ALERT_SLA $REMON_ALERT_VALUE" >> ${ran}`, cooldown: '30m', max_per_day: 3 });
     const actions: SlaActions = (_c, sla) => (sla === 'web' ? [restart] : []);
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(CONFIG, { clock, actions });
+    node = await start(CONFIG, { clock, actions });
     const dir = node.dir;
     // [minute, value]: the SLA fires with that value, and is ok again 5 minutes later.
     const firings: Array<[number, number]> = [[0, 0.1], [10, 0.2], [40, 0.3], [60, 0.4], [80, 0.5], [120, 0.6], [24 * 60 + 1, 0.7]];
@@ -48,7 +45,7 @@ describe('alerts: SLA actions, within cooldown and max_per_day', function () {
       if (minute === 60) {
         // The node restarts between runs: the cooldown and the daily count are on the alert log.
         await node.stop();
-        node = await startAlertsNode(CONFIG, { clock, actions, dir });
+        node = await start(CONFIG, { clock, actions, dir });
       }
       node.sla('web', 'firing', { value, message: `web.fast_ratio (${value}) >= 0.8 failed for 1m` });
       await node.advance(MIN);
@@ -78,7 +75,7 @@ describe('alerts: SLA actions, within cooldown and max_per_day', function () {
     const hook = await startReceiver('json');
     try {
       const actions: SlaActions = () => [buildAction({ webhook: `${hook.url}/scale` }), buildAction({ run: 'echo disk full >&2; exit 4' })];
-      node = await startAlertsNode(CONFIG, { clock: new FakeClock(T0), actions });
+      node = await start(CONFIG, { clock: new FakeClock(T0), actions });
       node.sla('queue', 'firing', { value: 1200, message: 'queue.depth (1200) < 1000 failed for 5m' });
       await node.advance(MIN);
       assert.deepEqual(hook.got.map((g) => [g.url, g.body.action, g.body.alert.sla, g.body.alert.value, g.body.alert.message]), [
@@ -98,7 +95,7 @@ describe('alerts: SLA actions, within cooldown and max_per_day', function () {
   it('no action for a firing within the SLA\'s cooldown (notify false), nor for a silenced one', async () => {
     const out = tmpDir('remon-action-');
     const actions: SlaActions = () => [buildAction({ run: `touch ${out}/ran` })];
-    node = await startAlertsNode(`${CONFIG}silences:\n  - { match: { team: web }, until: 2026-03-03T00:00:00Z }\n`, { clock: new FakeClock(T0), actions });
+    node = await start(`${CONFIG}silences:\n  - { match: { team: web }, until: 2026-03-03T00:00:00Z }\n`, { clock: new FakeClock(T0), actions });
     node.sla('quiet', 'firing', { notify: false });
     node.sla('silenced', 'firing', { labels: { team: 'web' } });
     await node.advance(MIN);

@@ -1,20 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { AlertsNode, MIN, startAlertsNode } from './alerts-harness';
+import { ALICE_THEN_BOB, AlertsNode, MIN, nodesPerTest } from './alerts-harness';
 import { FakeClock } from './fake-clock';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 
-const CONFIG = `
-contacts:
-  alice: { log: true }
-  bob: { log: true }
-escalations:
-  web:
-    levels:
-      - { notify: [alice], after: 0s }
-      - { notify: [bob], after: 10m }
-    group_wait: 0s
-  web-repeat:
+const CONFIG = `${ALICE_THEN_BOB}  web-repeat:
     levels:
       - { notify: [alice], after: 0s }
       - { notify: [bob], after: 10m }
@@ -84,15 +74,12 @@ const scenarios: Scenario[] = [
 
 describe('alerts: escalation on the fake clock', () => {
   let node: AlertsNode | undefined;
-  afterEach(async () => {
-    await node?.stop();
-    node = undefined;
-  });
+  const start = nodesPerTest();
 
   for (const s of scenarios) {
     it(s.name, async () => {
       const clock = new FakeClock(T0);
-      node = await startAlertsNode(CONFIG, { clock });
+      node = await start(CONFIG, { clock });
       let minute = 0;
       for (const [at, what] of s.steps) {
         await node.advance((at - minute) * MIN);
@@ -112,7 +99,7 @@ describe('alerts: escalation on the fake clock', () => {
 
   it('a reload applies at once to firing alerts: a level moved later, a contact added', async () => {
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(CONFIG, { clock });
+    node = await start(CONFIG, { clock });
     node.sla('homepage', 'firing', { escalate: 'web' });
     await node.advance(5 * MIN);
     await node.reload(CONFIG.replace('- { notify: [bob], after: 10m }\n    group_wait: 0s\n  web-repeat', '- { notify: [bob, carol], after: 20m }\n    group_wait: 0s\n  web-repeat').replace('  bob: { log: true }', '  bob: { log: true }\n  carol: { log: true }'));
@@ -122,7 +109,7 @@ describe('alerts: escalation on the fake clock', () => {
 
   it('a resolved notice says how long the incident lasted', async () => {
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(CONFIG, { clock });
+    node = await start(CONFIG, { clock });
     node.sla('homepage', 'firing', { escalate: 'web', message: 'homepage.fast_ratio (0.65) >= 0.8 failed for 1m', value: 0.65 });
     await node.advance(12 * MIN + 30_000);
     node.sla('homepage', 'ok', { escalate: 'web', message: 'homepage.fast_ratio (0.95) >= 0.8' });
@@ -144,7 +131,7 @@ describe('alerts: escalation on the fake clock', () => {
 
   it('one alert per SLA and label set: a second firing event adds none; other labels make another', async () => {
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(CONFIG, { clock });
+    node = await start(CONFIG, { clock });
     node.sla('api', 'firing', { escalate: 'web', labels: { region: 'eu' } });
     node.sla('api', 'firing', { escalate: 'web', labels: { region: 'eu' } });
     node.sla('api', 'firing', { escalate: 'web', labels: { region: 'us' } });
@@ -157,7 +144,7 @@ describe('alerts: escalation on the fake clock', () => {
 
   it('pending is kept but not told; unknown is not a resolution', async () => {
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(CONFIG, { clock });
+    node = await start(CONFIG, { clock });
     node.sla('db', 'pending', { escalate: 'web' });
     await node.advance(MIN);
     assert.equal(node.told.length, 0);
@@ -172,7 +159,7 @@ describe('alerts: escalation on the fake clock', () => {
 
   it('a firing within the SLA\'s cooldown (notify false) is kept and shown, and nobody is told', async () => {
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(CONFIG, { clock });
+    node = await start(CONFIG, { clock });
     node.sla('db', 'firing', { escalate: 'web', notify: false });
     await node.advance(30 * MIN);
     assert.equal(node.told.length, 0);

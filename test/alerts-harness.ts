@@ -13,6 +13,24 @@ import { tmpDir } from './helpers';
 
 export const MIN = 60_000;
 
+/**
+ * ALICE_THEN_BOB is monitor.yaml text for the escalation tests: contacts alice and bob
+ * (told by log: the harness records instead), and escalation web (alice at once, bob 10
+ * minutes later unless acknowledged; no grouping). Add escalations after it, indented
+ * by two spaces.
+ */
+export const ALICE_THEN_BOB = `
+contacts:
+  alice: { log: true }
+  bob: { log: true }
+escalations:
+  web:
+    levels:
+      - { notify: [alice], after: 0s }
+      - { notify: [bob], after: 10m }
+    group_wait: 0s
+`;
+
 /** Told is one notification a contact's channel sent, when, on the fake clock. */
 export interface Told {
   at: number;
@@ -50,6 +68,25 @@ export interface AlertsNode {
   /** tells lists "contact@MM:SS level N: sla1,sla2 state" lines, minutes from `t0`. */
   tells(t0: number): string[];
   stop(): Promise<void>;
+}
+
+/** StartOptions: see startAlertsNode. */
+export type StartOptions = Parameters<typeof startAlertsNode>[1];
+
+/**
+ * nodesPerTest is how a suite starts its nodes: each node started with the function it
+ * returns is stopped after its test (stopping twice is harmless).
+ */
+export function nodesPerTest(): (yaml: string, o: StartOptions) => Promise<AlertsNode> {
+  const started: AlertsNode[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((n) => n.stop()));
+  });
+  return async (yaml, o) => {
+    const n = await startAlertsNode(yaml, o);
+    started.push(n);
+    return n;
+  };
 }
 
 /**

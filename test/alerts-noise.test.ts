@@ -1,21 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { AlertsNode, MIN, startAlertsNode } from './alerts-harness';
+import { ALICE_THEN_BOB, AlertsNode, MIN, nodesPerTest } from './alerts-harness';
 import { FakeClock } from './fake-clock';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 
 /** Less noise: silences (monitor.yaml and API), depends_on, grouping; and heartbeats as alert sources. */
-const CONFIG = `
-contacts:
-  alice: { log: true }
-  bob: { log: true }
-escalations:
-  web:
-    levels:
-      - { notify: [alice], after: 0s }
-      - { notify: [bob], after: 10m }
-    group_wait: 0s
-  grouped:
+const CONFIG = `${ALICE_THEN_BOB}  grouped:
     levels:
       - { notify: [alice], after: 0s }
       - { notify: [bob], after: 10m }
@@ -162,14 +152,11 @@ function told(n: AlertsNode): string[] {
 
 describe('alerts: silences, depends_on, grouping, heartbeats on the fake clock', () => {
   let node: AlertsNode | undefined;
-  afterEach(async () => {
-    await node?.stop();
-    node = undefined;
-  });
+  const start = nodesPerTest();
 
   for (const s of scenarios) {
     it(s.name, async () => {
-      node = await startAlertsNode(CONFIG, { clock: new FakeClock(T0) });
+      node = await start(CONFIG, { clock: new FakeClock(T0) });
       let at = 0;
       for (const [t, what] of s.steps) {
         await node.advance((t - at) * 1000);
@@ -183,7 +170,7 @@ describe('alerts: silences, depends_on, grouping, heartbeats on the fake clock',
   }
 
   it('a held alert says why, in the API and in its history', async () => {
-    node = await startAlertsNode(CONFIG, { clock: new FakeClock(T0) });
+    node = await start(CONFIG, { clock: new FakeClock(T0) });
     node.sla('gateway', 'firing', { escalate: 'web' });
     node.sla('host', 'firing', { escalate: 'web', depends_on: ['gateway'] });
     node.sla('homepage', 'firing', { escalate: 'web', labels: { team: 'web' } });
@@ -203,7 +190,7 @@ describe('alerts: silences, depends_on, grouping, heartbeats on the fake clock',
 
   it('a silence made over the API is kept across a restart of the node', async () => {
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(CONFIG, { clock });
+    node = await start(CONFIG, { clock });
     const s = await node.op('silences.create', { match: { sla: ['db', 'api'] }, until: '2026-03-02T12:00:00Z', comment: 'maintenance', by: 'carol' });
     assert.deepEqual({ ...s }, {
       id: 's1', match: { sla: ['db', 'api'] }, matchText: 'sla=db|api', from: null, until: '2026-03-02T12:00:00.000Z', comment: 'maintenance',
@@ -211,7 +198,7 @@ describe('alerts: silences, depends_on, grouping, heartbeats on the fake clock',
     });
     const dir = node.dir;
     await node.stop();
-    node = await startAlertsNode(CONFIG, { clock, dir });
+    node = await start(CONFIG, { clock, dir });
     node.sla('api', 'firing', { escalate: 'web' });
     await node.advance(30 * MIN);
     const api = (): string[] => told(node!).filter((l) => l.includes(' api:'));

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlertsNode, MIN, startAlertsNode } from './alerts-harness';
+import { AlertsNode, MIN, nodesPerTest } from './alerts-harness';
 import { startReceiver, Receiver } from './alerts-receivers';
 import { FakeClock } from './fake-clock';
 import { freePort, processesMatching, tmpDir, uniqueMarker } from './helpers';
@@ -13,10 +13,9 @@ const SECOND = 1000;
 describe('alerts: notifiers against local receivers', function () {
   this.timeout(30_000);
   let node: AlertsNode | undefined;
+  const start = nodesPerTest();
   const receivers: Receiver[] = [];
   afterEach(async () => {
-    await node?.stop();
-    node = undefined;
     await Promise.all(receivers.splice(0).map((r) => r.close()));
   });
   const receiver = async (kind: Parameters<typeof startReceiver>[0]): Promise<Receiver> => {
@@ -30,7 +29,7 @@ describe('alerts: notifiers against local receivers', function () {
     const hook = await receiver('json');
     hook.failNext(2, 503, 'busy');
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(`
+    node = await start(`
 notify: { retry: 1s, retry_max: 2s, attempts: 5 }
 contacts:
   ops: { webhook: "${hook.url}/hook" }
@@ -73,7 +72,7 @@ escalations:
   it('webhook: a receiver that never answers 2xx fails the delivery after its attempts, and the alert says so', async () => {
     const dead = `http://127.0.0.1:${await freePort()}/hook`;
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(`
+    node = await start(`
 notify: { retry: 1s, retry_max: 2s, attempts: 3 }
 contacts:
   gone: { webhook: "${dead}" }
@@ -94,7 +93,7 @@ escalations:
     const [slack, discord, ntfy, pd, tpl] = [await receiver('slack'), await receiver('discord'), await receiver('ntfy'), await receiver('pagerduty'), await receiver('json')];
     const key = 'R0123456789abcdef0123456789abcd'.padEnd(32, 'e');
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(`
+    node = await start(`
 notify: { url: "https://remon.example.com" }
 contacts:
   slack: { webhook: { url: "${slack.url}/services/T0/B0/x", preset: slack } }
@@ -156,7 +155,7 @@ escalations:
 
   it('discord: a long message is cut to the 2000 characters Discord takes', async () => {
     const discord = await receiver('discord');
-    node = await startAlertsNode(`
+    node = await start(`
 contacts:
   d: { webhook: { url: "${discord.url}/api/webhooks/1/abc", preset: discord } }
 escalations:
@@ -171,7 +170,7 @@ escalations:
     const out = tmpDir('remon-cmd-');
     const marker = uniqueMarker();
     const record = `env | grep ^REMON_ | sort > ${out}/env-$REMON_ALERT_STATE; cat > ${out}/stdin-$REMON_ALERT_STATE`;
-    node = await startAlertsNode(`
+    node = await start(`
 notify: { attempts: 1 }
 contacts:
   pager: { command: ["/bin/sh", "-c", "${record}"] }
@@ -215,21 +214,19 @@ describe('alerts: e-mail through a real SMTP server, and its ack link', function
   // The SMTP server is started by the suite (python3-aiosmtpd), see test/smtp-server.ts.
   let smtp: import('./smtp-server').SmtpServer | undefined;
   let node: AlertsNode | undefined;
+  const start = nodesPerTest();
   before(async function () {
     const { hasAiosmtpd, startSmtpServer } = await import('./smtp-server');
     const { requirePeer } = await import('./peers');
     requirePeer(this, 'python3-aiosmtpd', hasAiosmtpd(), 'apt-get install python3-aiosmtpd');
     smtp = await startSmtpServer();
   });
-  after(async () => {
-    await node?.stop();
-    await smtp?.stop();
-  });
+  after(() => smtp?.stop());
 
   it('mails the alert with a link that acknowledges it once (GET shows it, POST takes it), until it expires', async () => {
     const port = await freePort();
     const clock = new FakeClock(T0);
-    node = await startAlertsNode(`
+    node = await start(`
 notify:
   smtp: { host: 127.0.0.1, port: ${smtp!.port}, from: "remon <remon@example.com>" }
   ack_link_ttl: 1h

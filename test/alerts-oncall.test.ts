@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { AlertsNode, MIN, startAlertsNode } from './alerts-harness';
+import { AlertsNode, MIN, nodesPerTest } from './alerts-harness';
 import { FakeClock } from './fake-clock';
 
 /**
@@ -55,15 +55,12 @@ const scenarios: Scenario[] = [
 
 describe('alerts: on-call schedules on the fake clock', () => {
   let node: AlertsNode | undefined;
-  afterEach(async () => {
-    await node?.stop();
-    node = undefined;
-  });
+  const start = nodesPerTest();
 
   for (const s of scenarios) {
     it(s.name, async () => {
       const t0 = Date.parse(s.at);
-      node = await startAlertsNode(CONFIG, { clock: new FakeClock(t0) });
+      node = await start(CONFIG, { clock: new FakeClock(t0) });
       node.sla('db', 'firing', { escalate: 'oncall' });
       await node.advance(30 * MIN);
       assert.deepEqual(node.tells(t0), [`${s.told[0]}@00:00 L1: db firing`, `${s.told[1]}@10:00 L2: db firing`]);
@@ -71,7 +68,7 @@ describe('alerts: on-call schedules on the fake clock', () => {
   }
 
   it('GET /api/oncall says who, from which layer or override, and until when', async () => {
-    node = await startAlertsNode(CONFIG, { clock: new FakeClock(Date.parse('2026-03-30T06:00:00Z')) });
+    node = await start(CONFIG, { clock: new FakeClock(Date.parse('2026-03-30T06:00:00Z')) });
     const at = async (t: string) => (await node!.op('oncall.list', { at: t }))[0];
     assert.deepEqual(await at('2026-03-30T06:00:00Z'), { schedule: 'primary', tz: 'Europe/Berlin', person: 'bob', from: 0, until: '2026-03-30T07:00:00.000Z' });
     assert.deepEqual(await at('2026-03-30T12:00:00Z'), { schedule: 'primary', tz: 'Europe/Berlin', person: 'alice', from: 0, until: '2026-03-30T22:00:00.000Z' });

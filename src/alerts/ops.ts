@@ -6,8 +6,9 @@ import { alertingOf } from './instance';
 import { onCall, turnEnd } from './oncall';
 import { parseWhen, WHEN_PATTERN } from './sections/common';
 import { buildMatchers, matchSchema } from './sections/silences';
-import type { AlertState } from './types';
-import { alertView, notificationsOf, silenceView } from './view';
+import type { Alerting } from './alerting';
+import type { Alert, AlertState } from './types';
+import { alertView, AlertView, notificationsOf, silenceView } from './view';
 
 const id: JsonSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$', 'x-expected': 'an alert id, e.g. 12' };
 const STATES: Array<AlertState | 'active'> = ['active', 'pending', 'firing', 'acknowledged', 'resolved'];
@@ -15,6 +16,10 @@ const when: JsonSchema = { type: 'string', pattern: WHEN_PATTERN, 'x-expected': 
 const who: JsonSchema = { type: 'string', minLength: 1, maxLength: 100 };
 /** LIST_HISTORY: history lines per alert in a list (an alert keeps up to 200). */
 const LIST_HISTORY = 20;
+const linkParams: JsonSchema = { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } };
+
+/** viewOf renders an alert of this node for an answer. */
+const viewOf = (al: Alerting, a: Alert, maxHistory?: number): AlertView => alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), al.now(), maxHistory);
 
 /** alertsList: GET /api/alerts, newest first, with state and history. */
 export const alertsList = defineOp<{ state?: AlertState | 'active'; limit?: string | number }, unknown>({
@@ -29,13 +34,12 @@ export const alertsList = defineOp<{ state?: AlertState | 'active'; limit?: stri
   http: { method: 'GET', path: '/api/alerts' },
   handler: (p, ctx) => {
     const al = alertingOf(ctx);
-    const now = al.now();
     const limit = Number(p.limit ?? 500);
     const keep = (s: AlertState): boolean => p.state === undefined || p.state === s || (p.state === 'active' && s !== 'resolved');
     const out = [];
     for (const a of al.all()) {
       if (out.length >= limit) break;
-      if (keep(a.state)) out.push(alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), now, LIST_HISTORY));
+      if (keep(a.state)) out.push(viewOf(al, a, LIST_HISTORY));
     }
     return out;
   },
@@ -51,7 +55,7 @@ export const alertsGet = defineOp<{ id: string }, unknown>({
   handler: ({ id: alertId }, ctx) => {
     const al = alertingOf(ctx);
     const a = al.alert(alertId);
-    return { ...alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), al.now()), notifications: notificationsOf(a, (c) => al.channelsOfContact(c)) };
+    return { ...viewOf(al, a), notifications: notificationsOf(a, (c) => al.channelsOfContact(c)) };
   },
 });
 
@@ -65,7 +69,7 @@ export const alertsAck = defineOp<{ id: string; by?: string; comment?: string },
   handler: (p, ctx) => {
     const al = alertingOf(ctx);
     const a = al.ack(p.id, p.by ?? (ctx.via === 'http' ? 'api' : ctx.via), p.comment);
-    return alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), al.now());
+    return viewOf(al, a);
   },
 });
 
@@ -73,12 +77,12 @@ export const alertsAck = defineOp<{ id: string; by?: string; comment?: string },
 export const alertsAckLink = defineOp<{ token: string }, unknown>({
   name: 'alerts.ackLink',
   summary: 'Acknowledge an alert with the signed link of a notification (single use, expires); no token needed: the signature is the permission.',
-  params: { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } },
+  params: linkParams,
   write: false,
   handler: ({ token }, ctx) => {
     const al = alertingOf(ctx);
     const a = al.ackByLink(token);
-    return alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), al.now());
+    return viewOf(al, a);
   },
 });
 
@@ -86,12 +90,12 @@ export const alertsAckLink = defineOp<{ token: string }, unknown>({
 export const alertsCheckLink = defineOp<{ token: string }, unknown>({
   name: 'alerts.checkLink',
   summary: 'Check the signed link of a notification without using it: the alert it would acknowledge, or why it would not (410).',
-  params: { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } },
+  params: linkParams,
   write: false,
   handler: ({ token }, ctx) => {
     const al = alertingOf(ctx);
     const a = al.checkLink(token).alert;
-    return alertView(a, al.escalationOf(a)?.name, al.suppressedWhy(a), al.now());
+    return viewOf(al, a);
   },
 });
 
