@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
+import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
@@ -23,6 +24,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['http', benchHttp],
   ['snmp', benchSnmp],
   ['ping', benchPing],
+  ['alerts', benchAlerts],
 ];
 
 async function main(): Promise<void> {

@@ -62,6 +62,12 @@ export const ErrorCodes = {
   REMON_ERR_DURABLE_WRITE: 'a durable log could not write or sync a record (disk full, read-only file system, I/O error); the record was not acknowledged',
   REMON_ERR_DURABLE_READ: 'a durable log could not be opened or read, or its snapshot is damaged',
   REMON_ERR_DURABLE_CLOSED: 'a record was appended to a durable log that is closed',
+  REMON_ERR_ALERT_UNKNOWN: 'an alert or silence id that this node does not have',
+  REMON_ERR_ALERT_STATE: 'an alert cannot do that in its state (acknowledge a resolved alert)',
+  REMON_ERR_ALERT_LINK: 'an ack link that is not signed by this node, was used already, or expired',
+  REMON_ERR_ALERT_LOG: 'the alert log (node.data/alerts) could not be opened or written',
+  REMON_ERR_SILENCE_LIMIT: 'a silence was refused: the node keeps at most 1000 active silences made over the API',
+  REMON_ERR_NOTIFY_FAILED: 'a notification could not be delivered (receiver down or refusing, mail server, command failed or timed out)',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -81,10 +87,15 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   REMON_ERR_OP_UNAUTHORIZED: 401,
   REMON_ERR_WEB_FORBIDDEN: 403,
   REMON_ERR_HEARTBEAT_LIMIT: 403,
+  REMON_ERR_SILENCE_LIMIT: 403,
   REMON_ERR_OP_UNKNOWN: 404,
   REMON_ERR_BLOCK_UNKNOWN: 404,
   REMON_ERR_HEARTBEAT_UNKNOWN: 404,
   REMON_ERR_SERIES_UNKNOWN: 404,
+  REMON_ERR_ALERT_UNKNOWN: 404,
+  REMON_ERR_ALERT_STATE: 409,
+  REMON_ERR_ALERT_LINK: 410,
+  REMON_ERR_ALERT_LOG: 503,
   REMON_ERR_BLOCK_BUSY: 409,
   REMON_ERR_BLOCK_EXISTS: 409,
   REMON_ERR_SHARED_LOCK_NOT_HELD: 409,

@@ -1,4 +1,6 @@
 import { builtinBlockTypes } from '../blocks';
+import { alertsPlugin } from './alerts/plugin';
+import { alertSections } from './alerts/sections';
 import { coreSections } from './config/sections';
 import type { ConfigSection, Registry } from './config/section';
 import type { NodePlugin } from './engine/plugin';
@@ -10,13 +12,14 @@ import type { NodePlugin } from './engine/plugin';
  */
 const sections: readonly ConfigSection[] = [
   ...coreSections,
+  ...alertSections,
 ];
 
 /**
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [];
+const plugins: readonly NodePlugin[] = [alertsPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

@@ -4,7 +4,10 @@ import type { HeartbeatView } from '../heartbeat/types';
 import type { CliIO } from './commands';
 import { blocksList } from '../engine/ops';
 import { heartbeatsList } from '../heartbeat/ops';
-import { Answer, call, callOp, failure, relative } from './remote';
+import { alertsList } from '../alerts/ops';
+import type { AlertView } from '../alerts/view';
+import { alertsTable } from './alerts';
+import { Answer, callOp, failure, relative } from './remote';
 import { formatNumber, renderTable } from './table';
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
@@ -41,8 +44,9 @@ function heartbeatsTable(hbs: HeartbeatView[], now: number): string {
 }
 
 /**
- * statusCommand: `remon status` prints the blocks and heartbeats of a running node as
- * tables (--json: as JSON). Alerts are shown too once the node has them (/api/alerts).
+ * statusCommand: `remon status` prints the blocks, heartbeats and active alerts of a
+ * running node as tables (--json: as JSON). A node without the alerts subsystem answers
+ * /api/alerts with 404; it prints the rest.
  */
 export async function statusCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const p = parseCommand('status', args, io, { json: { type: 'boolean' } }, false);
@@ -52,8 +56,7 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
   if (typeof remote === 'number') return remote;
   let answers: Answer[];
   try {
-    // Alerts: answered once the node has them (404 before).
-    answers = await Promise.all([callOp(remote, blocksList), callOp(remote, heartbeatsList), call(remote, 'GET', '/api/alerts')]);
+    answers = await Promise.all([callOp(remote, blocksList), callOp(remote, heartbeatsList), callOp(remote, alertsList, { state: 'active' })]);
   } catch (err) {
     io.err(`remon status: ${(err as Error).message}\n`);
     return 1;
@@ -76,10 +79,8 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
   const parts = [`node ${remote.url}`, '', bs.length ? blocksTable(bs, now) : '(no blocks besides heartbeats)', '',
     hbs.length ? heartbeatsTable(hbs, now) : '(no heartbeats)'];
   if (hasAlerts) {
-    const list = alerts.json as Array<Record<string, unknown>>;
-    parts.push('', list.length
-      ? renderTable(['ALERT', 'SLA', 'STATE', 'SINCE'], list.map((a) => [String(a.id), String(a.sla ?? ''), String(a.state ?? ''), relative(a.since as string, now)]))
-      : '(no alerts)');
+    const list = alerts.json as AlertView[];
+    parts.push('', list.length ? alertsTable(list, now) : '(no active alerts)');
   }
   io.out(`${parts.join('\n')}\n`);
   return 0;
