@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
+import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
 import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
@@ -27,6 +28,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['snmp', benchSnmp],
   ['ping', benchPing],
   ['sla', benchSla],
+  ['alerts', benchAlerts],
 ];
 
 async function main(): Promise<void> {

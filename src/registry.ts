@@ -1,4 +1,6 @@
 import { builtinBlockTypes } from '../blocks';
+import { alertsPlugin } from './alerts/plugin';
+import { alertSections } from './alerts/sections';
 import { coreSections } from './config/sections';
 import { createDerivePlugin, deriveSection } from './derive';
 import { createSlaPlugin, slasSection } from './sla';
@@ -14,13 +16,14 @@ const sections: readonly ConfigSection[] = [
   ...coreSections,
   deriveSection,
   slasSection,
+  ...alertSections,
 ];
 
 /**
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin()];
+const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

@@ -57,7 +57,7 @@ describe('docs say what is so', () => {
 
     it('lists every command of `remon help`', async () => {
       const words = commands.map((c) => c.split(/\s+/)[1].replace(/^\[(\w+)\]$/, '$1'));
-      assert.deepEqual(words, ['run', 'check', 'once', 'schema', 'send', 'config', 'status', 'rrd', 'help']);
+      assert.deepEqual(words, ['run', 'check', 'once', 'schema', 'send', 'config', 'status', 'alerts', 'rrd', 'help']);
       const help = (await cli(['help'])).out;
       for (const w of words) assert.match(help, new RegExp(`^  remon ${w === 'run' ? '\\[run\\]' : w}\\s`, 'm'), w);
     });
@@ -167,7 +167,9 @@ describe('docs say what is so', () => {
           'derive:\n  - { name: web.double, expr: "web.value * 2" }\n' +
           'slas:\n' +
           '  - { name: web, test: "web.double == 14" }\n' +
-          '  - { name: web-slo, objective: { good: "web.up == 1", target: 99%, window: 1d } }\n',
+          '  - { name: web-slo, objective: { good: "web.up == 1", target: 99%, window: 1d } }\n' +
+          // A silence, so the silence routes have one to show (and one to refuse to expire).
+          'silences:\n  - { match: { team: web }, until: 2099-01-01T00:00:00Z, comment: docs }\n',
         dir,
       );
       child = spawn(process.execPath, [MAIN, 'run', file], { stdio: 'ignore' });
@@ -178,6 +180,11 @@ describe('docs say what is so', () => {
         return blocks.find((b) => b.name === 'web')!.runs >= 1;
       }, 10_000, 'the first run of block web');
     });
+    before(async () => {
+      // An alert for the alert routes: a heartbeat that failed.
+      assert.equal((await fetch(`${base}/hb/backup/fail`, { method: 'POST' })).status, 200);
+      await waitFor(async () => ((await (await fetch(`${base}/api/alerts`)).json()) as unknown[]).length === 1, 10_000, 'the alert of backup');
+    });
     after(() => stopChild(child, 5000));
 
     it('has the routes to check', () => {
@@ -186,12 +193,13 @@ describe('docs say what is so', () => {
     });
 
     it('every route answers (not 404, no 5xx), with the keys its row names', async () => {
-      const real: Record<string, string> = { name: 'web', exitcode: '0' };
+      const real: Record<string, string> = { name: 'web', exitcode: '0', id: '1' };
       const answers: string[] = [];
       for (const r of routes) {
         const url = r.path
           .replace(/^\/api\/series\/:name/, '/api/series/web.value')
           .replace(/^\/(hb|api\/heartbeats)\/:name/, '/$1/backup')
+          .replace(/^\/api\/silences\/:id/, '/api/silences/yaml-1')
           .replace(/:(\w+)/g, (_m, p: string) => real[p] ?? p);
         const post = r.method === 'POST';
         const res = await fetch(`${base}${url}`, {
@@ -226,6 +234,9 @@ describe('docs say what is so', () => {
       ['the same heartbeat edited', 'POST', '/api/heartbeats/nightly', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, '{"grace":"5m"}', 200],
       ['a write that is not JSON', 'POST', '/api/reload', { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, 'x', 415],
       ['a body that is not valid JSON', 'POST', '/api/reload', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, '{', 400, /^\{"error":"the body is not valid JSON: /],
+      ['an unknown alert', 'GET', '/api/alerts/99', undefined, undefined, 404, /^\{"error":"no alert has id \\"99\\"","code":"REMON_ERR_ALERT_UNKNOWN"\}$/],
+      ['an ack without the token', 'POST', '/api/alerts/1/ack', {}, undefined, 401],
+      ['an expiry of a silence of monitor.yaml', 'POST', '/api/silences/yaml-1/expire', { authorization: `Bearer ${token}` }, undefined, 409, /silence yaml-1 is in monitor\.yaml; remove it there/],
       ['an unknown route', 'GET', '/x', undefined, undefined, 404, /^\{"error":"no route for GET \/x"\}$/],
     ];
     for (const [what, method, url, headers, reqBody, status, answer] of statuses) {

@@ -1,69 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { heartbeatBlock } from '../blocks/heartbeat';
 import { freePort, sleep, tmpDir, waitFor, writeConfig } from './helpers';
-
-const MAIN = path.resolve(__dirname, '..', 'src', 'cli', 'main.js');
-
-interface LogLine {
-  msg: string;
-  heartbeat?: string;
-  event?: string;
-  at?: string;
-  message?: string;
-  time: string;
-}
-
-/** RemonNode is `remon run FILE` in a child process, with its JSON log lines. */
-class RemonNode {
-  private child?: ChildProcess;
-  private exited?: Promise<number | null>;
-  out = '';
-  constructor(readonly file: string, readonly url: string) {}
-
-  static async start(file: string, url: string): Promise<RemonNode> {
-    const n = new RemonNode(file, url);
-    await n.start();
-    return n;
-  }
-
-  async start(): Promise<void> {
-    this.out = '';
-    const child = spawn(process.execPath, [MAIN, 'run', this.file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stdout!.on('data', (c) => (this.out += c));
-    child.stderr!.on('data', (c) => (this.out += c));
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    await waitFor(async () => (await fetch(`${this.url}/healthz`).catch(() => undefined))?.status === 200, 10_000, `${this.url}/healthz`);
-  }
-
-  logs(): LogLine[] {
-    return this.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
-  }
-
-  /** events lists [heartbeat, event] of the heartbeat events logged so far. */
-  events(name?: string): LogLine[] {
-    return this.logs().filter((l) => l.msg.startsWith('heartbeat ') && l.event && (!name || l.heartbeat === name));
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<number | null> {
-    this.child?.kill(signal);
-    return (await this.exited) ?? null;
-  }
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function get(url: string): Promise<any> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200, `GET ${url}`);
-  return res.json();
-}
-
-function remon(args: string[], env: Record<string, string> = {}, input?: string) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000, input, env: { ...process.env, REMON_URL: '', REMON_TOKEN: '', ...env } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { get, remon, RemonNode } from './remon-node';
 
 describe('heartbeats on a running node (HTTP and CLI)', function () {
   this.timeout(30_000);
@@ -306,9 +244,9 @@ describe('heartbeats on a running node (HTTP and CLI)', function () {
     assert.match(r.out, /^HEARTBEAT\s+STATE\s+SCHEDULE\s+GRACE\s+LAST SUCCESS\s+NEXT DEADLINE\s+ERRORS\s+NOTE$/m);
     assert.match(r.out, /^backup\s+up\s+cron 30 2 \* \* \* \(Europe\/Berlin\)\s+1m\s+\S+ ago\s+in \S+\s+0\s+created at run time, not in monitor.yaml$/m);
     assert.match(r.out, /^job\s+\w+\s+every 2h\s+10m\s+.*differs from monitor.yaml: period 2h \(file 1h\), grace 10m \(file 5m\)$/m);
-    assert.match(r.out, /\n\(no SLAs\)\n$/);
+    assert.match(r.out, /\n\(no SLAs\)\n/);
     const json = JSON.parse(remon(['status', '--json'], env).out);
-    assert.deepEqual(Object.keys(json), ['blocks', 'heartbeats', 'slas']);
+    assert.deepEqual(Object.keys(json), ['blocks', 'heartbeats', 'slas', 'alerts']);
     assert.equal(remon(['status', '--url', deadUrl]).code, 1);
   });
 

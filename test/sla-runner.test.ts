@@ -161,7 +161,7 @@ describe('slas: built from monitor.yaml', () => {
     assert.deepEqual(a, {
       name: 'homepage-fast', test: 'orders.ratio >= 0.8', forMs: 60_000, keepFiringForMs: 120_000, cooldownMs: 600_000,
       slots: false, everyMs: 30_000, noData: 'fail', severity: 'ticket', labels: { team: 'web' }, dependsOn: ['api-availability'],
-      actions: [{ run: 'systemctl restart web', cooldown: '30m', max_per_day: 3 }], during: { cron: '* 8-20 * * 1-5', tz: 'Europe/Berlin' },
+      actions: [{ run: ['/bin/sh', '-c', 'systemctl restart web'], cooldownMs: 1_800_000, maxPerDay: 3, timeoutMs: 60_000 }], during: { cron: '* 8-20 * * 1-5', tz: 'Europe/Berlin' },
     });
     assert.deepEqual(b, {
       name: 'api-availability', test: 'api.up == 1', forMs: 0, keepFiringForMs: 0, cooldownMs: 0, slots: false, everyMs: 30_000,

@@ -17,7 +17,7 @@ describe('heartbeat block', () => {
 
   it('is passive and has the options of the README', () => {
     assert.equal(heartbeatBlock.passive, true);
-    assert.deepEqual(Object.keys(heartbeatBlock.schema.properties), ['period', 'schedule', 'tz', 'grace', 'max_runtime', 'paused']);
+    assert.deepEqual(Object.keys(heartbeatBlock.schema.properties), ['period', 'schedule', 'tz', 'grace', 'max_runtime', 'paused', 'escalate', 'severity', 'labels']);
   });
 
   // [options, problems]

@@ -5,6 +5,9 @@ import { HeartbeatOptions, optionProblems, pickOptions } from '../../src/heartbe
 /** HeartbeatBlockOptions: the block's keys in monitor.yaml (see README.md). */
 export interface HeartbeatBlockOptions extends HeartbeatOptions {
   name: string;
+  escalate?: string;
+  severity?: string;
+  labels?: Record<string, string>;
   every?: string;
   timeout?: string;
 }
@@ -37,6 +40,15 @@ export const heartbeatBlock: BlockType<HeartbeatBlockOptions> = {
       grace: duration('How long past a deadline the heartbeat is late before it is down (default 1m).'),
       max_runtime: duration('After a start signal, a run not finished within this is down (default: grace).'),
       paused: { type: 'boolean', 'x-expected': 'true or false', description: 'No deadlines while paused; signals are still recorded.' },
+      // Alerting (src/alerts): a heartbeat going down raises an alert as a firing SLA does.
+      escalate: { type: 'string', minLength: 1, description: 'The escalation told when the heartbeat goes down (default: notify.default_escalation).' },
+      severity: { type: 'string', minLength: 1, description: 'Severity of its alert (default page).' },
+      labels: {
+        type: 'object',
+        additionalProperties: { type: 'string', 'x-expected': 'a label value (text)' },
+        'x-expected': 'a mapping of label names to values',
+        description: 'Labels of its alert, for silences and routing.',
+      },
     },
   },
   check(o) {

@@ -6,7 +6,10 @@ import { blocksList } from '../engine/ops';
 import { heartbeatsList } from '../heartbeat/ops';
 import { slasList } from '../sla/ops';
 import type { SlaView } from '../sla/ops';
-import { Answer, call, callOp, failure, relative } from './remote';
+import { alertsList } from '../alerts/ops';
+import type { AlertView } from '../alerts/view';
+import { alertsTable } from './alerts';
+import { Answer, callOp, failure, relative } from './remote';
 import { formatNumber, renderTable } from './table';
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
@@ -48,8 +51,9 @@ function slasTable(slas: SlaView[], now: number): string {
 }
 
 /**
- * statusCommand: `remon status` prints the blocks, heartbeats and SLAs of a running node
- * as tables (--json: as JSON). Alerts are shown too once the node has them (/api/alerts).
+ * statusCommand: `remon status` prints the blocks, heartbeats, SLAs and active alerts of a
+ * running node as tables (--json: as JSON). A node without the SLA or alerts subsystem
+ * answers /api/slas or /api/alerts with 404; it prints the rest.
  */
 export async function statusCommand(args: string[], io: CliIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const p = parseCommand('status', args, io, { json: { type: 'boolean' } }, false);
@@ -59,8 +63,7 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
   if (typeof remote === 'number') return remote;
   let answers: Answer[];
   try {
-    // Alerts: answered once the node has them (404 before).
-    answers = await Promise.all([callOp(remote, blocksList), callOp(remote, heartbeatsList), call(remote, 'GET', '/api/alerts'), callOp(remote, slasList)]);
+    answers = await Promise.all([callOp(remote, blocksList), callOp(remote, heartbeatsList), callOp(remote, alertsList, { state: 'active' }), callOp(remote, slasList)]);
   } catch (err) {
     io.err(`remon status: ${(err as Error).message}\n`);
     return 1;
@@ -73,7 +76,6 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
     }
   }
   const hasAlerts = alerts.status === 200 && Array.isArray(alerts.json);
-  // SLAs: a node without them (an older one) answers 404.
   const hasSlas = slas.status === 200 && Array.isArray(slas.json);
   const slaList = hasSlas ? (slas.json as SlaView[]) : [];
   if (values.json) {
@@ -87,10 +89,8 @@ export async function statusCommand(args: string[], io: CliIO, env: NodeJS.Proce
     hbs.length ? heartbeatsTable(hbs, now) : '(no heartbeats)'];
   if (hasSlas) parts.push('', slaList.length ? slasTable(slaList, now) : '(no SLAs)');
   if (hasAlerts) {
-    const list = alerts.json as Array<Record<string, unknown>>;
-    parts.push('', list.length
-      ? renderTable(['ALERT', 'SLA', 'STATE', 'SINCE'], list.map((a) => [String(a.id), String(a.sla ?? ''), String(a.state ?? ''), relative(a.since as string, now)]))
-      : '(no alerts)');
+    const list = alerts.json as AlertView[];
+    parts.push('', list.length ? alertsTable(list, now) : '(no active alerts)');
   }
   io.out(`${parts.join('\n')}\n`);
   return 0;

@@ -13,10 +13,11 @@ Usage:
                               signal a heartbeat of a running node
   remon config NAME [--period D|--schedule CRON] [--grace D] [--tz TZ] [--enable|--disable] ...
                               create or edit a heartbeat on a running node
-  remon status [--json]       blocks, heartbeats and SLAs of a running node, as tables
+  remon status [--json]       blocks, heartbeats, SLAs and alerts of a running node, as tables
+  remon alerts [ack ID]       a running node's alerts; acknowledge one
   remon help [COMMAND]        this text, or a command's
 
-send, config and status talk to the node at --url (or REMON_URL, default
+send, config, status and alerts talk to the node at --url (or REMON_URL, default
 http://127.0.0.1:2001) with --token (or REMON_TOKEN) when it has one.
 
 Exit codes: 0 ok, 1 runtime failure (or, for once, a failed block), 2 usage or config error.
@@ -75,13 +76,32 @@ or could not be reached, 2 on a usage error (or values the node found invalid).
 `,
   status: `Usage: remon status [--json] [--url URL] [--token TOKEN]
 
-Prints the blocks, the heartbeats and the SLAs of a running node as tables (with --json,
-as JSON): each block's status, last run and fields; each heartbeat's state, schedule, last
-success, next deadline, consecutive misses, and whether it differs from monitor.yaml; each
-SLA's state, since when, severity, and the values of its last test.
+Prints the blocks, the heartbeats, the SLAs and the alerts of a running node as tables
+(with --json, as JSON): each block's status, last run and fields; each heartbeat's state,
+schedule, last success, next deadline, consecutive misses, and whether it differs from
+monitor.yaml; each SLA's state, since when, severity, and the values of its last test; each
+alert's state and since when.
 
 The node is --url or REMON_URL (default http://127.0.0.1:2001). Exits 0, or 1 when the
 node could not be reached.
+`,
+  alerts: `Usage: remon alerts [--state STATE] [--limit N] [--json] [--url URL] [--token TOKEN]
+       remon alerts ack ID [--by NAME] [--comment TEXT] [--json] [--url URL] [--token TOKEN]
+
+Lists the alerts of a running node, newest first: id, SLA (or heartbeat), state, severity,
+the escalation level told, since when, and the message (why it is not told, when a
+silence or depends_on holds it). --state is active (the default: pending, firing,
+acknowledged), pending, firing, acknowledged, resolved or all; --limit caps the list
+(default 100).
+
+ack acknowledges alert ID: its escalation stops and those who were told hear who took it
+(--by NAME, default USER@HOST; --comment TEXT is kept in its history). If it is not
+resolved within its escalation's ack_timeout, escalation resumes.
+
+The node is --url or REMON_URL (default http://127.0.0.1:2001), with --token or
+REMON_TOKEN when it has a token (ack needs it). Exits 0 on success, 1 when the node
+refused (an unknown alert, one resolved or acknowledged already) or could not be reached,
+2 on a usage error.
 `,
   schema: `Usage: remon schema
 

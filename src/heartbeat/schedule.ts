@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { formatDuration } from '../util/duration';
+export { tzProblem } from '../util/zone';
 
 /**
  * Schedule says when a heartbeat is next expected. `next(after)` is the first deadline
@@ -64,12 +65,3 @@ export function cronProblem(expr: string): string | undefined {
   }
 }
 
-/** tzProblem tells why a time zone name is not valid, or undefined when it is. */
-export function tzProblem(tz: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return undefined;
-  } catch {
-    return `unknown time zone "${tz}"; expected an IANA name such as Europe/Berlin, America/New_York or UTC`;
-  }
-}

@@ -1,4 +1,4 @@
-import { suggest } from '../config/messages';
+import { escalationIssue, refIssue } from '../alerts/sections/common';
 import type { CheckContext, Path, SectionIssue } from '../config/section';
 import { cronProblem, tzProblem } from '../heartbeat/schedule';
 import { checkSeriesExpr, compileSeries } from '../series';
@@ -126,24 +126,12 @@ function checkRefs(s: Raw, i: number, slas: ReadonlyMap<string, number>, heartbe
     s.depends_on.forEach((dep, j) => {
       if (typeof dep !== 'string') return;
       const path = ['slas', i, 'depends_on', j];
-      if (dep === s.name) issues.push({ path, message: 'an SLA cannot depend on itself' });
-      else if (!known.includes(dep)) issues.push({ path, message: `no SLA or heartbeat is named "${dep}"; ${hint(dep, known)}` });
+      const issue = dep === s.name ? { path, message: 'an SLA cannot depend on itself' } : refIssue('SLA or heartbeat', dep, known, path);
+      if (issue) issues.push(issue);
     });
   }
-  if (typeof s.escalate === 'string') {
-    const policies = isMap(ctx.raw.escalations) ? Object.keys(ctx.raw.escalations) : [];
-    if (!policies.includes(s.escalate)) {
-      const near = suggest(s.escalate, policies);
-      const why = near ? `did you mean "${near}"?` : policies.length ? `expected one of: ${[...policies].sort().join(', ')}` : 'none is defined (add it under escalations:)';
-      issues.push({ path: ['slas', i, 'escalate'], message: `no escalation is named "${s.escalate}"; ${why}` });
-    }
-  }
-}
-
-function hint(name: string, known: readonly string[]): string {
-  const near = suggest(name, known);
-  if (near) return `did you mean "${near}"?`;
-  return known.length ? `expected one of: ${[...known].sort().join(', ')}` : 'no SLA or heartbeat is defined';
+  const esc = escalationIssue(ctx.raw, s.escalate, ['slas', i, 'escalate']);
+  if (esc) issues.push(esc);
 }
 
 /** heartbeatNames are the names of heartbeat blocks (their alerts can inhibit an SLA too). */

@@ -1,3 +1,4 @@
+import { ActionConfig, actionSchema, buildAction } from '../alerts/actions';
 import type { JsonSchema } from '../engine/block';
 import { blockName } from '../config/schema';
 import type { ConfigSection } from '../config/section';
@@ -26,8 +27,8 @@ export interface SlaConfig {
   labels: Record<string, string>;
   escalate?: string;
   dependsOn: string[];
-  /** Remediation, as written (the alerts run them: cooldown, max_per_day). */
-  actions: Array<Record<string, unknown>>;
+  /** Remediation the alerts run when it fires (cooldown, max_per_day). */
+  actions: ActionConfig[];
 }
 
 declare module '../config/types' {
@@ -62,28 +63,6 @@ const dur = (description: string): JsonSchema => ({ $ref: '#/definitions/duratio
 const condition = (description: string): JsonSchema => ({
   type: 'string', minLength: 1, 'x-expected': 'a condition over series, e.g. "homepage.fast_ratio >= 0.8"', description,
 });
-
-/**
- * actionSchema: one remediation (DESIGN's `actions`), run by the alerts when the SLA fires.
- * The same shape as the alerts' own (src/alerts/actions.ts on their branch); fold into it
- * once both are merged. One of run and webhook: checkSlas says so.
- */
-const actionSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  'x-expected': 'an action: { run: "command" } or { webhook: URL }, with cooldown and max_per_day',
-  properties: {
-    run: {
-      anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }],
-      'x-expected': 'a shell line, or a list (program and arguments)',
-      description: 'A command run when the SLA fires.',
-    },
-    webhook: { type: 'string', pattern: '^https?://[^\\s/]+', 'x-expected': 'an http:// or https:// URL', description: 'A URL POSTed when the SLA fires.' },
-    cooldown: dur('Not again sooner than this after the last run (default 0s).'),
-    max_per_day: { type: 'integer', minimum: 1, description: 'At most this many runs in any 24 hours.' },
-    timeout: dur('The command or request is given this long (default 1m).'),
-  },
-};
 
 /** slaSchema: one entry of `slas:`. */
 const slaSchema: JsonSchema = {
@@ -141,7 +120,7 @@ const slaSchema: JsonSchema = {
     },
     escalate: { type: 'string', minLength: 1, description: 'The escalation policy its alerts follow (escalations:).' },
     depends_on: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'SLAs (or heartbeats) that inhibit this one while they fire.' },
-    actions: { type: 'array', items: actionSchema, description: 'Remediation when it fires, bounded by cooldown and max_per_day.' },
+    actions: { type: 'array', items: actionSchema, description: 'Remediation when it fires, bounded by cooldown and max_per_day (run by the alerts).' },
   },
 };
 
@@ -168,7 +147,7 @@ function buildSla(r: RawSla): SlaConfig {
     severity: r.severity ?? 'page',
     labels: { ...r.labels },
     dependsOn: [...(r.depends_on ?? [])],
-    actions: (r.actions ?? []).map((a) => ({ ...a })),
+    actions: (r.actions ?? []).map(buildAction),
   };
   if (r.objective) out.objective = { target: targetOf(r.objective.target), windowMs: ms(r.objective.window) };
   if (r.during) out.during = { cron: r.during.cron, tz: r.during.tz ?? 'UTC' };
