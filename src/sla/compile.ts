@@ -64,18 +64,27 @@ export function specOf(c: SlaConfig): SlaSpec {
 
 /**
  * SeriesTest is an SLA test over live series: a compiled expression's instance fed with
- * the samples of its inputs (push) and evaluated at a time. The result's message is
- * rendered only when read (the SLA keeps it for a state change or the API).
+ * the samples of its inputs (push) and evaluated at a time. An evaluation allocates
+ * nothing: it answers one result object, whose message renders the latest evaluation when
+ * read (the SLA reads it for a state change, its log record, or the API, before it
+ * evaluates again).
  */
 export class SeriesTest implements TestEval {
   readonly run: SeriesEval;
+  private readonly condition: boolean;
+  private readonly result: { value: number | boolean | undefined; readonly message: string };
 
   constructor(readonly expr: SeriesExpr) {
-    this.run = expr.instantiate();
+    const run = expr.instantiate();
+    this.run = run;
+    this.condition = expr.type === 'boolean';
+    this.result = { value: undefined, get message() { return run.lastMessage(); } };
   }
 
   evaluate(at: number): EvalResult {
-    return this.run.evaluate(at);
+    const v = this.run.valueAt(at);
+    this.result.value = v !== v ? undefined : this.condition ? v !== 0 : v;
+    return this.result;
   }
 }
 
