@@ -8,6 +8,9 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { alertsPlugin } from '../src/alerts/plugin';
 import * as path from 'node:path';
 import type { NodeEvent } from '../src/bus';
 import { loadConfig } from '../src/config/load';
@@ -28,10 +31,11 @@ interface Node {
 }
 
 /** A node with the CLI's parts (blocks, derive, slas), on a port of its own, recording the bus's events. */
-async function startNode(file: string, port: number, log = silentLogger()): Promise<Node> {
+async function startNode(file: string, port: number, log = silentLogger(), alerts = false): Promise<Node> {
   const load = () => loadConfig(file, registry);
   const sla = createSlaPlugin();
-  const engine = new Engine({ ...load(), log, plugins: [createDerivePlugin(), sla], loadConfig: async () => load() });
+  const plugins = [createDerivePlugin(), sla, ...(alerts ? [alertsPlugin()] : [])];
+  const engine = new Engine({ ...load(), log, plugins, loadConfig: async () => load() });
   const events: NodeEvent[] = [];
   engine.bus.subscribe('test-events', (m) => { if (m.event?.kind === 'sla.state') events.push(m.event); });
   await engine.start();
@@ -185,6 +189,40 @@ describe('SLA tests on a running node', function () {
     const gone = node.events.find((e) => e.subject === 'app-slow' && e.data!.to === 'inactive')!;
     assert.match(gone.message, /^app-slow inactive: removed from the configuration; was firing for \d+s$/);
     assert.deepEqual(Object.keys(after), ['app-fast', 'app-up', 'app-new']);
+  });
+
+  it('an SLA that fires is an alert: the webhook of its escalation gets it with the values the test saw, then its resolution', async () => {
+    const got: Array<{ alert: Record<string, unknown> }> = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { got.push(JSON.parse(body)); res.end('ok'); });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      fs.writeFileSync(file, config('0.8', [
+        'contacts:',
+        `  web: { webhook: "${hook}" }`,
+        'escalations:',
+        '  web-team: { levels: [ { notify: [web], after: 0s } ], group_wait: 0s }',
+      ].join('\n')).replace('name: app-up, test: "app.latency_ms < 1000"', 'name: app-up, test: "app.latency_ms < 1000", escalate: web-team, labels: { team: web }'));
+      node = await startNode(file, port, silentLogger(), true);
+      await waitState(node, { 'app-up': 'ok' });
+      setLatency(1500);
+      await waitFor(() => got.some((g) => g.alert.state === 'firing'), 8000, 'the firing notification');
+      const firing = got.find((g) => g.alert.state === 'firing')!.alert;
+      assert.deepEqual([firing.sla, firing.severity, firing.value, firing.level, firing.labels], ['app-up', 'page', false, 1, { team: 'web' }]);
+      assert.equal(firing.message, 'app-up firing: app.latency_ms (1500) < 1000 failed');
+      setLatency(40);
+      await waitFor(() => got.some((g) => g.alert.state === 'resolved'), 8000, 'the resolved notification');
+      const resolved = got.find((g) => g.alert.state === 'resolved')!.alert;
+      assert.equal(resolved.id, firing.id);
+      assert.match(String(resolved.message), /^app-up ok: app\.latency_ms \(40\) < 1000 passes again \(was firing for \d+s\)$/);
+      assert.deepEqual(got.map((g) => `${g.alert.sla} ${g.alert.state}`), ['app-up firing', 'app-up resolved'], 'app-fast has no escalation: kept, nobody told');
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
   });
 
   it('restart: states come back from the SLA log, since kept; the next evaluation goes on from there', async () => {
