@@ -1,4 +1,4 @@
-import { Collector, escapeLabel as esc } from '../web/routes/metrics';
+import { Collector, escapeLabel as esc, metricFamily } from '../web/routes/metrics';
 import type { SlaRunner } from './runner';
 import type { SlaState } from './types';
 
@@ -28,39 +28,21 @@ export function slaMetrics(runner: SlaRunner): Collector {
     }
     const t = runner.set.stats();
     return [
-      '# HELP remon_sla_state 1 for the state each SLA is in (ok, pending, firing, unknown, inactive), 0 for the others.',
-      '# TYPE remon_sla_state gauge',
-      ...state,
-      '# HELP remon_sla_state_since_seconds When the SLA entered its state (Unix time).',
-      '# TYPE remon_sla_state_since_seconds gauge',
-      ...since,
-      '# HELP remon_sla_evaluations_total Evaluations of the SLA\'s test.',
-      '# TYPE remon_sla_evaluations_total counter',
-      ...evals,
-      '# HELP remon_sla_transitions_total State changes of the SLA.',
-      '# TYPE remon_sla_transitions_total counter',
-      ...transitions,
-      '# HELP remon_sla_errors_total Evaluations that failed (counted as unknown).',
-      '# TYPE remon_sla_errors_total counter',
-      ...errors,
-      '# HELP remon_sla_budget_remaining Error budget left of an objective SLA (1 all, 0 none, negative overspent).',
-      '# TYPE remon_sla_budget_remaining gauge',
-      ...budget,
-      '# HELP remon_sla_backfilled_slots_total Slots missed while the node was down, evaluated from stored series.',
-      '# TYPE remon_sla_backfilled_slots_total counter',
-      `remon_sla_backfilled_slots_total ${t.backfilled}`,
-      '# HELP remon_sla_skipped_slots_total Missed slots not evaluated (no stored data to use, or beyond the bound).',
-      '# TYPE remon_sla_skipped_slots_total counter',
-      `remon_sla_skipped_slots_total ${t.skipped}`,
-      '# HELP remon_sla_failures_total Failures of the SLAs\' own work: backfills, rebuilds, SLA log writes, callbacks.',
-      '# TYPE remon_sla_failures_total counter',
-      `remon_sla_failures_total{what="backfill"} ${t.backfillFailures}`,
-      `remon_sla_failures_total{what="rebuild"} ${t.rebuildFailures}`,
-      `remon_sla_failures_total{what="persist"} ${t.persistFailures}`,
-      `remon_sla_failures_total{what="callback"} ${t.callbackFailures}`,
-      '# HELP remon_sla_dropped_total Bus messages the SLA tests did not see (too many held while windows were read back).',
-      '# TYPE remon_sla_dropped_total counter',
-      `remon_sla_dropped_total ${runner.feed.dropped}`,
+      ...metricFamily('remon_sla_state', 'gauge', 'Each SLA\'s state: 1 for the one it is in (ok, pending, firing, unknown, inactive), 0 for the others.', state),
+      ...metricFamily('remon_sla_state_since_seconds', 'gauge', 'When the SLA entered its state (Unix time).', since),
+      ...metricFamily('remon_sla_evaluations_total', 'counter', 'Evaluations of the SLA\'s test.', evals),
+      ...metricFamily('remon_sla_transitions_total', 'counter', 'State changes of the SLA.', transitions),
+      ...metricFamily('remon_sla_errors_total', 'counter', 'Evaluations that failed (counted as unknown).', errors),
+      ...metricFamily('remon_sla_budget_remaining', 'gauge', 'Error budget left of an objective SLA (1 all, 0 none, negative overspent).', budget),
+      ...metricFamily('remon_sla_backfilled_slots_total', 'counter', 'Slots missed while the node was down, evaluated from stored series.', [`remon_sla_backfilled_slots_total ${t.backfilled}`]),
+      ...metricFamily('remon_sla_skipped_slots_total', 'counter', 'Missed slots not evaluated (no stored data to use, or beyond the bound).', [`remon_sla_skipped_slots_total ${t.skipped}`]),
+      ...metricFamily('remon_sla_failures_total', 'counter', 'Failures of the SLAs\' own work: backfills, rebuilds, SLA log writes, callbacks.', [
+        `remon_sla_failures_total{what="backfill"} ${t.backfillFailures}`,
+        `remon_sla_failures_total{what="rebuild"} ${t.rebuildFailures}`,
+        `remon_sla_failures_total{what="persist"} ${t.persistFailures}`,
+        `remon_sla_failures_total{what="callback"} ${t.callbackFailures}`,
+      ]),
+      ...metricFamily('remon_sla_dropped_total', 'counter', 'Bus messages the SLA tests did not see (too many held while windows were read back).', [`remon_sla_dropped_total ${runner.feed.dropped}`]),
     ];
   };
 }
