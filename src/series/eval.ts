@@ -26,6 +26,8 @@ export class Outcome {
 }
 
 const NO_SLOTS = new Float64Array(0);
+/** NO_HOOKS: the hooks of an input that updates no state (shared, never pushed to). */
+const NO_HOOKS: ReadonlyArray<(v: number) => void> = Object.freeze([]);
 
 /**
  * Evaluation is one instance of a compiled expression: a window per input series, the
@@ -37,7 +39,7 @@ export class Evaluation {
   private readonly windows: Window[];
   private readonly index = new Map<string, number>();
   /** Per input, what a pushed value also updates (ewma, holt_winters). */
-  private readonly hooks: Array<Array<(v: number) => void>>;
+  private readonly hooks: Array<ReadonlyArray<(v: number) => void>>;
   private readonly slots: Float64Array;
   private readonly fn: Fn;
   private readonly boolean: boolean;
@@ -46,21 +48,26 @@ export class Evaluation {
     const a = analysis;
     a.inputs.forEach((name, i) => this.index.set(name, i));
     this.windows = a.windows.map((w) => new Window(w.ms, w.count));
-    this.hooks = a.inputs.map(() => []);
+    this.hooks = a.inputs.map(() => NO_HOOKS);
     this.slots = new Float64Array(a.slots * SLOT_WIDTH);
     const ewma = new Float64Array(a.ewmas.length).fill(NaN);
     a.ewmas.forEach((e, k) => {
       const alpha = e.alpha;
-      this.hooks[e.input].push((v) => {
+      this.hook(e.input, (v) => {
         if (v !== v) return;
         const prev = ewma[k];
         ewma[k] = prev !== prev ? v : alpha * v + (1 - alpha) * prev;
       });
     });
     const models = a.models.map((m) => new HoltWinters({ season: m.season, alpha: m.alpha, beta: m.beta, gamma: m.gamma }));
-    models.forEach((m, k) => this.hooks[a.models[k].input].push((v) => m.update(v)));
+    models.forEach((m, k) => this.hook(a.models[k].input, (v) => m.update(v)));
     this.fn = new Builder(this.windows, this.slots, ewma, models, a).build(a.plan);
     this.boolean = a.type === 'boolean';
+  }
+
+  /** hook adds what a pushed value of an input also updates (inputs without share one empty list). */
+  private hook(input: number, fn: (v: number) => void): void {
+    this.hooks[input] = [...this.hooks[input], fn];
   }
 
   /** push adds a sample of an input (others are ignored); samples of a series come in time order, an older one is dropped. */

@@ -5,8 +5,9 @@
 export const MAX_WINDOW_SAMPLES = 1 << 21;
 
 /**
- * Window is the recent history of one series: a ring of (t ms, value) in two typed arrays,
- * oldest first, that grows by doubling. A push evicts the samples no window reads any more:
+ * Window is the recent history of one series: a ring of (t ms, value) pairs side by side
+ * in one typed array (one object to reach, the pair in one cache line), oldest first, that
+ * grows by doubling. A push evicts the samples no window reads any more:
  * those older than `keepMs` before the newest sample, beyond the newest `keepCount`. Values
  * may be NaN (a sample whose value is unknown). Samples arrive in time order; one older
  * than the newest is refused (push returns false).
@@ -15,8 +16,8 @@ export const MAX_WINDOW_SAMPLES = 1 << 21;
  * a window evaluated at `at`, [start, end).
  */
 export class Window {
-  private t: Float64Array;
-  private v: Float64Array;
+  /** Pairs: the time of ring slot k at 2k, its value at 2k + 1. */
+  private d: Float64Array;
   private mask: number;
   private head = 0;
   /** Samples held. */
@@ -32,75 +33,73 @@ export class Window {
   ) {
     const want = Math.min(MAX_WINDOW_SAMPLES, Math.max(4, keepCount + 1));
     const cap = want <= 16 ? 2 ** Math.ceil(Math.log2(want)) : 16;
-    this.t = new Float64Array(cap);
-    this.v = new Float64Array(cap);
+    this.d = new Float64Array(2 * cap);
     this.mask = cap - 1;
   }
 
   /** push appends a sample; false (and nothing kept) when it is older than the newest. */
   push(t: number, value: number): boolean {
-    if (this.size > 0 && t < this.t[(this.head + this.size - 1) & this.mask]) return false;
+    const d = this.d;
+    if (this.size > 0 && t < d[((this.head + this.size - 1) & this.mask) << 1]) return false;
     // Evict what no window reads: older than keepMs before t, beyond the newest keepCount.
     const horizon = t - this.keepMs;
-    while (this.size >= this.keepCount && this.size > 0 && this.t[this.head] <= horizon) {
+    while (this.size >= this.keepCount && this.size > 0 && this.d[this.head << 1] <= horizon) {
       this.head = (this.head + 1) & this.mask;
       this.size--;
     }
-    if (this.size === this.t.length) {
-      if (this.t.length >= MAX_WINDOW_SAMPLES) {
+    if (this.size === this.mask + 1) {
+      if (this.size >= MAX_WINDOW_SAMPLES) {
         this.head = (this.head + 1) & this.mask;
         this.size--;
       } else {
         this.grow();
       }
     }
-    const i = (this.head + this.size) & this.mask;
-    this.t[i] = t;
-    this.v[i] = value;
+    const i = ((this.head + this.size) & this.mask) << 1;
+    this.d[i] = t;
+    this.d[i + 1] = value;
     this.size++;
     return true;
   }
 
   private grow(): void {
-    const n = this.t.length * 2;
-    const t = new Float64Array(n);
-    const v = new Float64Array(n);
+    const n = (this.mask + 1) * 2;
+    const d = new Float64Array(2 * n);
     for (let k = 0; k < this.size; k++) {
-      const j = (this.head + k) & this.mask;
-      t[k] = this.t[j];
-      v[k] = this.v[j];
+      const j = ((this.head + k) & this.mask) << 1;
+      d[2 * k] = this.d[j];
+      d[2 * k + 1] = this.d[j + 1];
     }
-    this.t = t;
-    this.v = v;
+    this.d = d;
     this.mask = n - 1;
     this.head = 0;
   }
 
   /** tAt is the time of logical sample i (0 the oldest). */
   tAt(i: number): number {
-    return this.t[(this.head + i) & this.mask];
+    return this.d[((this.head + i) & this.mask) << 1];
   }
 
   /** vAt is the value of logical sample i. */
   vAt(i: number): number {
-    return this.v[(this.head + i) & this.mask];
+    return this.d[(((this.head + i) & this.mask) << 1) + 1];
   }
 
   /** newest is the time of the newest sample, -Infinity when there is none. */
   newest(): number {
-    return this.size === 0 ? -Infinity : this.t[(this.head + this.size - 1) & this.mask];
+    return this.size === 0 ? -Infinity : this.tAt(this.size - 1);
   }
 
   /** end is the number of samples at or before `at` (all of them, when none is newer). */
   end(at: number): number {
     const n = this.size;
-    if (n === 0 || this.t[(this.head + n - 1) & this.mask] <= at) return n;
+    if (n === 0 || this.tAt(n - 1) <= at) return n;
     return this.firstAfter(at, 0, n);
   }
 
   /** startAfter is the first index in [0, end) whose time is after `from` (end when none is). */
   startAfter(from: number, end: number): number {
-    if (end === 0 || this.t[this.head] > from) return 0;
+    if (end === 0 || this.tAt(0) > from) return 0;
     return this.firstAfter(from, 0, end);
   }
 
@@ -108,7 +107,7 @@ export class Window {
   private firstAfter(x: number, lo: number, hi: number): number {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.t[(this.head + mid) & this.mask] > x) hi = mid;
+      if (this.tAt(mid) > x) hi = mid;
       else lo = mid + 1;
     }
     return lo;
