@@ -72,7 +72,10 @@ describe('rrd store: a checkpoint of many series leaves the node answering', fun
       assert.equal(store.status().state, 'ok');
       assert.ok(heldMs > 150, `the work is big enough to show (the all-at-once checkpoint held the loop ${heldMs.toFixed(0)} ms)`);
       assert.ok(passMs >= heldMs * 0.5, `the sliced pass took ${passMs} ms`);
-      assert.ok(maxGap < 60, `a 5 ms timer waited up to ${maxGap.toFixed(1)} ms (the all-at-once checkpoint: ${heldMs.toFixed(0)} ms)`);
+      // Side by side: on a loaded machine both sides slow down, so the bound is the larger of
+      // 60 ms and a third of what the all-at-once checkpoint held the loop on this machine now.
+      const bound = Math.max(60, heldMs / 3);
+      assert.ok(maxGap < bound, `a 5 ms timer waited up to ${maxGap.toFixed(1)} ms, over ${bound.toFixed(0)} (the all-at-once checkpoint: ${heldMs.toFixed(0)} ms)`);
       assert.ok(answers.length >= 5, `${answers.length} answers`);
       assert.ok(Math.max(...answers) < 100, `HTTP answers took up to ${Math.max(...answers).toFixed(1)} ms`);
 
