@@ -3,6 +3,7 @@
  */
 import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
+import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
 import { benchInflux } from './influx';
@@ -11,12 +12,14 @@ import { benchPing } from './ping';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
 import { benchShared } from './shared';
+import { benchSla } from './sla';
 import { benchSnmp } from './snmp';
 
 const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
   ['node', benchNode],
   ['bus', benchBus],
+  ['derive', benchDerive],
   ['rrd', benchRrd],
   ['influx', benchInflux],
   ['heartbeat', benchHeartbeat],
@@ -24,6 +27,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['http', benchHttp],
   ['snmp', benchSnmp],
   ['ping', benchPing],
+  ['sla', benchSla],
   ['alerts', benchAlerts],
 ];
 

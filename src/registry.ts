@@ -2,6 +2,8 @@ import { builtinBlockTypes } from '../blocks';
 import { alertsPlugin } from './alerts/plugin';
 import { alertSections } from './alerts/sections';
 import { coreSections } from './config/sections';
+import { createDerivePlugin, deriveSection } from './derive';
+import { createSlaPlugin, slasSection } from './sla';
 import type { ConfigSection, Registry } from './config/section';
 import type { NodePlugin } from './engine/plugin';
 
@@ -12,6 +14,8 @@ import type { NodePlugin } from './engine/plugin';
  */
 const sections: readonly ConfigSection[] = [
   ...coreSections,
+  deriveSection,
+  slasSection,
   ...alertSections,
 ];
 
@@ -19,7 +23,7 @@ const sections: readonly ConfigSection[] = [
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [alertsPlugin()];
+const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

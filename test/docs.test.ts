@@ -164,6 +164,10 @@ describe('docs say what is so', () => {
           '    pipe:\n      - lock: { name: L, ttl: 1h }\n      - with-lock: { name: L, ttl: 1s, steps: [ { increment: n } ] }\n' +
           '  - { name: backup, type: heartbeat, period: 1d }\n' +
           '  - { name: tick, type: ticker }\n' +
+          'derive:\n  - { name: web.double, expr: "web.value * 2" }\n' +
+          'slas:\n' +
+          '  - { name: web, test: "web.double == 14" }\n' +
+          '  - { name: web-slo, objective: { good: "web.up == 1", target: 99%, window: 1d } }\n' +
           // A silence, so the silence routes have one to show (and one to refuse to expire).
           'silences:\n  - { match: { team: web }, until: 2099-01-01T00:00:00Z, comment: docs }\n',
         dir,
@@ -220,6 +224,7 @@ describe('docs say what is so', () => {
       ['a run without the token', 'POST', '/api/blocks/web/run', {}, undefined, 401],
       ['a run of a passive block', 'POST', '/api/blocks/backup/run', { authorization: `Bearer ${token}` }, undefined, 404],
       ['an unknown series', 'GET', '/api/series/nope.x', undefined, undefined, 404],
+      ['an unknown SLA', 'GET', '/api/slas/nope', undefined, undefined, 404, /^\{"error":"no SLA is named \\"nope\\"","code":"REMON_ERR_SLA_UNKNOWN"\}$/],
       ['a bad range', 'GET', '/api/series/web.value?from=-1', undefined, undefined, 400, /from must be epoch milliseconds from 0 to 8640000000000000, got \\"-1\\"/],
       ['an unknown heartbeat signal', 'GET', '/hb/nope', undefined, undefined, 404, /^\{"error":"no heartbeat is named/],
       ['an exit code over 255', 'GET', '/hb/backup/300', undefined, undefined, 400, /^\{"error":"exit codes are 0-255; got 300"\}$/],

@@ -234,7 +234,7 @@ describe('heartbeats on a running node (HTTP and CLI)', function () {
     await waitFor(() => node.events('quick').slice(-1).some((e) => e.event === 'resumed'), 2000, 'the resumed event');
   });
 
-  it('remon status prints the blocks and the heartbeats as tables', () => {
+  it('remon status prints the blocks, the heartbeats and the SLAs as tables', () => {
     const r = remon(['status'], env);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split('\n');
@@ -244,8 +244,9 @@ describe('heartbeats on a running node (HTTP and CLI)', function () {
     assert.match(r.out, /^HEARTBEAT\s+STATE\s+SCHEDULE\s+GRACE\s+LAST SUCCESS\s+NEXT DEADLINE\s+ERRORS\s+NOTE$/m);
     assert.match(r.out, /^backup\s+up\s+cron 30 2 \* \* \* \(Europe\/Berlin\)\s+1m\s+\S+ ago\s+in \S+\s+0\s+created at run time, not in monitor.yaml$/m);
     assert.match(r.out, /^job\s+\w+\s+every 2h\s+10m\s+.*differs from monitor.yaml: period 2h \(file 1h\), grace 10m \(file 5m\)$/m);
+    assert.match(r.out, /\n\(no SLAs\)\n/);
     const json = JSON.parse(remon(['status', '--json'], env).out);
-    assert.deepEqual(Object.keys(json), ['blocks', 'heartbeats', 'alerts']);
+    assert.deepEqual(Object.keys(json), ['blocks', 'heartbeats', 'slas', 'alerts']);
     assert.equal(remon(['status', '--url', deadUrl]).code, 1);
   });
 

@@ -25,14 +25,14 @@ export const DEFAULT_ACTION_TIMEOUT_MS = 60_000;
 
 /**
  * actionSchema is the JSON Schema of one action as written under `slas[].actions`; the SLA
- * section puts it in its schema (`actions: { type: 'array', items: actionSchema }`) and
- * builds each with buildAction.
+ * section puts it in its schema (`actions: { type: 'array', items: actionSchema }`), checks
+ * that each has run or webhook (a oneOf of `required` alone is refused by ajv's strict
+ * mode, and its message would say less) and builds each with buildAction.
  */
 export const actionSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   'x-expected': 'an action: { run: "command" } or { webhook: URL }, with cooldown and max_per_day',
-  oneOf: [{ required: ['run'] }, { required: ['webhook'] }],
   properties: {
     run: {
       anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }],

@@ -13,7 +13,7 @@ Usage:
                               signal a heartbeat of a running node
   remon config NAME [--period D|--schedule CRON] [--grace D] [--tz TZ] [--enable|--disable] ...
                               create or edit a heartbeat on a running node
-  remon status [--json]       blocks, heartbeats and alerts of a running node, as tables
+  remon status [--json]       blocks, heartbeats, SLAs and alerts of a running node, as tables
   remon alerts [ack ID]       a running node's alerts; acknowledge one
   remon help [COMMAND]        this text, or a command's
 
@@ -76,9 +76,10 @@ or could not be reached, 2 on a usage error (or values the node found invalid).
 `,
   status: `Usage: remon status [--json] [--url URL] [--token TOKEN]
 
-Prints the blocks, the heartbeats and the alerts of a running node as tables (with --json,
-as JSON): each block's status, last run and fields; each heartbeat's state, schedule, last
-success, next deadline, consecutive misses, and whether it differs from monitor.yaml; each
+Prints the blocks, the heartbeats, the SLAs and the alerts of a running node as tables
+(with --json, as JSON): each block's status, last run and fields; each heartbeat's state,
+schedule, last success, next deadline, consecutive misses, and whether it differs from
+monitor.yaml; each SLA's state, since when, severity, and the values of its last test; each
 alert's state and since when.
 
 The node is --url or REMON_URL (default http://127.0.0.1:2001). Exits 0, or 1 when the

@@ -22,7 +22,7 @@ import type { NodePlugin, PluginHost } from './plugin';
 import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metrics';
 import { engineOps } from './ops';
 import { applyReload } from './reload';
-import { Result, resultSeries, Trigger } from './result';
+import { Result, resultSeries, sampleHeartbeat, Trigger } from './result';
 import { RunHandle, runBlock, stopReason } from './runner';
 import { Scheduler, SchedulerStats } from './scheduler';
 import { BlockStatus } from './state';
@@ -78,6 +78,8 @@ export class Engine implements NodeApi {
   private started = false;
   private stopping?: Promise<void>;
   private reloading: Promise<unknown> = Promise.resolve();
+  /** now is the node clock's wall time: when runs start, so samples carry the node's time. */
+  private readonly now = (): number => this.clock.now();
 
   constructor(private readonly options: EngineOptions) {
     this.current = options.config;
@@ -359,6 +361,7 @@ export class Engine implements NodeApi {
         shared: this.shared,
         log: this.log,
         track: (p) => this.track(p),
+        now: this.now,
       });
     } finally {
       b.running = false;
@@ -377,9 +380,6 @@ export class Engine implements NodeApi {
     if (b.removed) return;
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
-    // The store's "unknown after" hint: two intervals for scheduled blocks; passive blocks
-    // report on events, so their values hold for up to two days.
-    const heartbeat = b.mode === 'passive' ? 172_800 : Math.max(1, Math.ceil((2 * b.config.everyMs) / 1000));
-    this.bus.publish({ result: r, samples: resultSeries(r, heartbeat) });
+    this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs)) });
   }
 }

@@ -46,3 +46,12 @@ export function resultSeries(r: Result, heartbeat?: number): Sample[] {
   }
   return out;
 }
+
+/**
+ * sampleHeartbeat is the "unknown after" hint (seconds) of a block's samples: two
+ * intervals for scheduled blocks; passive blocks report on events, so their values hold
+ * for up to two days.
+ */
+export function sampleHeartbeat(mode: string, everyMs: number): number {
+  return mode === 'passive' ? 172_800 : Math.max(1, Math.ceil((2 * everyMs) / 1000));
+}

@@ -27,6 +27,8 @@ export interface RunRequest {
   log: Logger;
   /** The block's own promise, which may outlive the Result when a block ignores abort. */
   track?(p: Promise<unknown>): void;
+  /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
+  now?(): number;
 }
 
 const MAX_OUTPUT_CHARS = 64 * 1024;
@@ -42,7 +44,7 @@ const ignore = (): undefined => undefined;
 export function runBlock(req: RunRequest): Promise<Result> {
   const { config } = req;
   const ac = new AbortController();
-  const startedAt = Date.now();
+  const startedAt = req.now ? req.now() : Date.now();
   const t0 = performance.now();
   return new Promise<Result>((resolve) => {
     let settled = false;

@@ -8,9 +8,13 @@ export type Node =
   | { kind: 'bool'; value: boolean; pos: number }
   | { kind: 'null'; pos: number }
   | { kind: 'ident'; name: string; pos: number }
+  /** A duration literal (`5m`, `500ms`, `1h30m`): a window in series expressions; `text` as written. */
+  | { kind: 'dur'; ms: number; text: string; pos: number }
   | { kind: 'call'; fn: string; args: Node[]; pos: number }
   | { kind: 'unary'; op: '-' | '!'; arg: Node; pos: number }
-  | { kind: 'binary'; op: BinaryOp; left: Node; right: Node; pos: number };
+  | { kind: 'binary'; op: BinaryOp; left: Node; right: Node; pos: number }
+  /** `arg between low and high`: low <= arg <= high, both bounds included; pos is the word's. */
+  | { kind: 'between'; arg: Node; low: Node; high: Node; pos: number };
 
 export type BinaryOp =
   | '||' | '&&'
@@ -29,6 +33,7 @@ export function identifiers(node: Node): string[] {
       case 'call': n.args.forEach(walk); break;
       case 'unary': walk(n.arg); break;
       case 'binary': walk(n.left); walk(n.right); break;
+      case 'between': walk(n.arg); walk(n.low); walk(n.high); break;
       default: break;
     }
   };

@@ -28,8 +28,8 @@ function numbers(xs: Value[]): number[] {
 
 /**
  * evaluate computes an expression. A missing value is null: arithmetic on null is null
- * and every comparison with null is false except `== null` / `!= null`, so a condition
- * over a field that a failed run did not produce is simply not met.
+ * and every comparison with null is false except `== null` / `!= null` (`between` too), so
+ * a condition over a field that a failed run did not produce is simply not met.
  */
 export function evaluate(node: Node, scope: Scope): Value {
   switch (node.kind) {
@@ -39,6 +39,14 @@ export function evaluate(node: Node, scope: Scope): Value {
       return node.value;
     case 'null':
       return null;
+    case 'dur':
+      return node.ms;
+    case 'between': {
+      const x = toNumber(evaluate(node.arg, scope));
+      const lo = toNumber(evaluate(node.low, scope));
+      const hi = toNumber(evaluate(node.high, scope));
+      return x !== null && lo !== null && hi !== null && lo <= x && x <= hi;
+    }
     case 'ident': {
       const v = scope(node.name);
       return v === undefined ? null : v;

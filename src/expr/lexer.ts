@@ -1,8 +1,9 @@
 import { createError } from '../errors';
+import { parseDuration } from '../util/duration';
 
 /** Token is one lexical unit of an expression; pos is its 0-based offset in the source. */
 export interface Token {
-  type: 'num' | 'str' | 'ident' | 'op' | 'eof';
+  type: 'num' | 'str' | 'ident' | 'dur' | 'op' | 'eof';
   text: string;
   value?: number | string;
   pos: number;
@@ -19,13 +20,20 @@ const LOOKALIKES: Record<string, string> = {
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_.]/;
 const DIGIT = /[0-9]/;
+/** A duration as monitor.yaml writes it (500ms, 5m, 1h30m), not followed by a name character. */
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+(?![A-Za-z0-9_.])/;
+
+/** LexOptions: whether duration literals (`5m`) are tokens; without, `5m` is a number and a name. */
+export interface LexOptions {
+  durations?: boolean;
+}
 
 /**
  * tokenize splits an expression into tokens. Identifiers may contain dots
  * (`homepage.total_ms`); a name with other characters is written in backquotes
  * (`` `nightly-backup.up` ``).
  */
-export function tokenize(src: string): Token[] {
+export function tokenize(src: string, options: LexOptions = {}): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < src.length) {
@@ -33,6 +41,14 @@ export function tokenize(src: string): Token[] {
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
     const start = i;
     if (DIGIT.test(c) || (c === '.' && DIGIT.test(src[i + 1] ?? ''))) {
+      if (options.durations && DIGIT.test(c)) {
+        const d = duration(src, i);
+        if (d) {
+          i += d.text.length;
+          tokens.push(d);
+          continue;
+        }
+      }
       const m = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(src.slice(i))!;
       i += m[0].length;
       tokens.push({ type: 'num', text: m[0], value: Number(m[0]), pos: start });
@@ -71,6 +87,21 @@ export function tokenize(src: string): Token[] {
   }
   tokens.push({ type: 'eof', text: '', pos: src.length });
   return tokens;
+}
+
+/**
+ * duration reads a duration literal at i, or undefined when the number there has no unit;
+ * a number run into other letters (`5x`, `5min`) is an error naming the units.
+ */
+function duration(src: string, i: number): Token | undefined {
+  const rest = src.slice(i);
+  const m = DURATION.exec(rest);
+  if (m) return { type: 'dur', text: m[0], value: parseDuration(m[0]), pos: i };
+  const word = /^\d+(?:\.\d+)?[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
+  if (word && !/^\d+(?:\.\d+)?[eE][+-]?\d*$/.test(word[0])) {
+    throw syntax(src, i, `"${word[0]}" is not a duration; write a number and a unit: 500ms, 30s, 5m, 2h, 1d or 1w`);
+  }
+  return undefined;
 }
 
 /**

@@ -17,9 +17,19 @@ const NOT_LEVEL = 2;
 const WORD_OPS: Record<string, BinaryOp> = { or: '||', and: '&&' };
 const COMPARISONS = new Set<BinaryOp>(['==', '!=', '<', '<=', '>', '>=', '=~']);
 
-/** ParseOptions restricts which functions an expression may call (all, when absent). */
+/** isComparison tells whether a node is a comparison (which cannot be compared again). */
+function isComparison(n: Node): boolean {
+  return n.kind === 'between' || (n.kind === 'binary' && COMPARISONS.has(n.op)) ||
+    (n.kind === 'unary' && n.op === '!' && n.arg.kind === 'between');
+}
+
+/**
+ * ParseOptions restricts which functions an expression may call (all, when absent) and
+ * whether duration literals (`5m`, the windows of series expressions) are part of it.
+ */
 export interface ParseOptions {
   functions?: ReadonlySet<string>;
+  durations?: boolean;
 }
 
 /**
@@ -27,7 +37,7 @@ export interface ParseOptions {
  * column of the problem (`err.pos`, 0-based) and its reason (`err.reason`).
  */
 export function parse(src: string, options: ParseOptions = {}): Node {
-  const tokens = tokenize(src);
+  const tokens = tokenize(src, { durations: options.durations });
   let i = 0;
   const peek = (): Token => tokens[i];
   const next = (): Token => tokens[i++];
@@ -37,7 +47,7 @@ export function parse(src: string, options: ParseOptions = {}): Node {
   };
   const isWord = (t: Token, word: string): boolean => t.type === 'ident' && t.text === word;
   const startsValue = (t: Token): boolean =>
-    t.type === 'num' || t.type === 'str' || (t.type === 'ident' && !(t.text in WORD_OPS)) ||
+    t.type === 'num' || t.type === 'str' || t.type === 'dur' || (t.type === 'ident' && !(t.text in WORD_OPS)) ||
     (t.type === 'op' && (t.text === '(' || t.text === '-' || t.text === '!'));
 
   const binaryOp = (t: Token): BinaryOp | undefined => {
@@ -55,15 +65,33 @@ export function parse(src: string, options: ParseOptions = {}): Node {
     let left = parseLevel(level + 1);
     for (;;) {
       const t = peek();
+      if (level === NOT_LEVEL && (isWord(t, 'between') || (isWord(t, 'not') && isWord(tokens[i + 1], 'between')))) {
+        left = parseBetween(left);
+        continue;
+      }
       const op = binaryOp(t);
       if (op === undefined || !LEVELS[level].includes(op)) return left;
       next();
       const right = operand(t, level + 1);
-      if (COMPARISONS.has(op) && left.kind === 'binary' && COMPARISONS.has(left.op)) {
+      if (COMPARISONS.has(op) && isComparison(left)) {
         throw syntax(src, t.pos, `comparisons cannot be chained; write "a < b && b < c" instead of "a < b < c"`);
       }
       left = { kind: 'binary', op, left, right, pos: t.pos };
     }
+  };
+
+  /** parseBetween parses `[not] between LOW and HIGH` after its first operand; `not between` is the negation. */
+  const parseBetween = (arg: Node): Node => {
+    const negated = isWord(peek(), 'not') ? next() : undefined;
+    const word = next();
+    if (isComparison(arg)) throw syntax(src, word.pos, 'comparisons cannot be chained; write "a between b and c" on a value, not on a comparison');
+    const low = operand(word, NOT_LEVEL + 1);
+    const and = peek();
+    if (!isWord(and, 'and')) fail(and, 'expected "and" between the bounds of "between" (x between 5 and 20)');
+    next();
+    const high = operand(and, NOT_LEVEL + 1);
+    const node: Node = { kind: 'between', arg, low, high, pos: word.pos };
+    return negated ? { kind: 'unary', op: '!', arg: node, pos: negated.pos } : node;
   };
 
   /** operand parses what must follow the operator `op`, naming it when nothing does. */
@@ -90,6 +118,7 @@ export function parse(src: string, options: ParseOptions = {}): Node {
     const t = next();
     if (t.type === 'num') return { kind: 'num', value: t.value as number, pos: t.pos };
     if (t.type === 'str') return { kind: 'str', value: t.value as string, pos: t.pos };
+    if (t.type === 'dur') return { kind: 'dur', ms: t.value as number, text: t.text, pos: t.pos };
     if (t.type === 'op' && t.text === '(') {
       const inner = operand(t, 0);
       const close = next();

@@ -30,7 +30,7 @@ export function periodSchedule(ms: number): Schedule {
  * the first valid time after it, a fixed time that occurs twice fires once, and wildcard
  * jobs (`0 * * * *`) fire on both occurrences of the repeated hour.
  */
-const CRON_OPTIONS = { paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' } as const;
+export const CRON_OPTIONS = { paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' } as const;
 
 /** cronSchedule: fixed deadlines at a cron expression's fire times, in time zone tz (default UTC). */
 export function cronSchedule(expr: string, tz = 'UTC'): Schedule {

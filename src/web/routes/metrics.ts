@@ -9,6 +9,11 @@ export const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').repla
 /** metricName makes a valid metric name of remon_<prefix><name>. */
 export const metricName = (prefix: string, name: string): string => `remon_${prefix}${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
+/** metricFamily is one metric in the text exposition: its HELP and TYPE lines, then its samples (`name{labels} value`). */
+export function metricFamily(name: string, type: 'gauge' | 'counter', help: string, samples: readonly string[]): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples];
+}
+
 /**
  * metricsRoute: GET /metrics, the Prometheus text exposition of whatever the collectors
  * give (the engine's: scheduler, store, bus, blocks; later subsystems add theirs). A

@@ -1,0 +1,393 @@
+import type { Bus, BusMessage } from '../bus';
+import { Gate } from '../bus/gate';
+import type { Clock } from '../clock';
+import { createError, errorMessage } from '../errors';
+import type { Logger } from '../log';
+import { compileSeries, SeriesEval, SeriesExpr } from '../series';
+import type { Sample, Store } from '../store/store';
+import { topological } from './graph';
+import { firstSampleTimes, readBack } from './rebuild';
+import type { DeriveConfig } from './section';
+
+/** DeriverOptions: the node's parts a deriver uses, and what it must know of block series. */
+export interface DeriverOptions {
+  bus: Bus;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** The heartbeat hint (s) of a series no derived series makes (a block's), for samples read back from the store. */
+  heartbeatOf(series: string): number | undefined;
+  /** The regular interval (ms) of such a series, when it has one. */
+  intervalOf(series: string): number | undefined;
+  /** Messages held while windows are rebuilt; beyond, they are dropped and counted (default 100,000). */
+  maxBuffered?: number;
+}
+
+/** DerivedStatus is one derived series as `derive.list` shows it. */
+export interface DerivedStatus {
+  name: string;
+  expr: string;
+  inputs: readonly string[];
+  /** rebuilding: its windows are being read back from the store; error: it cannot run. */
+  state: 'ok' | 'unknown' | 'pending' | 'rebuilding' | 'error';
+  /** The last evaluation: its time, value (absent while unknown) and message. */
+  at?: number;
+  value?: number | boolean;
+  message?: string;
+  evaluations: number;
+  /** Samples published (evaluations that were not unknown). */
+  samples: number;
+  unknown: number;
+  error?: string;
+}
+
+/** Program is one derived series while the node runs. */
+class Program {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly run: SeriesEval;
+  /** Position in evaluation order: after every derived series it reads. */
+  order = 0;
+  /** Derived series that read this one. */
+  dependents: Program[] = [];
+  /** Pass of the message being handled that last touched it, and the newest sample time of that pass. */
+  mark = 0;
+  at = 0;
+  /** Time of the last sample published: each is later than the one before. */
+  lastOut = -Infinity;
+  /** The heartbeat hint of its samples: the longest of its inputs'. */
+  heartbeat = 0;
+  evaluations = 0;
+  samples = 0;
+  unknown = 0;
+  /** The last evaluation's time (NaN: none yet) and value (NaN: unknown); its message is the run's lastMessage(). */
+  lastAt = NaN;
+  lastValue = NaN;
+  rebuilding = false;
+  error?: string;
+
+  constructor(readonly config: DeriveConfig, readonly expr: SeriesExpr) {
+    this.name = config.name;
+    this.inputs = expr.inputs;
+    this.run = expr.instantiate();
+  }
+}
+
+/** Reader: the programs that read one series. */
+interface Reader {
+  series: string;
+  programs: Program[];
+}
+
+/** programsOf finds the programs of a series among a block's few readers. */
+function programsOf(read: Reader[], series: string): Program[] | undefined {
+  for (let i = 0; i < read.length; i++) if (read[i].series === series) return read[i].programs;
+  return undefined;
+}
+
+/** insertByOrder inserts p into a list sorted by order, searching from the end. */
+function insertByOrder(list: Program[], p: Program): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1].order > p.order) i--;
+  list.splice(i, 0, p);
+}
+
+/**
+ * Deriver computes the derived series of `derive:` as their inputs get samples. It is the
+ * node's `derive` bus subscriber: each message's samples are pushed into the programs
+ * that read them, each touched program is evaluated once at the newest time it got, in
+ * order (a derived series before those that read it, which get its sample at once), and
+ * the derived samples go out as one message of samples, stored like any series and seen
+ * by the subscribers after it. Its own message coming back (the bus delivers
+ * synchronously) is skipped; a message another subscriber publishes meanwhile is queued.
+ *
+ * Windows are read back from the store when the node starts and when a reload changes a
+ * program; meanwhile messages are held, and the samples they carry are not read twice.
+ * An unknown value publishes nothing: the derived series has a gap, never a made-up 0.
+ */
+export class Deriver {
+  private programs = new Map<string, Program>();
+  /** Programs that read a series, in evaluation order. */
+  private readers = new Map<string, Program[]>();
+  /**
+   * The same by block: a block's result carries only `<block>.*` samples, so one lookup by
+   * its block name (the same string every time) finds what a message feeds, or that it
+   * feeds nothing; a lookup per sample would hash each sample's new name string.
+   */
+  private byBlock = new Map<string, Reader[]>();
+  /** Configured programs that failed to compile (a config that skipped the checks). */
+  private broken = new Map<string, { config: DeriveConfig; error: string }>();
+  private pass = 0;
+  private readonly touched: Program[] = [];
+  private publishing?: BusMessage;
+  /** Holds messages while windows are read back; runs a message published while one is handled after it. */
+  private readonly gate: Gate;
+  private pending: Program[];
+  private rebuilds = new Set<Promise<void>>();
+  private readonly logged = new Set<string>();
+  /** Totals since start, for /metrics. */
+  readonly totals = { evaluations: 0, samples: 0, unknown: 0, errors: 0, dropped: 0 };
+
+  constructor(private readonly o: DeriverOptions, configs: readonly DeriveConfig[]) {
+    this.pending = this.apply(configs);
+    // Until start() has read the windows back, messages wait.
+    this.gate = new Gate((m) => this.process(m), { maxHeld: this.o.maxBuffered, onDrop: () => this.drop() });
+    this.gate.hold();
+    for (const p of this.pending) p.rebuilding = true;
+  }
+
+  /** handle is the bus subscriber. */
+  readonly handle = (m: BusMessage): void => {
+    if (m !== this.publishing) this.gate.handle(m);
+  };
+
+  /** start reads back the windows of every program, then handles the messages held meanwhile. */
+  start(): Promise<void> {
+    const programs = this.pending;
+    this.pending = [];
+    return this.track(this.rebuild(programs));
+  }
+
+  /** update applies a reloaded `derive:`: unchanged programs keep their state; changed and new ones are rebuilt. */
+  update(configs: readonly DeriveConfig[]): Promise<void> {
+    const fresh = this.apply(configs);
+    if (fresh.length === 0) return Promise.resolve();
+    this.gate.hold();
+    for (const p of fresh) p.rebuilding = true;
+    return this.track(this.rebuild(fresh));
+  }
+
+  /** idle resolves when no rebuild is in progress. */
+  async idle(): Promise<void> {
+    while (this.rebuilds.size > 0) await Promise.allSettled([...this.rebuilds]);
+  }
+
+  /** list is every derived series with its last evaluation, in config order. */
+  list(): DerivedStatus[] {
+    const out: DerivedStatus[] = [];
+    for (const p of this.programs.values()) {
+      const evaluated = !Number.isNaN(p.lastAt);
+      const known = !Number.isNaN(p.lastValue);
+      const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !evaluated ? 'pending' : known ? 'ok' : 'unknown';
+      const value = p.expr.type === 'boolean' ? p.lastValue !== 0 : p.lastValue;
+      out.push({
+        name: p.name, expr: p.config.expr, inputs: p.inputs, state,
+        ...(evaluated && { at: p.lastAt, ...(known && { value }), message: p.run.lastMessage() }),
+        evaluations: p.evaluations, samples: p.samples, unknown: p.unknown, ...(p.error && { error: p.error }),
+      });
+    }
+    for (const b of this.broken.values()) {
+      out.push({ name: b.config.name, expr: b.config.expr, inputs: [], state: 'error', evaluations: 0, samples: 0, unknown: 0, error: b.error });
+    }
+    return out;
+  }
+
+  /** apply makes the programs of a config; it returns the new ones (changed or added). */
+  private apply(configs: readonly DeriveConfig[]): Program[] {
+    const next = new Map<string, Program>();
+    const fresh: Program[] = [];
+    this.broken = new Map();
+    for (const c of configs) {
+      const old = this.programs.get(c.name);
+      if (old && old.config.expr === c.expr) {
+        next.set(c.name, old);
+        continue;
+      }
+      try {
+        const p = new Program(c, compileSeries(c.expr));
+        next.set(c.name, p);
+        fresh.push(p);
+      } catch (err) {
+        this.broken.set(c.name, { config: c, error: errorMessage(err) });
+        this.report('compile', c.name, err);
+      }
+    }
+    const order = topological([...next.keys()], (n) => next.get(n)!.inputs.filter((i) => next.has(i)));
+    order.forEach((n, i) => { next.get(n)!.order = i; });
+    const readers = new Map<string, Program[]>();
+    for (const p of next.values()) p.dependents = [];
+    for (const name of order) {
+      const p = next.get(name)!;
+      for (const input of p.inputs) {
+        let list = readers.get(input);
+        if (!list) readers.set(input, (list = []));
+        list.push(p);
+        next.get(input)?.dependents.push(p);
+      }
+    }
+    const byBlock = new Map<string, Reader[]>();
+    for (const [series, programs] of readers) {
+      const dot = series.indexOf('.');
+      if (dot < 0) continue;
+      const block = series.slice(0, dot);
+      let list = byBlock.get(block);
+      if (!list) byBlock.set(block, (list = []));
+      list.push({ series, programs });
+    }
+    this.programs = next;
+    this.readers = readers;
+    this.byBlock = byBlock;
+    return fresh;
+  }
+
+  /** process handles one message: push, evaluate touched programs in order, publish. */
+  private process(m: BusMessage): void {
+    const pass = ++this.pass;
+    const touched = this.touched;
+    touched.length = 0;
+    const samples = m.samples;
+    const block = m.result?.block;
+    const read = block === undefined ? undefined : this.byBlock.get(block);
+    if (block !== undefined && read === undefined) return;
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i];
+      const list = read === undefined ? this.readers.get(s.series) : programsOf(read, s.series);
+      if (list === undefined) continue;
+      for (let j = 0; j < list.length; j++) this.feed(list[j], s, pass);
+    }
+    if (touched.length === 0) return;
+    let out: Sample[] | undefined;
+    for (let i = 0; i < touched.length; i++) {
+      const p = touched[i];
+      const sample = this.evaluate(p);
+      if (sample === undefined) continue;
+      (out ??= []).push(sample);
+      for (const d of p.dependents) {
+        if (d.order > p.order) this.feed(d, sample, pass); // else a loop the config checks would have refused
+      }
+    }
+    if (out === undefined) return;
+    const msg: BusMessage = { samples: out };
+    this.publishing = msg;
+    try {
+      this.o.bus.publish(msg);
+    } finally {
+      this.publishing = undefined;
+    }
+  }
+
+  /** feed pushes a sample into a program and marks it touched in this pass, at the newest time it got. */
+  private feed(p: Program, s: Sample, pass: number): void {
+    p.run.push(s.series, s.t, s.value, s.heartbeat);
+    if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
+    if (p.mark !== pass) {
+      p.mark = pass;
+      p.at = s.t;
+      insertByOrder(this.touched, p);
+    } else if (s.t > p.at) {
+      p.at = s.t;
+    }
+  }
+
+  /** evaluate runs one program at its newest input time (after its last sample); a known value is a sample. */
+  private evaluate(p: Program): Sample | undefined {
+    const at = p.at > p.lastOut ? p.at : p.lastOut + 1;
+    let v: number;
+    try {
+      v = p.run.valueAt(at);
+    } catch (err) {
+      p.error = errorMessage(err);
+      this.totals.errors++;
+      this.report('evaluate', p.name, err);
+      return undefined;
+    }
+    p.evaluations++;
+    this.totals.evaluations++;
+    p.lastAt = at;
+    p.lastValue = v;
+    if (v !== v) {
+      p.unknown++;
+      this.totals.unknown++;
+      return undefined;
+    }
+    p.samples++;
+    this.totals.samples++;
+    p.lastOut = at;
+    return { series: p.name, t: at, value: v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
+  }
+
+  /**
+   * rebuild reads back the history each program's inputs need, pushes it (up to the first
+   * sample a held message brings for the series, so none is read twice), and when no
+   * other rebuild is in progress handles the held messages. It releases the pause it
+   * was counted in (by the constructor or update).
+   */
+  private async rebuild(programs: Program[]): Promise<void> {
+    try {
+      const read = await this.readBack(programs);
+      this.preload(programs, read);
+    } catch (err) {
+      this.report('rebuild', programs.map((p) => p.name).join(', '), createError('REMON_ERR_DERIVE_REBUILD', `windows could not be read back from the store: ${errorMessage(err)}`, err));
+    } finally {
+      for (const p of programs) p.rebuilding = false;
+      this.gate.release();
+    }
+  }
+
+  /** readBack fetches the history of every input the programs read (the longest need of each). */
+  private readBack(programs: Program[]): Promise<Map<string, Array<[number, number]>>> {
+    return readBack(this.o.store, programs.map((p) => p.expr.needs), this.o.clock.now(), (series) => this.intervalOf(series));
+  }
+
+  /** preload pushes read-back samples into the programs, before the first sample a held message has of each series. */
+  private preload(programs: Program[], read: Map<string, Array<[number, number]>>): void {
+    const cutoff = firstSampleTimes(this.gate.held, read);
+    for (const p of [...programs].sort((a, b) => a.order - b.order)) {
+      for (const series of p.inputs) {
+        const points = read.get(series) ?? [];
+        const cut = cutoff.get(series) ?? Infinity;
+        const hb = this.heartbeatOf(series);
+        if (hb !== undefined && hb > p.heartbeat) p.heartbeat = hb;
+        for (const [t, v] of points) {
+          if (t >= cut) break;
+          p.run.push(series, t, v, hb);
+        }
+      }
+    }
+  }
+
+  /** heartbeatOf: a block series' hint, or for a derived series the longest of its inputs'. */
+  private heartbeatOf(series: string): number | undefined {
+    return this.overInputs(series, (s) => this.o.heartbeatOf(s), Math.max);
+  }
+
+  /** intervalOf: a block series' interval, or for a derived series the shortest of its inputs'. */
+  private intervalOf(series: string): number | undefined {
+    return this.overInputs(series, (s) => this.o.intervalOf(s), Math.min);
+  }
+
+  /** overInputs: `leaf` of a series no program makes, else `pick` over what its inputs give (undefined ones left out). */
+  private overInputs(series: string, leaf: (s: string) => number | undefined, pick: (a: number, b: number) => number, seen = new Set<string>()): number | undefined {
+    const p = this.programs.get(series);
+    if (!p) return leaf(series);
+    if (seen.has(series)) return undefined;
+    seen.add(series);
+    let out: number | undefined;
+    for (const i of p.inputs) {
+      const x = this.overInputs(i, leaf, pick, seen);
+      if (x !== undefined) out = out === undefined ? x : pick(out, x);
+    }
+    return out;
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.rebuilds.add(p);
+    void p.finally(() => this.rebuilds.delete(p));
+    return p;
+  }
+
+  private drop(): void {
+    this.totals.dropped++;
+    if (this.logged.has('dropped')) return;
+    this.logged.add('dropped');
+    this.o.log.warn({ held: this.gate.held.length }, 'derive: too many messages held while windows are rebuilt; dropping (counted)');
+  }
+
+  /** report logs a failure once per kind and series. */
+  private report(what: string, name: string, err: unknown): void {
+    const key = `${what}:${name}`;
+    if (this.logged.has(key)) return;
+    this.logged.add(key);
+    this.o.log.error({ derived: name, err: errorMessage(err) }, `derive: ${what} failed`);
+  }
+}

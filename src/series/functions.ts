@@ -1,0 +1,154 @@
+import { Window } from './window';
+
+/** WindowFnName is a function over the samples of one window. */
+export type WindowFnName = 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last' | 'delta' | 'rate' | 'stddev';
+
+/**
+ * Reducer computes over samples [start, end) of a window; NaN when it cannot (no known
+ * value, or too few). Samples whose value is NaN (unknown) are skipped by all of them.
+ */
+export type Reducer = (w: Window, start: number, end: number) => number;
+
+/** REDUCERS by name; `needs` is how many known values each needs for an answer. */
+export const REDUCERS: Record<WindowFnName, { fn: Reducer; needs: number }> = {
+  avg: { fn: avg, needs: 1 },
+  min: { fn: min, needs: 1 },
+  max: { fn: max, needs: 1 },
+  sum: { fn: sum, needs: 1 },
+  count: { fn: count, needs: 0 },
+  last: { fn: last, needs: 1 },
+  delta: { fn: delta, needs: 2 },
+  rate: { fn: rate, needs: 2 },
+  stddev: { fn: stddev, needs: 1 },
+};
+
+/** knownSeen: how many known values the last sumKnown call added (no allocation for a second result). */
+let knownSeen = 0;
+
+/** sumKnown adds the known values of [start, end) and leaves their number in knownSeen. */
+function sumKnown(w: Window, start: number, end: number): number {
+  let s = 0;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const v = w.vAt(i);
+    if (v === v) { s += v; n++; }
+  }
+  knownSeen = n;
+  return s;
+}
+
+function avg(w: Window, start: number, end: number): number {
+  const s = sumKnown(w, start, end);
+  return knownSeen === 0 ? NaN : s / knownSeen;
+}
+
+function min(w: Window, start: number, end: number): number {
+  let m = Infinity;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const v = w.vAt(i);
+    if (v === v) { n++; if (v < m) m = v; }
+  }
+  return n === 0 ? NaN : m;
+}
+
+function max(w: Window, start: number, end: number): number {
+  let m = -Infinity;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const v = w.vAt(i);
+    if (v === v) { n++; if (v > m) m = v; }
+  }
+  return n === 0 ? NaN : m;
+}
+
+function sum(w: Window, start: number, end: number): number {
+  const s = sumKnown(w, start, end);
+  return knownSeen === 0 ? NaN : s;
+}
+
+/** count counts known values: 0 for an empty window, never unknown. */
+function count(w: Window, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const v = w.vAt(i);
+    if (v === v) n++;
+  }
+  return n;
+}
+
+function last(w: Window, start: number, end: number): number {
+  for (let i = end - 1; i >= start; i--) {
+    const v = w.vAt(i);
+    if (v === v) return v;
+  }
+  return NaN;
+}
+
+/** firstKnown is the index of the first known value in [start, end), or end. */
+function firstKnown(w: Window, start: number, end: number): number {
+  let i = start;
+  while (i < end && Number.isNaN(w.vAt(i))) i++;
+  return i;
+}
+
+/** lastKnown is the index of the last known value in [start, end), or start - 1. */
+function lastKnown(w: Window, start: number, end: number): number {
+  let i = end - 1;
+  while (i >= start && Number.isNaN(w.vAt(i))) i--;
+  return i;
+}
+
+/** delta is the last known value minus the first (no extrapolation, no counter resets). */
+function delta(w: Window, start: number, end: number): number {
+  const a = firstKnown(w, start, end);
+  const b = lastKnown(w, start, end);
+  return b > a ? w.vAt(b) - w.vAt(a) : NaN;
+}
+
+/** rate is delta per second between the first and the last known sample. */
+function rate(w: Window, start: number, end: number): number {
+  const a = firstKnown(w, start, end);
+  const b = lastKnown(w, start, end);
+  if (b <= a) return NaN;
+  const dt = w.tAt(b) - w.tAt(a);
+  return dt > 0 ? ((w.vAt(b) - w.vAt(a)) * 1000) / dt : NaN;
+}
+
+/** stddev is the population standard deviation (two passes, for accuracy). */
+function stddev(w: Window, start: number, end: number): number {
+  const mean = avg(w, start, end);
+  if (mean !== mean) return NaN;
+  let s = 0;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const v = w.vAt(i);
+    if (v === v) { const d = v - mean; s += d * d; n++; }
+  }
+  return Math.sqrt(s / n);
+}
+
+/**
+ * percentile is the p-th percentile (0–100) of the known values, interpolated linearly
+ * between the closest ranks (rank p/100 × (n − 1), as numpy and Prometheus'
+ * quantile_over_time do). `scratch` is reused between calls; the grown one is returned
+ * in scratch.buf.
+ */
+export function percentile(w: Window, start: number, end: number, p: number, scratch: { buf: Float64Array }): number {
+  if (scratch.buf.length < end - start) scratch.buf = new Float64Array(Math.max(end - start, scratch.buf.length * 2));
+  const buf = scratch.buf;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const v = w.vAt(i);
+    if (v === v) buf[n++] = v;
+  }
+  if (n === 0) return NaN;
+  const sorted = buf.subarray(0, n).sort();
+  const rank = (p / 100) * (n - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+}
+
+/** knownCount counts the known values in [start, end) (for the reason of an unknown). */
+export const knownCount = count;
