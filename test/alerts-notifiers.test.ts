@@ -169,7 +169,7 @@ escalations:
   it('a command gets the alert as REMON_ALERT_* variables and JSON on stdin; one that fails or overruns its timeout fails the delivery, and nothing it started is left', async () => {
     const out = tmpDir('remon-cmd-');
     const marker = uniqueMarker();
-    const record = `env | grep ^REMON_ | sort > ${out}/env-$REMON_ALERT_STATE; cat > ${out}/stdin-$REMON_ALERT_STATE`;
+    const record = `env | grep -E '^REMON_(ALERT|ACK)_' | sort > ${out}/env-$REMON_ALERT_STATE; cat > ${out}/stdin-$REMON_ALERT_STATE`;
     node = await start(`
 notify: { attempts: 1 }
 contacts:
