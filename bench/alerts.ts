@@ -1,17 +1,25 @@
 /**
  * Alerts benchmark (issue 12).
  *
- * 1. Latency: a node (engine, the alerts plugin with its real webhook channel, the alert
- *    log on disk) holds 10,000 SLAs' alerts' worth of names: 1,000 firing (silenced, so
- *    held) and 9,000 that were pending and went back to ok. SLAs fire one at a time, 200 a
- *    second, as `sla.state` events published on the bus (the SLA tests are another
- *    subsystem; this is the event they publish), each to its own escalation (level 1
- *    after 0s, group_wait 0s: `for: 0`). The time from the publish to the webhook POST
- *    arriving at a receiver in another process (both read the same wall clock,
- *    performance.timeOrigin + now). Target: p99 ≤ 100 ms.
+ * A node as `remon run` makes it (engine, memory store, the derive, SLA and alerts plugins,
+ * the real webhook channel, the SLA log and the alert log on disk) with 10,000 blocks of
+ * one field each (every 1h) and 10,000 SLA tests over them (`b<k>.value < 100`, for: 0),
+ * each escalating to one of 64 escalations (level 1 after 0s, group_wait 0s,
+ * send_resolved false) whose contact POSTs to a webhook receiver in another process. The
+ * blocks' first runs bring 9,000 SLAs to ok and 1,000 to firing under a silence (held).
+ *
+ * 1. Latency: a block's failing result published on the bus as the engine publishes a
+ *    run's (the Result and its samples), RATE a second, each for another SLA: the store
+ *    and the SLA test take it, the SLA fires (SLA log, `sla.state` event), its alert fires
+ *    (alert log), the escalation sends, the POST arrives. The time from the publish to the
+ *    arrival at the receiver (both read the same wall clock, performance.timeOrigin +
+ *    now). When its POST is answered the block's next result passes, which resolves it.
+ *    Target: p99 ≤ 100 ms. Beside it, rounds alternating, the alerts alone: `sla.state`
+ *    events published on the bus (synthetic, for names that are no SLA), so the share of
+ *    the SLA part shows.
  * 2. Notifications per second to one receiver: a closed loop (N alerts in flight; each
- *    answered POST resolves its alert and fires the next): fire → alert log → escalation
- *    → dispatcher → POST → answer. Reference: bare fetch POSTs of the same body to the same
+ *    answered POST resolves its alert and fires the next), by results (the whole chain)
+ *    and by synthetic events; beside bare fetch POSTs of the same body to the same
  *    receiver at the same concurrency (what the HTTP client alone does).
  *
  * Each figure is the median of BENCH_ROUNDS rounds (default 3).
@@ -27,11 +35,15 @@ import { performance } from 'node:perf_hooks';
 import type { Alerting, Sender } from '../src/alerts/alerting';
 import { alertsPlugin } from '../src/alerts/plugin';
 import { loadConfig } from '../src/config/load';
+import { createDerivePlugin } from '../src/derive';
+import type { BlockType } from '../src/engine/block';
 import { Engine } from '../src/engine/engine';
+import { Result, resultSeries, sampleHeartbeat } from '../src/engine/result';
 import { silentLogger } from '../src/log';
 import { Channels } from '../src/notify/channels';
-import { Notification, webhookBody } from '../src/notify/payload';
+import { webhookBody } from '../src/notify/payload';
 import { registry } from '../src/registry';
+import { createSlaPlugin, SlaRunner } from '../src/sla';
 import { MemoryStore } from '../src/store/memory';
 import { median, quantile, table } from './stats';
 
@@ -43,6 +55,10 @@ const RATE = Number(process.env.BENCH_ALERT_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_ALERT_SECONDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_ALERT_CONCURRENCY ?? '1,64').split(',').map(Number);
 const ESCALATIONS = 64;
+/** The blocks run every hour: their first runs settle the SLAs, the next come after the bench. */
+const EVERY_MS = 3_600_000;
+const PASS = 50;
+const FAIL = 500;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
@@ -89,51 +105,99 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-/** BenchNode is an engine with the alerts plugin; `sent` hears each notification once its POST was answered. */
+/** valueBlock is the blocks' type: each run reports its configured value as the field `value`. */
+const valueBlock: BlockType<{ value: number }> = {
+  type: 'bench-value',
+  description: 'bench: reports its configured value',
+  schema: { properties: { value: { type: 'number' } }, required: ['value'] },
+  fields: () => ['value'],
+  create: (o) => ({ run: async () => ({ ok: true, fields: { value: o.value } }) }),
+};
+
+/** BenchNode is the node seen from the bench; `onSent` hears each firing alert once its POST was answered. */
 interface BenchNode {
   engine: Engine;
   alerting: Alerting;
-  fire(sla: string, escalation: number, labels?: Record<string, string>): void;
-  ok(sla: string, escalation: number): void;
-  pending(sla: string): void;
-  onSent?: (n: Notification) => void;
+  slas: SlaRunner;
+  /** From the engine's start to every SLA settled after the blocks' first runs. */
+  startMs: number;
+  /** result publishes block b<k>'s result with `value`, as the engine does after a run. */
+  result(k: number, value: number): void;
+  /** event publishes an `sla.state` event for x<k>, as an SLA does (the alerts alone). */
+  event(k: number, to: 'firing' | 'ok'): void;
+  onSent?: (sla: string) => void;
   stop(): Promise<void>;
 }
 
-async function startNode(hook: string): Promise<BenchNode> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-alerts-'));
-  const lines = [`node: { data: ${dir}, name: bench, log_level: silent }`, 'storage: { kind: memory }', 'contacts:'];
+const escalationOf = (k: number): string => `e${k % ESCALATIONS}`;
+
+/** configText is the node's monitor.yaml: blocks b<k>, SLAs s<k> (the first HELD failing, labelled held), contacts, escalations, the silence. */
+function configText(dir: string, hook: string): string {
+  const lines = [`node: { data: ${dir}, name: bench, log_level: silent }`, 'storage: { kind: memory }', 'blocks:'];
+  for (let k = 0; k < SLAS; k++) lines.push(`  - { name: b${k}, type: bench-value, every: 1h, value: ${k < HELD ? FAIL : PASS} }`);
+  lines.push('slas:');
+  for (let k = 0; k < SLAS; k++) lines.push(`  - { name: s${k}, test: "b${k}.value < 100", escalate: ${escalationOf(k)}${k < HELD ? ', labels: { bench: held }' : ''} }`);
+  lines.push('contacts:');
   for (let i = 0; i < ESCALATIONS; i++) lines.push(`  c${i}: { webhook: "${hook}" }`);
   lines.push('escalations:');
-  for (let i = 0; i < ESCALATIONS; i++) lines.push(`  e${i}: { levels: [ { notify: [c${i}] } ], group_wait: 0s, send_resolved: false }`);
+  for (let i = 0; i < ESCALATIONS; i++) lines.push(`  e${i}: { levels: [ { notify: [c${i}], after: 0s } ], group_wait: 0s, send_resolved: false }`);
   lines.push('silences:', '  - { match: { bench: held }, until: 2099-01-01T00:00:00Z, comment: background }');
-  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { ...registry, text: lines.join('\n') });
+  return lines.join('\n');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function startNode(hook: string): Promise<BenchNode> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-alerts-'));
+  const loaded = loadConfig(path.join(dir, 'bench.yaml'), { ...registry, types: [...registry.types, valueBlock], text: configText(dir, hook) });
   const channels = new Channels(silentLogger(), () => undefined);
   // The real webhook channel; the bench hears when each POST was answered.
   const node: Partial<BenchNode> = {};
   const send: Sender = async (channel, contact, n) => {
     await channels.send(channel, contact, n);
-    node.onSent?.(n);
+    for (const a of n.alerts) if (a.state === 'firing') node.onSent?.(a.sla);
   };
-  const plugin = alertsPlugin({ send });
-  const engine = new Engine({ ...loaded, log: silentLogger(), web: false, plugins: [plugin], store: new MemoryStore() });
+  const alerts = alertsPlugin({ send });
+  const sla = createSlaPlugin();
+  const engine = new Engine({ ...loaded, log: silentLogger(), web: false, plugins: [createDerivePlugin(), sla, alerts], store: new MemoryStore() });
+  const t0 = performance.now();
   await engine.start();
-  const event = (sla: string, to: string, escalation: number, labels: Record<string, string> = {}): void => {
-    const at = Date.now();
-    engine.bus.publish({
-      samples: [],
-      event: {
-        kind: 'sla.state', subject: sla, at, message: `${sla} ${to}: bench.value (0) >= 1`,
-        data: { from: 'ok', to, since: at, notify: true, severity: 'page', labels, escalate: `e${escalation}`, depends_on: [], value: 0 },
-      },
-    });
-  };
+  const runner = sla.runner!;
+  await runner.ready();
+  // The blocks' first runs (within 5 s of the start) bring each SLA to ok or, held, to firing.
+  const settled = (): number => runner.set.list().filter((s) => s.state === (Number(s.name.slice(1)) < HELD ? 'firing' : 'ok')).length;
+  for (let tries = 0; settled() < SLAS; tries++) {
+    if (tries > 240) throw new Error(`${SLAS - settled()} SLAs not settled after the blocks' first runs`);
+    await sleep(250);
+  }
+  const alerting = alerts.installed[0];
+  await engine.idle();
+  await alerting.idle();
+  const startMs = performance.now() - t0;
+  const heartbeat = sampleHeartbeat('interval', EVERY_MS);
+  // Each block's results go forward in time, as a block's runs do.
+  const lastT = new Float64Array(SLAS);
   return Object.assign(node, {
     engine,
-    alerting: plugin.installed[0],
-    fire: (sla: string, e: number, labels?: Record<string, string>) => event(sla, 'firing', e, labels),
-    ok: (sla: string, e: number) => event(sla, 'ok', e),
-    pending: (sla: string) => event(sla, 'pending', 0),
+    alerting,
+    slas: runner,
+    startMs,
+    result(k: number, value: number) {
+      const t = (lastT[k] = Math.max(Date.now(), lastT[k] + 1));
+      const r: Result = { block: `b${k}`, type: valueBlock.type, ok: true, fields: { value }, message: '', startedAt: t, durationMs: 0.1, lagMs: 0, trigger: 'schedule' };
+      engine.bus.publish({ result: r, samples: resultSeries(r, heartbeat) });
+    },
+    event(k: number, to: 'firing' | 'ok') {
+      const at = Date.now();
+      const sla = `x${k}`;
+      engine.bus.publish({
+        samples: [],
+        event: {
+          kind: 'sla.state', subject: sla, at, message: `${sla} ${to}: b${k}.value (${to === 'ok' ? PASS : FAIL}) < 100`,
+          data: { from: to === 'ok' ? 'firing' : 'ok', to, since: at, notify: true, severity: 'page', labels: {}, escalate: escalationOf(k), depends_on: [], value: false },
+        },
+      });
+    },
     async stop() {
       await engine.stop();
       channels.close();
@@ -142,69 +206,93 @@ async function startNode(hook: string): Promise<BenchNode> {
   }) as BenchNode;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** preload gives the node 10,000 SLAs' alerts: HELD firing under a silence, the rest pending and back to ok. */
-async function preload(n: BenchNode): Promise<void> {
-  for (let i = 0; i < HELD; i++) n.fire(`held${i}`, i % ESCALATIONS, { bench: 'held' });
-  for (let i = HELD; i < SLAS; i++) n.pending(`s${i}`);
-  for (let i = HELD; i < SLAS; i++) n.ok(`s${i}`, 0);
-  await n.engine.idle();
-  await n.alerting.idle();
+/** Driver fires and resolves alert k: by a block's results (the chain, SLA s<k>) or by sla.state events (the alerts alone, x<k>). */
+interface Driver {
+  label: string;
+  prefix: string;
+  fire(k: number): void;
+  resolve(k: number): void;
 }
 
-/** latencyRound fires EVENTS SLAs from the ok ones, RATE a second, and gives each one's publish → arrival time. */
-async function latencyRound(n: BenchNode, r: Receiver, round: number): Promise<number[]> {
+function drivers(n: BenchNode): Driver[] {
+  return [
+    { label: 'failing result on the bus → SLA test → alert → POST', prefix: 's', fire: (k) => n.result(k, FAIL), resolve: (k) => n.result(k, PASS) },
+    { label: 'sla.state event on the bus → alert → POST (synthetic: the alerts alone)', prefix: 'x', fire: (k) => n.event(k, 'firing'), resolve: (k) => n.event(k, 'ok') },
+  ];
+}
+
+/** settle waits for the sends in flight and checks that only the held alerts still fire. */
+async function settle(n: BenchNode): Promise<void> {
+  await n.alerting.idle();
+  const firing = n.alerting.stats().states.firing;
+  if (firing !== HELD) throw new Error(`${firing} alerts firing after a round, expected the ${HELD} held`);
+}
+
+/** latencyRound fires alert k for each of ks, RATE a second, each resolved once its POST is answered; each one's publish → arrival time. */
+async function latencyRound(n: BenchNode, r: Receiver, d: Driver, ks: number[]): Promise<number[]> {
   const published = new Map<string, number>();
+  n.onSent = (sla) => { if (sla.startsWith(d.prefix)) d.resolve(Number(sla.slice(1))); };
   const gap = 1000 / RATE;
   const t0 = performance.now();
-  for (let i = 0; i < EVENTS; i++) {
-    const sla = `s${HELD + round * EVENTS + i}`;
+  for (let i = 0; i < ks.length; i++) {
     const wait = t0 + i * gap - performance.now();
     if (wait > 0) await sleep(wait);
-    published.set(sla, wallNow());
-    n.fire(sla, i % ESCALATIONS);
+    published.set(`${d.prefix}${ks[i]}`, wallNow());
+    d.fire(ks[i]);
   }
   const arrived = new Map<string, number>();
-  for (let tries = 0; arrived.size < EVENTS && tries < 200; tries++) {
+  for (let tries = 0; arrived.size < ks.length && tries < 200; tries++) {
     await sleep(50);
     for (const [sla, at] of await r.report()) if (published.has(sla)) arrived.set(sla, at);
   }
-  if (arrived.size < EVENTS) throw new Error(`only ${arrived.size} of ${EVENTS} notifications arrived`);
-  // Resolved, so the next round starts from the same state.
-  let i = 0;
-  for (const sla of published.keys()) n.ok(sla, i++ % ESCALATIONS);
-  await n.alerting.idle();
+  if (arrived.size < ks.length) throw new Error(`${d.label}: only ${arrived.size} of ${ks.length} notifications arrived`);
+  await settle(n);
+  n.onSent = undefined;
   return [...published].map(([sla, t]) => arrived.get(sla)! - t);
 }
 
-/** loopRound keeps `inFlight` alerts in flight for SECONDS and counts the notifications answered. */
-async function loopRound(n: BenchNode, inFlight: number, round: number): Promise<number> {
-  let seq = 0;
+/** Rate is a loop's notifications per second, and this process's CPU time per notification (µs). */
+interface Rate {
+  perSecond: number;
+  cpuUs: number;
+}
+
+/** loopRound keeps `inFlight` alerts in flight for SECONDS and counts the notifications answered; slot j takes SLAs HELD + j + inFlight·m in turn. */
+async function loopRound(n: BenchNode, d: Driver, inFlight: number): Promise<Rate> {
+  const m = new Array<number>(inFlight).fill(0);
   let count = 0;
   let stop = false;
-  const next = (e: number): void => n.fire(`t${round}-${inFlight}-${seq++}`, e);
-  n.onSent = (note) => {
-    for (const a of note.alerts) {
-      const e = Number(note.contact.slice(1));
-      n.ok(a.sla, e);
-      count++;
-      if (!stop) next(e);
+  const next = (j: number): void => {
+    let k = HELD + j + inFlight * m[j]++;
+    if (k >= SLAS) {
+      k = HELD + j;
+      m[j] = 1;
     }
+    d.fire(k);
   };
+  n.onSent = (sla) => {
+    if (!sla.startsWith(d.prefix)) return;
+    const k = Number(sla.slice(1));
+    d.resolve(k);
+    count++;
+    if (!stop) next((k - HELD) % inFlight);
+  };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let e = 0; e < inFlight; e++) next(e % ESCALATIONS);
+  for (let j = 0; j < inFlight; j++) next(j);
   await sleep(SECONDS * 1000);
   const perSecond = count / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = (cpu.user + cpu.system) / count;
   stop = true;
   await sleep(200);
-  await n.alerting.idle();
+  await settle(n);
   n.onSent = undefined;
-  return perSecond;
+  return { perSecond, cpuUs };
 }
 
 /** bareRound POSTs the same body with fetch, `inFlight` at a time, for SECONDS. */
-async function bareRound(url: string, inFlight: number): Promise<number> {
+async function bareRound(url: string, inFlight: number): Promise<Rate> {
   const body = JSON.stringify(webhookBody({ contact: 'c0', node: 'bench', alerts: [{
     id: '1', sla: 's1', state: 'resolved', severity: 'page', value: 0, since: new Date().toISOString(), node: 'bench', level: 1,
     message: 's1 firing: bench.value (0) >= 1', source: 'sla', labels: {}, started: new Date().toISOString(), key: '1:1:0:1|c0|webhook',
@@ -218,53 +306,68 @@ async function bareRound(url: string, inFlight: number): Promise<number> {
       count++;
     }
   };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return count / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return { perSecond: count / ((performance.now() - t0) / 1000), cpuUs: (cpu.user + cpu.system) / count };
 }
 
 export async function benchAlerts(): Promise<string> {
   const r = await startReceiver();
   const n = await startNode(r.url);
   try {
-    const t0 = performance.now();
-    await preload(n);
-    const preloadMs = performance.now() - t0;
     await r.report();
-    const rounds: Array<{ p50: number; p99: number; max: number }> = [];
+    const ds = drivers(n);
+    // Untimed: the code optimized, the connections to the receiver open.
+    for (const d of ds) await latencyRound(n, r, d, Array.from({ length: 200 }, (_, i) => SLAS - 200 + i));
+    const lat = ds.map(() => [] as Array<{ p50: number; p99: number; max: number }>);
     for (let round = 0; round < ROUNDS; round++) {
-      const lat = await latencyRound(n, r, round);
-      rounds.push({ p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: Math.max(...lat) });
+      const ks = Array.from({ length: EVENTS }, (_, i) => HELD + ((round * EVENTS + i) % (SLAS - HELD)));
+      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        const l = await latencyRound(n, r, ds[i], ks);
+        lat[i].push({ p50: quantile(l, 0.5), p99: quantile(l, 0.99), max: Math.max(...l) });
+      }
     }
-    const p99 = median(rounds.map((x) => x.p99));
-    const loops: Array<[string, number, number]> = [];
+    const fig = lat.map((rounds) => ({ p50: median(rounds.map((x) => x.p50)), p99: median(rounds.map((x) => x.p99)), max: median(rounds.map((x) => x.max)) }));
+    const loops: Array<[string, number, number, number]> = [];
+    const row = (label: string, k: number, rates: Rate[]): [string, number, number, number] => [label, k, median(rates.map((x) => x.perSecond)), median(rates.map((x) => x.cpuUs))];
     for (const k of CONCURRENCY) {
-      const remon: number[] = [];
-      const bare: number[] = [];
+      const rates: Rate[][] = [[], [], []];
       for (let round = 0; round < ROUNDS; round++) {
-        remon.push(await loopRound(n, k, round));
-        await r.report();
-        bare.push(await bareRound(r.url, k));
+        for (const [i, d] of ds.entries()) {
+          rates[i].push(await loopRound(n, d, k));
+          await r.report();
+        }
+        rates[2].push(await bareRound(r.url, k));
         await r.report();
       }
-      loops.push(['remon (fire → log → escalation → POST → resolve)', k, median(remon)], ['bare fetch POST of the same body', k, median(bare)]);
+      loops.push(
+        row('remon: failing result → SLA → alert log → escalation → POST → passing result', k, rates[0]),
+        row('remon: sla.state event → alert log → escalation → POST → ok event (synthetic)', k, rates[1]),
+        row('bare fetch POST of the same body', k, rates[2]),
+      );
     }
     const s = n.alerting.stats();
+    const sla = n.slas.set.stats();
+    const ms = (x: number): string => x.toFixed(1);
     return [
       table(
-        `Alerts: sla.state firing event on the bus → webhook POST at a receiver in another process; ${SLAS.toLocaleString('en')} SLAs loaded (${HELD.toLocaleString('en')} firing under a silence), ${RATE} events/s, group_wait 0s; median of ${ROUNDS} rounds of ${EVENTS}`,
-        ['events', 'p50 ms', 'p99 ms', 'max ms', 'preload ms'],
-        [[EVENTS, median(rounds.map((x) => x.p50)), p99, median(rounds.map((x) => x.max)), preloadMs]],
+        `Alerts latency: failing sample → webhook POST at a receiver in another process; ${SLAS.toLocaleString('en')} SLA tests over ${SLAS.toLocaleString('en')} series loaded (${HELD.toLocaleString('en')} firing under a silence), for: 0, group_wait 0s, ${RATE} firings/s, each resolved once its POST is answered; median of ${ROUNDS} rounds of ${EVENTS}`,
+        ['path', 'p50 ms', 'p99 ms', 'max ms'],
+        ds.map((d, i) => [d.label, fig[i].p50, fig[i].p99, fig[i].max]),
       ),
       '',
-      `target: p99 ≤ 100 ms: ${p99 <= 100 ? 'met' : 'MISSED'}`,
+      `the SLA part (chain − alerts alone; within noise it can come out negative): p50 ${ms(fig[0].p50 - fig[1].p50)} ms, p99 ${ms(fig[0].p99 - fig[1].p99)} ms`,
+      `target: p99 ≤ 100 ms (the chain): ${fig[0].p99 <= 100 ? 'met' : 'MISSED'}`,
+      `node start to every SLA settled (the ${SLAS.toLocaleString('en')} blocks' first runs are spread over 5 s): ${Math.round(n.startMs)} ms`,
       table(
-        `Notifications per second to one receiver: closed loop, ${SECONDS} s per round, median of ${ROUNDS} rounds; ${os.cpus().length} cores`,
-        ['side', 'in flight', 'notifications / s'],
+        `Notifications per second to one receiver: closed loop, ${SECONDS} s per round, median of ${ROUNDS} rounds; CPU of the node's process (not the receiver's) per notification; ${os.cpus().length} cores`,
+        ['side', 'in flight', 'notifications / s', 'CPU µs / notification'],
         loops,
       ),
       '',
-      `alert log: ${s.log?.records ?? 0} records; deliveries sent ${s.deliveries.sent}, failed ${s.deliveries.failed}`,
+      `alert log: ${s.log?.records ?? 0} records; deliveries sent ${s.deliveries.sent}, failed ${s.deliveries.failed}; SLA evaluations ${sla.evaluations}, transitions ${sla.transitions}, errors ${sla.errors}`,
     ].join('\n');
   } finally {
     await n.stop();

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ActionConfig, buildAction, SlaActions } from '../src/alerts/actions';
+import { ActionConfig, actionsFromConfig, buildAction, SlaActions } from '../src/alerts/actions';
+import type { Config } from '../src/config/types';
 import { AlertsNode, MIN, nodesPerTest } from './alerts-harness';
 import { startReceiver } from './alerts-receivers';
 import { FakeClock } from './fake-clock';
@@ -105,5 +106,47 @@ describe('alerts: SLA actions, within cooldown and max_per_day', function () {
     assert.deepEqual(byName.silenced.actions.map((x: { status: string; detail: string }) => `${x.status}: ${x.detail}`), [
       'suppressed: silenced by yaml-1 (team=web) until 2026-03-03T00:00:00.000Z',
     ]);
+  });
+});
+
+/**
+ * actionsFromConfig, the alerts' default way to an SLA's actions: config.slas[].actions,
+ * built by the SLA section or raw as written. It runs at every firing, so with 10,000
+ * SLAs (BENCH_ONLY=alerts) it must not scan them all each time.
+ */
+describe('alerts: the SLAs\' actions from config.slas', () => {
+  const restart = buildAction({ run: 'systemctl restart web', cooldown: '30m', max_per_day: 3 });
+  const asConfig = (slas: unknown): Config => ({ slas } as unknown as Config);
+  const scenarios: Array<{ name: string; slas: unknown; sla: string; want: ActionConfig[] }> = [
+    { name: 'built by the section', slas: [{ name: 'db', actions: [] }, { name: 'web', actions: [restart] }], sla: 'web', want: [restart] },
+    { name: 'raw as written', slas: [{ name: 'web', actions: [{ webhook: 'http://127.0.0.1:9/scale', cooldown: '5m' }] }], sla: 'web',
+      want: [{ webhook: 'http://127.0.0.1:9/scale', cooldownMs: 300_000, timeoutMs: 60_000 }] },
+    { name: 'an SLA without actions', slas: [{ name: 'web' }], sla: 'web', want: [] },
+    { name: 'a name that is no SLA (a heartbeat)', slas: [{ name: 'web', actions: [restart] }], sla: 'backup', want: [] },
+    { name: 'a node without slas:', slas: undefined, sla: 'web', want: [] },
+    { name: 'the first of a repeated name', slas: [{ name: 'web', actions: [restart] }, { name: 'web', actions: [] }], sla: 'web', want: [restart] },
+  ];
+  for (const s of scenarios) {
+    it(s.name, () => assert.deepEqual(actionsFromConfig(asConfig(s.slas), s.sla), s.want));
+  }
+
+  it('a reloaded config\'s actions, not the ones of the config before', () => {
+    const before = asConfig([{ name: 'web', actions: [restart] }]);
+    assert.deepEqual(actionsFromConfig(before, 'web'), [restart]);
+    const after = asConfig([{ name: 'web', actions: [] }, { name: 'api', actions: [restart] }]);
+    assert.deepEqual([actionsFromConfig(after, 'web'), actionsFromConfig(after, 'api')], [[], [restart]]);
+    assert.deepEqual(actionsFromConfig(before, 'web'), [restart]);
+  });
+
+  it('50,000 SLAs: 50,000 lookups in well under a second (no scan of every SLA at each firing)', () => {
+    const n = 50_000;
+    const config = asConfig(Array.from({ length: n }, (_, i) => ({ name: `s${i}`, actions: i === n - 1 ? [restart] : [] })));
+    const t0 = performance.now();
+    let found = 0;
+    for (let i = 0; i < n; i++) found += actionsFromConfig(config, `s${(i * 7919) % n}`).length;
+    const ms = performance.now() - t0;
+    assert.equal(found, 1);
+    // A scan per lookup is n²/2 comparisons: seconds here.
+    assert.ok(ms < 1000, `${Math.round(ms)} ms`);
   });
 });

@@ -65,16 +65,36 @@ export function buildAction(raw: Record<string, unknown>): ActionConfig {
  */
 export type SlaActions = (config: Config, sla: string) => readonly ActionConfig[];
 
-/** actionsFromConfig is the default SlaActions. */
+const NO_ACTIONS: readonly ActionConfig[] = [];
+
+/** indexed holds each config's actions by SLA name, made at the first lookup (a reload brings new slas). */
+const indexed = new WeakMap<object, Map<string, readonly ActionConfig[]>>();
+
+/**
+ * actionsFromConfig is the default SlaActions. It runs at each firing, so the SLAs' actions
+ * are indexed by name once per config rather than found by a scan of every SLA.
+ */
 export const actionsFromConfig: SlaActions = (config, sla) => {
   const slas = (config as unknown as { slas?: Array<{ name?: string; actions?: unknown[] }> }).slas;
-  const found = Array.isArray(slas) ? slas.find((s) => s?.name === sla) : undefined;
-  if (!found || !Array.isArray(found.actions)) return [];
-  return found.actions.map((a) => {
-    const x = a as Record<string, unknown>;
-    return typeof x.cooldownMs === 'number' ? (x as unknown as ActionConfig) : buildAction(x);
-  });
+  if (!Array.isArray(slas)) return NO_ACTIONS;
+  let byName = indexed.get(slas);
+  if (!byName) {
+    byName = new Map();
+    for (const s of slas) {
+      // The first of a name counts (names are unique in a checked config).
+      if (typeof s?.name !== 'string' || byName.has(s.name)) continue;
+      byName.set(s.name, Array.isArray(s.actions) ? s.actions.map(built) : NO_ACTIONS);
+    }
+    indexed.set(slas, byName);
+  }
+  return byName.get(sla) ?? NO_ACTIONS;
 };
+
+/** built is an action of config.slas: built already (by the section), or raw as written. */
+function built(a: unknown): ActionConfig {
+  const x = a as Record<string, unknown>;
+  return typeof x.cooldownMs === 'number' ? (x as unknown as ActionConfig) : buildAction(x);
+}
 
 /** describeAction words an action: "run: systemctl restart web", "webhook: http://...". */
 export function describeAction(a: ActionConfig): string {
