@@ -31,11 +31,11 @@ export class BatchText {
   /** The RESP pieces, joined once when sent (one flat string, cheaper to write than a rope). */
   private readonly pieces: string[];
   /** Arguments after the script's hash and key count. */
-  private argc = 1;
+  private argc = 2;
 
-  /** watchPattern: the glob of this setup's watch channels (the script's first argument). */
-  constructor(watchPattern: string) {
-    this.pieces = [bulk(watchPattern)];
+  /** watchPattern: the glob of this setup's watch channels, and prefix its key prefix (the script's first two arguments). */
+  constructor(watchPattern: string, prefix: string) {
+    this.pieces = [bulk(watchPattern), bulk(prefix)];
   }
 
   /** add appends one operation: its name, keys and arguments (numbers are sent as text). */
