@@ -266,8 +266,8 @@ export class RedisConn {
 
   /**
    * submitSpread adds an operation on one key to this tick's pipeline in a spread unit
-   * (see Spread): `head` are the key's arguments (written once per group), `items` the
-   * operation's own. It joins the batch's last unit of its kind unless an operation made
+   * (see Spread): `head` are the key's arguments (written once per group), `item` (and
+   * `item2`) the operation's own. It joins the batch's last unit of its kind unless an operation made
    * after that unit was placed touched the key (that one must run first): the unit then
    * runs it where it stands, which is the same as running it last, as nothing after the
    * unit touched the key. Operations on different keys made in the same tick are
@@ -279,9 +279,10 @@ export class RedisConn {
     name: OpName,
     key: string,
     head: ReadonlyArray<string | number>,
-    items: ReadonlyArray<string | number>,
     spread: Spread,
-    map?: (reply: unknown) => T,
+    map: ((reply: unknown) => T) | undefined,
+    item: string | number,
+    item2?: string | number,
   ): Promise<T> {
     const unusable = this.unusable(what);
     if (unusable) return Promise.reject(unusable);
@@ -302,7 +303,8 @@ export class RedisConn {
     if (u.lastKey === key) {
       groups[groups.length - 1]++;
       u.uneven = true;
-      for (let i = 0; i < items.length; i++) args.push(items[i]);
+      args.push(item);
+      if (item2 !== undefined) args.push(item2);
       if (spread.shared) {
         this.added(cmd);
         return u.promise as Promise<T>;
@@ -310,7 +312,8 @@ export class RedisConn {
     } else {
       u.lastKey = key;
       for (let i = 0; i < head.length; i++) args.push(head[i]);
-      for (let i = 0; i < items.length; i++) args.push(items[i]);
+      args.push(item);
+      if (item2 !== undefined) args.push(item2);
       groups.push(1);
       this.lastTouch.set(key, u);
     }

@@ -62,7 +62,7 @@ class RedisState implements StateStore {
   get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
     const map = fallback === undefined ? got : (e: unknown): Json | undefined => (e === UNSET ? fallback : (e as Json));
     const b = this.keyCache.get(bucket);
-    return this.c.submitSpread('state.get', 'remonStateGets', b.hash, b.head, [key], GET, map);
+    return this.c.submitSpread('state.get', 'remonStateGets', b.hash, b.head, GET, map, key);
   }
 
   set(bucket: string, key: string, value: Json): Promise<void> {
@@ -73,7 +73,7 @@ class RedisState implements StateStore {
       return Promise.reject(err);
     }
     const b = this.keyCache.get(bucket);
-    return this.c.submitSpread('state.set', 'remonStateSets', b.hash, b.head, [key, text], SET) as Promise<void>;
+    return this.c.submitSpread('state.set', 'remonStateSets', b.hash, b.head, SET, undefined, key, text) as Promise<void>;
   }
 
   getSet(bucket: string, key: string, value: Json): Promise<Json | undefined> {
