@@ -68,13 +68,14 @@ const primitives: Primitive[] = [
   // the batch whatever their buckets, one HGET (HSET) per bucket inside.
   {
     name: 'state.set, 1000 buckets',
-    versus: ['HSET', 'bench:h', 'k__rand_int__', text],
+    // 1000 hashes of one field, as remon's buckets are.
+    versus: ['HSET', 'bench:b__rand_int__', 'k', text],
     op: (s, i) => s.state.set(`b${i % 1000}`, 'k', payload),
     redisOnly: true,
   },
   {
     name: 'state.get, 1000 buckets',
-    versus: ['HGET', 'bench:h', 'k__rand_int__'],
+    versus: ['HGET', 'bench:b__rand_int__', 'k'],
     prepare: async (s) => {
       for (let i = 0; i < 1000; i++) await s.state.set(`b${i}`, 'k', payload);
     },

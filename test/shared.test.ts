@@ -597,6 +597,18 @@ describe('shared: redis backend', function () {
         code('REMON_ERR_SHARED_BACKEND', new RegExp(`^${what}: redis at .* refused: WRONGTYPE`))((r[i] as PromiseRejectedResult).reason);
       }
       assert.equal(await admin.get(`${prefix}s:bad`), 'a string, not a hash', 'the refused bucket is as it was');
+      // One operation per bucket (the plain loop), a watched bucket among them: the refusal
+      // fails only its own, and each change is published once.
+      const seen: StateChange[] = [];
+      const watcher = createRedisShared({ url, prefix });
+      opened.push(watcher);
+      await watcher.state.watch('c', undefined, (ch) => seen.push(ch));
+      const one = await Promise.allSettled([s.state.set('a', 'k', 5), s.state.set('bad', 'k', 6), s.state.set('c', 'k', 7), s.state.get('a', 'k'), s.state.get('bad', 'k'), s.state.get('c', 'k')]);
+      assert.deepEqual(one.map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual([3, 5].map((i) => (one[i] as PromiseFulfilledResult<unknown>).value), [5, 7]);
+      await waitFor(() => seen.length >= 1, 2000, 'the change of c');
+      await sleep(50);
+      assert.deepEqual(seen, [{ bucket: 'c', key: 'k', value: 7 }]);
     } finally {
       admin.disconnect();
     }

@@ -150,6 +150,11 @@ local function got(v)
   k = k + 1
   if v then flags[k] = '1' out[k] = v else flags[k] = '0' out[k] = 'null' end
 end
+-- One key per bucket (a burst over many): a plain loop; a refusal falls back to the loop below.
+if A[to] == '' and pcall(function()
+  for i = from, to - 1, 2 do got(redis.call('HGET', A[i], A[i + 1])) end
+end) then return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']' end
+flags, out, k = {}, {}, 0
 for g, i, n in groups(A, from, to) do
   local vs
   if n == 1 then vs = redis.pcall('HGET', A[i], A[i + 1]) else vs = redis.pcall('HMGET', A[i], unpack(A, i + 1, i + n)) end
@@ -191,6 +196,20 @@ return r`,
     numberOfKeys: 0,
     range: true,
     lua: `local bad, last = nil, 0
+-- One pair per bucket (a burst over many): a plain loop, then the changes of the watched;
+-- a refusal falls back to the loop below, which sets each bucket again (the same values)
+-- and publishes.
+if A[to] == '' and pcall(function()
+  for i = from, to - 1, 3 do redis.call('HSET', A[i], A[i + 1], A[i + 2]) end
+end) then
+  if anyWatched() then
+    for i = from, to - 1, 3 do
+      local ch = channelOf(A[i])
+      if watched(ch) then redis.call('PUBLISH', ch, '[' .. change(A[i + 1], A[i + 2]) .. ']') end
+    end
+  end
+  return 1
+end
 for g, i, n in groups(A, from, to, 2) do
   local h, r = A[i], nil
   last = g
