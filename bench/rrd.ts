@@ -96,6 +96,8 @@ const CHECKPOINT_PARTS: Category[] = [
   { name: 'RRD update (rates, PDPs, consolidation)', test: (_fn, url) => /store\/rrd\/(update|pending|types)\.js$/.test(url) },
   { name: 'file code (rows, headers)', test: (_fn, url) => /store\/rrd\/file\.js$|node:fs|node:internal\/fs/.test(url) },
   { name: 'store (queues, journal, pass)', test: (_fn, url) => /store\/rrd\/|durable\//.test(url) },
+  // Profiler.stop building its profile, inside the inspector's dispatch: the profiler's own cost.
+  { name: 'the profiler itself', test: (fn, url) => url === '' && fn === 'dispatch' },
   { name: 'other native code', test: (_fn, url) => url === '' },
 ];
 
