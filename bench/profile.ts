@@ -5,10 +5,11 @@
  */
 import { Session } from 'node:inspector';
 
-/** Category names a share of a profile: a frame is in it when test says so. */
+/** Category names a share of a profile: a frame is in it when test says so; an ignored one counts in no share (the profiler's own work). */
 export interface Category {
   name: string;
   test: (functionName: string, url: string) => boolean;
+  ignore?: boolean;
 }
 
 interface ProfileNode {
@@ -36,7 +37,9 @@ export async function profileShares(fn: () => Promise<void>, categories: Categor
       const f = byId.get(id)!;
       if (f.functionName === '(idle)') return;
       const dt = profile.timeDeltas[i];
-      const name = categories.find((c) => c.test(f.functionName, f.url))?.name ?? 'other JavaScript';
+      const c = categories.find((x) => x.test(f.functionName, f.url));
+      if (c?.ignore) return;
+      const name = c?.name ?? 'other JavaScript';
       time.set(name, (time.get(name) ?? 0) + dt);
       total += dt;
     });
