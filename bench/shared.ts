@@ -64,17 +64,18 @@ const primitives: Primitive[] = [
     },
     op: (s) => s.queues.popOldest('bench-pop'),
   },
-  // The same over 1000 buckets: operations made together on different keys are not merged,
-  // so each is a command of its own.
+  // The same over 1000 buckets: the gets (or sets) made together are one function call in
+  // the batch whatever their buckets, one HGET (HSET) per bucket inside.
   {
     name: 'state.set, 1000 buckets',
-    versus: ['HSET', 'bench:h', 'k__rand_int__', text],
+    // 1000 hashes of one field, as remon's buckets are.
+    versus: ['HSET', 'bench:b__rand_int__', 'k', text],
     op: (s, i) => s.state.set(`b${i % 1000}`, 'k', payload),
     redisOnly: true,
   },
   {
     name: 'state.get, 1000 buckets',
-    versus: ['HGET', 'bench:h', 'k__rand_int__'],
+    versus: ['HGET', 'bench:b__rand_int__', 'k'],
     prepare: async (s) => {
       for (let i = 0; i < 1000; i++) await s.state.set(`b${i}`, 'k', payload);
     },
@@ -224,7 +225,7 @@ export async function benchShared(): Promise<string> {
   const targets: string[] = [];
   for (const p of primitives) {
     const f = redisFigures.get(p.name);
-    if (f?.ratio !== undefined && !p.redisOnly) targets.push(`${p.name} ${f.ratio >= 0.5 ? 'met' : 'MISSED'} (${f.ratio.toFixed(2)})`);
+    if (f?.ratio !== undefined) targets.push(`${p.name} ${f.ratio >= 0.5 ? 'met' : 'MISSED'} (${f.ratio.toFixed(2)})`);
     rows.push([
       p.name,
       memoryRates.get(p.name) ?? '-',
@@ -244,7 +245,7 @@ export async function benchShared(): Promise<string> {
     ),
     '',
     `targets: memory counters.incr ≥ 1,000,000/s: ${incr >= 1_000_000 ? 'met' : 'MISSED'} (${Math.round(incr).toLocaleString('en')}); redis ≥ 0.5 × redis-benchmark: ${targets.join(', ') || 'not measured'}`,
-    'On Redis the operations a node makes in one tick of its event loop go out as one pipeline (one EVALSHA of the batch script per 1000 operations, its arguments written as RESP text by remon), and the ones of one kind on one key become one command: the gets of a bucket one HMGET, its sets one HSET, the pushes to a queue one RPUSH, the pops one LPOP/RPOP with a count, the increments of a counter one INCRBY; each caller still gets its own result. What is left per operation is mostly the client\'s (the last two columns: CPU per operation of this process and of the server in the remon runs, and of the server under redis-benchmark): JSON encoding or decoding of the value (the memory backend pays it too), a promise, and its share of the batch text and of the reply, where redis-benchmark spends a fraction of a µs of client CPU per command; INCR carries no JSON. Operations on different keys are not merged: the "1000 buckets" rows show that case (one Lua call each inside the batch, about 2 µs of it the HSET or HMGET called from Lua).',
+    'On Redis the operations a node makes in one tick of its event loop go out as one pipeline (one EVALSHA of the batch script per 1000 operations, its arguments written as RESP text by remon), and the ones of one kind on one key become one command: the gets of a bucket one HMGET, its sets one HSET, the pushes to a queue one RPUSH, the pops one LPOP/RPOP with a count, the increments of a counter one INCRBY; each caller still gets its own result. The gets and the sets of a tick are moreover one function call for all their buckets (the "1000 buckets" rows: a bucket\'s hash, its key and value are all the call carries per operation, so the server spends a plain Lua HSET/HGET and the parsing of two or three arguments on each). What is left per operation is mostly the client\'s (the last two columns: CPU per operation of this process and of the server in the remon runs, and of the server under redis-benchmark): JSON encoding or decoding of the value (the memory backend pays it too), a promise, and its share of the batch text and of the reply, where redis-benchmark spends a fraction of a µs of client CPU per command; INCR carries no JSON.',
     ...notes,
   ].join('\n');
 }

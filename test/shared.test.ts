@@ -430,6 +430,36 @@ function semantics(backend: () => Backend): void {
       ]);
     });
 
+    it('state over many buckets: sets and gets of each bucket keep their order among the other operations on it', async () => {
+      const { s, peer } = open();
+      const seen: StateChange[] = [];
+      await peer.state.watch('b3', undefined, (c) => seen.push(c));
+      const buckets = Array.from({ length: 20 }, (_, i) => `b${i}`);
+      const r = await Promise.all([
+        ...buckets.map((b) => s.state.get(b, 'k', 'none')),
+        ...buckets.map((b, i) => s.state.set(b, 'k', i)),
+        s.state.getSet('b3', 'k', 'three'),
+        ...buckets.map((b) => s.state.get(b, 'k')),
+        s.state.delete('b5', 'k'),
+        s.state.set('b3', 'k', 'again'),
+        ...buckets.map((b) => s.state.get(b, 'k', 'gone')),
+      ]);
+      const n = buckets.length;
+      assert.deepEqual(r.slice(0, n), buckets.map(() => 'none'), 'the first gets see nothing yet');
+      assert.deepEqual(r.slice(n, 2 * n), buckets.map(() => undefined));
+      assert.equal(r[2 * n], 3, 'getSet sees the set made before it');
+      assert.deepEqual(r.slice(2 * n + 1, 3 * n + 1), buckets.map((_, i) => (i === 3 ? 'three' : i)));
+      assert.equal(r[3 * n + 1], true);
+      assert.deepEqual(r.slice(3 * n + 3), buckets.map((_, i) => (i === 3 ? 'again' : i === 5 ? 'gone' : i)));
+      await waitFor(() => seen.length >= 3, 2000, 'three changes of b3');
+      await sleep(50);
+      assert.deepEqual(seen, [
+        { bucket: 'b3', key: 'k', value: 3 },
+        { bucket: 'b3', key: 'k', value: 'three' },
+        { bucket: 'b3', key: 'k', value: 'again' },
+      ]);
+    });
+
     it('queues: pushes and pops keep their order and each gets its own length or message', async () => {
       const { s, peer } = open();
       const r = await Promise.all([
@@ -514,6 +544,71 @@ describe('shared: redis backend', function () {
         ['evalsha', 'hset', 'hmget', 'rpush', 'lpop', 'incrby'].map((c) => [c, calls(c)]),
         [['evalsha', 5], ['hset', 1], ['hmget', 1], ['rpush', 1], ['lpop', 1], ['incrby', 1]],
       );
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('the gets and the sets made together over many buckets are one function call each in the batch, a command per bucket inside', async () => {
+    const { s } = redisBackend(url).open();
+    await s.state.set('warm', 'k', 0);
+    const admin = new Redis(url);
+    const monitor = await admin.monitor();
+    const sent: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0].toLowerCase() === 'evalsha') sent.push(args);
+    });
+    try {
+      await admin.config('RESETSTAT');
+      const buckets = Array.from({ length: 300 }, (_, i) => `m${i}`);
+      await Promise.all(buckets.map((b, i) => s.state.set(b, 'k', i)));
+      assert.deepEqual(await Promise.all(buckets.map((b) => s.state.get(b, 'k'))), buckets.map((_, i) => i));
+      await waitFor(() => sent.length >= 2, 2000, 'the two batches to be seen');
+      // Each batch names its operation once: one call for the 300 buckets.
+      assert.deepEqual(sent.map((args) => args.filter((a) => a.startsWith('remonState'))), [['remonStateSets'], ['remonStateGets']]);
+      const stats = await admin.info('commandstats');
+      const calls = (cmd: string): number => Number(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+      assert.deepEqual(['hset', 'hget', 'hmget'].map((c) => [c, calls(c)]), [['hset', 300], ['hget', 300], ['hmget', 0]]);
+    } finally {
+      monitor.disconnect();
+      admin.disconnect();
+    }
+  });
+
+  it('a bucket the server refuses (not a hash) fails only its own gets and sets made together with others', async () => {
+    const prefix = `wt${process.pid}:`;
+    const s = createRedisShared({ url, prefix });
+    opened.push(s);
+    const admin = new Redis(url);
+    try {
+      await admin.set(`${prefix}s:bad`, 'a string, not a hash');
+      const r = await Promise.allSettled([
+        s.state.set('a', 'k', 1),
+        s.state.set('bad', 'k', 2),
+        s.state.set('bad', 'j', 3),
+        s.state.set('c', 'k', 4),
+        s.state.get('a', 'k'),
+        s.state.get('bad', 'k'),
+        s.state.get('c', 'k'),
+      ]);
+      assert.deepEqual(r.map((x) => x.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual([4, 6].map((i) => (r[i] as PromiseFulfilledResult<unknown>).value), [1, 4]);
+      for (const [i, what] of [[1, 'state.set'], [2, 'state.set'], [5, 'state.get']] as const) {
+        code('REMON_ERR_SHARED_BACKEND', new RegExp(`^${what}: redis at .* refused: WRONGTYPE`))((r[i] as PromiseRejectedResult).reason);
+      }
+      assert.equal(await admin.get(`${prefix}s:bad`), 'a string, not a hash', 'the refused bucket is as it was');
+      // One operation per bucket (the plain loop), a watched bucket among them: the refusal
+      // fails only its own, and each change is published once.
+      const seen: StateChange[] = [];
+      const watcher = createRedisShared({ url, prefix });
+      opened.push(watcher);
+      await watcher.state.watch('c', undefined, (ch) => seen.push(ch));
+      const one = await Promise.allSettled([s.state.set('a', 'k', 5), s.state.set('bad', 'k', 6), s.state.set('c', 'k', 7), s.state.get('a', 'k'), s.state.get('bad', 'k'), s.state.get('c', 'k')]);
+      assert.deepEqual(one.map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual([3, 5].map((i) => (one[i] as PromiseFulfilledResult<unknown>).value), [5, 7]);
+      await waitFor(() => seen.length >= 1, 2000, 'the change of c');
+      await sleep(50);
+      assert.deepEqual(seen, [{ bucket: 'c', key: 'k', value: 7 }]);
     } finally {
       admin.disconnect();
     }

@@ -79,6 +79,66 @@ describe('rrd store', () => {
     assert.ok(f.headerSize < 2048, `header ${f.headerSize} bytes`);
   });
 
+  describe('opening a file tells a making cut short from a damaged file', () => {
+    const def = retentionDef(['10s:1h'], 'GAUGE', 20);
+    const cases: Array<{ name: string; make: (p: string) => void; code?: string; message?: RegExp }> = [
+      { name: 'empty: killed between the open and the header write', make: (p) => fs.writeFileSync(p, ''), code: 'REMON_ERR_RRD_UNFINISHED', message: /its making was cut short \(no header\)$/ },
+      { name: 'made, no rows written yet: opens, every row unknown', make: (p) => RrdFile.make(p, def, T0).release() },
+      { name: 'not an RRD file', make: (p) => fs.writeFileSync(p, 'hello, world: not a remon RRD file at all'), code: 'REMON_ERR_RRD_FILE', message: /: not a remon RRD file$/ },
+      {
+        name: 'header cut short',
+        make: (p) => {
+          RrdFile.make(p, def, T0).release();
+          fs.truncateSync(p, 100);
+        },
+        code: 'REMON_ERR_RRD_FILE',
+        message: /: file is 100 bytes, its definition alone is 168$/,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const p = path.join(tmpDir(), 'x.rrd');
+        c.make(p);
+        if (c.code) {
+          assert.throws(() => RrdFile.open(p), (err: Error & { code?: string }) => err.code === c.code && c.message!.test(err.message));
+          return;
+        }
+        const f = RrdFile.open(p);
+        assert.equal(f.state.lastUp, T0);
+        assert.ok(fs.statSync(p).size < f.headerSize, 'the archives are not sized');
+        const r = f.fetch('AVERAGE', T0 - 600, T0);
+        assert.ok(r.rows > 0 && r.data.every((v) => Number.isNaN(v)), 'every row unknown');
+        f.release();
+      });
+    }
+  });
+
+  it('a file whose making was cut short by a kill is made again from the journal when the store reopens', async function () {
+    this.timeout(30_000);
+    const dir = tmpDir();
+    // A node that journals 5 batches for 3 series and dies before any checkpoint.
+    const child = fork(path.join(__dirname, 'rrd-writer.js'), [dir, '3', String(T0), '1', '6', '3600000'], { stdio: 'ignore' });
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 0);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.rrd')), [], 'no file yet: the samples are in the journal');
+    fs.writeFileSync(path.join(dir, 's0.value.rrd'), ''); // what a kill right after the open leaves
+    const s = store(dir, ['10s:1h']);
+    try {
+      assert.deepEqual(s.list(), ['s0.value', 's1.value', 's2.value']);
+      for (let i = 0; i < 3; i++) {
+        const f = RrdFile.open(path.join(dir, `s${i}.value.rrd`));
+        assert.equal(f.state.lastUp, T0 + 50, `s${i}.value`);
+        f.release();
+        const r = await s.fetch(`s${i}.value`, { from: T0 * 1000, to: (T0 + 50) * 1000, step: 10_000 });
+        assert.deepEqual(r.points.filter((p) => p[1] !== null).map((p) => p[1]), [2, 3, 4, 5], `s${i}.value`);
+      }
+      assert.equal(s.status().counters.dropped, 0);
+      assert.equal(s.status().state, 'ok');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('survives kill -9 under load: every file opens and every acknowledged sample is there', async function () {
     this.timeout(60_000);
     const dir = tmpDir();

@@ -19,6 +19,8 @@ const bulk = (s: string): string => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 /** The counts 0..1023 as bulk strings, made once. */
 const COUNTS = Array.from({ length: 1024 }, (_, i) => bulk(String(i)));
 const count = (n: number): string => (n < 1024 ? COUNTS[n] : bulk(String(n)));
+/** Bulk string headers ("$12\r\n") for lengths 0..1023, made once. */
+const HEADERS = Array.from({ length: 1024 }, (_, i) => `$${i}\r\n`);
 
 /** Each operation's name as a bulk string, made once. */
 const NAMES = new Map<string, string>(Object.keys(OPS).map((name) => [name, bulk(name)]));
@@ -31,23 +33,30 @@ export class BatchText {
   /** The RESP pieces, joined once when sent (one flat string, cheaper to write than a rope). */
   private readonly pieces: string[];
   /** Arguments after the script's hash and key count. */
-  private argc = 1;
+  private argc = 2;
 
-  /** watchPattern: the glob of this setup's watch channels (the script's first argument). */
-  constructor(watchPattern: string) {
-    this.pieces = [bulk(watchPattern)];
+  /** watchPattern: the glob of this setup's watch channels, and prefix its key prefix (the script's first two arguments). */
+  constructor(watchPattern: string, prefix: string) {
+    this.pieces = [bulk(watchPattern), bulk(prefix)];
   }
 
   /** add appends one operation: its name, keys and arguments (numbers are sent as text). */
   add(name: OpName, keys: readonly string[], args: ReadonlyArray<string | number>): void {
     const p = this.pieces;
     p.push(NAMES.get(name)!, count(keys.length), count(args.length));
-    for (let i = 0; i < keys.length; i++) p.push(bulk(keys[i]));
+    for (let i = 0; i < keys.length; i++) this.text(keys[i]);
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      p.push(typeof a === 'number' && a >= 0 && a < 1024 && Number.isInteger(a) ? COUNTS[a] : bulk(String(a)));
+      if (typeof a === 'number' && a >= 0 && a < 1024 && Number.isInteger(a)) p.push(COUNTS[a]);
+      else this.text(typeof a === 'string' ? a : String(a));
     }
     this.argc += 3 + keys.length + args.length;
+  }
+
+  /** text appends one bulk string as its pieces (no string made per argument: the join makes one). */
+  private text(a: string): void {
+    const n = Buffer.byteLength(a);
+    this.pieces.push(n < 1024 ? HEADERS[n] : `$${n}\r\n`, a, '\r\n');
   }
 
   /** command is the batch as an EVALSHA, or (the server does not know the script) an EVAL. */

@@ -34,6 +34,26 @@ export interface Merge {
 }
 
 /**
+ * Spread says how operations of one kind on different keys share one unit (see
+ * RedisConn.submitSpread): each key's operations are a group of the unit's arguments —
+ * the key's own arguments, then each operation's items — and a last argument, the shape,
+ * gives the operations per group ("3,1,2"), or is empty when each group has one (a burst
+ * over many keys). So a burst over a thousand buckets is one function call in the batch
+ * script, not a thousand, at two or three arguments an operation.
+ */
+export interface Spread {
+  tag: string;
+  /** The operations of one group share one promise (writes that resolve to nothing). */
+  shared?: boolean;
+  /**
+   * split turns a reply into one result per part, in order: the whole unit's reply, or,
+   * when the server refused some of its groups (the reply is then an array with one reply
+   * or error per group), one group's.
+   */
+  split: (reply: unknown, parts: readonly Part[]) => unknown[];
+}
+
+/**
  * splitJson: the reply is the JSON text of an array, one element per operation (fewer when
  * the last ones got nothing) — one JSON.parse instead of one reply string per operation.
  */
@@ -86,8 +106,16 @@ interface Unit {
   merge?: Merge;
   parts: Part[];
   cmd: Batch;
-  /** A shared merge's one promise. */
+  /** Its place in its batch: units with a higher one run after it. */
+  seq: number;
+  /** A shared merge's one promise (a spread unit's: its last group's). */
   promise?: Promise<unknown>;
+  /** A spread unit: how it merges, the key of its last group, and the operations of each group. */
+  spread?: Spread;
+  lastKey?: string;
+  groups?: number[];
+  /** Whether some group has more than one operation (the shape must then list them). */
+  uneven?: boolean;
 }
 
 /** Batch is one call of the batch script. */
@@ -95,6 +123,8 @@ interface Batch {
   units: Unit[];
   /** Operations in it, merged ones counted one by one. */
   weight: number;
+  /** The last spread unit of each tag in it, which operations of that tag join when they may. */
+  spreads?: Map<string, Unit>;
 }
 
 /**
@@ -224,21 +254,88 @@ export class RedisConn {
         last.parts.push(part);
         return;
       }
-      let cmd = this.current;
-      if (!cmd) {
-        cmd = this.current = { units: [], weight: 0 };
-        if (!this.flushing) {
-          this.flushing = true;
-          process.nextTick(() => this.flush());
-        }
-      }
-      unit = { name, keys, args, merge, parts: [part], cmd };
+      const cmd = this.batch();
+      unit = { name, keys, args, merge, parts: [part], cmd, seq: cmd.units.length };
       cmd.units.push(unit);
       for (const k of keys) this.lastTouch.set(k, unit);
     });
     if (unit && merge?.shared) unit.promise = promise;
     this.added((last ?? unit!).cmd);
     return promise;
+  }
+
+  /**
+   * submitSpread adds an operation on one key to this tick's pipeline in a spread unit
+   * (see Spread): `head` are the key's arguments (written once per group), `item` (and
+   * `item2`) the operation's own. It joins the batch's last unit of its kind unless an operation made
+   * after that unit was placed touched the key (that one must run first): the unit then
+   * runs it where it stands, which is the same as running it last, as nothing after the
+   * unit touched the key. Operations on different keys made in the same tick are
+   * concurrent, so running them together in one place is an order their callers could
+   * have seen. A public method (`what`): fails at once while the server is known to be away.
+   */
+  submitSpread<T = unknown>(
+    what: string,
+    name: OpName,
+    key: string,
+    head: ReadonlyArray<string | number>,
+    spread: Spread,
+    map: ((reply: unknown) => T) | undefined,
+    item: string | number,
+    item2?: string | number,
+  ): Promise<T> {
+    const unusable = this.unusable(what);
+    if (unusable) return Promise.reject(unusable);
+    const cmd = this.batch();
+    let unit = cmd.spreads?.get(spread.tag);
+    if (unit) {
+      const lt = this.lastTouch.get(key);
+      if (lt !== undefined && lt.cmd === cmd && lt.seq > unit.seq) unit = undefined;
+    }
+    if (!unit) {
+      unit = { name, keys: [], args: [], parts: [], cmd, seq: cmd.units.length, spread, groups: [] };
+      cmd.units.push(unit);
+      (cmd.spreads ??= new Map()).set(spread.tag, unit);
+    }
+    const u = unit;
+    const args = u.args;
+    const groups = u.groups!;
+    if (u.lastKey === key) {
+      groups[groups.length - 1]++;
+      u.uneven = true;
+      args.push(item);
+      if (item2 !== undefined) args.push(item2);
+      if (spread.shared) {
+        this.added(cmd);
+        return u.promise as Promise<T>;
+      }
+    } else {
+      u.lastKey = key;
+      for (let i = 0; i < head.length; i++) args.push(head[i]);
+      args.push(item);
+      if (item2 !== undefined) args.push(item2);
+      groups.push(1);
+      this.lastTouch.set(key, u);
+    }
+    const promise = new Promise<T>((resolve, reject) => {
+      u.parts.push({ what, n: 0, map, resolve: resolve as (v: unknown) => void, reject });
+    });
+    if (spread.shared) u.promise = promise;
+    this.added(cmd);
+    return promise;
+  }
+
+  /** batch is the batch being filled, made (and its send planned for the end of the tick) when there is none. */
+  private batch(): Batch {
+    let cmd = this.current;
+    if (!cmd) {
+      cmd = this.current = { units: [], weight: 0 };
+      if (!this.flushing) {
+        this.flushing = true;
+        process.nextTick(() => this.flush());
+      }
+    }
+    return cmd;
   }
 
   /** added counts an operation into a batch, and sends the batch when it is full. */
@@ -277,22 +374,41 @@ export class RedisConn {
     if (!cmd) return;
     this.current = undefined;
     const units = cmd.units;
-    const text = new BatchText(this.watchPattern);
-    for (const u of units) text.add(u.name, u.keys, u.args);
+    const text = new BatchText(this.watchPattern, this.prefix);
+    for (const u of units) {
+      // A spread unit's last argument is its shape (see Spread).
+      if (u.groups) u.args.push(u.uneven ? u.groups.join(',') : '');
+      text.add(u.name, u.keys, u.args);
+    }
     sendBatch(this.client, text).then(
       (replies) => units.forEach((u, i) => (replies[i] instanceof Error ? u.parts.forEach((p) => this.fail(p, replies[i])) : this.settle(u, replies[i]))),
       (err) => units.forEach((u) => u.parts.forEach((p) => this.fail(p, err))),
     );
   }
 
-  /** settle hands a unit's reply to its parts: a merged one split (see Merge). */
+  /** settle hands a unit's reply to its parts: a merged one split (see Merge), a spread one per group (see Spread). */
   private settle(u: Unit, reply: unknown): void {
     const parts = u.parts;
     const m = u.merge;
-    if (!m) return this.resolve(parts[0], reply);
+    if (m) return this.splitTo(parts, () => m.split(reply, parts, u.args));
+    const spread = u.spread;
+    if (!spread) return this.resolve(parts[0], reply);
+    if (!Array.isArray(reply)) return this.splitTo(parts, () => spread.split(reply, parts));
+    // Some groups were refused: a reply or an error per group (a shared group has one part).
+    let at = 0;
+    u.groups!.forEach((n, g) => {
+      const mine = parts.slice(at, (at += spread.shared ? 1 : n));
+      const r = reply[g];
+      if (r instanceof Error) for (const p of mine) this.fail(p, r);
+      else this.splitTo(mine, () => spread.split(r, mine));
+    });
+  }
+
+  /** splitTo resolves each part with its result from split, or rejects them all when split throws. */
+  private splitTo(parts: readonly Part[], split: () => unknown[]): void {
     let results: unknown[];
     try {
-      results = m.split(reply, parts, u.args);
+      results = split();
     } catch (err) {
       for (const p of parts) p.reject(err);
       return;

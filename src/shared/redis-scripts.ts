@@ -25,6 +25,37 @@
  * (PUBSUB CHANNELS, once per batch), so writes nobody watches build no message.
  */
 
+/**
+ * groups iterates over a spread operation's arguments A[from..to] (see RedisConn.submitSpread):
+ * groups of a key and its items, \`width\` arguments an item, then the shape (items per
+ * group, comma-separated; empty when each group has one). It yields the group's number, the
+ * index of its key, and its item count.
+ */
+const GROUPS = `
+local function groups(A, from, to, width)
+  width = width or 1
+  local shape, g, i = A[to], 0, from
+  if shape == '' then
+    return function()
+      if i >= to then return nil end
+      g = g + 1
+      local at = i
+      i = i + 1 + width
+      return g, at, 1
+    end
+  end
+  local counts = string.gmatch(shape, '%d+')
+  return function()
+    local c = counts()
+    if not c then return nil end
+    local n = tonumber(c)
+    g = g + 1
+    local at = i
+    i = i + 1 + width * n
+    return g, at, n
+  end
+end`;
+
 /** Server time in ms; every node then agrees on queue expiry whatever its own clock. */
 const NOW = `local function now() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end`;
 
@@ -75,21 +106,27 @@ local function trimLog(log)
 end`;
 
 /**
- * Watch helpers: watched tells whether anyone subscribes to a bucket's channel. The
+ * Watch helpers: watched tells whether anyone subscribes to a bucket's channel (anyWatched
+ * whether anyone subscribes to any of this setup's). The
  * channels with subscribers are listed once per batch (PUBSUB CHANNELS over this setup's
  * watch channels, usually none or a few), so a batch of writes to many buckets asks the
  * server once, not once per bucket; the script is atomic, so no one subscribes meanwhile.
  * change is the JSON text of one change (value: JSON text, or nil for a delete).
  */
 const PUBLISH = `
-local WATCH_PATTERN, WATCHED
-local function watched(ch)
+local WATCH_PATTERN, PREFIX, WATCHED
+local function anyWatched()
   if not WATCHED then
     WATCHED = {}
     for _, c in ipairs(redis.call('PUBSUB', 'CHANNELS', WATCH_PATTERN)) do WATCHED[c] = true end
   end
-  return WATCHED[ch] == true
+  return next(WATCHED) ~= nil
 end
+local function watched(ch)
+  return anyWatched() and WATCHED[ch] == true
+end
+-- channelOf: the channel of a bucket's hash (P s:<bucket> -> P w:<bucket>).
+local function channelOf(h) return PREFIX .. 'w:' .. string.sub(h, #PREFIX + 3) end
 local function change(key, value)
   if value then return '{"key":' .. cjson.encode(key) .. ',"value":' .. value .. '}' end
   return '{"key":' .. cjson.encode(key) .. ',"deleted":true}'
@@ -97,18 +134,44 @@ end`;
 
 export const OPS = {
   /**
-   * KEYS: hash. ARGV: keys. Returns one string the client splits at once: a flag per key
-   * ("1" set, "0" not), then the JSON text of an array of the values (null where not set).
+   * A range of the batch's arguments: groups of a hash and its keys (the gets of a bucket,
+   * as many buckets as the batch has), then the shape: the number of keys per group ("3,1"),
+   * empty when each group has one. Returns one string the client splits at once: a flag
+   * per get ("1" set, "0" not), then the JSON text of an array of the values (null where
+   * not set). When the server refuses a group (WRONGTYPE), it returns such a string or the
+   * error per group.
    */
-  remonStateGetMany: {
-    numberOfKeys: 1,
-    lua: `local vs = redis.call('HMGET', KEYS[1], unpack(ARGV))
-local flags, out = {}, {}
-for i = 1, #ARGV do
-  local v = vs[i]
-  if v then flags[i] = '1' out[i] = v else flags[i] = '0' out[i] = 'null' end
+  remonStateGets: {
+    numberOfKeys: 0,
+    range: true,
+    lua: `local flags, out, k, bad = {}, {}, 0, nil
+local ends = {}
+local function got(v)
+  k = k + 1
+  if v then flags[k] = '1' out[k] = v else flags[k] = '0' out[k] = 'null' end
 end
-return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']'`,
+-- One key per bucket (a burst over many): a plain loop; a refusal falls back to the loop below.
+if A[to] == '' and pcall(function()
+  for i = from, to - 1, 2 do got(redis.call('HGET', A[i], A[i + 1])) end
+end) then return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']' end
+flags, out, k = {}, {}, 0
+for g, i, n in groups(A, from, to) do
+  local vs
+  if n == 1 then vs = redis.pcall('HGET', A[i], A[i + 1]) else vs = redis.pcall('HMGET', A[i], unpack(A, i + 1, i + n)) end
+  if type(vs) == 'table' and vs.err then
+    bad = bad or {}
+    bad[g] = vs
+  elseif n == 1 then got(vs)
+  else for j = 1, n do got(vs[j]) end end
+  ends[g] = k
+end
+if not bad then return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']' end
+local r, first = {}, 1
+for g = 1, #ends do
+  r[g] = bad[g] or (table.concat(flags, '', first, ends[g]) .. '[' .. table.concat(out, ',', first, ends[g]) .. ']')
+  first = ends[g] + 1
+end
+return r`,
   },
   /** KEYS: hash. ARGV: key. */
   remonStateExists: { numberOfKeys: 1, lua: `return redis.call('HEXISTS', KEYS[1], ARGV[1])` },
@@ -123,18 +186,56 @@ return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']'`,
   /** KEYS: lock. */
   remonLockExists: { numberOfKeys: 1, lua: `return redis.call('EXISTS', KEYS[1])` },
   /**
-   * KEYS: hash. ARGV: channel, then key, JSON pairs (one per set, in order: HSET keeps the
-   * last of a key). Sets them with one HSET and publishes the changes.
+   * A range of the batch's arguments: groups of a hash and its key, JSON pairs (the sets of
+   * a bucket in order: HSET keeps the last of a key; as many buckets as the batch has),
+   * then the shape: the number of pairs per group, empty when each group has one. Sets each
+   * bucket's with one HSET and publishes its changes on the bucket's channel when watched.
+   * Returns 1, or, when the server refuses a group (WRONGTYPE), 1 or the error per group.
    */
-  remonStateSetMany: {
-    numberOfKeys: 1,
-    lua: `for i = 2, #ARGV, 1000 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
-if watched(ARGV[1]) then
-  local cs = {}
-  for i = 2, #ARGV, 2 do cs[#cs + 1] = change(ARGV[i], ARGV[i + 1]) end
-  redis.call('PUBLISH', ARGV[1], '[' .. table.concat(cs, ',') .. ']')
+  remonStateSets: {
+    numberOfKeys: 0,
+    range: true,
+    lua: `local bad, last = nil, 0
+-- One pair per bucket (a burst over many): a plain loop, then the changes of the watched;
+-- a refusal falls back to the loop below, which sets each bucket again (the same values)
+-- and publishes.
+if A[to] == '' and pcall(function()
+  for i = from, to - 1, 3 do redis.call('HSET', A[i], A[i + 1], A[i + 2]) end
+end) then
+  if anyWatched() then
+    for i = from, to - 1, 3 do
+      local ch = channelOf(A[i])
+      if watched(ch) then redis.call('PUBLISH', ch, '[' .. change(A[i + 1], A[i + 2]) .. ']') end
+    end
+  end
+  return 1
 end
-return 1`,
+for g, i, n in groups(A, from, to, 2) do
+  local h, r = A[i], nil
+  last = g
+  if n == 1 then r = redis.pcall('HSET', h, A[i + 1], A[i + 2])
+  else
+    for j = i + 1, i + 2 * n, 1000 do
+      r = redis.pcall('HSET', h, unpack(A, j, math.min(j + 999, i + 2 * n)))
+      if type(r) == 'table' then break end
+    end
+  end
+  if type(r) == 'table' then
+    bad = bad or {}
+    bad[g] = r
+  elseif anyWatched() then
+    local ch = channelOf(h)
+    if watched(ch) then
+      local cs = {}
+      for j = i + 1, i + 2 * n, 2 do cs[#cs + 1] = change(A[j], A[j + 1]) end
+      redis.call('PUBLISH', ch, '[' .. table.concat(cs, ',') .. ']')
+    end
+  end
+end
+if not bad then return 1 end
+local r = {}
+for g = 1, last do r[g] = bad[g] or 1 end
+return r`,
   },
   /** KEYS: hash. ARGV: key, JSON, channel. Returns the previous JSON or nil. */
   remonStateGetSet: {
@@ -340,25 +441,34 @@ export type OpName = keyof typeof OPS;
 
 /**
  * BATCH_SCRIPT runs a list of operations given one after the other in ARGV after the glob
- * pattern of this setup's watch channels, each as its name, its key count, its argument
- * count, its keys, its arguments (all strings; see
- * redis-batch.ts, which writes them). It returns one reply per operation, an error reply
- * for one that failed; one operation's error does not stop the others.
+ * pattern of this setup's watch channels and its key prefix, each as its name, its key
+ * count, its argument count, its keys, its arguments (all strings; see redis-batch.ts,
+ * which writes them). An operation marked `range` has no keys and reads its arguments in
+ * place (A, from, to: no copy, however many). It returns one reply per operation, an error
+ * reply for one that failed; one operation's error does not stop the others.
  */
 export const BATCH_SCRIPT = [
   NOW,
+  GROUPS,
   DROP_EXPIRED,
   PUBLISH,
   'local OPS = {}',
-  ...Object.entries(OPS).map(([name, op]) => `OPS['${name}'] = function(KEYS, ARGV)\n${op.lua}\nend`),
-  `WATCH_PATTERN = ARGV[1]
-local out, n, i, argc = {}, 0, 2, #ARGV
+  'local RANGE = {}',
+  ...Object.entries(OPS).map(([name, op]) =>
+    'range' in op
+      ? `RANGE['${name}'] = function(A, from, to)\n${op.lua}\nend`
+      : `OPS['${name}'] = function(KEYS, ARGV)\n${op.lua}\nend`),
+  `WATCH_PATTERN, PREFIX = ARGV[1], ARGV[2]
+local out, n, i, argc = {}, 0, 3, #ARGV
 while i <= argc do
   local first = i + 3
   local nk = tonumber(ARGV[i + 1])
   local rest = first + nk
   local after = rest + tonumber(ARGV[i + 2])
-  local ok, r = pcall(OPS[ARGV[i]], {unpack(ARGV, first, rest - 1)}, {unpack(ARGV, rest, after - 1)})
+  local ok, r
+  local ranged = RANGE[ARGV[i]]
+  if ranged then ok, r = pcall(ranged, ARGV, rest, after - 1)
+  else ok, r = pcall(OPS[ARGV[i]], {unpack(ARGV, first, rest - 1)}, {unpack(ARGV, rest, after - 1)}) end
   if not ok then r = {err = type(r) == 'table' and r.err or tostring(r)} elseif r == nil then r = false end
   n = n + 1
   out[n] = r

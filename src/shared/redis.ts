@@ -1,5 +1,5 @@
 import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
-import { KeyCache, Merge, Part, RedisConn, RedisOptions, splitRunning } from './redis-conn';
+import { KeyCache, Merge, Part, RedisConn, RedisOptions, splitRunning, Spread } from './redis-conn';
 import { RedisLocks } from './redis-locks';
 import { RedisQueues } from './redis-queues';
 import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
@@ -7,17 +7,18 @@ import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateSt
 export type { RedisOptions };
 
 /**
- * Merging (see RedisConn.submit): the gets of a bucket made in the same tick are one HMGET,
- * its sets one HSET (sharing one promise: a set resolves to nothing), and the increments of
- * a counter one INCRBY.
+ * Merging: the gets made in the same tick are one function call for all buckets (see
+ * RedisConn.submitSpread), a bucket's one HMGET (HGET for one), and so are the sets, a
+ * bucket's one HSET (its sets share one promise: a set resolves to nothing); the increments
+ * of a counter are one INCRBY (RedisConn.submit).
  */
-const GET: Merge = { tag: 'get', fixed: 0, split: splitGot };
-const SET: Merge = { tag: 'set', fixed: 1, shared: true, split: () => [undefined] };
+const GET: Spread = { tag: 'get', split: splitGot };
+const SET: Spread = { tag: 'set', shared: true, split: (_reply, parts) => parts.map(() => undefined) };
 const INCR: Merge = { tag: 'incr', fixed: 0, sum: true, split: splitRunning };
-/** UNSET stands for a key that is not set in a split remonStateGetMany reply. */
+/** UNSET stands for a key that is not set in a split remonStateGets reply. */
 const UNSET = Symbol('unset');
 
-/** splitGot splits remonStateGetMany's reply: a flag per get, then the JSON array of values. */
+/** splitGot splits remonStateGets's reply: a flag per get, then the JSON array of values. */
 function splitGot(reply: unknown, parts: readonly Part[]): unknown[] {
   const text = reply as string;
   const n = parts.length;
@@ -29,11 +30,6 @@ function splitGot(reply: unknown, parts: readonly Part[]): unknown[] {
 /** got: a get's share of the split reply. */
 const got = (e: unknown): Json | undefined => (e === UNSET ? undefined : (e as Json));
 
-/**
- * RedisState: one hash per bucket; a change is published on the bucket's channel when
- * someone watches it. The gets of a bucket made in the same tick are one HMGET
- * (remonStateGetMany), its sets one HSET (remonStateSetMany).
- */
 
 /** checkedValue checks a bucket and key name and encodes the value to store, or throws. */
 function checkedValue(bucket: string, key: string, value: Json): string {
@@ -42,14 +38,22 @@ function checkedValue(bucket: string, key: string, value: Json): string {
   return encode(value);
 }
 
+/**
+ * RedisState: one hash per bucket; a change is published on the bucket's channel when
+ * someone watches it. The gets made in the same tick are one remonStateGets, the sets one
+ * remonStateSets, whatever the buckets.
+ */
 class RedisState implements StateStore {
-  /** Per bucket: [its hash] (the keys of an operation) and its channel. */
-  private readonly keyCache = new KeyCache((bucket) => ({ keys: [this.c.key('s:', bucket)], channel: this.c.key('w:', bucket) }));
+  /** Per bucket: its hash, [hash] (a get's or set's group head), and its channel. */
+  private readonly keyCache = new KeyCache((bucket) => {
+    const hash = this.c.key('s:', bucket);
+    return { hash, head: [hash], channel: this.c.key('w:', bucket) };
+  });
 
   constructor(private readonly c: RedisConn) {}
 
   private hash(bucket: string): string {
-    return this.keyCache.get(bucket).keys[0];
+    return this.keyCache.get(bucket).hash;
   }
   private channel(bucket: string): string {
     return this.keyCache.get(bucket).channel;
@@ -57,7 +61,8 @@ class RedisState implements StateStore {
 
   get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
     const map = fallback === undefined ? got : (e: unknown): Json | undefined => (e === UNSET ? fallback : (e as Json));
-    return this.c.submit('state.get', 'remonStateGetMany', this.keyCache.get(bucket).keys, [key], GET, map);
+    const b = this.keyCache.get(bucket);
+    return this.c.submitSpread('state.get', 'remonStateGets', b.hash, b.head, GET, map, key);
   }
 
   set(bucket: string, key: string, value: Json): Promise<void> {
@@ -68,7 +73,7 @@ class RedisState implements StateStore {
       return Promise.reject(err);
     }
     const b = this.keyCache.get(bucket);
-    return this.c.submit('state.set', 'remonStateSetMany', b.keys, [b.channel, key, text], SET) as Promise<void>;
+    return this.c.submitSpread('state.set', 'remonStateSets', b.hash, b.head, SET, undefined, key, text) as Promise<void>;
   }
 
   getSet(bucket: string, key: string, value: Json): Promise<Json | undefined> {

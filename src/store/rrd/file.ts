@@ -26,6 +26,12 @@ import { Updater } from './update';
  * current one, with a higher sequence number and a CRC. Opening takes the valid slot with
  * the higher sequence, so a crash mid-write leaves the previous consistent state, which
  * the store's journal then brings forward again.
+ *
+ * The store makes its files in place (make): an open and one write of the header (static
+ * part and live slot 0); the archives are not sized, as rows past the end of the file read
+ * as zero bytes, which is unknown. A file cut short between the open and that write is
+ * empty: opening it fails with REMON_ERR_RRD_UNFINISHED, and the store, whose journal
+ * still holds the samples, makes it again. rrdtool-style `create` sizes the file whole.
  */
 const MAGIC = 'RRDREMON';
 const VERSION = 1;
@@ -101,7 +107,7 @@ export class RrdFile {
   /** The descriptor was opened for writing (not read-only, as on a read-only file system). */
   private writable = true;
 
-  private constructor(readonly path: string, private fd: number, readonly def: RrdDef, readonly state: RrdState, seq: number, slot: number) {
+  private constructor(public path: string, private fd: number, readonly def: RrdDef, readonly state: RrdState, seq: number, slot: number) {
     this.layout = new Layout(def);
     this.pending = def.rra.map((r) => new PendingRows(r.rows, def.ds.length));
     this.spill = def.rra.map((_, rra) => (row: number, values: Float64Array) => this.writeRowNow(rra, row, values));
@@ -119,31 +125,48 @@ export class RrdFile {
     if (options.overwrite === false && fs.existsSync(path)) {
       throw createError('REMON_ERR_RRD_FILE', `creating '${path}': File exists`);
     }
-    const layout = new Layout(def);
     const tmp = `${path}.${process.pid}.tmp`;
-    let fd: number;
+    const file = RrdFile.make(tmp, def, start, 'w+', path);
     try {
-      fd = fs.openSync(tmp, 'w+');
-    } catch (err) {
-      throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: ${errorMessage(err)}`, err);
-    }
-    try {
-      const head = Buffer.alloc(layout.dataStart);
-      writeStatic(head, def);
-      fs.writeSync(fd, head, 0, head.length, 0);
-      // Rows start unknown: zero bytes decode to NaN, so the archives can stay sparse.
-      fs.ftruncateSync(fd, layout.size);
-      const file = new RrdFile(path, fd, def, newState(def, Math.floor(start)), 0, 1);
-      file.dirty = true;
-      file.flush();
+      fs.ftruncateSync(file.fd, file.layout.size);
       fs.renameSync(tmp, path);
-      return file;
     } catch (err) {
       // A full disk or a read-only remount: leave nothing half made behind.
-      fs.closeSync(fd);
+      file.release();
       fs.rmSync(tmp, { force: true });
       throw createError('REMON_ERR_RRD_FILE', `cannot create ${path}: ${errorMessage(err)}`, err);
     }
+    file.path = path;
+    return file;
+  }
+
+  /**
+   * make starts a new file in place (flags 'wx+': it must not exist) with every row unknown:
+   * its header is written, its archives left past the end (see the layout note). The file
+   * keeps its descriptor open until released. Errors name `shownAs`; a failed make leaves
+   * no file.
+   */
+  static make(path: string, def: RrdDef, start: number, flags = 'wx+', shownAs = path): RrdFile {
+    validateDef(def);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, flags);
+    } catch (err) {
+      throw createError('REMON_ERR_RRD_FILE', `cannot create ${shownAs}: ${errorMessage(err)}`, err);
+    }
+    const file = new RrdFile(path, fd, def, newState(def, Math.floor(start)), 1, 0);
+    const layout = file.layout;
+    try {
+      const head = Buffer.alloc(layout.staticLen + layout.liveLen);
+      writeStatic(head, def);
+      writeLive(head.subarray(layout.staticLen), def, file.state, 1);
+      fs.writeSync(fd, head, 0, head.length, 0);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(path, { force: true });
+      throw createError('REMON_ERR_RRD_FILE', `cannot create ${shownAs}: ${errorMessage(err)}`, err);
+    }
+    return file;
   }
 
   /** open reads a file's definition and its newest consistent live header. */
@@ -156,23 +179,35 @@ export class RrdFile {
       throw createError('REMON_ERR_RRD_FILE', `opening '${path}': ${osReason(err)}`, err);
     }
     try {
-      const fixed = Buffer.alloc(STATIC_HEAD);
-      fs.readSync(fd, fixed, 0, STATIC_HEAD, 0);
-      if (fixed.toString('latin1', 0, 8) !== MAGIC) throw new Error('not a remon RRD file');
-      if (fixed.readUInt32LE(8) !== VERSION) throw new Error(`unsupported version ${fixed.readUInt32LE(8)}`);
-      const n = fixed.readUInt32LE(16);
-      const m = fixed.readUInt32LE(20);
-      const staticBuf = Buffer.alloc(STATIC_HEAD + DS_DEF * n + RRA_DEF * m);
-      fs.readSync(fd, staticBuf, 0, staticBuf.length, 0);
-      const def = internDef(staticBuf);
+      // One read holds the whole header of any usual definition (4 KiB; more is read after),
+      // into a buffer kept for it: nothing read from it is kept (see readLive, internDef).
+      let head = HEAD_SCRATCH.fill(0);
+      let got = fs.readSync(fd, head, 0, head.length, 0);
+      if (got === 0) {
+        fs.closeSync(fd);
+        throw createError('REMON_ERR_RRD_UNFINISHED', `${path}: its making was cut short (no header)`);
+      }
+      if (got < STATIC_HEAD || head.toString('latin1', 0, 8) !== MAGIC) throw new Error('not a remon RRD file');
+      if (head.readUInt32LE(8) !== VERSION) throw new Error(`unsupported version ${head.readUInt32LE(8)}`);
+      const staticLen = STATIC_HEAD + DS_DEF * head.readUInt32LE(16) + RRA_DEF * head.readUInt32LE(20);
+      if (staticLen > head.length) {
+        head = Buffer.alloc(staticLen);
+        got = fs.readSync(fd, head, 0, staticLen, 0);
+      }
+      if (got < staticLen) throw new Error(`file is ${got} bytes, its definition alone is ${staticLen}`);
+      const def = internDef(head.subarray(0, staticLen));
       const layout = new Layout(def);
-      const size = fs.fstatSync(fd).size;
-      if (size < layout.size) throw new Error(`file is ${size} bytes, expected ${layout.size}`);
+      if (layout.dataStart > head.length) {
+        head = Buffer.alloc(layout.dataStart);
+        got = fs.readSync(fd, head, 0, layout.dataStart, 0);
+      }
+      // A made file ends after its first live slot until rows are written past it.
+      const minimum = layout.staticLen + layout.liveLen;
+      if (got < minimum) throw new Error(`file is ${got} bytes, its header alone is ${minimum}`);
       let best: { seq: number; state: RrdState; slot: number } | undefined;
       for (const slot of [0, 1]) {
-        const buf = Buffer.alloc(layout.liveLen);
-        fs.readSync(fd, buf, 0, buf.length, layout.slot(slot));
-        const live = readLive(buf, def);
+        const at = layout.slot(slot);
+        const live = readLive(head.subarray(at, at + layout.liveLen), def);
         if (live && (!best || live.seq > best.seq)) best = { ...live, slot };
       }
       if (!best) throw new Error('no valid live header');
@@ -180,6 +215,7 @@ export class RrdFile {
       file.writable = writable;
       return file;
     } catch (err) {
+      if ((err as { code?: string }).code === 'REMON_ERR_RRD_UNFINISHED') throw err;
       fs.closeSync(fd);
       throw createError('REMON_ERR_RRD_FILE', `${path}: ${errorMessage(err)}`, err);
     }
@@ -222,7 +258,7 @@ export class RrdFile {
     if (options.sync) fs.fdatasyncSync(this.handle());
     this.seq++;
     this.slot = 1 - this.slot;
-    const live = writeLive(this.layout.liveLen, this.def, this.state, this.seq);
+    const live = writeLive(liveBuffer(this.layout.liveLen), this.def, this.state, this.seq);
     fs.writeSync(this.handle(), live, 0, live.length, this.layout.slot(this.slot));
     if (options.sync) fs.fdatasyncSync(this.handle());
     this.dirty = false;
@@ -297,14 +333,33 @@ function openFile(path: string): { fd: number; writable: boolean } {
   }
 }
 
+/** HEAD_SCRATCH is where open reads a header (a fresh buffer per open cost a GC every few thousand). */
+const HEAD_SCRATCH = Buffer.alloc(4096);
+
 const NAN_HIGH_WORD = 0x7ff80000;
 
-/** encodeRows turns values into stored bytes: each value's bits XOR those of NaN. */
+/** Scratch space for encodeRows and the live header, reused: every write is synchronous. */
+let rowScratch = new Float64Array(512);
+let rowWords = new Uint32Array(rowScratch.buffer);
+let liveScratch = Buffer.alloc(4096);
+
+/** encodeRows turns values into stored bytes (each value's bits XOR those of NaN), in scratch space valid until the next call. */
 function encodeRows(values: Float64Array): Buffer {
-  const out = new Float64Array(values);
-  const words = new Uint32Array(out.buffer);
-  for (let i = 1; i < words.length; i += 2) words[i] ^= NAN_HIGH_WORD;
-  return Buffer.from(out.buffer);
+  if (values.length > rowScratch.length) {
+    rowScratch = new Float64Array(Math.max(values.length, rowScratch.length * 2));
+    rowWords = new Uint32Array(rowScratch.buffer);
+  }
+  rowScratch.set(values);
+  const words = rowWords;
+  const end = values.length * 2;
+  for (let i = 1; i < end; i += 2) words[i] ^= NAN_HIGH_WORD;
+  return Buffer.from(rowScratch.buffer, 0, values.length * 8);
+}
+
+/** liveBuffer is zeroed scratch space for a live header of len bytes, valid until the next call. */
+function liveBuffer(len: number): Buffer {
+  if (len > liveScratch.length) liveScratch = Buffer.alloc(Math.max(len, liveScratch.length * 2));
+  return liveScratch.subarray(0, len).fill(0);
 }
 
 /** decodeRows is the inverse of encodeRows (a zero row reads as NaN). */
@@ -376,8 +431,8 @@ function readStatic(b: Buffer): RrdDef {
   return { step, ds, rra };
 }
 
-function writeLive(len: number, def: RrdDef, s: RrdState, seq: number): Buffer {
-  const b = Buffer.alloc(len);
+/** writeLive fills b (zeroed, a live slot long) with the live header. */
+function writeLive(b: Buffer, def: RrdDef, s: RrdState, seq: number): Buffer {
   const n = def.ds.length;
   b.writeDoubleLE(seq, 0);
   b.writeDoubleLE(s.lastUp, 16);

@@ -19,6 +19,16 @@ interface Def {
 }
 
 /**
+ * JournalRef is where the journal keeps a series' number in the current segment (the
+ * store's entry for the series carries it), so appending a sample costs no lookup by name.
+ */
+export interface JournalRef {
+  /** The series' number, valid while jgen is the journal's generation. */
+  jid: number;
+  jgen: number;
+}
+
+/**
  * Journal is the write-ahead log of the RRD store, on the durable log (src/durable): every
  * accepted batch of samples is one record, written before write() returns, so a sample
  * accepted before a kill -9 is replayed into its file on restart. Inside a record a series
@@ -28,10 +38,13 @@ interface Def {
  */
 export class Journal {
   private readonly log: DurableLog;
-  private ids = new Map<string, number>();
-  /** The segment the ids are defined in. */
+  /** The numbers given in the current segment (refs of another generation have none). */
+  private gen = 1;
+  private nextId = 0;
+  /** The segment the numbers are given in. */
   private seq = -1;
   private buf = Buffer.allocUnsafe(1 << 16);
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   /** Samples read back at open. */
   readonly replayed: number;
 
@@ -58,44 +71,57 @@ export class Journal {
     this.replayed = n;
   }
 
-  /** append writes a batch durably against process death (the OS has it once this returns); it throws REMON_ERR_DURABLE_WRITE. */
-  append(samples: readonly Sample[]): void {
+  /**
+   * append writes a batch durably against process death (the OS has it once this returns);
+   * refs[i] is the ref of samples[i]'s series. It throws REMON_ERR_DURABLE_WRITE.
+   */
+  append(samples: readonly Sample[], refs: ArrayLike<JournalRef>): void {
     const seq = this.log.nextWriteSeq();
-    if (seq !== this.seq) {
-      this.ids.clear();
-      this.seq = seq;
-    }
+    if (seq !== this.seq) this.forget(seq);
+    const gen = this.gen;
     let need = samples.length * SAMPLE_BYTES;
-    for (const s of samples) if (!this.ids.has(s.series)) need += 12 + Buffer.byteLength(s.series);
-    if (this.buf.length < need) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    for (let i = 0; i < samples.length; i++) if (refs[i].jgen !== gen) need += 12 + 3 * samples[i].series.length;
+    if (this.buf.length < need) {
+      this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    }
     const b = this.buf;
+    const v = this.view;
     let at = 0;
-    for (const s of samples) {
-      let id = this.ids.get(s.series);
-      if (id === undefined) {
-        id = this.ids.size;
-        this.ids.set(s.series, id);
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i];
+      const ref = refs[i];
+      if (ref.jgen !== gen) {
+        ref.jgen = gen;
+        ref.jid = this.nextId++;
         b[at] = DEF;
-        b.writeUInt32LE(id, at + 1);
+        v.setUint32(at + 1, ref.jid, true);
         b[at + 5] = Math.max(0, KINDS.indexOf(s.kind));
-        b.writeUInt32LE(s.heartbeat ?? 0, at + 6);
+        v.setUint32(at + 6, s.heartbeat ?? 0, true);
         const len = b.write(s.series, at + 12, 'utf8');
-        b.writeUInt16LE(len, at + 10);
+        v.setUint16(at + 10, len, true);
         at += 12 + len;
       }
       b[at] = SAMPLE;
-      b.writeUInt32LE(id, at + 1);
-      b.writeDoubleLE(s.t, at + 5);
-      b.writeDoubleLE(s.value, at + 13);
+      v.setUint32(at + 1, ref.jid, true);
+      v.setFloat64(at + 5, s.t, true);
+      v.setFloat64(at + 13, s.value, true);
       at += SAMPLE_BYTES;
     }
     try {
       this.log.appendSync(b.subarray(0, at));
     } catch (err) {
       // The names defined in the lost record were never written: name everything anew.
-      this.ids.clear();
+      this.forget(this.seq);
       throw err;
     }
+  }
+
+  /** forget drops every number given: the next append names each series again, in segment seq. */
+  private forget(seq: number): void {
+    this.seq = seq;
+    this.gen++;
+    this.nextId = 0;
   }
 
   /** rotate starts a new segment for what follows and returns the mark (a checkpoint starts). */

@@ -11,7 +11,7 @@ import { pointsLimit } from '../range';
 import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from '../store';
 import { fetchBounded } from './bounded';
 import { RrdFile } from './file';
-import { Journal } from './journal';
+import { Journal, JournalRef } from './journal';
 import { CFS, DsType, RrdDef } from './types';
 
 /** RrdStoreOptions: where files live, the archives each series gets, and write-back timing. */
@@ -82,12 +82,14 @@ export function retentionDef(retention: readonly string[], type: DsType, heartbe
   return { step, ds: [{ name: 'value', type, heartbeat: Math.max(heartbeat, 2 * step), min: NaN, max: NaN }], rra };
 }
 
-/** Series is one series' file (once created) and its queue of updates not yet applied. */
-class Series {
+/** Series is one series' file (once created), its queue of updates not yet applied, and its number in the journal. */
+class Series implements JournalRef {
   file?: RrdFile;
   t = new Float64Array(4);
   v = new Float64Array(4);
   n = 0;
+  jid = 0;
+  jgen = 0;
   constructor(readonly name: string, readonly kind: FieldKind, readonly heartbeat: number) {}
   push(t: number, v: number): void {
     if (this.n === this.t.length) {
@@ -143,6 +145,8 @@ export class RrdStore implements Store {
   private passes = 0;
   private lastPassMs = 0;
   private readonly one: number[] = [0];
+  /** The entries of the samples of a write (kept, to be reused). */
+  private refs: Series[] = [];
   private readonly defs = new Map<string, RrdDef>();
   private readonly claim: DirClaim;
 
@@ -272,7 +276,7 @@ export class RrdStore implements Store {
     while (this.backlog.length > 0) {
       const batch = this.backlog[0];
       try {
-        this.journal.append(batch);
+        this.journal.append(batch, batch.map((s) => this.entry(s.series, s.kind, s.heartbeat ?? 0)));
       } catch (err) {
         this.journalFailed(err);
         return false;
@@ -320,25 +324,41 @@ export class RrdStore implements Store {
 
   write(samples: readonly Sample[]): void {
     if (this.closed) return;
-    // Names are checked once, when their series is new; known ones pass at Map cost.
+    // One lookup per sample: its series' entry, made (and the name checked) when it is new.
     let ok = samples;
-    for (const s of samples) {
-      if (this.series.has(s.series) || validName(s.series)) continue;
-      ok = samples.filter((x) => this.series.has(x.series) || validName(x.series));
-      this.dropped += samples.length - ok.length;
-      break;
+    let refs = this.refs;
+    if (refs.length < samples.length) refs = this.refs = new Array<Series>(samples.length);
+    let n = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i];
+      let e = this.series.get(s.series);
+      if (e === undefined) {
+        if (!validName(s.series)) {
+          if (ok === samples) ok = samples.slice(0, i);
+          continue;
+        }
+        this.series.set(s.series, (e = new Series(s.series, s.kind, s.heartbeat ?? 0)));
+      }
+      if (ok !== samples) (ok as Sample[]).push(s);
+      refs[n++] = e;
     }
-    if (ok.length === 0) return;
-    this.accepted += ok.length;
+    this.dropped += samples.length - n;
+    if (n === 0) return;
+    this.accepted += n;
     // While samples are held, new ones queue behind them: the journal keeps their order.
     if (this.backlog.length === 0) {
       try {
-        this.journal.append(ok);
-        for (const s of ok) this.queue(s);
-        return;
+        this.journal.append(ok, refs);
       } catch (err) {
         this.journalFailed(err);
+        this.hold(ok);
+        return;
       }
+      for (let i = 0; i < n; i++) {
+        const s = ok[i];
+        refs[i].push(s.t / 1000, s.value);
+      }
+      return;
     }
     this.hold(ok);
   }
@@ -428,11 +448,13 @@ export class RrdStore implements Store {
   private writeSeries(entry: Series): unknown {
     let trouble = this.apply(entry);
     const f = entry.file;
-    if (!f || !f.isDirty) return trouble;
-    try {
-      f.flush({ sync: this.options.fsync });
-    } catch (err) {
-      trouble ??= err;
+    if (!f) return trouble;
+    if (f.isDirty) {
+      try {
+        f.flush({ sync: this.options.fsync });
+      } catch (err) {
+        trouble ??= err;
+      }
     }
     f.release();
     return trouble;
@@ -487,27 +509,43 @@ export class RrdStore implements Store {
     return undefined;
   }
 
-  /** open opens (or, with create, makes) a series' file; on failure it returns the error. */
+  /**
+   * open opens (or, with create, makes) a series' file; on failure it returns the error.
+   * With create it keeps the descriptor (the caller writes the file next and releases it).
+   * A file whose making was cut short (REMON_ERR_RRD_UNFINISHED) is made again: the
+   * journal still holds its samples, as no checkpoint finished with it.
+   */
   private open(e: Series, create = false): RrdFile | unknown {
     const p = path.join(this.options.dir, `${e.name}.rrd`);
     try {
       if (this.known.has(e.name)) {
-        e.file = RrdFile.open(p);
+        try {
+          e.file = RrdFile.open(p);
+        } catch (err) {
+          if (!create || (err as { code?: string }).code !== 'REMON_ERR_RRD_UNFINISHED') throw err;
+          fs.rmSync(p, { force: true });
+          e.file = this.make(e, p);
+        }
       } else if (create) {
-        const type = DS_TYPE[e.kind] ?? 'GAUGE';
-        const key = `${type}:${e.heartbeat}`;
-        // One definition object per kind of series: the updater keys its plan on it.
-        let def = this.defs.get(key);
-        if (!def) this.defs.set(key, (def = retentionDef(this.options.retention, type, e.heartbeat)));
-        e.file = RrdFile.create(p, def, Math.floor(e.t[0]) - 1);
+        e.file = this.make(e, p);
         this.known.add(e.name);
       }
-      e.file?.release();
+      if (!create) e.file?.release();
       return e.file;
     } catch (err) {
       if (!isEnvironmental(err)) this.reject(e.name, err);
       return err;
     }
+  }
+
+  /** make starts a series' file (see RrdFile.make), starting just before its first queued sample. */
+  private make(e: Series, p: string): RrdFile {
+    const type = DS_TYPE[e.kind] ?? 'GAUGE';
+    const key = `${type}:${e.heartbeat}`;
+    // One definition object per kind of series: the updater keys its plan on it.
+    let def = this.defs.get(key);
+    if (!def) this.defs.set(key, (def = retentionDef(this.options.retention, type, e.heartbeat)));
+    return RrdFile.make(p, def, Math.floor(e.t[0]) - 1);
   }
 
   private reject(series: string, err: unknown): void {
