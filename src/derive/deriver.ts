@@ -48,11 +48,11 @@ class Program {
   readonly run: SeriesEval;
   /** Position in evaluation order: after every derived series it reads. */
   order = 0;
-  /** Derived series that read this one. */
-  dependents: Program[] = [];
+  /** Derived series that read this one, each with the input this one is to it. */
+  dependents: Reader | undefined;
   /** Pass of the message being handled that last touched it, and the newest sample time of that pass. */
   mark = 0;
-  at = 0;
+  at = NaN;
   /** Time of the last sample published: each is later than the one before. */
   lastOut = -Infinity;
   /** The heartbeat hint of its samples: the longest of its inputs'. */
@@ -73,16 +73,22 @@ class Program {
   }
 }
 
-/** Reader: the programs that read one series. */
+/**
+ * Reader is a program that reads a series, as its input `input` (its index in the
+ * program's inputs). Readers are chained, one small object a link, so that a message
+ * reaches few objects on its way to the programs it feeds.
+ */
 interface Reader {
-  series: string;
-  programs: Program[];
+  readonly series: string;
+  readonly program: Program;
+  readonly input: number;
+  readonly next: Reader | undefined;
 }
 
-/** programsOf finds the programs of a series among a block's few readers. */
-function programsOf(read: Reader[], series: string): Program[] | undefined {
-  for (let i = 0; i < read.length; i++) if (read[i].series === series) return read[i].programs;
-  return undefined;
+/** chain links readers of `series` (in the order given) in front of `next`. */
+function chain(series: string, programs: readonly Program[], next: Reader | undefined): Reader | undefined {
+  for (let i = programs.length - 1; i >= 0; i--) next = { series, program: programs[i], input: programs[i].inputs.indexOf(series), next };
+  return next;
 }
 
 /** insertByOrder inserts p into a list sorted by order, searching from the end. */
@@ -108,13 +114,14 @@ function insertByOrder(list: Program[], p: Program): void {
 export class Deriver {
   private programs = new Map<string, Program>();
   /** Programs that read a series, in evaluation order. */
-  private readers = new Map<string, Program[]>();
+  private readers = new Map<string, Reader>();
   /**
    * The same by block: a block's result carries only `<block>.*` samples, so one lookup by
    * its block name (the same string every time) finds what a message feeds, or that it
-   * feeds nothing; a lookup per sample would hash each sample's new name string.
+   * feeds nothing; a lookup per sample would hash each sample's new name string. The
+   * chain holds the readers of each of the block's series in turn.
    */
-  private byBlock = new Map<string, Reader[]>();
+  private byBlock = new Map<string, Reader>();
   /** Configured programs that failed to compile (a config that skipped the checks). */
   private broken = new Map<string, { config: DeriveConfig; error: string }>();
   private pass = 0;
@@ -204,25 +211,24 @@ export class Deriver {
     }
     const order = topological([...next.keys()], (n) => next.get(n)!.inputs.filter((i) => next.has(i)));
     order.forEach((n, i) => { next.get(n)!.order = i; });
-    const readers = new Map<string, Program[]>();
-    for (const p of next.values()) p.dependents = [];
+    const programsOf = new Map<string, Program[]>();
     for (const name of order) {
       const p = next.get(name)!;
       for (const input of p.inputs) {
-        let list = readers.get(input);
-        if (!list) readers.set(input, (list = []));
+        let list = programsOf.get(input);
+        if (!list) programsOf.set(input, (list = []));
         list.push(p);
-        next.get(input)?.dependents.push(p);
       }
     }
-    const byBlock = new Map<string, Reader[]>();
-    for (const [series, programs] of readers) {
+    const readers = new Map<string, Reader>();
+    const byBlock = new Map<string, Reader>();
+    for (const p of next.values()) p.dependents = chain(p.name, programsOf.get(p.name) ?? [], undefined);
+    for (const [series, programs] of programsOf) {
+      readers.set(series, chain(series, programs, undefined)!);
       const dot = series.indexOf('.');
       if (dot < 0) continue;
       const block = series.slice(0, dot);
-      let list = byBlock.get(block);
-      if (!list) byBlock.set(block, (list = []));
-      list.push({ series, programs });
+      byBlock.set(block, chain(series, programs, byBlock.get(block))!);
     }
     this.programs = next;
     this.readers = readers;
@@ -241,9 +247,10 @@ export class Deriver {
     if (block !== undefined && read === undefined) return;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i];
-      const list = read === undefined ? this.readers.get(s.series) : programsOf(read, s.series);
-      if (list === undefined) continue;
-      for (let j = 0; j < list.length; j++) this.feed(list[j], s, pass);
+      const series = s.series;
+      for (let r = read ?? this.readers.get(series); r !== undefined; r = r.next) {
+        if (r.series === series) this.feed(r.program, r.input, s, pass);
+      }
     }
     if (touched.length === 0) return;
     let out: Sample[] | undefined;
@@ -252,8 +259,8 @@ export class Deriver {
       const sample = this.evaluate(p);
       if (sample === undefined) continue;
       (out ??= []).push(sample);
-      for (const d of p.dependents) {
-        if (d.order > p.order) this.feed(d, sample, pass); // else a loop the config checks would have refused
+      for (let r = p.dependents; r !== undefined; r = r.next) {
+        if (r.program.order > p.order) this.feed(r.program, r.input, sample, pass); // else a loop the config checks would have refused
       }
     }
     if (out === undefined) return;
@@ -266,9 +273,9 @@ export class Deriver {
     }
   }
 
-  /** feed pushes a sample into a program and marks it touched in this pass, at the newest time it got. */
-  private feed(p: Program, s: Sample, pass: number): void {
-    p.run.push(s.series, s.t, s.value, s.heartbeat);
+  /** feed pushes a sample into a program's input and marks it touched in this pass, at the newest time it got. */
+  private feed(p: Program, input: number, s: Sample, pass: number): void {
+    p.run.pushInput(input, s.t, s.value, s.heartbeat);
     if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
     if (p.mark !== pass) {
       p.mark = pass;

@@ -1,13 +1,14 @@
-import { Window } from './window';
+import { tAt, vAt } from './window';
 
 /** WindowFnName is a function over the samples of one window. */
 export type WindowFnName = 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last' | 'delta' | 'rate' | 'stddev';
 
 /**
- * Reducer computes over samples [start, end) of a window; NaN when it cannot (no known
- * value, or too few). Samples whose value is NaN (unknown) are skipped by all of them.
+ * Reducer computes over samples [start, end) of window w of state array d (window.ts);
+ * NaN when it cannot (no known value, or too few). Samples whose value is NaN (unknown)
+ * are skipped by all of them.
  */
-export type Reducer = (w: Window, start: number, end: number) => number;
+export type Reducer = (d: Float64Array, w: number, start: number, end: number) => number;
 
 /** REDUCERS by name; `needs` is how many known values each needs for an answer. */
 export const REDUCERS: Record<WindowFnName, { fn: Reducer; needs: number }> = {
@@ -26,103 +27,103 @@ export const REDUCERS: Record<WindowFnName, { fn: Reducer; needs: number }> = {
 let knownSeen = 0;
 
 /** sumKnown adds the known values of [start, end) and leaves their number in knownSeen. */
-function sumKnown(w: Window, start: number, end: number): number {
+function sumKnown(d: Float64Array, w: number, start: number, end: number): number {
   let s = 0;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const v = w.vAt(i);
+    const v = vAt(d, w, i);
     if (v === v) { s += v; n++; }
   }
   knownSeen = n;
   return s;
 }
 
-function avg(w: Window, start: number, end: number): number {
-  const s = sumKnown(w, start, end);
+function avg(d: Float64Array, w: number, start: number, end: number): number {
+  const s = sumKnown(d, w, start, end);
   return knownSeen === 0 ? NaN : s / knownSeen;
 }
 
-function min(w: Window, start: number, end: number): number {
+function min(d: Float64Array, w: number, start: number, end: number): number {
   let m = Infinity;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const v = w.vAt(i);
+    const v = vAt(d, w, i);
     if (v === v) { n++; if (v < m) m = v; }
   }
   return n === 0 ? NaN : m;
 }
 
-function max(w: Window, start: number, end: number): number {
+function max(d: Float64Array, w: number, start: number, end: number): number {
   let m = -Infinity;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const v = w.vAt(i);
+    const v = vAt(d, w, i);
     if (v === v) { n++; if (v > m) m = v; }
   }
   return n === 0 ? NaN : m;
 }
 
-function sum(w: Window, start: number, end: number): number {
-  const s = sumKnown(w, start, end);
+function sum(d: Float64Array, w: number, start: number, end: number): number {
+  const s = sumKnown(d, w, start, end);
   return knownSeen === 0 ? NaN : s;
 }
 
 /** count counts known values: 0 for an empty window, never unknown. */
-function count(w: Window, start: number, end: number): number {
+function count(d: Float64Array, w: number, start: number, end: number): number {
   let n = 0;
   for (let i = start; i < end; i++) {
-    const v = w.vAt(i);
+    const v = vAt(d, w, i);
     if (v === v) n++;
   }
   return n;
 }
 
-function last(w: Window, start: number, end: number): number {
+function last(d: Float64Array, w: number, start: number, end: number): number {
   for (let i = end - 1; i >= start; i--) {
-    const v = w.vAt(i);
+    const v = vAt(d, w, i);
     if (v === v) return v;
   }
   return NaN;
 }
 
 /** firstKnown is the index of the first known value in [start, end), or end. */
-function firstKnown(w: Window, start: number, end: number): number {
+function firstKnown(d: Float64Array, w: number, start: number, end: number): number {
   let i = start;
-  while (i < end && Number.isNaN(w.vAt(i))) i++;
+  while (i < end && Number.isNaN(vAt(d, w, i))) i++;
   return i;
 }
 
 /** lastKnown is the index of the last known value in [start, end), or start - 1. */
-function lastKnown(w: Window, start: number, end: number): number {
+function lastKnown(d: Float64Array, w: number, start: number, end: number): number {
   let i = end - 1;
-  while (i >= start && Number.isNaN(w.vAt(i))) i--;
+  while (i >= start && Number.isNaN(vAt(d, w, i))) i--;
   return i;
 }
 
 /** delta is the last known value minus the first (no extrapolation, no counter resets). */
-function delta(w: Window, start: number, end: number): number {
-  const a = firstKnown(w, start, end);
-  const b = lastKnown(w, start, end);
-  return b > a ? w.vAt(b) - w.vAt(a) : NaN;
+function delta(d: Float64Array, w: number, start: number, end: number): number {
+  const a = firstKnown(d, w, start, end);
+  const b = lastKnown(d, w, start, end);
+  return b > a ? vAt(d, w, b) - vAt(d, w, a) : NaN;
 }
 
 /** rate is delta per second between the first and the last known sample. */
-function rate(w: Window, start: number, end: number): number {
-  const a = firstKnown(w, start, end);
-  const b = lastKnown(w, start, end);
+function rate(d: Float64Array, w: number, start: number, end: number): number {
+  const a = firstKnown(d, w, start, end);
+  const b = lastKnown(d, w, start, end);
   if (b <= a) return NaN;
-  const dt = w.tAt(b) - w.tAt(a);
-  return dt > 0 ? ((w.vAt(b) - w.vAt(a)) * 1000) / dt : NaN;
+  const dt = tAt(d, w, b) - tAt(d, w, a);
+  return dt > 0 ? ((vAt(d, w, b) - vAt(d, w, a)) * 1000) / dt : NaN;
 }
 
 /** stddev is the population standard deviation (two passes, for accuracy). */
-function stddev(w: Window, start: number, end: number): number {
-  const mean = avg(w, start, end);
+function stddev(d: Float64Array, w: number, start: number, end: number): number {
+  const mean = avg(d, w, start, end);
   if (mean !== mean) return NaN;
   let s = 0;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const v = w.vAt(i);
+    const v = vAt(d, w, i);
     if (v === v) { const d = v - mean; s += d * d; n++; }
   }
   return Math.sqrt(s / n);
@@ -134,12 +135,12 @@ function stddev(w: Window, start: number, end: number): number {
  * quantile_over_time do). `scratch` is reused between calls; the grown one is returned
  * in scratch.buf.
  */
-export function percentile(w: Window, start: number, end: number, p: number, scratch: { buf: Float64Array }): number {
+export function percentile(d: Float64Array, w: number, start: number, end: number, p: number, scratch: { buf: Float64Array }): number {
   if (scratch.buf.length < end - start) scratch.buf = new Float64Array(Math.max(end - start, scratch.buf.length * 2));
   const buf = scratch.buf;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const v = w.vAt(i);
+    const v = vAt(d, w, i);
     if (v === v) buf[n++] = v;
   }
   if (n === 0) return NaN;
