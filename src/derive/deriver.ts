@@ -73,6 +73,9 @@ class Program {
   }
 }
 
+/** MAX_FIRST bounds Deriver.byFirst (a name per block that publishes results). */
+const MAX_FIRST = 100_000;
+
 /**
  * Reader is a program that reads a series, as its input `input` (its index in the
  * program's inputs). Readers are chained, one small object a link, so that a message
@@ -81,13 +84,15 @@ class Program {
 interface Reader {
   readonly series: string;
   readonly program: Program;
+  /** The program's run, here too: reached from the reader, the push does not wait for the program. */
+  readonly run: SeriesEval;
   readonly input: number;
   readonly next: Reader | undefined;
 }
 
 /** chain links readers of `series` (in the order given) in front of `next`. */
 function chain(series: string, programs: readonly Program[], next: Reader | undefined): Reader | undefined {
-  for (let i = programs.length - 1; i >= 0; i--) next = { series, program: programs[i], input: programs[i].inputs.indexOf(series), next };
+  for (let i = programs.length - 1; i >= 0; i--) next = { series, program: programs[i], run: programs[i].run, input: programs[i].inputs.indexOf(series), next };
   return next;
 }
 
@@ -122,6 +127,12 @@ export class Deriver {
    * chain holds the readers of each of the block's series in turn.
    */
   private byBlock = new Map<string, Reader>();
+  /**
+   * byBlock again, by the name of the first sample of a block's results (`<block>.up`),
+   * filled as results come (null: the block feeds nothing): the store has just hashed and
+   * read that name, while the result's block name is one more object to reach.
+   */
+  private byFirst = new Map<string, Reader | null>();
   /** Configured programs that failed to compile (a config that skipped the checks). */
   private broken = new Map<string, { config: DeriveConfig; error: string }>();
   private pass = 0;
@@ -233,6 +244,7 @@ export class Deriver {
     this.programs = next;
     this.readers = readers;
     this.byBlock = byBlock;
+    this.byFirst = new Map();
     return fresh;
   }
 
@@ -242,14 +254,24 @@ export class Deriver {
     const touched = this.touched;
     touched.length = 0;
     const samples = m.samples;
-    const block = m.result?.block;
-    const read = block === undefined ? undefined : this.byBlock.get(block);
-    if (block !== undefined && read === undefined) return;
+    if (samples.length === 0) return;
+    let read: Reader | undefined;
+    if (m.result !== undefined) {
+      const first = samples[0].series;
+      let chain = this.byFirst.get(first);
+      if (chain === undefined) {
+        chain = this.byBlock.get(m.result.block) ?? null;
+        if (this.byFirst.size >= MAX_FIRST) this.byFirst.clear();
+        this.byFirst.set(first, chain);
+      }
+      if (chain === null) return;
+      read = chain;
+    }
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i];
       const series = s.series;
       for (let r = read ?? this.readers.get(series); r !== undefined; r = r.next) {
-        if (r.series === series) this.feed(r.program, r.input, s, pass);
+        if (r.series === series) this.feed(r.program, r.run, r.input, s, pass);
       }
     }
     if (touched.length === 0) return;
@@ -258,9 +280,10 @@ export class Deriver {
       const p = touched[i];
       const sample = this.evaluate(p);
       if (sample === undefined) continue;
-      (out ??= []).push(sample);
+      if (out === undefined) out = [sample];
+      else out.push(sample);
       for (let r = p.dependents; r !== undefined; r = r.next) {
-        if (r.program.order > p.order) this.feed(r.program, r.input, sample, pass); // else a loop the config checks would have refused
+        if (r.program.order > p.order) this.feed(r.program, r.run, r.input, sample, pass); // else a loop the config checks would have refused
       }
     }
     if (out === undefined) return;
@@ -274,8 +297,8 @@ export class Deriver {
   }
 
   /** feed pushes a sample into a program's input and marks it touched in this pass, at the newest time it got. */
-  private feed(p: Program, input: number, s: Sample, pass: number): void {
-    p.run.pushInput(input, s.t, s.value, s.heartbeat);
+  private feed(p: Program, run: SeriesEval, input: number, s: Sample, pass: number): void {
+    run.pushInput(input, s.t, s.value, s.heartbeat);
     if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
     if (p.mark !== pass) {
       p.mark = pass;
