@@ -1,4 +1,3 @@
-import { HoltWinters } from './holt-winters';
 import type { Analysis } from './plan';
 import { message } from './render';
 import { Shape, shapeOf, State } from './shape';
@@ -23,26 +22,22 @@ export class Outcome {
 }
 
 const NO_SLOTS = new Float64Array(0);
-const NO_MODELS: readonly HoltWinters[] = Object.freeze([]);
 
 /**
  * Evaluation is one instance of a compiled expression: one array with a window per input
- * series, the values its message shows and its ewma states (laid out by its shape, which
- * also holds the closures that compute it, shared by the expressions of the same shape),
- * and a model per holt_winters. push feeds samples; evaluate computes at a time,
- * allocating only the outcome and a copy of the few values its message shows.
+ * series, the values its message shows, its ewma states and Holt-Winters models (laid out
+ * by its shape, which also holds the closures that compute it, shared by the expressions
+ * of the same shape). push feeds samples; evaluate computes at a time, allocating only the
+ * outcome and a copy of the few values its message shows.
  */
 export class Evaluation implements State {
   d: Float64Array;
-  readonly models: readonly HoltWinters[];
   private readonly shape: Shape;
   private index?: Map<string, number>;
 
   constructor(private readonly analysis: Analysis, shape: Shape = shapeOf(analysis)) {
     this.shape = shape;
     this.d = shape.template.slice();
-    this.models = analysis.models.length === 0 ? NO_MODELS
-      : analysis.models.map((m) => new HoltWinters({ season: m.season, alpha: m.alpha, beta: m.beta, gamma: m.gamma }));
   }
 
   /** push adds a sample of an input (others are ignored); samples of a series come in time order, an older one is dropped. */

@@ -1,17 +1,16 @@
 import { knownCount, percentile, REDUCERS } from './functions';
-import type { HoltWinters } from './holt-winters';
+import { HW_DEVIATION, HW_FAILURE, HW_PREDICTION, HW_STEPS, hwInit, hwLength, hwUpdate } from './holt-winters';
 import type { Analysis, Plan, WindowSpec } from './plan';
 import { SLOT_WIDTH, Why } from './render';
 import { heartbeatMs, initialCapacity, initWindow, startAfter, tAt, vAt, WINDOW_HEADER, windowEnd } from './window';
 
 /**
  * State is what a shape's closures read of one evaluation: the array holding its windows,
- * the values its message shows and its ewma states (laid out by its Shape), and its
- * Holt-Winters models.
+ * the values its message shows, its ewma states and Holt-Winters models (laid out by its
+ * Shape). Growing a window makes the array again.
  */
 export interface State {
   d: Float64Array;
-  readonly models: readonly HoltWinters[];
 }
 
 /** Fn is a compiled node: the value at a time (or, inside fraction's condition, of a sample); NaN is unknown, 1/0 true/false. */
@@ -25,7 +24,10 @@ export type Hook = (e: State, v: number) => void;
  * compute it, the hooks per input, and the layout of a state array. Expressions that
  * differ only in the series they read (`avg(web1.ms, 5m)`, `avg(web2.ms, 5m)`) share one
  * shape, so 10,000 derived series made from a few templates run a few sets of closures,
- * each instance being one array (and a model object per holt_winters).
+ * each instance being one array.
+ *
+ * The array: a header per window (window.ts), the leaves' values, the ewma states, the
+ * Holt-Winters models (holt-winters.ts), then the windows' rings.
  */
 export interface Shape {
   readonly fn: Fn;
@@ -39,6 +41,8 @@ export interface Shape {
   readonly slotsLength: number;
   /** Where the ewma states start. */
   readonly ewmaAt: number;
+  /** Where each Holt-Winters model starts. */
+  readonly modelsAt: readonly number[];
   /** Where the windows' rings start. */
   readonly ringsAt: number;
   /** A fresh state array: empty windows, ewma states unknown. */
@@ -78,12 +82,16 @@ function buildShape(a: Analysis): Shape {
   const slotsAt = windows * WINDOW_HEADER;
   const slotsLength = a.slots * SLOT_WIDTH;
   const ewmaAt = slotsAt + slotsLength;
-  const ringsAt = ewmaAt + a.ewmas.length;
+  const modelsAt: number[] = [];
+  let at = ewmaAt + a.ewmas.length;
+  for (const m of a.models) { modelsAt.push(at); at += hwLength(m.season); }
+  const ringsAt = at;
   const capacities = a.windows.map((w) => initialCapacity(w.count));
   const template = new Float64Array(ringsAt + 2 * capacities.reduce((x, y) => x + y, 0));
   let off = ringsAt;
   capacities.forEach((c, i) => { initWindow(template, i * WINDOW_HEADER, off, c); off += 2 * c; });
-  template.fill(NaN, ewmaAt, ringsAt);
+  template.fill(NaN, ewmaAt, ewmaAt + a.ewmas.length);
+  a.models.forEach((m, k) => hwInit(template, modelsAt[k], { season: m.season, alpha: m.alpha, beta: m.beta, gamma: m.gamma }));
   const hooks: Hook[][] = a.windows.map(() => NO_HOOKS as Hook[]);
   const hook = (input: number, h: Hook): void => { hooks[input] = [...hooks[input], h]; };
   a.ewmas.forEach((e, k) => {
@@ -96,11 +104,14 @@ function buildShape(a: Analysis): Shape {
       d[j] = prev !== prev ? v : alpha * v + (1 - alpha) * prev;
     });
   });
-  a.models.forEach((m, k) => hook(m.input, (s, v) => s.models[k].update(v)));
+  a.models.forEach((m, k) => {
+    const base = modelsAt[k];
+    hook(m.input, (s, v) => hwUpdate(s.d, base, v));
+  });
   return {
-    fn: new Builder(a, slotsAt, ewmaAt).build(a.plan),
+    fn: new Builder(a, slotsAt, ewmaAt, modelsAt).build(a.plan),
     hooks, keepMs: a.windows.map((w) => w.ms), keepCount: a.windows.map((w) => w.count),
-    slotsAt, slotsLength, ewmaAt, ringsAt, template,
+    slotsAt, slotsLength, ewmaAt, modelsAt, ringsAt, template,
   };
 }
 
@@ -109,7 +120,12 @@ const scratch = { buf: new Float64Array(64) };
 
 /** Builder turns a plan into closures over a state array laid out by the shape. */
 class Builder {
-  constructor(private readonly analysis: Analysis, private readonly slotsAt: number, private readonly ewmaAt: number) {}
+  constructor(
+    private readonly analysis: Analysis,
+    private readonly slotsAt: number,
+    private readonly ewmaAt: number,
+    private readonly modelsAt: readonly number[],
+  ) {}
 
   build(p: Plan): Fn {
     switch (p.op) {
@@ -154,12 +170,12 @@ class Builder {
         return this.fresh(p.input, p.slot, (e) => e.d[j], () => Why.NotANumber);
       }
       case 'hw': {
-        const k = p.model;
-        const season = this.analysis.models[k].season;
+        const base = this.modelsAt[p.model];
+        const season = this.analysis.models[p.model].season;
         const learnFor = p.output === 'deviation' ? 2 * season + 1 : season + 1;
-        const get = p.output === 'prediction' ? (e: State) => e.models[k].prediction
-          : p.output === 'deviation' ? (e: State) => e.models[k].deviation : (e: State) => e.models[k].failure;
-        return this.fresh(p.input, p.slot, get, (e) => (e.models[k].steps < learnFor ? Why.Learning : Why.NotANumber), (e) => e.models[k].steps);
+        const out = base + (p.output === 'prediction' ? HW_PREDICTION : p.output === 'deviation' ? HW_DEVIATION : HW_FAILURE);
+        const steps = base + HW_STEPS;
+        return this.fresh(p.input, p.slot, (e) => e.d[out], (e) => (e.d[steps] < learnFor ? Why.Learning : Why.NotANumber), (e) => e.d[steps]);
       }
       case 'scalar': {
         const a = this.build(p.args[0]);
