@@ -3,9 +3,10 @@ import { Gate } from '../bus/gate';
 import type { Clock } from '../clock';
 import { createError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { compileSeries, SeriesEval, SeriesExpr } from '../series';
+import { compileSeries } from '../series';
 import type { Sample, Store } from '../store/store';
 import { topological } from './graph';
+import { AT, chain, EVALUATIONS, HEARTBEAT, insertByOrder, LAST_AT, LAST_OUT, LAST_VALUE, MARK, numbersFor, Program, Reader, SAMPLES, STRIDE } from './program';
 import { firstSampleTimes, readBack } from './rebuild';
 import type { DeriveConfig } from './section';
 
@@ -41,67 +42,8 @@ export interface DerivedStatus {
   error?: string;
 }
 
-/** Program is one derived series while the node runs. */
-class Program {
-  readonly name: string;
-  readonly inputs: readonly string[];
-  readonly run: SeriesEval;
-  /** Position in evaluation order: after every derived series it reads. */
-  order = 0;
-  /** Derived series that read this one, each with the input this one is to it. */
-  dependents: Reader | undefined;
-  /** Pass of the message being handled that last touched it, and the newest sample time of that pass. */
-  mark = 0;
-  at = NaN;
-  /** Time of the last sample published: each is later than the one before. */
-  lastOut = -Infinity;
-  /** The heartbeat hint of its samples: the longest of its inputs'. */
-  heartbeat = 0;
-  evaluations = 0;
-  samples = 0;
-  unknown = 0;
-  /** The last evaluation's time (NaN: none yet) and value (NaN: unknown); its message is the run's lastMessage(). */
-  lastAt = NaN;
-  lastValue = NaN;
-  rebuilding = false;
-  error?: string;
-
-  constructor(readonly config: DeriveConfig, readonly expr: SeriesExpr) {
-    this.name = config.name;
-    this.inputs = expr.inputs;
-    this.run = expr.instantiate();
-  }
-}
-
 /** MAX_FIRST bounds Deriver.byFirst (a name per block that publishes results). */
 const MAX_FIRST = 100_000;
-
-/**
- * Reader is a program that reads a series, as its input `input` (its index in the
- * program's inputs). Readers are chained, one small object a link, so that a message
- * reaches few objects on its way to the programs it feeds.
- */
-interface Reader {
-  readonly series: string;
-  readonly program: Program;
-  /** The program's run, here too: reached from the reader, the push does not wait for the program. */
-  readonly run: SeriesEval;
-  readonly input: number;
-  readonly next: Reader | undefined;
-}
-
-/** chain links readers of `series` (in the order given) in front of `next`. */
-function chain(series: string, programs: readonly Program[], next: Reader | undefined): Reader | undefined {
-  for (let i = programs.length - 1; i >= 0; i--) next = { series, program: programs[i], run: programs[i].run, input: programs[i].inputs.indexOf(series), next };
-  return next;
-}
-
-/** insertByOrder inserts p into a list sorted by order, searching from the end. */
-function insertByOrder(list: Program[], p: Program): void {
-  let i = list.length;
-  while (i > 0 && list[i - 1].order > p.order) i--;
-  list.splice(i, 0, p);
-}
 
 /**
  * Deriver computes the derived series of `derive:` as their inputs get samples. It is the
@@ -135,8 +77,11 @@ export class Deriver {
   private byFirst = new Map<string, Reader | null>();
   /** Configured programs that failed to compile (a config that skipped the checks). */
   private broken = new Map<string, { config: DeriveConfig; error: string }>();
+  /** Per program (by id), the numbers that change as it runs (program.ts). */
+  private nums: Float64Array = new Float64Array(0);
   private pass = 0;
-  private readonly touched: Program[] = [];
+  /** The programs touched by the message being handled (a reader of each), in evaluation order. */
+  private readonly touched: Reader[] = [];
   private publishing?: BusMessage;
   /** Holds messages while windows are read back; runs a message published while one is handled after it. */
   private readonly gate: Gate;
@@ -183,15 +128,19 @@ export class Deriver {
   /** list is every derived series with its last evaluation, in config order. */
   list(): DerivedStatus[] {
     const out: DerivedStatus[] = [];
+    const n = this.nums;
     for (const p of this.programs.values()) {
-      const evaluated = !Number.isNaN(p.lastAt);
-      const known = !Number.isNaN(p.lastValue);
+      const k = p.id * STRIDE;
+      const lastAt = n[k + LAST_AT];
+      const lastValue = n[k + LAST_VALUE];
+      const evaluated = !Number.isNaN(lastAt);
+      const known = !Number.isNaN(lastValue);
       const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !evaluated ? 'pending' : known ? 'ok' : 'unknown';
-      const value = p.expr.type === 'boolean' ? p.lastValue !== 0 : p.lastValue;
+      const value = p.expr.type === 'boolean' ? lastValue !== 0 : lastValue;
       out.push({
         name: p.name, expr: p.config.expr, inputs: p.inputs, state,
-        ...(evaluated && { at: p.lastAt, ...(known && { value }), message: p.run.lastMessage() }),
-        evaluations: p.evaluations, samples: p.samples, unknown: p.unknown, ...(p.error && { error: p.error }),
+        ...(evaluated && { at: lastAt, ...(known && { value }), message: p.run.lastMessage() }),
+        evaluations: n[k + EVALUATIONS], samples: n[k + SAMPLES], unknown: n[k + EVALUATIONS] - n[k + SAMPLES], ...(p.error && { error: p.error }),
       });
     }
     for (const b of this.broken.values()) {
@@ -222,6 +171,7 @@ export class Deriver {
     }
     const order = topological([...next.keys()], (n) => next.get(n)!.inputs.filter((i) => next.has(i)));
     order.forEach((n, i) => { next.get(n)!.order = i; });
+    this.nums = numbersFor([...next.values()], this.nums, new Set([...next.values()].filter((p) => this.programs.get(p.name) === p)));
     const programsOf = new Map<string, Program[]>();
     for (const name of order) {
       const p = next.get(name)!;
@@ -240,6 +190,10 @@ export class Deriver {
       if (dot < 0) continue;
       const block = series.slice(0, dot);
       byBlock.set(block, chain(series, programs, byBlock.get(block))!);
+    }
+    // Each reader carries its program's dependents (known once every chain is made).
+    for (const heads of [readers.values(), byBlock.values(), [...next.values()].map((p) => p.dependents)]) {
+      for (const head of heads) for (let r = head; r !== undefined; r = r.next) r.dependents = r.program.dependents;
     }
     this.programs = next;
     this.readers = readers;
@@ -271,7 +225,7 @@ export class Deriver {
       const s = samples[i];
       const series = s.series;
       for (let r = read ?? this.readers.get(series); r !== undefined; r = r.next) {
-        if (r.series === series) this.feed(r.program, r.run, r.input, s, pass);
+        if (r.series === series) this.feed(r, s, pass);
       }
     }
     if (touched.length === 0) return;
@@ -283,7 +237,7 @@ export class Deriver {
       if (out === undefined) out = [sample];
       else out.push(sample);
       for (let r = p.dependents; r !== undefined; r = r.next) {
-        if (r.program.order > p.order) this.feed(r.program, r.run, r.input, sample, pass); // else a loop the config checks would have refused
+        if (r.order > p.order) this.feed(r, sample, pass); // else a loop the config checks would have refused
       }
     }
     if (out === undefined) return;
@@ -296,44 +250,48 @@ export class Deriver {
     }
   }
 
-  /** feed pushes a sample into a program's input and marks it touched in this pass, at the newest time it got. */
-  private feed(p: Program, run: SeriesEval, input: number, s: Sample, pass: number): void {
-    run.pushInput(input, s.t, s.value, s.heartbeat);
-    if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
-    if (p.mark !== pass) {
-      p.mark = pass;
-      p.at = s.t;
-      insertByOrder(this.touched, p);
-    } else if (s.t > p.at) {
-      p.at = s.t;
+  /** feed pushes a sample into a reader's input and marks its program touched in this pass, at the newest time it got. */
+  private feed(r: Reader, s: Sample, pass: number): void {
+    r.run.pushInput(r.input, s.t, s.value, s.heartbeat);
+    const n = this.nums;
+    const k = r.id * STRIDE;
+    if (s.heartbeat !== undefined && s.heartbeat > n[k + HEARTBEAT]) n[k + HEARTBEAT] = s.heartbeat;
+    if (n[k + MARK] !== pass) {
+      n[k + MARK] = pass;
+      n[k + AT] = s.t;
+      insertByOrder(this.touched, r);
+    } else if (s.t > n[k + AT]) {
+      n[k + AT] = s.t;
     }
   }
 
-  /** evaluate runs one program at its newest input time (after its last sample); a known value is a sample. */
-  private evaluate(p: Program): Sample | undefined {
-    const at = p.at > p.lastOut ? p.at : p.lastOut + 1;
+  /** evaluate runs a reader's program at its newest input time (after its last sample); a known value is a sample. */
+  private evaluate(r: Reader): Sample | undefined {
+    const n = this.nums;
+    const k = r.id * STRIDE;
+    const at = n[k + AT] > n[k + LAST_OUT] ? n[k + AT] : n[k + LAST_OUT] + 1;
     let v: number;
     try {
-      v = p.run.valueAt(at);
+      v = r.run.valueAt(at);
     } catch (err) {
-      p.error = errorMessage(err);
+      r.program.error = errorMessage(err);
       this.totals.errors++;
-      this.report('evaluate', p.name, err);
+      this.report('evaluate', r.name, err);
       return undefined;
     }
-    p.evaluations++;
+    n[k + EVALUATIONS]++;
     this.totals.evaluations++;
-    p.lastAt = at;
-    p.lastValue = v;
+    n[k + LAST_AT] = at;
+    n[k + LAST_VALUE] = v;
     if (v !== v) {
-      p.unknown++;
       this.totals.unknown++;
       return undefined;
     }
-    p.samples++;
+    n[k + SAMPLES]++;
     this.totals.samples++;
-    p.lastOut = at;
-    return { series: p.name, t: at, value: v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
+    n[k + LAST_OUT] = at;
+    const hb = n[k + HEARTBEAT];
+    return { series: r.name, t: at, value: v, kind: 'gauge', heartbeat: hb > 0 ? hb : undefined };
   }
 
   /**
@@ -367,7 +325,8 @@ export class Deriver {
         const points = read.get(series) ?? [];
         const cut = cutoff.get(series) ?? Infinity;
         const hb = this.heartbeatOf(series);
-        if (hb !== undefined && hb > p.heartbeat) p.heartbeat = hb;
+        const k = p.id * STRIDE + HEARTBEAT;
+        if (hb !== undefined && hb > this.nums[k]) this.nums[k] = hb;
         for (const [t, v] of points) {
           if (t >= cut) break;
           p.run.push(series, t, v, hb);

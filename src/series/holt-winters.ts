@@ -221,9 +221,10 @@ function updatePrediction(d: Float64Array, m: number, x: number): void {
 
 /** updateCoefficient: SEASONAL; writes this step's row and caches the next step's coefficient. */
 function updateCoefficient(d: Float64Array, m: number, x: number): void {
-  const P = d[m + SEASON];
+  // Rows and the season are whole numbers: as int32, % is an integer division.
+  const P = d[m + SEASON] | 0;
   const rows = m + HEADER;
-  const cur = d[m + COEF_ROW];
+  const cur = d[m + COEF_ROW] | 0;
   const row = (cur + 1) % P;
   const used = d[m + COEF_NOW];
   d[m + COEF_USED] = used;
@@ -240,9 +241,9 @@ function updateCoefficient(d: Float64Array, m: number, x: number): void {
 
 /** updateDeviation: DEVSEASONAL and DEVPREDICT (the deviation as it stood for this step). */
 function updateDeviation(d: Float64Array, m: number, x: number): void {
-  const P = d[m + SEASON];
+  const P = d[m + SEASON] | 0;
   const rows = m + HEADER + P;
-  const cur = d[m + DEV_ROW];
+  const cur = d[m + DEV_ROW] | 0;
   const row = (cur + 1) % P;
   const used = d[m + DEV_NOW];
   d[m + DEV_USED] = used;
