@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import { compileSeries } from '../series';
 import type { Sample, Store } from '../store/store';
 import { topological } from './graph';
-import { AT, chain, EVALUATIONS, HEARTBEAT, insertByOrder, LAST_AT, LAST_OUT, LAST_VALUE, MARK, numbersFor, Program, Reader, SAMPLES, STRIDE } from './program';
+import { AT, chain, EVALUATIONS, HEARTBEAT, LAST_AT, LAST_OUT, LAST_VALUE, MARK, numbersFor, Program, Reader, SAMPLES, STRIDE, Touched } from './program';
 import { firstSampleTimes, readBack } from './rebuild';
 import type { DeriveConfig } from './section';
 
@@ -81,7 +81,7 @@ export class Deriver {
   private nums: Float64Array = new Float64Array(0);
   private pass = 0;
   /** The programs touched by the message being handled (a reader of each), in evaluation order. */
-  private readonly touched: Reader[] = [];
+  private touched = new Touched();
   private publishing?: BusMessage;
   /** Holds messages while windows are read back; runs a message published while one is handled after it. */
   private readonly gate: Gate;
@@ -199,6 +199,7 @@ export class Deriver {
     this.readers = readers;
     this.byBlock = byBlock;
     this.byFirst = new Map();
+    this.touched = new Touched(); // the old one may hold readers of programs gone
     return fresh;
   }
 
@@ -206,7 +207,7 @@ export class Deriver {
   private process(m: BusMessage): void {
     const pass = ++this.pass;
     const touched = this.touched;
-    touched.length = 0;
+    touched.clear();
     const samples = m.samples;
     if (samples.length === 0) return;
     let read: Reader | undefined;
@@ -225,13 +226,14 @@ export class Deriver {
       const s = samples[i];
       const series = s.series;
       for (let r = read ?? this.readers.get(series); r !== undefined; r = r.next) {
-        if (r.series === series) this.feed(r, s, pass);
+        if (r.length === series.length && r.series === series) this.feed(r, s, pass);
       }
     }
     if (touched.length === 0) return;
     let out: Sample[] | undefined;
+    // Dependents fed below join the list after the program that fed them: the loop reaches them.
     for (let i = 0; i < touched.length; i++) {
-      const p = touched[i];
+      const p = touched.list[i];
       const sample = this.evaluate(p);
       if (sample === undefined) continue;
       if (out === undefined) out = [sample];
@@ -259,7 +261,7 @@ export class Deriver {
     if (n[k + MARK] !== pass) {
       n[k + MARK] = pass;
       n[k + AT] = s.t;
-      insertByOrder(this.touched, r);
+      this.touched.insert(r);
     } else if (s.t > n[k + AT]) {
       n[k + AT] = s.t;
     }

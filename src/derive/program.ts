@@ -35,6 +35,8 @@ export class Program {
  */
 export interface Reader {
   readonly series: string;
+  /** The series name's length: most samples of a result are told apart without reaching the name. */
+  readonly length: number;
   readonly input: number;
   readonly run: SeriesEval;
   readonly id: number;
@@ -49,20 +51,33 @@ export interface Reader {
 export function chain(series: string, programs: readonly Program[], next: Reader | undefined): Reader | undefined {
   for (let i = programs.length - 1; i >= 0; i--) {
     const p = programs[i];
-    next = { series, input: p.inputs.indexOf(series), run: p.run, id: p.id, order: p.order, name: p.name, dependents: undefined, program: p, next };
+    next = { series, length: series.length, input: p.inputs.indexOf(series), run: p.run, id: p.id, order: p.order, name: p.name, dependents: undefined, program: p, next };
   }
   return next;
 }
 
-/** insertByOrder inserts r into a list sorted by order, searching from the end. */
-export function insertByOrder(list: Reader[], r: Reader): void {
-  let i = list.length;
-  if (i === 0 || list[i - 1].order <= r.order) {
-    list.push(r);
-    return;
+/**
+ * Touched is the list of programs a message touched (a reader of each), in evaluation
+ * order, reused from message to message.
+ */
+export class Touched {
+  readonly list: Reader[] = [];
+  length = 0;
+
+  clear(): void {
+    this.length = 0;
   }
-  while (i > 0 && list[i - 1].order > r.order) i--;
-  list.splice(i, 0, r);
+
+  /** insert puts r in order, searching from the end (where it mostly goes). */
+  insert(r: Reader): void {
+    const list = this.list;
+    let i = this.length++;
+    while (i > 0 && list[i - 1].order > r.order) {
+      list[i] = list[i - 1];
+      i--;
+    }
+    list[i] = r;
+  }
 }
 
 // A program's numbers, at id × STRIDE: one cache line.

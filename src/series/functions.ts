@@ -132,8 +132,9 @@ function stddev(d: Float64Array, w: number, start: number, end: number): number 
 /**
  * percentile is the p-th percentile (0–100) of the known values, interpolated linearly
  * between the closest ranks (rank p/100 × (n − 1), as numpy and Prometheus'
- * quantile_over_time do). `scratch` is reused between calls; the grown one is returned
- * in scratch.buf.
+ * quantile_over_time do). It selects the two ranks rather than sorting (the same values,
+ * and the same result: ±0 compare equal, and an interpolation from −0 gives +0 either way).
+ * `scratch` is reused between calls; the grown one is returned in scratch.buf.
  */
 export function percentile(d: Float64Array, w: number, start: number, end: number, p: number, scratch: { buf: Float64Array }): number {
   if (scratch.buf.length < end - start) scratch.buf = new Float64Array(Math.max(end - start, scratch.buf.length * 2));
@@ -144,11 +145,43 @@ export function percentile(d: Float64Array, w: number, start: number, end: numbe
     if (v === v) buf[n++] = v;
   }
   if (n === 0) return NaN;
-  const sorted = buf.subarray(0, n).sort();
   const rank = (p / 100) * (n - 1);
   const lo = Math.floor(rank);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+  const a = select(buf, n, lo);
+  if (lo + 1 >= n) return a + (a - a) * (rank - lo);
+  // After select, the values past lo are the larger ones: the next rank is their least.
+  let b = buf[lo + 1];
+  for (let i = lo + 2; i < n; i++) if (buf[i] < b) b = buf[i];
+  return a + (b - a) * (rank - lo);
+}
+
+/**
+ * select reorders a[0, n) so that a[k] is the value sorting would put there, the values
+ * before it no larger and those after no smaller (Hoare's quickselect), and returns it.
+ */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const x = a[i];
+        a[i] = a[j];
+        a[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
 }
 
 /** knownCount counts the known values in [start, end) (for the reason of an unknown). */
