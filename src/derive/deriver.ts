@@ -3,9 +3,10 @@ import { Gate } from '../bus/gate';
 import type { Clock } from '../clock';
 import { createError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { compileSeries, SeriesEval, SeriesExpr } from '../series';
+import { compileSeries } from '../series';
 import type { Sample, Store } from '../store/store';
 import { topological } from './graph';
+import { AT, chain, EVALUATIONS, HEARTBEAT, LAST_AT, LAST_OUT, LAST_VALUE, MARK, numbersFor, Program, Reader, SAMPLES, STRIDE, Touched } from './program';
 import { firstSampleTimes, readBack } from './rebuild';
 import type { DeriveConfig } from './section';
 
@@ -41,56 +42,8 @@ export interface DerivedStatus {
   error?: string;
 }
 
-/** Program is one derived series while the node runs. */
-class Program {
-  readonly name: string;
-  readonly inputs: readonly string[];
-  readonly run: SeriesEval;
-  /** Position in evaluation order: after every derived series it reads. */
-  order = 0;
-  /** Derived series that read this one. */
-  dependents: Program[] = [];
-  /** Pass of the message being handled that last touched it, and the newest sample time of that pass. */
-  mark = 0;
-  at = 0;
-  /** Time of the last sample published: each is later than the one before. */
-  lastOut = -Infinity;
-  /** The heartbeat hint of its samples: the longest of its inputs'. */
-  heartbeat = 0;
-  evaluations = 0;
-  samples = 0;
-  unknown = 0;
-  /** The last evaluation's time (NaN: none yet) and value (NaN: unknown); its message is the run's lastMessage(). */
-  lastAt = NaN;
-  lastValue = NaN;
-  rebuilding = false;
-  error?: string;
-
-  constructor(readonly config: DeriveConfig, readonly expr: SeriesExpr) {
-    this.name = config.name;
-    this.inputs = expr.inputs;
-    this.run = expr.instantiate();
-  }
-}
-
-/** Reader: the programs that read one series. */
-interface Reader {
-  series: string;
-  programs: Program[];
-}
-
-/** programsOf finds the programs of a series among a block's few readers. */
-function programsOf(read: Reader[], series: string): Program[] | undefined {
-  for (let i = 0; i < read.length; i++) if (read[i].series === series) return read[i].programs;
-  return undefined;
-}
-
-/** insertByOrder inserts p into a list sorted by order, searching from the end. */
-function insertByOrder(list: Program[], p: Program): void {
-  let i = list.length;
-  while (i > 0 && list[i - 1].order > p.order) i--;
-  list.splice(i, 0, p);
-}
+/** MAX_FIRST bounds Deriver.byFirst (a name per block that publishes results). */
+const MAX_FIRST = 100_000;
 
 /**
  * Deriver computes the derived series of `derive:` as their inputs get samples. It is the
@@ -108,17 +61,27 @@ function insertByOrder(list: Program[], p: Program): void {
 export class Deriver {
   private programs = new Map<string, Program>();
   /** Programs that read a series, in evaluation order. */
-  private readers = new Map<string, Program[]>();
+  private readers = new Map<string, Reader>();
   /**
    * The same by block: a block's result carries only `<block>.*` samples, so one lookup by
    * its block name (the same string every time) finds what a message feeds, or that it
-   * feeds nothing; a lookup per sample would hash each sample's new name string.
+   * feeds nothing; a lookup per sample would hash each sample's new name string. The
+   * chain holds the readers of each of the block's series in turn.
    */
-  private byBlock = new Map<string, Reader[]>();
+  private byBlock = new Map<string, Reader>();
+  /**
+   * byBlock again, by the name of the first sample of a block's results (`<block>.up`),
+   * filled as results come (null: the block feeds nothing): the store has just hashed and
+   * read that name, while the result's block name is one more object to reach.
+   */
+  private byFirst = new Map<string, Reader | null>();
   /** Configured programs that failed to compile (a config that skipped the checks). */
   private broken = new Map<string, { config: DeriveConfig; error: string }>();
+  /** Per program (by id), the numbers that change as it runs (program.ts). */
+  private nums: Float64Array = new Float64Array(0);
   private pass = 0;
-  private readonly touched: Program[] = [];
+  /** The programs touched by the message being handled (a reader of each), in evaluation order. */
+  private touched = new Touched();
   private publishing?: BusMessage;
   /** Holds messages while windows are read back; runs a message published while one is handled after it. */
   private readonly gate: Gate;
@@ -165,15 +128,19 @@ export class Deriver {
   /** list is every derived series with its last evaluation, in config order. */
   list(): DerivedStatus[] {
     const out: DerivedStatus[] = [];
+    const n = this.nums;
     for (const p of this.programs.values()) {
-      const evaluated = !Number.isNaN(p.lastAt);
-      const known = !Number.isNaN(p.lastValue);
+      const k = p.id * STRIDE;
+      const lastAt = n[k + LAST_AT];
+      const lastValue = n[k + LAST_VALUE];
+      const evaluated = !Number.isNaN(lastAt);
+      const known = !Number.isNaN(lastValue);
       const state = p.rebuilding ? 'rebuilding' : p.error ? 'error' : !evaluated ? 'pending' : known ? 'ok' : 'unknown';
-      const value = p.expr.type === 'boolean' ? p.lastValue !== 0 : p.lastValue;
+      const value = p.expr.type === 'boolean' ? lastValue !== 0 : lastValue;
       out.push({
         name: p.name, expr: p.config.expr, inputs: p.inputs, state,
-        ...(evaluated && { at: p.lastAt, ...(known && { value }), message: p.run.lastMessage() }),
-        evaluations: p.evaluations, samples: p.samples, unknown: p.unknown, ...(p.error && { error: p.error }),
+        ...(evaluated && { at: lastAt, ...(known && { value }), message: p.run.lastMessage() }),
+        evaluations: n[k + EVALUATIONS], samples: n[k + SAMPLES], unknown: n[k + EVALUATIONS] - n[k + SAMPLES], ...(p.error && { error: p.error }),
       });
     }
     for (const b of this.broken.values()) {
@@ -204,29 +171,35 @@ export class Deriver {
     }
     const order = topological([...next.keys()], (n) => next.get(n)!.inputs.filter((i) => next.has(i)));
     order.forEach((n, i) => { next.get(n)!.order = i; });
-    const readers = new Map<string, Program[]>();
-    for (const p of next.values()) p.dependents = [];
+    this.nums = numbersFor([...next.values()], this.nums, new Set([...next.values()].filter((p) => this.programs.get(p.name) === p)));
+    const programsOf = new Map<string, Program[]>();
     for (const name of order) {
       const p = next.get(name)!;
       for (const input of p.inputs) {
-        let list = readers.get(input);
-        if (!list) readers.set(input, (list = []));
+        let list = programsOf.get(input);
+        if (!list) programsOf.set(input, (list = []));
         list.push(p);
-        next.get(input)?.dependents.push(p);
       }
     }
-    const byBlock = new Map<string, Reader[]>();
-    for (const [series, programs] of readers) {
+    const readers = new Map<string, Reader>();
+    const byBlock = new Map<string, Reader>();
+    for (const p of next.values()) p.dependents = chain(p.name, programsOf.get(p.name) ?? [], undefined);
+    for (const [series, programs] of programsOf) {
+      readers.set(series, chain(series, programs, undefined)!);
       const dot = series.indexOf('.');
       if (dot < 0) continue;
       const block = series.slice(0, dot);
-      let list = byBlock.get(block);
-      if (!list) byBlock.set(block, (list = []));
-      list.push({ series, programs });
+      byBlock.set(block, chain(series, programs, byBlock.get(block))!);
+    }
+    // Each reader carries its program's dependents (known once every chain is made).
+    for (const heads of [readers.values(), byBlock.values(), [...next.values()].map((p) => p.dependents)]) {
+      for (const head of heads) for (let r = head; r !== undefined; r = r.next) r.dependents = r.program.dependents;
     }
     this.programs = next;
     this.readers = readers;
     this.byBlock = byBlock;
+    this.byFirst = new Map();
+    this.touched = new Touched(); // the old one may hold readers of programs gone
     return fresh;
   }
 
@@ -234,26 +207,39 @@ export class Deriver {
   private process(m: BusMessage): void {
     const pass = ++this.pass;
     const touched = this.touched;
-    touched.length = 0;
+    touched.clear();
     const samples = m.samples;
-    const block = m.result?.block;
-    const read = block === undefined ? undefined : this.byBlock.get(block);
-    if (block !== undefined && read === undefined) return;
+    if (samples.length === 0) return;
+    let read: Reader | undefined;
+    if (m.result !== undefined) {
+      const first = samples[0].series;
+      let chain = this.byFirst.get(first);
+      if (chain === undefined) {
+        chain = this.byBlock.get(m.result.block) ?? null;
+        if (this.byFirst.size >= MAX_FIRST) this.byFirst.clear();
+        this.byFirst.set(first, chain);
+      }
+      if (chain === null) return;
+      read = chain;
+    }
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i];
-      const list = read === undefined ? this.readers.get(s.series) : programsOf(read, s.series);
-      if (list === undefined) continue;
-      for (let j = 0; j < list.length; j++) this.feed(list[j], s, pass);
+      const series = s.series;
+      for (let r = read ?? this.readers.get(series); r !== undefined; r = r.next) {
+        if (r.length === series.length && r.series === series) this.feed(r, s, pass);
+      }
     }
     if (touched.length === 0) return;
     let out: Sample[] | undefined;
+    // Dependents fed below join the list after the program that fed them: the loop reaches them.
     for (let i = 0; i < touched.length; i++) {
-      const p = touched[i];
+      const p = touched.list[i];
       const sample = this.evaluate(p);
       if (sample === undefined) continue;
-      (out ??= []).push(sample);
-      for (const d of p.dependents) {
-        if (d.order > p.order) this.feed(d, sample, pass); // else a loop the config checks would have refused
+      if (out === undefined) out = [sample];
+      else out.push(sample);
+      for (let r = p.dependents; r !== undefined; r = r.next) {
+        if (r.order > p.order) this.feed(r, sample, pass); // else a loop the config checks would have refused
       }
     }
     if (out === undefined) return;
@@ -266,44 +252,48 @@ export class Deriver {
     }
   }
 
-  /** feed pushes a sample into a program and marks it touched in this pass, at the newest time it got. */
-  private feed(p: Program, s: Sample, pass: number): void {
-    p.run.push(s.series, s.t, s.value, s.heartbeat);
-    if (s.heartbeat !== undefined && s.heartbeat > p.heartbeat) p.heartbeat = s.heartbeat;
-    if (p.mark !== pass) {
-      p.mark = pass;
-      p.at = s.t;
-      insertByOrder(this.touched, p);
-    } else if (s.t > p.at) {
-      p.at = s.t;
+  /** feed pushes a sample into a reader's input and marks its program touched in this pass, at the newest time it got. */
+  private feed(r: Reader, s: Sample, pass: number): void {
+    r.run.pushInput(r.input, s.t, s.value, s.heartbeat);
+    const n = this.nums;
+    const k = r.id * STRIDE;
+    if (s.heartbeat !== undefined && s.heartbeat > n[k + HEARTBEAT]) n[k + HEARTBEAT] = s.heartbeat;
+    if (n[k + MARK] !== pass) {
+      n[k + MARK] = pass;
+      n[k + AT] = s.t;
+      this.touched.insert(r);
+    } else if (s.t > n[k + AT]) {
+      n[k + AT] = s.t;
     }
   }
 
-  /** evaluate runs one program at its newest input time (after its last sample); a known value is a sample. */
-  private evaluate(p: Program): Sample | undefined {
-    const at = p.at > p.lastOut ? p.at : p.lastOut + 1;
+  /** evaluate runs a reader's program at its newest input time (after its last sample); a known value is a sample. */
+  private evaluate(r: Reader): Sample | undefined {
+    const n = this.nums;
+    const k = r.id * STRIDE;
+    const at = n[k + AT] > n[k + LAST_OUT] ? n[k + AT] : n[k + LAST_OUT] + 1;
     let v: number;
     try {
-      v = p.run.valueAt(at);
+      v = r.run.valueAt(at);
     } catch (err) {
-      p.error = errorMessage(err);
+      r.program.error = errorMessage(err);
       this.totals.errors++;
-      this.report('evaluate', p.name, err);
+      this.report('evaluate', r.name, err);
       return undefined;
     }
-    p.evaluations++;
+    n[k + EVALUATIONS]++;
     this.totals.evaluations++;
-    p.lastAt = at;
-    p.lastValue = v;
+    n[k + LAST_AT] = at;
+    n[k + LAST_VALUE] = v;
     if (v !== v) {
-      p.unknown++;
       this.totals.unknown++;
       return undefined;
     }
-    p.samples++;
+    n[k + SAMPLES]++;
     this.totals.samples++;
-    p.lastOut = at;
-    return { series: p.name, t: at, value: v, kind: 'gauge', heartbeat: p.heartbeat > 0 ? p.heartbeat : undefined };
+    n[k + LAST_OUT] = at;
+    const hb = n[k + HEARTBEAT];
+    return { series: r.name, t: at, value: v, kind: 'gauge', heartbeat: hb > 0 ? hb : undefined };
   }
 
   /**
@@ -337,7 +327,8 @@ export class Deriver {
         const points = read.get(series) ?? [];
         const cut = cutoff.get(series) ?? Infinity;
         const hb = this.heartbeatOf(series);
-        if (hb !== undefined && hb > p.heartbeat) p.heartbeat = hb;
+        const k = p.id * STRIDE + HEARTBEAT;
+        if (hb !== undefined && hb > this.nums[k]) this.nums[k] = hb;
         for (const [t, v] of points) {
           if (t >= cut) break;
           p.run.push(series, t, v, hb);

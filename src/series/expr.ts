@@ -73,6 +73,11 @@ export interface SeriesEval {
    */
   push(series: string, t: number, value: number, heartbeatS?: number): void;
   /**
+   * pushInput is push for the i-th series of SeriesExpr.inputs, for a caller that looked
+   * the series up once (a bus subscriber indexing its inputs) rather than per sample.
+   */
+  pushInput(i: number, t: number, value: number, heartbeatS?: number): void;
+  /**
    * evaluate computes the expression at `at` (epoch ms): duration windows are the samples
    * in (at − d, at], sample windows the last n at or before `at`; stateful functions
    * (ewma, holt_winters) are as of the newest sample pushed. A window keeps what it needs

@@ -39,6 +39,98 @@ export interface HoltWintersOptions {
   smoothingRow?: number;
 }
 
+// A model's numbers, from its base in a Float64Array: parameters, then state, then the
+// SEASONAL and DEVSEASONAL rows (season each) and the last `window` violations (newest
+// first). One array, so that an update reaches one object and a few cache lines.
+const SEASON = 0;
+const ALPHA = 1;
+const BETA = 2;
+const GAMMA = 3;
+const THRESHOLD = 4;
+const WINDOW = 5;
+const DELTA_POS = 6;
+const DELTA_NEG = 7;
+const SMOOTHING_ROW = 8;
+/** HWPREDICT, DEVPREDICT and FAILURES of the last update, and the updates so far. */
+export const HW_PREDICTION = 9;
+export const HW_DEVIATION = 10;
+export const HW_FAILURE = 11;
+export const HW_STEPS = 12;
+// HWPREDICT's coefficients and their values before the last update.
+const A = 13;
+const B = 14;
+const N = 15;
+const LA = 16;
+const LB = 17;
+const LN = 18;
+// SEASONAL: the coefficient cached for this step, the one used last, the row last written, burn-in seasons.
+const COEF_NOW = 19;
+const COEF_USED = 20;
+const COEF_ROW = 21;
+const COEF_BURN_IN = 22;
+// DEVSEASONAL, likewise.
+const DEV_NOW = 23;
+const DEV_USED = 24;
+const DEV_ROW = 25;
+const DEV_BURN_IN = 26;
+const HEADER = 27;
+
+/** hwLength: the numbers a model of this season (and failure window) takes. */
+export function hwLength(season: number, window = HW_WINDOW): number {
+  return HEADER + 2 * season + window;
+}
+
+/** hwInit sets up a model at d[base ...] (hwLength numbers), before its first update. */
+export function hwInit(d: Float64Array, base: number, o: HoltWintersOptions): void {
+  const P = o.season;
+  const alpha = o.alpha ?? HW_DEFAULT_ALPHA;
+  const window = o.window ?? HW_WINDOW;
+  d.fill(0, base, base + hwLength(P, window));
+  d[base + SEASON] = P;
+  d[base + ALPHA] = alpha;
+  d[base + BETA] = o.beta ?? HW_DEFAULT_BETA;
+  d[base + GAMMA] = o.gamma ?? alpha;
+  d[base + THRESHOLD] = o.threshold ?? HW_THRESHOLD;
+  d[base + WINDOW] = window;
+  d[base + DELTA_POS] = o.deltaPos ?? HW_DELTA;
+  d[base + DELTA_NEG] = o.deltaNeg ?? HW_DELTA;
+  d[base + SMOOTHING_ROW] = o.smoothingRow ?? 0;
+  d[base + HW_PREDICTION] = NaN;
+  d[base + HW_DEVIATION] = NaN;
+  d[base + A] = NaN;
+  d[base + B] = NaN;
+  d[base + N] = 1;
+  d[base + LA] = NaN;
+  d[base + LB] = NaN;
+  d[base + LN] = 1;
+  d[base + COEF_NOW] = NaN;
+  d[base + COEF_USED] = NaN;
+  d[base + COEF_ROW] = o.seasonalRow ?? P - 1;
+  d[base + COEF_BURN_IN] = 1;
+  d[base + DEV_NOW] = NaN;
+  d[base + DEV_USED] = NaN;
+  d[base + DEV_ROW] = o.deviationRow ?? P - 1;
+  d[base + DEV_BURN_IN] = 1;
+  d.fill(NaN, base + HEADER, base + HEADER + 2 * P);
+}
+
+/** hwUpdate takes the next sample's value (NaN: unknown) into the model at d[base ...], setting prediction, deviation and failure. */
+export function hwUpdate(d: Float64Array, base: number, x: number): void {
+  d[base + HW_STEPS]++;
+  // Due smoothing is decided before this step's rows are written and applied after.
+  const smoothCoef = smoothingDue(d, base, COEF_ROW, COEF_BURN_IN);
+  const smoothDev = smoothingDue(d, base, DEV_ROW, DEV_BURN_IN);
+  updatePrediction(d, base, x);
+  updateCoefficient(d, base, x);
+  updateDeviation(d, base, x);
+  updateFailures(d, base, x);
+  if (smoothCoef || smoothDev) {
+    const P = d[base + SEASON];
+    smooth(d, base, base + HEADER, true);
+    smooth(d, base, base + HEADER + P, false);
+  }
+}
+
 /**
  * HoltWinters is RRDtool's aberrant-behaviour detection (Brutlag, 2000) with additive
  * seasonality, one update per sample, as `rrdtool update` computes the HWPREDICT,
@@ -58,201 +150,182 @@ export interface HoltWintersOptions {
  *
  * A NaN value is rrdtool's unknown: the intercept and slope wait, coefficients and
  * deviations keep their values, and it counts as a violation.
+ *
+ * The model lives in a Float64Array (hwInit, hwUpdate): series expressions keep it inside
+ * their evaluation's array; this class holds one of its own.
  */
 export class HoltWinters {
-  /** HWPREDICT of the last update. */
-  prediction = NaN;
-  /** DEVPREDICT of the last update. */
-  deviation = NaN;
-  /** FAILURES of the last update (0 or 1). */
-  failure = 0;
-  /** Updates so far. */
-  steps = 0;
-
-  private readonly season: number;
-  private readonly alpha: number;
-  private readonly beta: number;
-  private readonly gamma: number;
-  private readonly threshold: number;
-  private readonly deltaPos: number;
-  private readonly deltaNeg: number;
-  private readonly smoothingRow: number;
-  // HWPREDICT's coefficients and their values before the last update.
-  private a = NaN;
-  private b = NaN;
-  private n = 1;
-  private la = NaN;
-  private lb = NaN;
-  private ln = 1;
-  // SEASONAL: the coefficients by row, the one cached for this step and the one used last.
-  private readonly coef: Float64Array;
-  private coefNow = NaN;
-  private coefUsed = NaN;
-  private coefRow: number;
-  private coefBurnIn = 1;
-  // DEVSEASONAL, likewise.
-  private readonly dev: Float64Array;
-  private devNow = NaN;
-  private devUsed = NaN;
-  private devRow: number;
-  private devBurnIn = 1;
-  // FAILURES: the last `window` violations, newest first.
-  private readonly violations: Uint8Array;
+  private readonly d: Float64Array;
 
   constructor(o: HoltWintersOptions) {
-    this.season = o.season;
-    this.alpha = o.alpha ?? HW_DEFAULT_ALPHA;
-    this.beta = o.beta ?? HW_DEFAULT_BETA;
-    this.gamma = o.gamma ?? this.alpha;
-    this.threshold = o.threshold ?? HW_THRESHOLD;
-    this.deltaPos = o.deltaPos ?? HW_DELTA;
-    this.deltaNeg = o.deltaNeg ?? HW_DELTA;
-    this.smoothingRow = o.smoothingRow ?? 0;
-    this.coef = new Float64Array(o.season).fill(NaN);
-    this.dev = new Float64Array(o.season).fill(NaN);
-    this.coefRow = o.seasonalRow ?? o.season - 1;
-    this.devRow = o.deviationRow ?? o.season - 1;
-    this.violations = new Uint8Array(o.window ?? HW_WINDOW);
+    this.d = new Float64Array(hwLength(o.season, o.window));
+    hwInit(this.d, 0, o);
+  }
+
+  /** HWPREDICT of the last update. */
+  get prediction(): number {
+    return this.d[HW_PREDICTION];
+  }
+
+  /** DEVPREDICT of the last update. */
+  get deviation(): number {
+    return this.d[HW_DEVIATION];
+  }
+
+  /** FAILURES of the last update (0 or 1). */
+  get failure(): number {
+    return this.d[HW_FAILURE];
+  }
+
+  /** Updates so far. */
+  get steps(): number {
+    return this.d[HW_STEPS];
   }
 
   /** update takes the next sample's value (NaN: unknown) and sets prediction, deviation and failure. */
   update(x: number): void {
-    this.steps++;
-    // Due smoothing is decided before this step's rows are written and applied after.
-    const smoothCoef = this.smoothingDue('coef');
-    const smoothDev = this.smoothingDue('dev');
-    this.updatePrediction(x);
-    this.updateCoefficient(x);
-    this.updateDeviation(x);
-    this.updateFailures(x);
-    if (smoothCoef || smoothDev) {
-      this.smooth(this.coef, true);
-      this.smooth(this.dev, false);
-    }
+    hwUpdate(this.d, 0, x);
   }
+}
 
-  /** updatePrediction: HWPREDICT with this step's cached coefficient; learns intercept and slope. */
-  private updatePrediction(x: number): void {
-    this.la = this.a;
-    this.lb = this.b;
-    this.ln = this.n;
-    const s = this.coefNow;
-    if (Number.isNaN(this.a) || Number.isNaN(this.b) || Number.isNaN(s)) {
-      this.prediction = NaN;
-      if (Number.isNaN(this.a) && !Number.isNaN(x)) {
-        this.a = this.la = x;
-        this.b = this.lb = 0;
-        this.n = this.ln = 1;
-      }
-      return;
+/** updatePrediction: HWPREDICT with this step's cached coefficient; learns intercept and slope. */
+function updatePrediction(d: Float64Array, m: number, x: number): void {
+  const a = d[m + A];
+  const b = d[m + B];
+  d[m + LA] = a;
+  d[m + LB] = b;
+  d[m + LN] = d[m + N];
+  const s = d[m + COEF_NOW];
+  if (Number.isNaN(a) || Number.isNaN(b) || Number.isNaN(s)) {
+    d[m + HW_PREDICTION] = NaN;
+    if (Number.isNaN(a) && !Number.isNaN(x)) {
+      d[m + A] = d[m + LA] = x;
+      d[m + B] = d[m + LB] = 0;
+      d[m + N] = d[m + LN] = 1;
     }
-    this.prediction = this.a + this.b * this.n + s;
-    if (Number.isNaN(x)) {
-      this.n++;
-      return;
-    }
-    const a = this.alpha * (x - s) + (1 - this.alpha) * (this.a + this.b * this.n);
-    this.b = this.beta * (a - this.la) + (1 - this.beta) * this.b;
-    this.a = a;
-    this.n = 1;
+    return;
   }
+  const n = d[m + N];
+  d[m + HW_PREDICTION] = a + b * n + s;
+  if (Number.isNaN(x)) {
+    d[m + N] = n + 1;
+    return;
+  }
+  const alpha = d[m + ALPHA];
+  const beta = d[m + BETA];
+  const next = alpha * (x - s) + (1 - alpha) * (a + b * n);
+  d[m + B] = beta * (next - a) + (1 - beta) * b;
+  d[m + A] = next;
+  d[m + N] = 1;
+}
 
-  /** updateCoefficient: SEASONAL; writes this step's row and caches the next step's coefficient. */
-  private updateCoefficient(x: number): void {
-    const P = this.season;
-    const row = (this.coefRow + 1) % P;
-    const used = this.coefNow;
-    this.coefUsed = used;
-    this.coefNow = this.coef[(this.coefRow + 2) % P];
-    let out: number;
+/** updateCoefficient: SEASONAL; writes this step's row and caches the next step's coefficient. */
+function updateCoefficient(d: Float64Array, m: number, x: number): void {
+  // Rows and the season are whole numbers: as int32, % is an integer division.
+  const P = d[m + SEASON] | 0;
+  const rows = m + HEADER;
+  const cur = d[m + COEF_ROW] | 0;
+  const row = (cur + 1) % P;
+  const used = d[m + COEF_NOW];
+  d[m + COEF_USED] = used;
+  d[m + COEF_NOW] = d[rows + ((cur + 2) % P)];
+  const gamma = d[m + GAMMA];
+  let out: number;
+  if (Number.isNaN(x)) out = used;
+  else if (Number.isNaN(d[m + LA]) || Number.isNaN(d[m + LB])) out = NaN;
+  else if (Number.isNaN(used)) out = x - d[m + LA];
+  else out = gamma * (x - d[m + A]) + (1 - gamma) * used;
+  d[rows + row] = out;
+  d[m + COEF_ROW] = row;
+}
+
+/** updateDeviation: DEVSEASONAL and DEVPREDICT (the deviation as it stood for this step). */
+function updateDeviation(d: Float64Array, m: number, x: number): void {
+  const P = d[m + SEASON] | 0;
+  const rows = m + HEADER + P;
+  const cur = d[m + DEV_ROW] | 0;
+  const row = (cur + 1) % P;
+  const used = d[m + DEV_NOW];
+  d[m + DEV_USED] = used;
+  d[m + DEV_NOW] = d[rows + ((cur + 2) % P)];
+  d[m + HW_DEVIATION] = used;
+  const la = d[m + LA];
+  const lb = d[m + LB];
+  const coefUsed = d[m + COEF_USED];
+  const gamma = d[m + GAMMA];
+  let out: number;
+  if (Number.isNaN(la) || Number.isNaN(lb) || Number.isNaN(coefUsed)) {
+    out = NaN;
+  } else {
+    const error = Math.abs(la + lb * d[m + LN] + coefUsed - x);
     if (Number.isNaN(x)) out = used;
-    else if (Number.isNaN(this.la) || Number.isNaN(this.lb)) out = NaN;
-    else if (Number.isNaN(used)) out = x - this.la;
-    else out = this.gamma * (x - this.a) + (1 - this.gamma) * used;
-    this.coef[row] = out;
-    this.coefRow = row;
+    else if (Number.isNaN(used)) out = error;
+    else out = gamma * error + (1 - gamma) * used;
   }
+  d[rows + row] = out;
+  d[m + DEV_ROW] = row;
+}
 
-  /** updateDeviation: DEVSEASONAL and DEVPREDICT (the deviation as it stood for this step). */
-  private updateDeviation(x: number): void {
-    const P = this.season;
-    const row = (this.devRow + 1) % P;
-    this.devUsed = this.devNow;
-    this.devNow = this.dev[(this.devRow + 2) % P];
-    this.deviation = this.devUsed;
-    let out: number;
-    if (Number.isNaN(this.la) || Number.isNaN(this.lb) || Number.isNaN(this.coefUsed)) {
-      out = NaN;
-    } else {
-      const error = Math.abs(this.la + this.lb * this.ln + this.coefUsed - x);
-      if (Number.isNaN(x)) out = this.devUsed;
-      else if (Number.isNaN(this.devUsed)) out = error;
-      else out = this.gamma * error + (1 - this.gamma) * this.devUsed;
-    }
-    this.dev[row] = out;
-    this.devRow = row;
+/** updateFailures: FAILURES, from the band this step was predicted with. */
+function updateFailures(d: Float64Array, m: number, x: number): void {
+  let violation = 0;
+  const dev = d[m + DEV_USED];
+  if (!Number.isNaN(dev)) {
+    const p = d[m + LA] + d[m + LB] * d[m + LN] + d[m + COEF_USED];
+    violation = Number.isNaN(x) || x > p + d[m + DELTA_POS] * dev || x < p - d[m + DELTA_NEG] * dev ? 1 : 0;
   }
+  const v = m + HEADER + 2 * d[m + SEASON];
+  let count = violation;
+  for (let i = d[m + WINDOW] - 1; i > 0; i--) {
+    d[v + i] = d[v + i - 1];
+    count += d[v + i];
+  }
+  d[v] = violation;
+  d[m + HW_FAILURE] = count >= d[m + THRESHOLD] ? 1 : 0;
+}
 
-  /** updateFailures: FAILURES, from the band this step was predicted with. */
-  private updateFailures(x: number): void {
-    let violation = 0;
-    const d = this.devUsed;
-    if (!Number.isNaN(d)) {
-      const p = this.la + this.lb * this.ln + this.coefUsed;
-      violation = Number.isNaN(x) || x > p + this.deltaPos * d || x < p - this.deltaNeg * d ? 1 : 0;
-    }
-    const v = this.violations;
-    let count = violation;
-    for (let i = v.length - 1; i > 0; i--) {
-      v[i] = v[i - 1];
-      count += v[i];
-    }
-    v[0] = violation;
-    this.failure = count >= this.threshold ? 1 : 0;
+/**
+ * smoothingDue: in the first BURNIN_CYCLES seasons, at each season's end (counting
+ * them); then when the row written is the smoothing row.
+ */
+function smoothingDue(d: Float64Array, m: number, rowAt: number, burnInAt: number): boolean {
+  const cur = d[m + rowAt];
+  const P = d[m + SEASON];
+  if (d[m + burnInAt] > BURNIN_CYCLES) {
+    const smoothingRow = d[m + SMOOTHING_ROW];
+    if (smoothingRow > cur) return cur + 1 >= smoothingRow;
+    return cur + 1 >= P && cur + 1 >= P + smoothingRow;
   }
+  if (cur + 1 < P) return false;
+  d[m + burnInAt]++;
+  return true;
+}
 
-  /**
-   * smoothingDue: in the first BURNIN_CYCLES seasons, at each season's end (counting
-   * them); then when the row written is the smoothing row.
-   */
-  private smoothingDue(which: 'coef' | 'dev'): boolean {
-    const cur = which === 'coef' ? this.coefRow : this.devRow;
-    const P = this.season;
-    if ((which === 'coef' ? this.coefBurnIn : this.devBurnIn) > BURNIN_CYCLES) {
-      if (this.smoothingRow > cur) return cur + 1 >= this.smoothingRow;
-      return cur + 1 >= P && cur + 1 >= P + this.smoothingRow;
-    }
-    if (cur + 1 < P) return false;
-    if (which === 'coef') this.coefBurnIn++;
-    else this.devBurnIn++;
-    return true;
+/**
+ * smooth replaces a full seasonal array (the season's rows at d[rows ...], no NaN) by its
+ * centred moving average over 2k + 1 rows, k = ⌊5 % / 2 × season⌋, wrapping around; for
+ * the coefficients, their mean then moves into the intercept.
+ */
+function smooth(d: Float64Array, m: number, rows: number, coefficients: boolean): void {
+  const P = d[m + SEASON];
+  const k = Math.floor((HW_SMOOTHING_WINDOW / 2) * P);
+  if (k === 0) return;
+  for (let i = 0; i < P; i++) if (Number.isNaN(d[rows + i])) return;
+  const orig = d.slice(rows, rows + P);
+  const width = 2 * k + 1;
+  const at = (i: number): number => orig[((i % P) + P) % P];
+  let sum = 0;
+  for (let i = -k; i < k; i++) sum += at(i);
+  let mean = 0;
+  for (let i = k; i < P + k; i++) {
+    sum += at(i);
+    const row = (((i - k) % P) + P) % P;
+    d[rows + row] = sum / width;
+    mean += d[rows + row];
+    sum -= at(i - 2 * k);
   }
-
-  /**
-   * smooth replaces a full seasonal array (no NaN) by its centred moving average over
-   * 2k + 1 rows, k = ⌊5 % / 2 × season⌋, wrapping around; for the coefficients, their
-   * mean then moves into the intercept.
-   */
-  private smooth(values: Float64Array, coefficients: boolean): void {
-    const P = this.season;
-    const k = Math.floor((HW_SMOOTHING_WINDOW / 2) * P);
-    if (k === 0 || values.some(Number.isNaN)) return;
-    const orig = Float64Array.from(values);
-    const width = 2 * k + 1;
-    const at = (i: number): number => orig[((i % P) + P) % P];
-    let sum = 0;
-    for (let i = -k; i < k; i++) sum += at(i);
-    let mean = 0;
-    for (let i = k; i < P + k; i++) {
-      sum += at(i);
-      const row = (((i - k) % P) + P) % P;
-      values[row] = sum / width;
-      mean += values[row];
-      sum -= at(i - 2 * k);
-    }
-    if (!coefficients) return;
-    mean /= P;
-    for (let i = 0; i < P; i++) values[i] -= mean;
-    this.a += mean;
-  }
+  if (!coefficients) return;
+  mean /= P;
+  for (let i = 0; i < P; i++) d[rows + i] -= mean;
+  d[m + A] += mean;
 }

@@ -12,10 +12,19 @@
  * - run.push(series, t, value, heartbeatS?): each sample of each input, in time order per
  *   series (from the bus: BusMessage.samples, Sample.heartbeat as heartbeatS); other series
  *   are ignored, an older sample is dropped. NaN is an unknown value.
+ * - run.pushInput(i, t, value, heartbeatS?): push for expr.inputs[i], for a caller that
+ *   looks each series up once (derive's feed by block) rather than by name per sample.
  * - run.evaluate(at) → SeriesResult `{ value, message }`: value is a number, true/false for
  *   a condition, or undefined when unknown (never a silent 0 or false); message shows the
  *   values seen: `homepage.fast_ratio (0.65) >= 0.8`. A SeriesEval is therefore a TestEval
  *   of src/sla as it is. Evaluate at or after the newest sample pushed.
+ * - run.valueAt(at) → number: evaluate for hot paths, nothing allocated (NaN unknown, 1/0
+ *   for a condition); run.lastMessage() renders that evaluation's message when wanted.
+ *
+ * Performance: an instance is one Float64Array (its windows, the values its message
+ * shows, its ewma states) plus a model per holt_winters; expressions that differ only in
+ * the series they read share their compiled closures (shape.ts), so many derived series
+ * or SLA tests written from a few templates stay small enough for the CPU's caches.
  * - checkSeriesExpr(src, catalog, path, options?) → SectionIssue[]: every problem of an
  *   expression in a config value (syntax, arguments, unknown series with "did you mean"),
  *   positioned inside the text (exprPos), for a config section's check().
@@ -30,4 +39,3 @@ export { compileSeries, checkSeriesExpr, seriesNames, SeriesEval, SeriesExpr, Se
 export { SERIES_FUNCTION_NAMES, ValueType } from './plan';
 export { formatValue, show } from './render';
 export { HoltWinters, HoltWintersOptions, HwOutput } from './holt-winters';
-export { Window } from './window';
