@@ -175,7 +175,11 @@ describe('SLA tests on a running node', function () {
     node = await startNode(file, port);
     await waitState(node, { 'app-fast': 'ok', 'app-up': 'ok', 'app-slow': 'ok' });
     setLatency(1500);
-    const before = await waitState(node, { 'app-fast': 'firing', 'app-up': 'firing', 'app-slow': 'firing' });
+    await waitState(node, { 'app-fast': 'firing', 'app-up': 'firing', 'app-slow': 'firing' });
+    // The new threshold (0.1) fails only once the fast samples have left the ratio's window.
+    const ratio = (v: SlaView | undefined): number => Number(/\(([^)]+)\)/.exec(v?.message ?? '')?.[1] ?? NaN);
+    await waitFor(async () => ratio((await slas(node!))['app-fast']) < 0.1, 15_000, 'app.fast_ratio below 0.1');
+    const before = await slas(node);
     // app-fast's threshold drops (1500 ms still fails it); app-slow goes; app-new comes.
     fs.writeFileSync(file, config('0.1', '  - { name: app-new, test: "app.latency_ms < 2000" }'));
     await node.engine.reload();
