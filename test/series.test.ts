@@ -213,6 +213,53 @@ describe('series: compiling', () => {
     assert.equal(two.evaluate(s(0)).value, 0);
   });
 
+  it('expressions that differ only in their series share compiled code but keep their own windows, state and messages', () => {
+    const a = compileSeries('ewma(a, 0.5) + avg(a, 30s) > 3').instantiate();
+    const b = compileSeries('ewma(b, 0.5) + avg(b, 30s) > 3').instantiate();
+    for (const [t, v] of [[0, 1], [10, 2], [20, 3]]) {
+      a.push('a', s(t), v);
+      b.push('b', s(t), 10 * v);
+    }
+    // a: ewma 1 → 1.5 → 2.25; avg over (0s, 30s] is that of 2 and 3 (the sample at 0 is out).
+    const r = a.evaluate(s(30));
+    assert.deepEqual({ value: r.value, message: r.message }, { value: true, message: 'ewma(a, 0.5) (2.25) + avg(a, 30s) (2.5) > 3' });
+    assert.equal(b.evaluate(s(30)).message, 'ewma(b, 0.5) (22.5) + avg(b, 30s) (25) > 3');
+  });
+
+  it('pushInput(i, …) is push for the i-th input', () => {
+    const e = compileSeries('avg(a, 1m) - last(b, 1m)');
+    const byName = e.instantiate();
+    const byIndex = e.instantiate();
+    assert.deepEqual(e.inputs, ['a', 'b']);
+    for (let i = 0; i < 20; i++) {
+      byName.push('a', s(i), i);
+      byName.push('b', s(i), 100 - i);
+      byIndex.pushInput(0, s(i), i);
+      byIndex.pushInput(1, s(i), 100 - i);
+    }
+    assert.equal(byIndex.evaluate(s(19)).value, byName.evaluate(s(19)).value);
+    assert.equal(byIndex.evaluate(s(19)).value, 9.5 - 81);
+  });
+
+  it('windows of several inputs grow side by side; the Holt-Winters and ewma state before them is kept', () => {
+    // Both holt_winters calls share one model in the whole expression.
+    const parts = ["holt_winters(a, 'prediction', 4)", "holt_winters(a, 'failures', 4)", 'ewma(b, 0.5)', 'count(a, 10m)', 'sum(b, 10m)'];
+    const whole = compileSeries(parts.join(' + ')).instantiate();
+    const alone = parts.map((p) => compileSeries(p).instantiate());
+    for (let i = 0; i < 300; i++) {
+      // b every 10 s, a every 3 s: the windows fill and grow at different times.
+      const a = 50 + 10 * Math.sin(i / 2);
+      for (const e of [whole, alone[0], alone[1], alone[3]]) e.push('a', s(3 * i), i % 60 >= 45 ? a + 40 : a); // bursts the model flags
+      if (i % 3 === 0) for (const e of [whole, alone[2], alone[4]]) e.push('b', s(3 * i), i);
+      const at = s(3 * i);
+      const want = alone.map((e) => e.valueAt(at)).reduce((x, y) => x + y);
+      const got = whole.valueAt(at);
+      assert.ok(Object.is(got, want), `at ${3 * i}s: ${got}, want ${want}`);
+    }
+    // 10 minutes hold 200 samples of a and 60 of b.
+    assert.equal(alone[3].valueAt(s(897)), 200);
+  });
+
   it('restricts functions per use', () => {
     assert.throws(() => compileSeries('avg(a, 5m)', { functions: new Set(['abs']) }), { code: 'REMON_ERR_EXPR_SYNTAX', reason: 'unknown function "avg"; known functions: abs' });
   });

@@ -62,17 +62,13 @@ export class Deriver {
   private programs = new Map<string, Program>();
   /** Programs that read a series, in evaluation order. */
   private readers = new Map<string, Reader>();
-  /**
-   * The same by block: a block's result carries only `<block>.*` samples, so one lookup by
-   * its block name (the same string every time) finds what a message feeds, or that it
-   * feeds nothing; a lookup per sample would hash each sample's new name string. The
-   * chain holds the readers of each of the block's series in turn.
-   */
+  /** The same by block (a block's results carry `<block>.*` samples): each of its series' readers in turn. */
   private byBlock = new Map<string, Reader>();
   /**
-   * byBlock again, by the name of the first sample of a block's results (`<block>.up`),
-   * filled as results come (null: the block feeds nothing): the store has just hashed and
-   * read that name, while the result's block name is one more object to reach.
+   * byBlock by the name of the first sample of a block's results (`<block>.up`), filled as
+   * results come (null: the block feeds nothing): one lookup per result, by a name the
+   * store has just hashed and read (the result's block name would be two more objects to
+   * reach). Reloads start it afresh.
    */
   private byFirst = new Map<string, Reader | null>();
   /** Configured programs that failed to compile (a config that skipped the checks). */
@@ -215,7 +211,9 @@ export class Deriver {
       const first = samples[0].series;
       let chain = this.byFirst.get(first);
       if (chain === undefined) {
-        chain = this.byBlock.get(m.result.block) ?? null;
+        // The block is the name's prefix (a result's samples are `<block>.<field>`).
+        const dot = first.indexOf('.');
+        chain = (dot < 0 ? undefined : this.byBlock.get(first.slice(0, dot))) ?? null;
         if (this.byFirst.size >= MAX_FIRST) this.byFirst.clear();
         this.byFirst.set(first, chain);
       }
@@ -323,6 +321,7 @@ export class Deriver {
   private preload(programs: Program[], read: Map<string, Array<[number, number]>>): void {
     const cutoff = firstSampleTimes(this.gate.held, read);
     for (const p of [...programs].sort((a, b) => a.order - b.order)) {
+      if (this.programs.get(p.name) !== p) continue; // replaced by a reload meanwhile
       for (const series of p.inputs) {
         const points = read.get(series) ?? [];
         const cut = cutoff.get(series) ?? Infinity;

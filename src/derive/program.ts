@@ -4,14 +4,14 @@ import type { DeriveConfig } from './section';
 /**
  * Program is one derived series while the node runs: its config, compiled expression and
  * run (the instance fed with samples). What changes per sample is kept elsewhere, so that
- * the hot path reaches few objects: the numbers in the deriver's Numbers (by id), and what
- * a sample needs to reach the run in its Readers.
+ * the hot path reaches few objects: its numbers in the deriver's one array of numbers (a
+ * row by id, below), and what a sample needs to reach the run in its Readers.
  */
 export class Program {
   readonly name: string;
   readonly inputs: readonly string[];
   readonly run: SeriesEval;
-  /** Row in the deriver's Numbers (renumbered when a reload changes the programs). */
+  /** Its row in the deriver's numbers (renumbered when a reload changes the programs). */
   id = 0;
   /** Position in evaluation order: after every derived series it reads. */
   order = 0;

@@ -54,9 +54,10 @@ export class Evaluation implements State {
     if (i >= 0) this.pushInput(i, t, value, heartbeatS);
   }
 
-  /** pushInput is push for the i-th input (the order of SeriesExpr.inputs), for callers that looked the series up once. */
+  /** pushInput is push for the i-th input (the order of SeriesExpr.inputs), for callers that looked the series up once; another i is ignored. */
   pushInput(i: number, t: number, value: number, heartbeatS?: number): void {
     const s = this.shape;
+    if (!(i >= 0 && i < s.keepMs.length)) return;
     const w = i * WINDOW_HEADER;
     const hbMs = heartbeatS !== undefined && heartbeatS > 0 ? heartbeatS * 1000 : 0;
     let done = pushSample(this.d, w, s.keepMs[i], s.keepCount[i], t, value, hbMs);

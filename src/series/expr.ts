@@ -74,7 +74,8 @@ export interface SeriesEval {
   push(series: string, t: number, value: number, heartbeatS?: number): void;
   /**
    * pushInput is push for the i-th series of SeriesExpr.inputs, for a caller that looked
-   * the series up once (a bus subscriber indexing its inputs) rather than per sample.
+   * the series up once (a bus subscriber indexing its inputs) rather than per sample; an
+   * i that is not an input's index is ignored.
    */
   pushInput(i: number, t: number, value: number, heartbeatS?: number): void;
   /**

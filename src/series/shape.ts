@@ -133,17 +133,7 @@ class Builder {
       case 'sample': return (_e, x) => x;
       case 'read': {
         const w = p.input * WINDOW_HEADER;
-        const k = this.slot(p.slot);
-        return (e, at) => {
-          const d = e.d;
-          const end = windowEnd(d, w, at);
-          if (end === 0) return unknown(d, k, Why.NoSample, 0);
-          const t = tAt(d, w, end - 1);
-          const hb = heartbeatMs(d, w);
-          if (hb > 0 && at - t > hb) return unknown(d, k, Why.Stale, at - t);
-          const v = vAt(d, w, end - 1);
-          return v === v ? known(d, k, v) : unknown(d, k, Why.NotANumber, 0);
-        };
+        return this.fresh(p.input, p.slot, (d, end) => vAt(d, w, end - 1), () => Why.NotANumber);
       }
       case 'window': {
         const f = REDUCERS[p.fn].fn;
@@ -167,7 +157,7 @@ class Builder {
       }
       case 'ewma': {
         const j = this.ewmaAt + p.state;
-        return this.fresh(p.input, p.slot, (e) => e.d[j], () => Why.NotANumber);
+        return this.fresh(p.input, p.slot, (d) => d[j], () => Why.NotANumber);
       }
       case 'hw': {
         const base = this.modelsAt[p.model];
@@ -175,7 +165,7 @@ class Builder {
         const learnFor = p.output === 'deviation' ? 2 * season + 1 : season + 1;
         const out = base + (p.output === 'prediction' ? HW_PREDICTION : p.output === 'deviation' ? HW_DEVIATION : HW_FAILURE);
         const steps = base + HW_STEPS;
-        return this.fresh(p.input, p.slot, (e) => e.d[out], (e) => (e.d[steps] < learnFor ? Why.Learning : Why.NotANumber), (e) => e.d[steps]);
+        return this.fresh(p.input, p.slot, (d) => d[out], (d) => (d[steps] < learnFor ? Why.Learning : Why.NotANumber), (d) => d[steps]);
       }
       case 'scalar': {
         const a = this.build(p.args[0]);
@@ -250,8 +240,12 @@ class Builder {
     };
   }
 
-  /** fresh: a stateful function's value, unknown without a sample or when its series is stale. */
-  private fresh(input: number, slot: number, get: (e: State) => number, why: (e: State) => Why, detail: (e: State) => number = () => 0): Fn {
+  /**
+   * fresh: a value as of the newest sample at `at` (a series' last value, a stateful
+   * function's state; `end` samples are at or before `at`), unknown without a sample or
+   * when its series is stale.
+   */
+  private fresh(input: number, slot: number, get: (d: Float64Array, end: number) => number, why: (d: Float64Array) => Why, detail: (d: Float64Array) => number = () => 0): Fn {
     const w = input * WINDOW_HEADER;
     const k = this.slot(slot);
     return (e, at) => {
@@ -261,8 +255,8 @@ class Builder {
       const t = tAt(d, w, end - 1);
       const hb = heartbeatMs(d, w);
       if (hb > 0 && at - t > hb) return unknown(d, k, Why.Stale, at - t);
-      const v = get(e);
-      return v === v ? known(d, k, v) : unknown(d, k, why(e), detail(e));
+      const v = get(d, end);
+      return v === v ? known(d, k, v) : unknown(d, k, why(d), detail(d));
     };
   }
 }
