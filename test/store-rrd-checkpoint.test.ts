@@ -7,7 +7,7 @@ import { RrdStore } from '../src/store/rrd/store';
 import { Sample } from '../src/store/store';
 import { tmpDir, waitFor } from './helpers';
 
-const SERIES = 6000;
+const SERIES = 10_000;
 const T0 = 1_700_000_000;
 
 function batch(k: number): Sample[] {
@@ -70,7 +70,9 @@ describe('rrd store: a checkpoint of many series leaves the node answering', fun
 
       assert.equal(store.status().gauges.queued, 0, 'the pass wrote every series');
       assert.equal(store.status().state, 'ok');
-      assert.ok(heldMs > 150, `the work is big enough to show (the all-at-once checkpoint held the loop ${heldMs.toFixed(0)} ms)`);
+      // The control must hold the loop well past the gap the sliced pass is allowed (60 ms at
+      // least), or the comparison shows nothing; a fast machine holds it for less, hence 10,000 series.
+      assert.ok(heldMs > 90, `the work is big enough to show (the all-at-once checkpoint held the loop ${heldMs.toFixed(0)} ms)`);
       assert.ok(passMs >= heldMs * 0.5, `the sliced pass took ${passMs} ms`);
       // Side by side: on a loaded machine both sides slow down, so the bound is the larger of
       // 60 ms and a third of what the all-at-once checkpoint held the loop on this machine now.
