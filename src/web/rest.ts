@@ -3,7 +3,7 @@ import { createError, errorMessage, httpStatusOf } from '../errors';
 import type { Logger } from '../log';
 import type { Operation } from '../ops/operation';
 import type { OpTable } from '../ops/table';
-import { tokenMatches } from './auth';
+import { requestAuthorized } from './auth';
 
 /** BODY_LIMIT: the largest JSON body a REST write takes. */
 export const JSON_LIMIT = '64kb';
@@ -19,9 +19,9 @@ export function sendError(res: Response, err: unknown, log: Logger, path: string
   res.status(status).json(coded ? { error: errorMessage(err), code, ...details } : { error: 'internal error' });
 }
 
-/** authorizedFor: whether a request carries the token (or none is set). */
+/** authorizedFor: whether a request carries the token or the browser session (or none is set). */
 export function authorizedFor(token: string | undefined): (req: Request) => boolean {
-  return (req) => token === undefined || tokenMatches(req.headers.authorization, token);
+  return (req) => requestAuthorized(req, token);
 }
 
 /** declaredQuery keeps the query parameters an operation declares (others, like cache busters, are ignored). */

@@ -2,21 +2,32 @@ import express, { Express, Request, Response } from 'express';
 import * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { isLoopback } from '../util/url';
 import type { OpTable } from '../ops/table';
+import { requestAuthorized } from './auth';
 import { Guard } from './guard';
 import { errorHandler, mountRest } from './rest';
+import { sessionRoute } from './routes/session';
 
 /** RawRoute answers a request outside express when it is its own (returns true): hot paths. */
 export type RawRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * UpgradeRoute takes a WebSocket (or other) upgrade when it is its own (returns true). The
+ * Guard has passed the request already (Host and Origin checked).
+ */
+export type UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 /** RouteDeps is what a route module gets: the operations, the log, the token. */
 export interface RouteDeps {
   ops: OpTable;
   log: Logger;
   token?: string;
+  /** authorized: whether a request may write (the token as a bearer header or the browser session cookie). */
+  authorized(req: IncomingMessage): boolean;
 }
 
 /**
@@ -27,6 +38,7 @@ export interface RouteDeps {
 export interface WebRoute {
   name: string;
   raw?(deps: RouteDeps): RawRoute;
+  upgrade?(deps: RouteDeps): UpgradeRoute;
   mount?(app: Express, deps: RouteDeps): void;
 }
 
@@ -56,18 +68,21 @@ export class WebServer {
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly raw: RawRoute[];
+  private readonly upgrades: UpgradeRoute[];
   private readonly guard: Guard;
   url?: string;
 
   constructor(private readonly options: WebOptions) {
     const { ops, log, token } = options;
-    const deps: RouteDeps = { ops, log, token };
+    const deps: RouteDeps = { ops, log, token, authorized: (req) => requestAuthorized(req, token) };
     this.guard = new Guard({ listen: options.listen });
     this.app.disable('x-powered-by');
     this.app.set('json spaces', 0);
     this.app.set('query parser', 'simple');
     this.raw = options.routes.flatMap((r) => (r.raw ? [r.raw(deps)] : []));
+    this.upgrades = options.routes.flatMap((r) => (r.upgrade ? [r.upgrade(deps)] : []));
     mountRest(this.app, ops, token, log);
+    sessionRoute.mount!(this.app, deps);
     for (const r of options.routes) r.mount?.(this.app, deps);
     this.app.use((req: Request, res: Response) => {
       res.status(404).json({ error: `no route for ${req.method} ${req.path.slice(0, 200)}` });
@@ -87,6 +102,7 @@ export class WebServer {
       s.on('close', () => this.sockets.delete(s));
     });
     // Broken HTTP gets a 400 and the socket closed, never an exception.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
@@ -114,6 +130,22 @@ export class WebServer {
       this.options.log.error({ err: errorMessage(err), path: req.url }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
     }
+  }
+
+  /** upgrade passes the Guard, then the upgrade routes; one that nobody takes is refused. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const refused = this.guard.check(req);
+    const taken = !refused && this.upgrades.some((route) => route(req, socket, head));
+    if (taken) return;
+    const status = refused ? `${refused.status} Forbidden` : '404 Not Found';
+    const body = refused ? refused.error : `no upgrade for ${String(req.url).slice(0, 200)}`;
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+
+  /** server is the listening HTTP server (for upgrade routes that need it), once started. */
+  get httpServer(): http.Server | undefined {
+    return this.server;
   }
 
   async stop(): Promise<void> {
