@@ -6,13 +6,15 @@ import { FieldKind } from '../../engine/result';
 import { createError, errorMessage } from '../../errors';
 import { Logger } from '../../log';
 import { claimDir, DirClaim } from '../../util/dirlock';
-import { parseDuration } from '../../util/duration';
 import { pointsLimit } from '../range';
 import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from '../store';
 import { fetchBounded } from './bounded';
 import { RrdFile } from './file';
-import { Journal, JournalRef } from './journal';
-import { CFS, DsType, RrdDef } from './types';
+import { Journal } from './journal';
+import { DS_TYPE, retentionDef, Series, validName } from './series';
+import { RrdDef } from './types';
+
+export { retentionDef } from './series';
 
 /** RrdStoreOptions: where files live, the archives each series gets, and write-back timing. */
 export interface RrdStoreOptions {
@@ -51,58 +53,6 @@ type Failure = { code: string; message: string; since: number };
 function failure(err: unknown, previous?: Failure): Failure {
   const code = (err as { code?: string }).code ?? 'REMON_ERR_RRD_FILE';
   return { code, message: errorMessage(err), since: previous?.code === code ? previous.since : Date.now() };
-}
-
-const SERIES = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
-const DS_TYPE: Record<FieldKind, DsType> = {
-  gauge: 'GAUGE',
-  counter: 'COUNTER',
-  derive: 'DERIVE',
-  absolute: 'ABSOLUTE',
-  dcounter: 'DCOUNTER',
-  dderive: 'DDERIVE',
-};
-
-function validName(name: string): boolean {
-  return SERIES.test(name) && !name.includes('..');
-}
-
-/** retentionDef turns storage.retention into an RRD definition for one series. */
-export function retentionDef(retention: readonly string[], type: DsType, heartbeat: number): RrdDef {
-  const archives = retention.map((r) => {
-    const [stepText, spanText] = r.split(':');
-    return { step: (parseDuration(stepText) ?? NaN) / 1000, span: (parseDuration(spanText.replace(/(\d+)y$/, (_, n) => `${Number(n) * 365}d`)) ?? NaN) / 1000 };
-  });
-  const step = Math.min(...archives.map((a) => a.step));
-  const rra = archives.flatMap((a) => {
-    const pdpCnt = Math.max(1, Math.round(a.step / step));
-    const rows = Math.max(1, Math.round(a.span / (pdpCnt * step)));
-    return CFS.map((cf) => ({ cf, xff: 0.5, pdpCnt, rows }));
-  });
-  return { step, ds: [{ name: 'value', type, heartbeat: Math.max(heartbeat, 2 * step), min: NaN, max: NaN }], rra };
-}
-
-/** Series is one series' file (once created), its queue of updates not yet applied, and its number in the journal. */
-class Series implements JournalRef {
-  file?: RrdFile;
-  t = new Float64Array(4);
-  v = new Float64Array(4);
-  n = 0;
-  jid = 0;
-  jgen = 0;
-  constructor(readonly name: string, readonly kind: FieldKind, readonly heartbeat: number) {}
-  push(t: number, v: number): void {
-    if (this.n === this.t.length) {
-      const t2 = new Float64Array(this.n * 2);
-      const v2 = new Float64Array(this.n * 2);
-      t2.set(this.t);
-      v2.set(this.v);
-      this.t = t2;
-      this.v = v2;
-    }
-    this.t[this.n] = t;
-    this.v[this.n++] = v;
-  }
 }
 
 /**
