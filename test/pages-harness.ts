@@ -35,6 +35,8 @@ export interface PagesNodeOptions {
   builtin?: string | null;
   log?: Logger;
   plugins?: NodePlugin[];
+  /** blocks replaces the two on-demand probe blocks alpha and beta (YAML list items). */
+  blocks?: string;
 }
 
 /** writeTree writes files (relative paths) under a folder. */
@@ -56,8 +58,7 @@ export async function startPagesNode(o: PagesNodeOptions = {}): Promise<PagesNod
   const text = `node: { name: pagenode, data: ${dir}/data, listen: "127.0.0.1:${port}"${o.token ? `, token: ${o.token}` : ''} }
 storage: { kind: memory }
 blocks:
-  - { name: alpha, type: probe, mode: on-demand }
-  - { name: beta, type: probe, mode: on-demand }
+${o.blocks ?? '  - { name: alpha, type: probe, mode: on-demand }\n  - { name: beta, type: probe, mode: on-demand }'}
 ${o.yaml ?? ''}`;
   fs.writeFileSync(path.join(dir, 'monitor.yaml'), text);
   const loaded = loadConfig(path.join(dir, 'monitor.yaml'), { ...registry, text, extraTypes: [probeBlock] });

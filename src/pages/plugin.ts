@@ -6,6 +6,7 @@ import { PageEngine } from './engine';
 import { pagesRoute } from './route';
 import { buildWeb, WebConfig } from './section';
 import { StaticFiles } from './static';
+import { statusOps } from './status';
 
 /** packageRoot is the folder of remon's package.json (the built-in pages are its web/ folder). */
 export function packageRoot(): string {
@@ -42,7 +43,8 @@ export interface PagesPluginOptions {
 /**
  * createPagesPlugin makes the web UI's drop-in pages of one node (`web:`, src/pages): the
  * page route (mounted after every other route), the pages' RPC methods as a source of the
- * operations table, and a reload that switches the page folders.
+ * operations table, the status page's operations (status.summary, status.sla), and a
+ * reload that switches the page folders.
  */
 export function createPagesPlugin(o: PagesPluginOptions = {}): NodePlugin & { engine?: PageEngine } {
   const builtin = o.builtin === undefined ? BUILTIN_PAGES : o.builtin;
@@ -62,6 +64,7 @@ export function createPagesPlugin(o: PagesPluginOptions = {}): NodePlugin & { en
         folders: foldersOf(host.config.web, host.config.dir),
       });
       plugin.engine = engine;
+      host.ops.add(...statusOps(host.ops));
       host.ops.addSource(engine);
       const statics = new StaticFiles(() => engine.folders);
       host.routes.push(pagesRoute({ engine: () => engine, statics, nodeName: () => nodeName, version: version() }));
