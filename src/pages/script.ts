@@ -33,13 +33,20 @@ interface ModuleInternals {
 }
 type CompilingModule = Module & { _compile(source: string, file: string): void };
 
+/**
+ * typescriptLoader finds the typescript module for a `.ts` page: the user's (beside their
+ * pages) or the one installed with remon. Tests replace `load` to see a node without it.
+ */
+export const typescriptLoader = {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  load: (file: string): typeof import('typescript') => require(require.resolve('typescript', { paths: [path.dirname(file), __dirname] })),
+};
+
 /** transpile turns a `.ts` page script into CommonJS with the installed typescript, if there is one. */
 function transpile(source: string, file: string): string {
   let ts: typeof import('typescript');
   try {
-    // The user's typescript (beside their pages) or the one installed with remon.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    ts = require(require.resolve('typescript', { paths: [path.dirname(file), __dirname] }));
+    ts = typescriptLoader.load(file);
   } catch {
     throw createError('REMON_ERR_PAGE_TYPESCRIPT', `${path.basename(file)} is TypeScript, and the typescript package is not installed; install it (npm install typescript) or write the script as .js`);
   }
