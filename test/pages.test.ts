@@ -127,6 +127,10 @@ describe('pages: drop-in templates and scripts served from the page folders', fu
     assert.equal((await text(`${n.url}/lists`)).body, 'alpha,beta,|0|0|0');
     assert.deepEqual(calls, ['blocks.list', 'heartbeats.list'], 'lists the node lacks (no SLA or alert parts here) are empty, unasked');
     assert.equal((await text(`${n.url}/own`)).body, 'mine', 'what GET returns wins over the node lists');
+    calls.length = 0;
+    n.write('nested.html', '{% if blocks.size > 1 %}{% for h in heartbeats %}x{% endfor %}hb:{{ heartbeats.size }}{% endif %}');
+    assert.equal((await text(`${n.url}/nested`)).body, 'hb:0', 'a list reached only once another is known is fetched too');
+    assert.deepEqual(calls, ['blocks.list', 'heartbeats.list']);
   });
 
   describe('a broken page shows its own error and the others keep working', () => {

@@ -52,12 +52,16 @@ export interface PageApiParts {
 
 /** pageApi makes the `page` argument for one call, with the rights of its caller. */
 export function pageApi(parts: PageApiParts, name: string, authorized: boolean): PageApi {
+  let log: Logger | undefined;
   return {
     name,
     rpc: async (method, params) => (await parts.ops.invoke(method, params ?? {}, { authorized, via: 'page' })).value,
     shared: parts.shared,
     node: { name: parts.nodeName },
-    log: parts.log.child({ page: name }),
+    // Made when used: most handlers never log, and a child logger costs.
+    get log() {
+      return (log ??= parts.log.child({ page: name }));
+    },
     respond: (options) => new PageResponse(options ?? {}),
   };
 }

@@ -3,7 +3,7 @@ import { createError, errorMessage, httpStatusOf } from '../errors';
 import type { RouteDeps, WebRoute } from '../web/server';
 import { JSON_LIMIT } from '../web/rest';
 import { pageApi, PageRequest, PageResponse, RespondOptions } from './api';
-import { templateContext } from './context';
+import { renderPage } from './context';
 import type { Page, PageEngine } from './engine';
 import { locationIn } from './script';
 import type { StaticFiles } from './static';
@@ -92,16 +92,16 @@ async function servePage(o: PagesRouteOptions, deps: RouteDeps, req: Request, re
     if (data instanceof PageResponse) sendRaw(res, data.options, name);
     else if (html) {
       const tpls = engine.template(page.template!);
-      const scope = templateContext({
+      const parts = {
         ops: engine.parts.ops,
         authorized,
         tokenRequired: deps.token !== undefined,
         node: { name: o.nodeName(), url: `${req.protocol}://${req.headers.host ?? 'localhost'}`, version: o.version },
         page: { name, path: rest, query: req.query as Record<string, unknown> },
-      }, data);
+      };
       let text: string;
       try {
-        text = await engine.liquid.render(tpls, scope);
+        text = await renderPage(engine.liquid, tpls, parts, data);
       } catch (err) {
         throw createError('REMON_ERR_PAGE_TEMPLATE', engine.clean(errorMessage(err)), err);
       }
