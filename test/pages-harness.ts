@@ -63,7 +63,9 @@ ${o.yaml ?? ''}`;
   fs.writeFileSync(path.join(dir, 'monitor.yaml'), text);
   const loaded = loadConfig(path.join(dir, 'monitor.yaml'), { ...registry, text, extraTypes: [probeBlock] });
   const plugins = [...(o.plugins ?? []), createPagesPlugin({ builtin: o.builtin === undefined ? null : o.builtin })];
-  const engine = new Engine({ ...loaded, log: o.log ?? silentLogger(), plugins });
+  const file = path.join(dir, 'monitor.yaml');
+  const reload = async () => loadConfig(file, { ...registry, extraTypes: [probeBlock] });
+  const engine = new Engine({ ...loaded, log: o.log ?? silentLogger(), plugins, loadConfig: reload });
   await engine.start();
   return {
     engine,

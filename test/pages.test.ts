@@ -221,6 +221,17 @@ describe('pages: drop-in templates and scripts served from the page folders', fu
     assert.equal((await fetch(`${n.url}/static/nope.css`)).status, 404);
   });
 
+  it('a reload that changes web.pages serves the new folders', async () => {
+    n = await startPagesNode({ files: { 'where.html': 'first folder' } });
+    writeTree(path.join(n.dir, 'other'), { 'where.html': 'other folder', 'extra.html': 'extra' });
+    assert.equal((await text(`${n.url}/where`)).body, 'first folder');
+    const file = path.join(n.dir, 'monitor.yaml');
+    fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8')}\nweb: { pages: [other, web] }\n`);
+    await n.engine.reload();
+    assert.equal((await text(`${n.url}/where`)).body, 'other folder');
+    assert.equal((await text(`${n.url}/extra`)).body, 'extra');
+  });
+
   it('API routes win over a page of the same name; an unknown path is the node 404', async () => {
     n = await startPagesNode({ files: { 'healthz.html': 'a page', 'api.html': 'api page' } });
     assert.equal(((await (await fetch(`${n.url}/healthz`)).json()) as { status: string }).status, 'ok');
