@@ -99,3 +99,10 @@ export function rawRequest(url: string, rawPath: string, o: { method?: string; h
     req.end(o.body);
   });
 }
+
+/** shownError is the error text an HTML error page shows (its <pre class="page-error">, unescaped). */
+export function shownError(html: string): string {
+  const m = /<pre class="page-error"[^>]*>([^<]*)<\/pre>/.exec(html);
+  if (!m) throw new Error(`no page error in ${html.slice(0, 300)}`);
+  return m[1].replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d)));
+}

@@ -1,14 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PagesNode, rawRequest, startPagesNode } from './pages-harness';
+import { PagesNode, rawRequest, shownError, startPagesNode } from './pages-harness';
 
 const SECRET = 'SECRET-OUTSIDE-THE-PAGE-FOLDERS';
 
-/** unescape reads text the error page escaped (&#60; → <). */
-function unescape(s: string): string {
-  return s.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d)));
-}
 
 describe('pages: nothing outside the page folders is served or read', function () {
   this.timeout(20_000);
@@ -90,7 +86,7 @@ describe('pages: nothing outside the page folders is served or read', function (
       const r = await rawRequest(n.url, p);
       assert.equal(r.status, 500);
       assert.ok(!r.body.includes(SECRET) && !r.body.includes('root:'), r.body);
-      const shown = unescape(/<pre class="page-error"[^>]*>([^<]*)<\/pre>/.exec(r.body)![1]);
+      const shown = shownError(r.body);
       assert.ok(shown.includes(message), shown);
       assert.ok(!shown.includes(n.dir), `the error names no absolute path: ${shown}`);
     });

@@ -2,14 +2,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { captureLog, tmpDir } from './helpers';
-import { PagesNode, rawRequest, startPagesNode, writeTree } from './pages-harness';
+import { PagesNode, rawRequest, shownError, startPagesNode, writeTree } from './pages-harness';
 
 const json = { 'content-type': 'application/json' };
 
-/** unescape reads text the error page escaped (&#60; → <). */
-function unescape(s: string): string {
-  return s.replace(/&#(\d+);/g, (_m, d: string) => String.fromCharCode(Number(d)));
-}
 
 async function text(url: string): Promise<{ status: number; type: string; body: string }> {
   const res = await fetch(url);
@@ -180,7 +176,7 @@ describe('pages: drop-in templates and scripts served from the page folders', fu
         assert.equal(first.status, c.status);
         assert.equal(first.type, c.type);
         const shown = first.type.startsWith('text/html')
-          ? unescape(/<pre class="page-error"[^>]*>([^<]*)<\/pre>/.exec(first.body)![1])
+          ? shownError(first.body)
           : (JSON.parse(first.body) as { error: string }).error;
         assert.match(shown, c.error);
         assert.equal((await text(`${n.url}/good`)).body, 'still fine');
