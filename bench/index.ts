@@ -8,6 +8,7 @@ import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
 import { benchInflux } from './influx';
 import { benchNode } from './node';
+import { benchPages } from './pages';
 import { benchPing } from './ping';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
@@ -29,6 +30,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['ping', benchPing],
   ['sla', benchSla],
   ['alerts', benchAlerts],
+  ['pages', benchPages],
 ];
 
 async function main(): Promise<void> {
