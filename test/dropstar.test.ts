@@ -67,6 +67,7 @@ describe('examples/dropstar: each tab of the demo in a real browser', function (
   it('cpu: the graph of the shell block grows as samples arrive, and the last value is shown', async () => {
     await page.goto(`${url}/cpu`);
     const before = await waitFor(async () => { const n = await points(page, '#cpu-chart'); return n >= 0 ? n : undefined; }, 10_000, 'the CPU chart');
+    assert.ok(before !== undefined);
     await waitFor(async () => (await points(page, '#cpu-chart')) > before, 15_000, 'a new CPU point (the block runs every 5 s)');
     const now = await page.textContent('#cpu-now');
     assert.match(now ?? '', /\d/, `the last value is shown: ${now}`);
