@@ -59,9 +59,9 @@ export class RpcConnection {
     ws.on('error', () => this.close());
   }
 
-  /** stats: subscriptions held, and the outbox's figures. */
-  get stats(): { subscriptions: number; sent: number; dropped: number; held: number } {
-    return { subscriptions: this.subs.size, ...this.out.stats };
+  /** stats: subscriptions held, the outbox's figures, and the bytes sent but not yet taken by the client. */
+  get stats(): { subscriptions: number; sent: number; dropped: number; held: number; buffered: number } {
+    return { subscriptions: this.subs.size, ...this.out.stats, buffered: this.ws.bufferedAmount };
   }
 
   private message(text: string | undefined): void {
