@@ -57,7 +57,7 @@ describe('docs say what is so', () => {
 
     it('lists every command of `remon help`', async () => {
       const words = commands.map((c) => c.split(/\s+/)[1].replace(/^\[(\w+)\]$/, '$1'));
-      assert.deepEqual(words, ['run', 'check', 'once', 'schema', 'send', 'config', 'status', 'alerts', 'rrd', 'help']);
+      assert.deepEqual(words, ['run', 'check', 'once', 'schema', 'send', 'config', 'status', 'alerts', 'rpc', 'rrd', 'help']);
       const help = (await cli(['help'])).out;
       for (const w of words) assert.match(help, new RegExp(`^  remon ${w === 'run' ? '\\[run\\]' : w}\\s`, 'm'), w);
     });

@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config/load';
 import { Engine } from '../src/engine/engine';
+import type { NodePlugin } from '../src/engine/plugin';
 import { silentLogger } from '../src/log';
 import { registry } from '../src/registry';
 import { rpcPlugin, RpcPluginOptions } from '../src/rpc/plugin';
@@ -13,11 +14,11 @@ import { freePort, tmpDir, waitFor } from './helpers';
 import { probeBlock } from './probe-block';
 
 /** rpcNode starts a node with an on-demand probe block `d` (value 7) and the rpc plugin. */
-export async function rpcNode(o: { token?: string; rpc?: RpcPluginOptions; plugin?: ReturnType<typeof rpcPlugin>; blocks?: string } = {}): Promise<Engine> {
+export async function rpcNode(o: { token?: string; rpc?: RpcPluginOptions; plugin?: ReturnType<typeof rpcPlugin>; plugins?: readonly NodePlugin[]; blocks?: string } = {}): Promise<Engine> {
   const port = await freePort();
   const text = `node: { data: ${tmpDir()}, listen: "127.0.0.1:${port}"${o.token ? `, token: ${o.token}` : ''} }\nstorage: { kind: memory }\n` +
     `blocks:\n  - { name: d, type: probe, mode: on-demand, value: 7 }\n${o.blocks ?? ''}`;
-  const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger(), plugins: [o.plugin ?? rpcPlugin(o.rpc)] });
+  const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger(), plugins: o.plugins ?? [o.plugin ?? rpcPlugin(o.rpc)] });
   await e.start();
   return e;
 }

@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Engine } from '../src/engine/engine';
+import { registry } from '../src/registry';
 import { post, req, rpcNode } from './rpc-client';
 import { resetProbeLog } from './probe-block';
 
@@ -92,6 +95,26 @@ describe('rpc: JSON-RPC 2.0 over POST /rpc', function () {
   it('a body that is not JSON is refused by the Guard (415) before RPC sees it', async () => {
     const res = await fetch(`${e.url}/rpc`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     assert.equal(res.status, 415);
+  });
+});
+
+describe('rpc: docs/http.md names every method', () => {
+  it('each operation is in the Routes table or the RPC methods table, and each method there exists', async () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'http.md'), 'utf8');
+    const section = (heading: string) => doc.split(/^#{2,3} /m).find((s) => s.startsWith(`${heading}\n`))!;
+    const spans = (text: string, col: number) => text.split('\n').filter((l) => l.startsWith('| `'))
+      .flatMap((l) => [...(l.replace(/\\\|/g, '/').split('|')[col] ?? '').matchAll(/`([a-z]+\.[a-zA-Z]+)`/g)].map((m) => m[1]));
+    const methods = spans(section('Methods'), 1);
+    const named = new Set([...spans(section('Routes'), 2), ...methods]);
+    const e = await rpcNode({ plugins: registry.plugins });
+    try {
+      const ops = e.ops.list().map((o) => o.name);
+      assert.deepEqual(ops.filter((n) => !named.has(n)), [], 'operations the docs do not name');
+      assert.deepEqual(methods.filter((m) => !ops.includes(m)), [], 'methods the docs name that do not exist');
+      assert.ok(methods.length >= 19);
+    } finally {
+      await e.stop();
+    }
   });
 });
 
