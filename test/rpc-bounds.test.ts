@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Socket } from 'node:net';
 import type { Engine } from '../src/engine/engine';
+import { defineOp, noParams } from '../src/ops/operation';
 import { rpcPlugin } from '../src/rpc/plugin';
 import { waitFor } from './helpers';
 import { post, req, RpcClient, rpcNode } from './rpc-client';
@@ -55,6 +56,23 @@ describe('rpc: bounds for hostile clients', function () {
       assert.ok((await c.call('node.info')).result, 'the connection still answers');
     });
   }
+
+  it('an operation that throws an uncoded error or answers what is not JSON: -32603 "internal error", and the node goes on', async () => {
+    e.ops.add(
+      defineOp({ name: 'test.bigint', summary: 'answers a BigInt', params: noParams, write: false, handler: () => ({ n: 1n }) }),
+      defineOp({ name: 'test.throws', summary: 'throws', params: noParams, write: false, handler: () => { throw new TypeError('x is undefined'); } }),
+    );
+    const c = await client();
+    for (const method of ['test.bigint', 'test.throws']) {
+      c.ws.send(JSON.stringify(req(9, method)));
+      const got = await c.next((m) => m.error);
+      assert.deepEqual(got.error, { code: -32603, message: 'internal error' }, method);
+      const viaPost = await post(e.url!, req(9, method));
+      assert.equal(viaPost.json.error.code, -32603, method);
+      assert.equal(viaPost.json.error.message, 'internal error', method);
+    }
+    assert.ok((await c.call('node.info')).result);
+  });
 
   it('a message over 256 kB closes that connection (1009); other clients are served', async () => {
     const big = await client();

@@ -99,8 +99,9 @@ describe('rpc: shared state, counters, locks and queues', function () {
     assert.deepEqual((await call('lock.release', grant)).result, { name: 'g', released: true });
   });
 
-  it('every write needs the token; reads do not', async () => {
-    const writes = ['state.set', 'state.delete', 'counter.incr', 'counter.set', 'lock.acquire', 'lock.release', 'queue.push', 'queue.popOldest'];
+  it('every write (and state.search) needs the token; reads do not', async () => {
+    // state.search too: the caller's regular expression runs on the node's thread.
+    const writes = ['state.set', 'state.delete', 'state.search', 'counter.incr', 'counter.set', 'lock.acquire', 'lock.release', 'queue.push', 'queue.popOldest'];
     for (const m of writes) {
       const r = await post(e.url!, req(1, m, {}));
       assert.equal(r.json.error?.code, -32001, m);

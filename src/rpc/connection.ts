@@ -6,6 +6,15 @@ import { checkTopic, MAX_NAMES, nameCount } from '../live/topics';
 import type { Invoke } from './protocol';
 import { answer, failure, parse } from './protocol';
 
+/** serialize renders an answer; one whose result is not JSON (a BigInt, a cycle) becomes an internal error. */
+function serialize(a: unknown): string {
+  try {
+    return JSON.stringify(a);
+  } catch (err) {
+    return JSON.stringify(failure(null, err));
+  }
+}
+
 /** ConnectionLimits bound what one WebSocket client may hold. */
 export interface ConnectionLimits {
   /** Subscriptions at once (default 100). */
@@ -85,7 +94,7 @@ export class RpcConnection {
     }
     this.inFlight++;
     void answer(parsed, (call) => this.call(call.method, call.params, call))
-      .then((a) => { if (a !== undefined) this.send(JSON.stringify(a)); })
+      .then((a) => { if (a !== undefined) this.send(serialize(a)); })
       .finally(() => { this.inFlight--; });
   }
 

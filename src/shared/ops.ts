@@ -83,12 +83,16 @@ export const stateBuckets = defineOp<{ limit?: number }, string[]>({
   handler: async ({ limit: n }, { node }) => bounded(await node.shared.state.buckets(), n),
 });
 
-/** stateSearch: entries whose bucket, key or JSON value matches a regular expression. */
+/**
+ * stateSearch: entries whose bucket, key or JSON value matches a regular expression. It
+ * needs the token though it reads: the caller's pattern runs on the node's thread, and a
+ * pathological one (`(.*a){20}`) could hold it for minutes.
+ */
 export const stateSearch = defineOp<{ pattern: string; bucket?: string; limit?: number }, StateEntry[]>({
   name: 'state.search',
-  summary: 'Entries [{bucket, key, value}] whose bucket, key or value as JSON matches the regular expression pattern, sorted; in one bucket if given; at most limit (default 100, up to 1000).',
+  summary: 'Entries [{bucket, key, value}] whose bucket, key or value as JSON matches the regular expression pattern, sorted; in one bucket if given; at most limit (default 100, up to 1000). Needs the token: the pattern runs on the node.',
   params: obj(['pattern'], { pattern: { type: 'string', minLength: 1, maxLength: 200 }, bucket: name('bucket'), limit: limit(1000) }),
-  write: false,
+  write: true,
   handler: ({ pattern, bucket, limit: n }, { node }) => node.shared.state.search(pattern, { bucket, limit: n ?? 100 }),
 });
 
