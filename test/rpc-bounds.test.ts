@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Socket } from 'node:net';
+import WebSocket from 'ws';
 import type { Engine } from '../src/engine/engine';
 import { defineOp, noParams } from '../src/ops/operation';
 import { rpcPlugin } from '../src/rpc/plugin';
@@ -162,5 +163,23 @@ describe('rpc: bounds for hostile clients', function () {
     const order = delivered.map((ev) => Number(ev.subject));
     assert.deepEqual(order, [...order].sort((a, b) => a - b));
     assert.ok((await c.call('node.info')).result, 'the connection still answers');
+  });
+});
+
+describe('rpc: clients that do not answer pings', function () {
+  this.timeout(20_000);
+  let e: Engine;
+  before(async () => { e = await rpcNode({ rpc: { pingMs: 100 } }); });
+  after(async () => { await e?.stop(); });
+
+  it('are cut off after a missed ping; clients that answer stay', async () => {
+    const mute = new WebSocket(`${e.url!.replace(/^http/, 'ws')}/rpc`, { autoPong: false });
+    await new Promise((resolve) => mute.once('open', resolve));
+    const live = await RpcClient.open(e.url!);
+    const closed = await new Promise<number>((resolve) => mute.once('close', (code) => resolve(code)));
+    assert.equal(closed, 1006, 'cut off, without a close handshake');
+    assert.ok((await live.call('node.info')).result, 'the client that answers pings is still served');
+    assert.equal(live.closed, undefined);
+    live.close();
   });
 });

@@ -29,6 +29,9 @@ describe('rpc: the WebSocket /rpc and live subscriptions', function () {
     const ran = await c.result('blocks.run', { name: 'd' });
     await waitFor(() => c.events(subscription).length >= 1, 2000, 'the sample of d.value');
     assert.deepEqual(c.events(subscription), [{ name: 'd.value', t: ran.startedAt, value: 7 }]);
+    // Sent within moments of the sample's publication (the outbox flushes 20 ms after it).
+    const arrived = c.live.get(subscription)![0].at;
+    assert.ok(arrived - (ran.startedAt + ran.durationMs) < 250, `${arrived - (ran.startedAt + ran.durationMs)} ms after the run ended`);
     const note = c.messages.find((m) => (m as { method?: string }).method === 'live') as Record<string, unknown>;
     assert.deepEqual(Object.keys(note), ['jsonrpc', 'method', 'params']);
     assert.deepEqual(Object.keys(note.params as object), ['subscription', 'events']);
