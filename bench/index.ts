@@ -7,6 +7,7 @@ import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
 import { benchInflux } from './influx';
+import { benchLive } from './live';
 import { benchNode } from './node';
 import { benchPages } from './pages';
 import { benchPing } from './ping';
@@ -31,6 +32,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['sla', benchSla],
   ['alerts', benchAlerts],
   ['pages', benchPages],
+  ['live', benchLive],
 ];
 
 async function main(): Promise<void> {
