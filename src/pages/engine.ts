@@ -11,8 +11,8 @@ import { FileHit, PageFolders, StatCache } from './files';
 import { createLiquid } from './liquid';
 import { loadPageScript, PageModule } from './script';
 
-/** PAGE_NAME is what a page's name looks like (its files are NAME.html, NAME.js, NAME.ts). */
-export const PAGE_NAME = /^[A-Za-z0-9_-]+$/;
+/** PAGE_NAME is what a page's name looks like (its files are NAME.html, NAME.js, NAME.ts): at most 100 characters, so a file name is never too long. */
+export const PAGE_NAME = /^[A-Za-z0-9_-]{1,100}$/;
 const SCRIPT_EXTS = ['.js', '.ts'];
 
 /** Page is a page found in the folders: its name, the folder that holds it, and its files there. */

@@ -17,12 +17,13 @@ export function identity(st: fs.Stats): string {
  * safeRelative checks a relative file name given by a URL or a template (`static/app.css`,
  * `nav.html`) and returns it with `/` separators, or undefined when it could name anything
  * outside a folder: absolute, a `..` or `.` segment, an empty segment, a backslash, a NUL,
- * or a hidden (dot) file.
+ * a hidden (dot) file, or a segment too long to be a file name.
  */
 export function safeRelative(name: string): string | undefined {
   if (name === '' || name.length > 1024 || name.includes('\0') || name.includes('\\') || path.isAbsolute(name)) return undefined;
   const parts = name.split('/');
-  for (const p of parts) if (p === '' || p.startsWith('.')) return undefined;
+  // A segment over 255 bytes is no file name here (the filesystem would refuse it with ENAMETOOLONG).
+  for (const p of parts) if (p === '' || p.startsWith('.') || Buffer.byteLength(p) > 255) return undefined;
   return parts.join('/');
 }
 
