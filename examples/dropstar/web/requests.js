@@ -16,6 +16,12 @@ module.exports = {
     return { delay, stopped, total };
   },
   rpc: {
+    'requests.total': {
+      summary: 'the shared counter "requests" (a number)',
+      params: { type: 'object', additionalProperties: false, properties: {} },
+      write: false,
+      handler: (_params, page) => page.shared.counters.get('requests'),
+    },
     'poller.stop': {
       summary: 'stop the requester: take the lock "poller" (for an hour at most)',
       params: { type: 'object', additionalProperties: false, properties: {} },
