@@ -103,7 +103,7 @@ describe('examples/dropstar: each tab of the demo in a real browser', function (
     await inBrowser(page, `(() => { const el = document.querySelector('#delay'); el.value = '50'; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); })()`);
     await waitFor(async () => {
       const r = await fetch(`${url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'state.get', params: { bucket: 'dropstar', key: 'delay_ms' } }) });
-      return ((await r.json()) as { result?: unknown }).result === 50;
+      return ((await r.json()) as { result?: { value?: unknown } }).result?.value === 50;
     }, 5000, 'the delay kept in shared state');
     await page.reload();
     assert.equal(await page.inputValue('#delay'), '50', 'the slider is where it was left');
