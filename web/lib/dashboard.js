@@ -1,0 +1,85 @@
+/**
+ * dashboard.js — helpers the built-in pages share (web/lib/ is neither a page nor served):
+ * how a value is shown, which field stands for a block, how series are grouped into graphs,
+ * and the thresholds an SLA test draws.
+ */
+'use strict';
+
+/** format renders a value for people: up to 4 significant digits, '–' for none (remon.format in the browser). */
+function format(v) {
+  if (v === null || v === undefined || v === '') return '–';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v !== 'number') return String(v);
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v) || Math.abs(v) >= 1000) return String(Math.round(v));
+  return String(Number(v.toPrecision(4)));
+}
+
+/** RUN_FIELDS are the fields every run has; a block's own fields say more. */
+const RUN_FIELDS = new Set(['up', 'duration_ms']);
+
+/** primaryField is the field that stands for a block in a list: its first own field, else duration_ms, else up. */
+function primaryField(fields) {
+  const keys = Object.keys(fields || {});
+  return keys.find((k) => !RUN_FIELDS.has(k)) || (keys.includes('duration_ms') ? 'duration_ms' : keys.includes('up') ? 'up' : '');
+}
+
+/** UNITS: a field's unit from its name; fields of one unit share a graph. */
+const UNITS = [
+  [/(^|_)ms$/, 'ms', 'Times (ms)'],
+  [/(^|_)(pct|percent)$/, '%', 'Percentages'],
+  [/(^|_)(bytes|kb|mb|gb)$/i, 'bytes', 'Sizes'],
+  [/^up$/, 'up', 'Up (1) / down (0)'],
+];
+
+/** unitOf is a series' unit and the title of its graph; a name without a known unit is its own. */
+function unitOf(field) {
+  for (const [re, unit, title] of UNITS) if (re.test(field)) return { unit, title };
+  return { unit: `=${field}`, title: field };
+}
+
+/** KEEPS_UNIT: functions whose value has the unit of their input (an average of ms is ms). */
+const KEEPS_UNIT = /^\s*(avg|min|max|last|percentile|ewma|holt_winters|sum)\s*\(/;
+
+const SERIES = '[A-Za-z_][A-Za-z0-9_.:-]*';
+const NUMBER = '-?\\d+(?:\\.\\d+)?%?';
+const FLIP = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '==': '==', '!=': '!=' };
+
+function numberOf(text) {
+  return text.endsWith('%') ? Number((Number(text.slice(0, -1)) / 100).toPrecision(12)) : Number(text);
+}
+
+/**
+ * thresholdsOf reads the simple comparisons of an SLA test, each part of an and/or:
+ * `a.b < 200`, `200 > a.b`, `a.b between 5 and 20` → [{series, op, value}]. Anything else
+ * (functions, arithmetic) draws no line.
+ */
+function thresholdsOf(test) {
+  const out = [];
+  // "between 5 and 20" holds an "and" that does not join two tests.
+  const text = String(test || '').replace(new RegExp(`between\\s+(${NUMBER})\\s+and\\s+(${NUMBER})`, 'g'), 'between $1 & $2');
+  for (const part of text.split(/\s+(?:and|or)\s+/)) {
+    let m = new RegExp(`^\\s*\\(?\\s*(${SERIES})\\s*(<=|>=|<|>|==|!=)\\s*(${NUMBER})\\s*\\)?\\s*$`).exec(part);
+    if (m) { out.push({ series: m[1], op: m[2], value: numberOf(m[3]) }); continue; }
+    m = new RegExp(`^\\s*\\(?\\s*(${NUMBER})\\s*(<=|>=|<|>|==|!=)\\s*(${SERIES})\\s*\\)?\\s*$`).exec(part);
+    if (m) { out.push({ series: m[3], op: FLIP[m[2]], value: numberOf(m[1]) }); continue; }
+    m = new RegExp(`^\\s*\\(?\\s*(${SERIES})\\s+between\\s+(${NUMBER})\\s+&\\s+(${NUMBER})\\s*\\)?\\s*$`).exec(part);
+    if (m) out.push({ series: m[1], op: '>=', value: numberOf(m[2]) }, { series: m[1], op: '<=', value: numberOf(m[3]) });
+  }
+  return out;
+}
+
+/** safe calls an operation and answers fallback when it fails (a subsystem this node does not run). */
+async function safe(page, method, params, fallback) {
+  try {
+    return await page.rpc(method, params);
+  } catch (_err) {
+    return fallback;
+  }
+}
+
+/** ORDER sorts states worst first. */
+const ORDER = { firing: 0, fail: 0, down: 0, pending: 1, late: 1, acknowledged: 2, unknown: 3, new: 3, ok: 4, up: 4, inactive: 5, paused: 5, resolved: 6 };
+const worstFirst = (a, b) => (ORDER[a.state] ?? 9) - (ORDER[b.state] ?? 9) || String(a.name || a.sla).localeCompare(String(b.name || b.sla));
+
+module.exports = { format, primaryField, unitOf, KEEPS_UNIT, thresholdsOf, safe, worstFirst };

@@ -1,0 +1,704 @@
+/*
+ * remon.js — the client script of remon's pages (the built-in dashboard and pages users drop
+ * into web/). It gives a page:
+ *
+ *   remon.rpc(method, params)          POST /rpc, one JSON-RPC call; its result or a RemonRpcError
+ *   remon.batch([{method, params}])    one POST /rpc for many calls; [{result} | {error}] in order
+ *   remon.subscribe(topic, params, onEvents, {onReady})   a live subscription over WebSocket /rpc
+ *   remon.widget(attr, start)          declare a widget: start(el) runs for each element with attr
+ *   remon.scan(root) / remon.unscan(root)   start / stop the widgets in a part of the page
+ *
+ * A write refused for want of the node token (HTTP 401, or JSON-RPC error -32001) asks for the
+ * token once in a small dialog, logs in (POST /api/login sets an HttpOnly cookie) and retries.
+ *
+ * Widgets declared here (values are always inserted as text, never as HTML):
+ *   <span data-remon-last="series.name">           the series' last value, kept current
+ *   <div data-remon-rpc="method" data-params='{..}' data-every="5s" data-render="text|table|list|result">
+ *   <button data-remon-call="method" data-params='{..}' data-confirm="..." data-done="refresh|reload">
+ *   <form data-remon-call="method" data-params='{..}'>  params = data-params + the form's fields
+ *   <section id="x" data-remon-refresh="topic" data-params='{..}' data-every="30s">  re-rendered
+ *       from the server when the topic has events (or every N s, or after a call inside it)
+ *   <time datetime="ISO" data-remon-ago>            "3m ago" / "in 5m", kept current
+ *   <input data-remon-filter="#table" data-count="#n">   rows of the table matching every word
+ *   <table data-remon-blocks>                        rows tr[data-block] kept current from results
+ * and, loaded on demand from remon-charts.js, data-remon-chart, data-remon-spark, data-remon-range.
+ */
+(function () {
+  'use strict';
+  if (window.remon) return;
+  const remon = (window.remon = {});
+
+  /** RemonRpcError is a JSON-RPC error: message, JSON-RPC code, and remon's code (REMON_ERR_...). */
+  class RemonRpcError extends Error {
+    constructor(message, rpcCode, code, data) {
+      super(message);
+      this.name = 'RemonRpcError';
+      this.rpcCode = rpcCode;
+      this.code = code;
+      this.data = data;
+    }
+  }
+  remon.RpcError = RemonRpcError;
+
+  const UNAUTHORIZED = 'REMON_ERR_OP_UNAUTHORIZED';
+  const BATCH_MAX = 100;
+  let seq = 0;
+
+  function errorOf(e) {
+    const data = e && e.data;
+    return new RemonRpcError(String((e && e.message) || 'RPC failed'), e && e.code, (data && data.code) || undefined, data);
+  }
+
+  async function postRpc(body) {
+    const res = await fetch('/rpc', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    let answer;
+    try {
+      answer = text ? JSON.parse(text) : undefined;
+    } catch (_e) {
+      throw new RemonRpcError(`POST /rpc answered ${res.status} with something other than JSON`, -32603);
+    }
+    return { status: res.status, answer };
+  }
+
+  function refusedForToken(status, answer) {
+    if (status === 401) return true;
+    return [].concat(answer || []).some((a) => a && a.error && (a.error.code === -32001 || (a.error.data && a.error.data.code === UNAUTHORIZED)));
+  }
+
+  /** send posts a call or a batch; refused for want of the token, it asks for it once and retries. */
+  async function send(body) {
+    let r = await postRpc(body);
+    if (refusedForToken(r.status, r.answer) && (await remon.login())) r = await postRpc(body);
+    return r;
+  }
+
+  remon.rpc = async function (method, params) {
+    const id = ++seq;
+    const { status, answer } = await send({ jsonrpc: '2.0', id, method, params: params || {} });
+    if (!answer || typeof answer !== 'object' || Array.isArray(answer)) throw new RemonRpcError(`POST /rpc answered ${status} without a JSON-RPC answer`, -32603);
+    if (answer.error) throw errorOf(answer.error);
+    return answer.result;
+  };
+
+  remon.batch = async function (calls) {
+    const out = new Array(calls.length);
+    const chunks = [];
+    for (let i = 0; i < calls.length; i += BATCH_MAX) chunks.push(calls.slice(i, i + BATCH_MAX).map((c, j) => ({ c, at: i + j })));
+    await Promise.all(chunks.map(async (chunk) => {
+      const ids = new Map();
+      const body = chunk.map(({ c, at }) => {
+        const id = ++seq;
+        ids.set(id, at);
+        return { jsonrpc: '2.0', id, method: c.method, params: c.params || {} };
+      });
+      try {
+        const { status, answer } = await send(body);
+        if (!Array.isArray(answer)) throw answer && answer.error ? errorOf(answer.error) : new RemonRpcError(`POST /rpc answered ${status} without a batch answer`, -32603);
+        for (const a of answer) {
+          const at = ids.get(a && a.id);
+          if (at !== undefined) out[at] = a.error ? { error: errorOf(a.error) } : { result: a.result };
+        }
+      } catch (err) {
+        for (const { at } of chunk) out[at] = { error: err };
+      }
+    }));
+    for (let i = 0; i < out.length; i++) if (!out[i]) out[i] = { error: new RemonRpcError('no answer to this call in the batch', -32603) };
+    return out;
+  };
+
+  remon.session = async function () {
+    const res = await fetch('/api/session', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+    return res.json();
+  };
+
+  let asking = null;
+  /** login asks for the node token (one dialog however many calls wait for it); true once logged in. */
+  remon.login = function () {
+    if (!asking) asking = askToken().finally(() => { asking = null; });
+    return asking;
+  };
+
+  function element(tag, attrs, text) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function askToken() {
+    return new Promise((resolve) => {
+      const dialog = element('dialog', { class: 'remon-login', 'aria-labelledby': 'remon-login-title' });
+      const form = element('form', { method: 'dialog' });
+      const input = element('input', { type: 'password', name: 'token', autocomplete: 'current-password', required: '', 'aria-label': 'node token' });
+      const problem = element('p', { class: 'remon-login-error', role: 'alert' });
+      const cancel = element('button', { type: 'button', value: 'cancel' }, 'Cancel');
+      const ok = element('button', { type: 'submit', value: 'login', class: 'primary' }, 'Log in');
+      form.append(
+        element('h2', { id: 'remon-login-title' }, 'Token needed'),
+        element('p', {}, 'This node asks for its token (node.token) before a change. It is kept in this browser as a cookie.'),
+        input, problem, element('div', { class: 'remon-login-buttons' }),
+      );
+      form.lastChild.append(cancel, ok);
+      dialog.append(form);
+      document.body.append(dialog);
+      let done = false;
+      const finish = (v) => {
+        if (done) return;
+        done = true;
+        dialog.close();
+        dialog.remove();
+        resolve(v);
+      };
+      cancel.addEventListener('click', () => finish(false));
+      dialog.addEventListener('cancel', () => finish(false));
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        ok.disabled = true;
+        problem.textContent = '';
+        try {
+          const res = await fetch('/api/login', {
+            method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: input.value }),
+          });
+          if (res.ok) return finish(true);
+          const body = await res.json().catch(() => ({}));
+          problem.textContent = res.status === 401 ? 'Wrong token; try again.' : String(body.error || `login failed (${res.status})`);
+          input.select();
+        } catch (err) {
+          problem.textContent = `login failed: ${err.message}`;
+        } finally {
+          ok.disabled = false;
+        }
+      });
+      dialog.showModal();
+      input.focus();
+    });
+  }
+
+  // ---- live subscriptions over WebSocket /rpc -------------------------------------------------
+
+  const live = { ws: null, open: false, subs: new Set(), byId: new Map(), waiting: new Map(), retry: 0, timer: 0 };
+
+  function wsCall(method, params) {
+    return new Promise((resolve, reject) => {
+      if (!live.open) return reject(new RemonRpcError('not connected', -32603));
+      const id = ++seq;
+      live.waiting.set(id, { resolve, reject });
+      live.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  function connect() {
+    if (live.ws || live.timer) return;
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/rpc`);
+    live.ws = ws;
+    ws.onopen = () => {
+      live.open = true;
+      live.retry = 0;
+      document.documentElement.dataset.remonLive = 'open';
+      for (const sub of live.subs) subscribeOn(sub);
+    };
+    ws.onmessage = (m) => {
+      let msg;
+      try { msg = JSON.parse(m.data); } catch (_e) { return; }
+      for (const one of [].concat(msg)) received(one);
+    };
+    ws.onclose = () => {
+      live.ws = null;
+      live.open = false;
+      document.documentElement.dataset.remonLive = 'closed';
+      live.byId.clear();
+      for (const sub of live.subs) sub.id = null;
+      for (const w of live.waiting.values()) w.reject(new RemonRpcError('connection closed', -32603));
+      live.waiting.clear();
+      if (live.subs.size === 0) return;
+      const wait = Math.min(10000, 500 * 2 ** live.retry++);
+      live.timer = setTimeout(() => { live.timer = 0; connect(); }, wait);
+    };
+  }
+
+  function received(msg) {
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.method === 'live' && msg.params) {
+      const sub = live.byId.get(msg.params.subscription);
+      if (sub) {
+        try { sub.onEvents(msg.params.events || [], msg.params); } catch (err) { console.error('remon: a live handler failed', err); }
+      }
+      return;
+    }
+    const w = live.waiting.get(msg.id);
+    if (!w) return;
+    live.waiting.delete(msg.id);
+    if (msg.error) w.reject(errorOf(msg.error));
+    else w.resolve(msg.result);
+  }
+
+  async function subscribeOn(sub) {
+    try {
+      const r = await wsCall('live.subscribe', Object.assign({}, sub.params, { topic: sub.topic }));
+      if (sub.closed) {
+        wsCall('live.unsubscribe', { subscription: r.subscription }).catch(() => {});
+        return;
+      }
+      sub.id = r.subscription;
+      live.byId.set(sub.id, sub);
+      if (sub.onReady) sub.onReady(sub.ready++ > 0);
+    } catch (err) {
+      if (live.open) console.warn(`remon: live.subscribe ${sub.topic} refused: ${err.message}`);
+    }
+  }
+
+  /**
+   * subscribe listens to a live topic (series, blocks, events, state): onEvents(events, params)
+   * gets each batch; options.onReady(resumed) runs after every (re)subscription, resumed true
+   * after a reconnect (events may have been missed meanwhile). Returns {close()}.
+   */
+  remon.subscribe = function (topic, params, onEvents, options) {
+    const sub = { topic, params: params || {}, onEvents, onReady: options && options.onReady, id: null, closed: false, ready: 0 };
+    live.subs.add(sub);
+    if (live.open) subscribeOn(sub);
+    else connect();
+    return {
+      close() {
+        if (sub.closed) return;
+        sub.closed = true;
+        live.subs.delete(sub);
+        if (sub.id !== null) {
+          live.byId.delete(sub.id);
+          wsCall('live.unsubscribe', { subscription: sub.id }).catch(() => {});
+        }
+      },
+    };
+  };
+
+  // One `series` subscription for every series widget of the page, renewed when names are added.
+  const seriesWatch = { listeners: new Map(), sub: null, names: '', timer: 0 };
+
+  function renewSeries() {
+    seriesWatch.timer = 0;
+    const names = [...seriesWatch.listeners.keys()].sort();
+    const key = names.join(',');
+    if (key === seriesWatch.names) return;
+    seriesWatch.names = key;
+    const old = seriesWatch.sub;
+    seriesWatch.sub = names.length === 0 ? null : remon.subscribe('series', { names }, (events) => {
+      for (const ev of events) {
+        const set = seriesWatch.listeners.get(ev.name);
+        if (set) for (const l of set) l.point(ev);
+      }
+    }, {
+      onReady(resumed) {
+        if (old) old.close();
+        if (resumed) for (const set of seriesWatch.listeners.values()) for (const l of set) if (l.resync) l.resync();
+      },
+    });
+    if (!seriesWatch.sub && old) old.close();
+  }
+
+  /** watchSeries calls listener.point({name, t, value}) for each sample of the names; returns a stop function. */
+  remon.watchSeries = function (names, listener) {
+    for (const n of names) {
+      if (!seriesWatch.listeners.has(n)) seriesWatch.listeners.set(n, new Set());
+      seriesWatch.listeners.get(n).add(listener);
+    }
+    if (!seriesWatch.timer) seriesWatch.timer = setTimeout(renewSeries, 0);
+    return () => {
+      for (const n of names) {
+        const set = seriesWatch.listeners.get(n);
+        if (!set) continue;
+        set.delete(listener);
+        if (set.size === 0) seriesWatch.listeners.delete(n);
+      }
+      if (!seriesWatch.timer) seriesWatch.timer = setTimeout(renewSeries, 50);
+    };
+  };
+
+  // ---- helpers pages use ------------------------------------------------------------------------
+
+  /** format renders a value for people: up to 4 significant digits, '–' for none. */
+  remon.format = function (v) {
+    if (v === null || v === undefined || v === '') return '–';
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (typeof v !== 'number') return String(v);
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v) || Math.abs(v) >= 1000) return String(Math.round(v));
+    return String(Number(v.toPrecision(4)));
+  };
+
+  /** duration reads "500ms", "5s", "2m", "1h" as milliseconds (undefined when it is none of them). */
+  remon.duration = function (text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(text || ''));
+    if (!m) return undefined;
+    return Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 }[m[2] || 's'];
+  };
+
+  /** ago says how far a time is from now: "12s ago", "in 5m", "3d ago". */
+  remon.ago = function (t, now) {
+    const ms = (now === undefined ? Date.now() : now) - t;
+    const a = Math.abs(ms);
+    const text = a < 1500 ? 'now' : a < 60000 ? `${Math.round(a / 1000)}s` : a < 3600000 ? `${Math.round(a / 60000)}m` : a < 86400000 ? `${Math.round(a / 3600000)}h` : `${Math.round(a / 86400000)}d`;
+    if (text === 'now') return text;
+    return ms >= 0 ? `${text} ago` : `in ${text}`;
+  };
+
+  /** params reads an element's data-params (JSON), {} when absent; a bad one is reported on the element. */
+  remon.params = function (el) {
+    const raw = el.getAttribute('data-params');
+    if (!raw) return {};
+    try {
+      return JSON.parse(raw);
+    } catch (err) {
+      throw new Error(`data-params is not JSON: ${err.message}`);
+    }
+  };
+
+  let toastBox = null;
+  /** toast shows a short message at the bottom of the page for a few seconds. */
+  remon.toast = function (text, kind) {
+    if (!toastBox || !toastBox.isConnected) {
+      toastBox = element('div', { class: 'remon-toasts', role: 'status', 'aria-live': 'polite' });
+      document.body.append(toastBox);
+    }
+    const t = element('div', { class: `remon-toast ${kind || ''}` }, text);
+    toastBox.append(t);
+    setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+  };
+
+  // ---- widgets ------------------------------------------------------------------------------------
+
+  const widgets = [];
+  const running = new WeakMap(); // element → Map(attr → stop function)
+  /** Attributes whose widgets live in remon-charts.js, loaded when a page has one. */
+  const LAZY = ['data-remon-chart', 'data-remon-spark', 'data-remon-range'];
+  let lazyLoading = null;
+
+  /** widget declares a widget: start(el) for each element carrying attr; it may return a stop function. */
+  remon.widget = function (attr, start) {
+    widgets.push({ attr, start });
+    if (document.readyState !== 'loading') remon.scan(document);
+  };
+
+  function startOn(el, w) {
+    let map = running.get(el);
+    if (map && map.has(w.attr)) return;
+    if (!map) running.set(el, (map = new Map()));
+    map.set(w.attr, null);
+    try {
+      const stop = w.start(el);
+      map.set(w.attr, typeof stop === 'function' ? stop : null);
+    } catch (err) {
+      el.classList.add('remon-error');
+      el.setAttribute('title', `${w.attr}: ${err.message}`);
+      console.error(`remon: ${w.attr} failed`, el, err);
+    }
+  }
+
+  remon.scan = function (root) {
+    root = root || document;
+    const all = root === document ? document.documentElement : root;
+    for (const w of widgets) {
+      if (all.matches && all.matches(`[${w.attr}]`)) startOn(all, w);
+      for (const el of root.querySelectorAll(`[${w.attr}]`)) startOn(el, w);
+    }
+    if (!lazyLoading && !widgets.some((w) => w.attr === LAZY[0]) && LAZY.some((a) => root.querySelector(`[${a}]`))) {
+      lazyLoading = new Promise((resolve, reject) => {
+        const s = element('script', { src: '/static/remon-charts.js' });
+        s.onload = resolve;
+        s.onerror = () => reject(new Error('could not load /static/remon-charts.js'));
+        document.head.append(s);
+      });
+    }
+  };
+
+  /** unscan stops the widgets of the elements under root (before they are replaced). */
+  remon.unscan = function (root) {
+    for (const el of [root, ...root.querySelectorAll('*')]) {
+      const map = running.get(el);
+      if (!map) continue;
+      for (const stop of map.values()) if (stop) try { stop(); } catch (_e) { /* already gone */ }
+      running.delete(el);
+    }
+  };
+
+  // data-remon-last: a series' last value, from its recent history, then live.
+  remon.widget('data-remon-last', (el) => {
+    const name = el.getAttribute('data-remon-last');
+    let latest = -Infinity;
+    const show = (t, v) => {
+      if (t < latest) return;
+      latest = t;
+      el.textContent = remon.format(v);
+      el.dataset.t = String(t);
+    };
+    remon.rpc('series.fetch', { name, from: Date.now() - 86400000 }).then((r) => {
+      const pts = (r && r.points) || [];
+      for (let i = pts.length - 1; i >= 0; i--) if (pts[i][1] !== null) return show(pts[i][0], pts[i][1]);
+      if (latest === -Infinity) el.textContent = '–';
+    }, (err) => { el.title = err.message; el.textContent = '–'; });
+    return remon.watchSeries([name], { point: (ev) => show(ev.t, ev.value) });
+  });
+
+  function fill(el, value, how) {
+    const cols = (el.getAttribute('data-columns') || '').split(',').map((s) => s.trim()).filter(Boolean);
+    const cell = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : remon.format(v));
+    if (how === 'list') {
+      const item = el.getAttribute('data-item');
+      const ul = element('ul');
+      for (const v of [].concat(value === undefined ? [] : value)) ul.append(element('li', {}, item && v && typeof v === 'object' ? cell(v[item]) : cell(v)));
+      el.replaceChildren(ul);
+    } else if (how === 'table') {
+      const table = element('table');
+      const rows = Array.isArray(value) ? value : value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => ({ key: k, value: v })) : [];
+      const keys = cols.length ? cols : [...new Set(rows.slice(0, 50).flatMap((r) => (r && typeof r === 'object' ? Object.keys(r) : ['value'])))];
+      const head = element('tr');
+      for (const k of keys) head.append(element('th', { scope: 'col' }, k));
+      table.append(element('thead'), element('tbody'));
+      table.tHead.append(head);
+      for (const r of rows) {
+        const tr = element('tr');
+        for (const k of keys) tr.append(element('td', { 'data-label': k }, cell(r && typeof r === 'object' ? r[k] : r)));
+        table.tBodies[0].append(tr);
+      }
+      if (rows.length === 0) {
+        const tr = element('tr');
+        tr.append(element('td', { colspan: String(keys.length || 1), class: 'empty' }, 'none'));
+        table.tBodies[0].append(tr);
+      }
+      el.replaceChildren(table);
+    } else if (how === 'result' && value && typeof value.ok === 'boolean') {
+      const took = typeof value.durationMs === 'number' ? ` in ${remon.format(value.durationMs)} ms` : '';
+      el.textContent = value.ok ? `ran${took}: ok` : `ran${took}: failed: ${value.message}`;
+      el.classList.toggle('remon-error', !value.ok);
+    } else {
+      el.textContent = typeof value === 'string' ? value : cell(value);
+    }
+  }
+
+  // data-remon-rpc: an element refilled by an RPC call (every data-every).
+  remon.widget('data-remon-rpc', (el) => {
+    const method = el.getAttribute('data-remon-rpc');
+    const params = remon.params(el);
+    const how = el.getAttribute('data-render') || 'text';
+    const every = remon.duration(el.getAttribute('data-every'));
+    let stopped = false;
+    const load = async () => {
+      if (stopped || document.hidden) return;
+      try {
+        fill(el, await remon.rpc(method, params), how);
+        el.classList.remove('remon-error');
+        el.removeAttribute('title');
+      } catch (err) {
+        el.classList.add('remon-error');
+        el.title = err.message;
+        if (!el.firstChild) el.textContent = err.message;
+      }
+    };
+    load();
+    const timer = every ? setInterval(load, Math.max(500, every)) : 0;
+    const visible = () => { if (!document.hidden) load(); };
+    if (every) document.addEventListener('visibilitychange', visible);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', visible);
+    };
+  });
+
+  function formParams(form) {
+    const out = {};
+    for (const [k, v] of new FormData(form)) {
+      if (v === '') continue;
+      const input = form.elements[k];
+      out[k] = input && input.type === 'number' ? Number(v) : v;
+    }
+    return out;
+  }
+
+  /** refresh re-renders a region (an element with an id) from the server's current page. */
+  remon.refresh = async function (region) {
+    if (!region.id) throw new Error('a refreshed region needs an id');
+    const res = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+    if (!res.ok) throw new Error(`${location.pathname} answered ${res.status}`);
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    const fresh = doc.getElementById(region.id);
+    if (!fresh) return;
+    const open = new Set([...region.querySelectorAll('details[open][id]')].map((d) => d.id));
+    const focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement.id : '';
+    for (const el of region.children) remon.unscan(el);
+    region.replaceChildren(...[...document.adoptNode(fresh).childNodes]);
+    for (const d of region.querySelectorAll('details[id]')) if (open.has(d.id)) d.open = true;
+    remon.scan(region);
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+    region.dispatchEvent(new CustomEvent('remon:refreshed', { bubbles: true }));
+  };
+
+  // data-remon-call: a button (on click) or a form (on submit) that calls a method.
+  remon.widget('data-remon-call', (el) => {
+    const isForm = el.tagName === 'FORM';
+    const onAct = async (ev) => {
+      ev.preventDefault();
+      const ask = el.getAttribute('data-confirm');
+      if (ask && !window.confirm(ask)) return;
+      const params = Object.assign({}, remon.params(el), isForm ? formParams(el) : {});
+      const button = isForm ? el.querySelector('[type=submit]') : el;
+      if (button) button.disabled = true;
+      el.setAttribute('aria-busy', 'true');
+      try {
+        const result = await remon.rpc(el.getAttribute('data-remon-call'), params);
+        const out = el.getAttribute('data-out');
+        if (out && document.querySelector(out)) fill(document.querySelector(out), result, el.getAttribute('data-render') || 'text');
+        const ok = el.getAttribute('data-ok');
+        if (ok) remon.toast(ok, 'ok');
+        el.dispatchEvent(new CustomEvent('remon:done', { bubbles: true, detail: result }));
+        const done = el.getAttribute('data-done') || 'refresh';
+        if (done === 'reload') location.reload();
+        else if (done === 'refresh') {
+          const region = el.closest('[data-remon-refresh]');
+          if (region) await remon.refresh(region);
+        }
+      } catch (err) {
+        remon.toast(`${el.getAttribute('data-remon-call')}: ${err.message}`, 'error');
+        el.dispatchEvent(new CustomEvent('remon:failed', { bubbles: true, detail: err }));
+      } finally {
+        if (button && button.isConnected) button.disabled = false;
+        el.removeAttribute('aria-busy');
+      }
+    };
+    el.addEventListener(isForm ? 'submit' : 'click', onAct);
+    return () => el.removeEventListener(isForm ? 'submit' : 'click', onAct);
+  });
+
+  // data-remon-refresh: a region re-rendered by the server on a topic's events or every N s.
+  remon.widget('data-remon-refresh', (el) => {
+    const topic = el.getAttribute('data-remon-refresh');
+    const every = remon.duration(el.getAttribute('data-every'));
+    let timer = 0;
+    let busy = false;
+    const later = (ms) => {
+      if (!timer) timer = setTimeout(async () => {
+        timer = 0;
+        if (busy) return later(200);
+        busy = true;
+        try { await remon.refresh(el); } catch (err) { console.warn(`remon: refresh of #${el.id}: ${err.message}`); } finally { busy = false; }
+      }, ms);
+    };
+    const sub = topic ? remon.subscribe(topic, remon.params(el), () => later(150), { onReady: (resumed) => { if (resumed) later(0); } }) : null;
+    const tick = every ? setInterval(() => { if (!document.hidden) later(0); }, Math.max(1000, every)) : 0;
+    return () => {
+      if (sub) sub.close();
+      clearInterval(tick);
+      clearTimeout(timer);
+    };
+  });
+
+  // data-remon-ago: a <time datetime> shown relative to now.
+  const agoEls = new Set();
+  function showAgo(el) {
+    const t = Date.parse(el.getAttribute('datetime'));
+    if (Number.isNaN(t)) return;
+    el.textContent = remon.ago(t);
+    if (!el.title) el.title = new Date(t).toLocaleString();
+  }
+  setInterval(() => { for (const el of agoEls) el.isConnected ? showAgo(el) : agoEls.delete(el); }, 5000);
+  remon.widget('data-remon-ago', (el) => {
+    showAgo(el);
+    agoEls.add(el);
+    return () => agoEls.delete(el);
+  });
+
+  // data-remon-filter: an input that keeps the rows of a table whose text has every word typed.
+  remon.widget('data-remon-filter', (input) => {
+    const table = document.querySelector(input.getAttribute('data-remon-filter'));
+    if (!table) throw new Error(`no element ${input.getAttribute('data-remon-filter')}`);
+    const count = document.querySelector(input.getAttribute('data-count') || 'none');
+    const q = new URLSearchParams(location.search).get('q');
+    if (q && !input.value) input.value = q;
+    let timer = 0;
+    const apply = () => {
+      timer = 0;
+      const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      const rows = table.tBodies.length ? table.tBodies[0].rows : table.querySelectorAll('[data-search]');
+      let shown = 0;
+      for (const row of rows) {
+        const text = (row.getAttribute('data-search') || row.textContent).toLowerCase();
+        const keep = words.every((w) => text.includes(w));
+        if (row.hidden === keep) row.hidden = !keep;
+        if (keep) shown++;
+      }
+      if (count) count.textContent = words.length ? `${shown} of ${rows.length}` : `${rows.length}`;
+      const url = new URL(location.href);
+      if (input.value) url.searchParams.set('q', input.value);
+      else url.searchParams.delete('q');
+      history.replaceState(history.state, '', url);
+      for (const b of document.querySelectorAll('[data-remon-filter-set]')) b.setAttribute('aria-pressed', String(b.getAttribute('data-remon-filter-set') === input.value));
+    };
+    const onInput = () => { if (!timer) timer = setTimeout(apply, 60); };
+    const onSet = (ev) => {
+      const b = ev.target.closest('[data-remon-filter-set]');
+      if (!b) return;
+      input.value = b.getAttribute('data-remon-filter-set');
+      apply();
+    };
+    input.addEventListener('input', onInput);
+    document.addEventListener('click', onSet);
+    table.addEventListener('remon:filter', apply);
+    apply();
+    return () => {
+      input.removeEventListener('input', onInput);
+      document.removeEventListener('click', onSet);
+      table.removeEventListener('remon:filter', apply);
+    };
+  });
+
+  // data-remon-blocks: a table of blocks (rows tr[data-block]) kept current from block results.
+  remon.widget('data-remon-blocks', (table) => {
+    const rows = new Map();
+    for (const tr of table.querySelectorAll('tr[data-block]')) rows.set(tr.getAttribute('data-block'), tr);
+    let countTimer = 0;
+    const recount = () => {
+      countTimer = 0;
+      const n = { ok: 0, fail: 0, unknown: 0 };
+      for (const tr of rows.values()) n[tr.getAttribute('data-status')] = (n[tr.getAttribute('data-status')] || 0) + 1;
+      for (const el of document.querySelectorAll('[data-remon-status-count]')) el.textContent = String(n[el.getAttribute('data-remon-status-count')] || 0);
+    };
+    const sub = remon.subscribe('blocks', {}, (events) => {
+      for (const ev of events) {
+        const tr = rows.get(ev.block);
+        if (!tr) continue;
+        const status = ev.ok ? 'ok' : 'fail';
+        const was = tr.getAttribute('data-status');
+        if (was !== status) {
+          tr.setAttribute('data-status', status);
+          tr.setAttribute('data-search', (tr.getAttribute('data-search') || '').replace(/status:\S+/, `status:${status}`));
+          const s = tr.querySelector('[data-cell=status]');
+          if (s) s.textContent = status;
+          if (!countTimer) countTimer = setTimeout(recount, 300);
+        }
+        const v = tr.querySelector('[data-cell=value]');
+        const field = v && v.getAttribute('data-field');
+        const value = !field ? undefined : field === 'up' ? (ev.ok ? 1 : 0) : field === 'duration_ms' ? ev.duration_ms : ev.fields && ev.fields[field];
+        if (typeof value === 'number') {
+          v.querySelector('.v').textContent = remon.format(value);
+          const spark = tr.querySelector('[data-remon-spark]');
+          if (spark) spark.dispatchEvent(new CustomEvent('remon:point', { detail: { t: ev.t, value } }));
+        }
+        const e = tr.querySelector('[data-cell=error]');
+        if (e) e.textContent = ev.ok ? '' : String(ev.message || '');
+        const last = tr.querySelector('[data-cell=last] time');
+        if (last) {
+          last.setAttribute('datetime', new Date(ev.t).toISOString());
+          showAgo(last);
+        }
+      }
+    });
+    return () => { sub.close(); clearTimeout(countTimer); };
+  });
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => remon.scan(document));
+  else remon.scan(document);
+})();
