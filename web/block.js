@@ -8,6 +8,8 @@
 const { format, KEEPS_UNIT, primaryField, safe, thresholdsOf, unitOf, worstFirst } = require('./lib/dashboard');
 
 const RANGES = ['1h', '1d', '1w', '1y'];
+/** AXES: the y axis a unit's graph spans at least. */
+const AXES = { up: { min: 0, max: 1 }, '%': { min: 0 } };
 /** MAX_GRAPHS bounds the graphs of a page (a block with hundreds of fields shows the first). */
 const MAX_GRAPHS = 12;
 
@@ -23,7 +25,7 @@ function graphsOf(block, seriesNames, derived, slas) {
   const graphOf = new Map(); // series → graph
   for (const f of fields) {
     const { unit, title } = unitOf(f);
-    if (!groups.has(unit)) groups.set(unit, { title, unit, names: [], right: [], thresholds: [] });
+    if (!groups.has(unit)) groups.set(unit, { title, unit, names: [], right: [], thresholds: [], ...AXES[unit] });
     const g = groups.get(unit);
     g.names.push(prefix + f);
     graphOf.set(prefix + f, g);
@@ -62,7 +64,7 @@ function graphsOf(block, seriesNames, derived, slas) {
 
 module.exports = {
   async GET(req, page) {
-    const name = decodeURIComponent(String(req.path || '').replace(/^\/+/, '').split('/')[0] || '');
+    const name = String(req.path || '').replace(/^\/+/, '').split('/')[0];
     if (!name) return page.respond({ status: 302, headers: { location: '/' }, body: '' });
     let block;
     try {
@@ -80,7 +82,8 @@ module.exports = {
     const range = RANGES.includes(req.query.range) ? req.query.range : '1h';
     return {
       title: block.name,
-      block,
+      // Not `block`: inside a layout's {% block %} that name is liquid's own (block.super).
+      b: block,
       fields: Object.entries(block.fields).map(([k, v]) => ({ name: k, series: `${block.name}.${k}`, value: format(v) })),
       error: block.status === 'fail' ? block.lastError : '',
       output: block.output === undefined ? null : String(block.output),

@@ -7,6 +7,7 @@
  *       data-thresholds='[{"value": 200, "label": "self-fast < 200", "series": "a.b"}]'
  *                                  dashed lines across the graph (SLA thresholds)
  *       data-step="60s"            a step other than the range's
+ *       data-min="0" data-max="1"  the y axis spans at least this (more when the values do)
  *   <canvas data-remon-spark="a.b">   a small line of the last hour, fetched when it scrolls into
  *       view, in one batch with the others that do; it grows on `remon:point` events.
  *   <button data-remon-range="1d">     sets the range of every chart of the page (data-target: of some)
@@ -60,6 +61,9 @@
     const v = getComputedStyle(el).getPropertyValue(name).trim();
     return v || fallback;
   }
+
+  /** number reads an attribute's number (undefined when absent or not one). */
+  const number = (v) => (v === null || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
 
   /** points turns a fetch answer into chart points ({x, y}, null for gaps). */
   const points = (answer) => ((answer && answer.points) || []).map(([t, v]) => ({ x: t, y: v }));
@@ -165,7 +169,7 @@
           },
           scales: {
             x: { type: 'linear', grid: { color: grid }, ticks: { color: text, maxRotation: 0, autoSkipPadding: 16, callback: (v) => tickLabel(v, span()) } },
-            y: { grid: { color: grid }, ticks: { color: text } },
+            y: { grid: { color: grid }, ticks: { color: text }, suggestedMin: number(canvas.getAttribute('data-min')), suggestedMax: number(canvas.getAttribute('data-max')) },
             y1: { display: right.size > 0, position: 'right', grid: { drawOnChartArea: false }, ticks: { color: text } },
           },
         },
@@ -193,6 +197,7 @@
         redraw();
       },
       resync() { if (chart) load().catch(() => {}); },
+      ready() { canvas.dataset.live = 'ready'; },
     });
     start().catch((err) => {
       canvas.classList.add('remon-error');

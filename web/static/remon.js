@@ -277,14 +277,18 @@
   };
 
   // One `series` subscription for every series widget of the page, renewed when names are added.
-  const seriesWatch = { listeners: new Map(), sub: null, names: '', timer: 0 };
+  const seriesWatch = { listeners: new Map(), sub: null, names: '', timer: 0, ready: false };
 
   function renewSeries() {
     seriesWatch.timer = 0;
     const names = [...seriesWatch.listeners.keys()].sort();
     const key = names.join(',');
-    if (key === seriesWatch.names) return;
+    if (key === seriesWatch.names) {
+      if (seriesWatch.ready) for (const set of seriesWatch.listeners.values()) for (const l of set) if (l.ready) l.ready();
+      return;
+    }
     seriesWatch.names = key;
+    seriesWatch.ready = false;
     const old = seriesWatch.sub;
     seriesWatch.sub = names.length === 0 ? null : remon.subscribe('series', { names }, (events) => {
       for (const ev of events) {
@@ -294,13 +298,23 @@
     }, {
       onReady(resumed) {
         if (old) old.close();
-        if (resumed) for (const set of seriesWatch.listeners.values()) for (const l of set) if (l.resync) l.resync();
+        seriesWatch.ready = true;
+        for (const set of seriesWatch.listeners.values()) {
+          for (const l of set) {
+            if (resumed && l.resync) l.resync();
+            if (l.ready) l.ready();
+          }
+        }
       },
     });
     if (!seriesWatch.sub && old) old.close();
   }
 
-  /** watchSeries calls listener.point({name, t, value}) for each sample of the names; returns a stop function. */
+  /**
+   * watchSeries calls listener.point({name, t, value}) for each sample of the names,
+   * listener.ready() once the subscription holds them, listener.resync() after a reconnect
+   * (samples may have been missed); returns a stop function.
+   */
   remon.watchSeries = function (names, listener) {
     for (const n of names) {
       if (!seriesWatch.listeners.has(n)) seriesWatch.listeners.set(n, new Set());
@@ -699,6 +713,10 @@
     return () => { sub.close(); clearTimeout(countTimer); };
   });
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => remon.scan(document));
-  else remon.scan(document);
+  const first = () => {
+    remon.scan(document);
+    document.documentElement.dataset.remonReady = 'true';
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', first);
+  else first();
 })();
