@@ -7,6 +7,7 @@ import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
 import { benchInflux } from './influx';
+import { benchLive } from './live';
 import { benchNode } from './node';
 import { benchPing } from './ping';
 import { benchRrd } from './rrd';
@@ -29,6 +30,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['ping', benchPing],
   ['sla', benchSla],
   ['alerts', benchAlerts],
+  ['live', benchLive],
 ];
 
 async function main(): Promise<void> {

@@ -51,7 +51,8 @@ function get(port: number, p: string): Promise<{ status: number; body: string }>
   });
 }
 
-function freePort(): Promise<number> {
+/** freePort asks the kernel for a free loopback port. */
+export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = http.createServer();
     s.listen(0, '127.0.0.1', () => {

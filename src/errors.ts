@@ -74,6 +74,10 @@ export const ErrorCodes = {
   REMON_ERR_ALERT_LINK: 'an ack link that is not signed by this node, was used already, or expired',
   REMON_ERR_ALERT_LOG: 'the alert log (node.data/alerts) could not be opened or written',
   REMON_ERR_SILENCE_LIMIT: 'a silence was refused: the node keeps at most 1000 active silences made over the API',
+  REMON_ERR_RPC_PARSE: 'a JSON-RPC message that is not valid JSON (JSON-RPC -32700)',
+  REMON_ERR_RPC_INVALID: 'a JSON-RPC message that is not a valid request: no jsonrpc "2.0", no method, a bad id, an empty or oversized batch (JSON-RPC -32600)',
+  REMON_ERR_RPC_TRANSPORT: 'a JSON-RPC method that needs the WebSocket /rpc (live.subscribe, live.unsubscribe) was called over POST /rpc',
+  REMON_ERR_RPC_LIMIT: 'a WebSocket client went over a bound: too many subscriptions, series names, calls in flight or connections',
   REMON_ERR_NOTIFY_FAILED: 'a notification could not be delivered (receiver down or refusing, mail server, command failed or timed out)',
 } as const;
 
@@ -109,6 +113,10 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   REMON_ERR_SHARED_LOCK_NOT_HELD: 409,
   REMON_ERR_SHARED_LOCK_TIMEOUT: 409,
   REMON_ERR_WEB_TOO_LARGE: 413,
+  REMON_ERR_RPC_PARSE: 400,
+  REMON_ERR_RPC_INVALID: 400,
+  REMON_ERR_RPC_TRANSPORT: 405,
+  REMON_ERR_RPC_LIMIT: 429,
   REMON_ERR_WEB_MEDIA_TYPE: 415,
   REMON_ERR_BLOCK_ABORTED: 503,
   REMON_ERR_UNAVAILABLE: 503,
@@ -129,10 +137,14 @@ export function httpStatusOf(err: unknown): number {
  * rpcCodeOf is the JSON-RPC 2.0 error code of an error: -32602 (invalid params) for a 400,
  * -32601 (method not found) for an unknown operation, -32603 (internal) for a server error,
  * and -32000 - (status - 400) in the server-error range for other 4xx (401 → -32001, 404
- * → -32004, 409 → -32009), -32050 for unavailable (503).
+ * → -32004, 409 → -32009), -32050 for unavailable (503); -32700 (parse error) and -32600
+ * (invalid request) for messages that are not JSON or not a JSON-RPC request.
  */
 export function rpcCodeOf(err: unknown): number {
-  if ((err as { code?: unknown })?.code === 'REMON_ERR_OP_UNKNOWN') return -32601;
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'REMON_ERR_OP_UNKNOWN') return -32601;
+  if (code === 'REMON_ERR_RPC_PARSE') return -32700;
+  if (code === 'REMON_ERR_RPC_INVALID') return -32600;
   const status = httpStatusOf(err);
   if (status === 400) return -32602;
   if (status === 503) return -32050;

@@ -3,6 +3,7 @@ import { alertsPlugin } from './alerts/plugin';
 import { alertSections } from './alerts/sections';
 import { coreSections } from './config/sections';
 import { createDerivePlugin, deriveSection } from './derive';
+import { rpcPlugin } from './rpc/plugin';
 import { createSlaPlugin, slasSection } from './sla';
 import type { ConfigSection, Registry } from './config/section';
 import type { NodePlugin } from './engine/plugin';
@@ -23,7 +24,7 @@ const sections: readonly ConfigSection[] = [
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin()];
+const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

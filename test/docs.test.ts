@@ -57,7 +57,7 @@ describe('docs say what is so', () => {
 
     it('lists every command of `remon help`', async () => {
       const words = commands.map((c) => c.split(/\s+/)[1].replace(/^\[(\w+)\]$/, '$1'));
-      assert.deepEqual(words, ['run', 'check', 'once', 'schema', 'send', 'config', 'status', 'alerts', 'rrd', 'help']);
+      assert.deepEqual(words, ['run', 'check', 'once', 'schema', 'send', 'config', 'status', 'alerts', 'rpc', 'rrd', 'help']);
       const help = (await cli(['help'])).out;
       for (const w of words) assert.match(help, new RegExp(`^  remon ${w === 'run' ? '\\[run\\]' : w}\\s`, 'm'), w);
     });
@@ -91,12 +91,12 @@ describe('docs say what is so', () => {
   });
 
   describe('node.listen', () => {
-    it('the schema and docs/config.md say it serves the API today, and the UI and RPC once built', async () => {
+    it('the schema and docs/config.md say it serves the API and RPC today, and the UI once built', async () => {
       const schema = JSON.parse((await cli(['schema'])).out);
       const listen: string = schema.properties.node.properties.listen.description;
-      assert.equal(listen, 'Address of the HTTP API, the heartbeat endpoints and /metrics (default 127.0.0.1:2001); the web UI and RPC will be served there too once they are built.');
+      assert.equal(listen, 'Address of the HTTP API, JSON-RPC (/rpc), the heartbeat endpoints and /metrics (default 127.0.0.1:2001); the web UI will be served there too once it is built.');
       const row = tableRows(read('docs/config.md'), 'node').find((r) => r[0] === '`listen`');
-      assert.match(row![2], /today the API, the heartbeat endpoints \(`\/hb\/...`\) and `\/metrics`.*the web UI and RPC will be served there too once they are built/);
+      assert.match(row![2], /today the API, JSON-RPC \(`\/rpc`\), the heartbeat endpoints \(`\/hb\/...`\) and `\/metrics`.*the web UI will be served there too once it is built/);
       assert.doesNotMatch(read('docs/config.md') + read('docs/http.md'), /web UI, API and RPC/);
     });
   });

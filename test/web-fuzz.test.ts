@@ -31,7 +31,7 @@ describe('web: 10,000 malformed and hostile requests (test/fuzz-http.ts)', funct
     // The default store (rrd), from a file (so /api/reload reloads), as a user runs it.
     const file = writeConfig(text);
     const load = (): ReturnType<typeof loadConfig> => loadConfig(file, { ...registry, extraTypes: [probeBlock] });
-    const e = new Engine({ ...load(), log: pino({ level: 'warn' }, out), loadConfig: async () => load() });
+    const e = new Engine({ ...load(), log: pino({ level: 'warn' }, out), plugins: registry.plugins, loadConfig: async () => load() });
     await e.start();
     try {
       const rng = new Rng(SEED);

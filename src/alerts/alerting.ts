@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Clock, Deadlines, Timed } from '../clock';
+import type { NodeEvent } from '../bus';
 import type { Config } from '../config/types';
 import { createError, errorMessage } from '../errors';
 import type { Logger } from '../log';
@@ -33,6 +34,8 @@ export interface AlertingOptions {
   log: Logger;
   actions?: SlaActions;
   send?: Sender;
+  /** publish hands on an `alert.state` event each time an alert changes state (the plugin puts it on the bus). */
+  publish?: (e: NodeEvent) => void;
 }
 
 const isFiring = (a: Alert | undefined): boolean => a !== undefined && (a.state === 'firing' || a.state === 'acknowledged');
@@ -56,6 +59,7 @@ export class Alerting {
   private readonly dispatcher: Dispatcher;
   private readonly channels?: Channels;
   private readonly actions: SlaActions;
+  private readonly publish?: (e: NodeEvent) => void;
   private readonly held = new Set<string>();
   /** SLA name → held alerts that depend on it: the ones its resolution may release. */
   private readonly heldByDep = new Map<string, Set<string>>();
@@ -74,6 +78,7 @@ export class Alerting {
     this.clock = o.clock;
     this.log = o.log;
     this.actions = o.actions ?? actionsFromConfig;
+    this.publish = o.publish;
     const dir = path.join(o.config.node.data, 'alerts');
     this.book = new AlertBook(dir, o.log);
     this.silences = new SilenceBook(this.book, o.clock, () => this.config, () => this.releaseHeld());
@@ -148,6 +153,7 @@ export class Alerting {
   private write(r: AlertRecord): void {
     const a = 'id' in r ? this.book.alerts.get(r.id) : undefined;
     const was = isFiring(a);
+    const from = a?.state;
     this.book.write(r);
     const now = r.k === 'open' ? this.book.alerts.get(r.id) : a;
     if (now?.source === 'sla' && was !== isFiring(now)) {
@@ -155,6 +161,7 @@ export class Alerting {
       if (n > 0) this.firingSlas.set(now.sla, n);
       else this.firingSlas.delete(now.sla);
     }
+    if (now && this.publish && (r.k === 'open' || r.k === 'state') && now.state !== from) this.publish(alertStateEvent(now, from, r.t));
   }
 
   /** transition applies an SLA's (or heartbeat's) state change; it never throws. */
@@ -509,4 +516,24 @@ export class Alerting {
       await new Promise((r) => setImmediate(r));
     }
   }
+}
+
+/**
+ * alertStateEvent is the `alert.state` NodeEvent of an alert that changed state (opened
+ * pending or firing, acknowledged, firing again after ack_timeout, resolved): subject is
+ * the alert id; data holds id, sla, source, from (absent when it opened), to, severity,
+ * labels, value, and by (who acknowledged).
+ */
+export function alertStateEvent(a: Alert, from: Alert['state'] | undefined, at: number): NodeEvent {
+  const who = a.state === 'acknowledged' && a.ackedBy ? ` by ${a.ackedBy}` : '';
+  return {
+    kind: 'alert.state',
+    subject: a.id,
+    at,
+    message: `alert ${a.id} (${a.sla}) ${a.state}${who}: ${a.message}`,
+    data: {
+      id: a.id, sla: a.sla, source: a.source, ...(from !== undefined && { from }), to: a.state, severity: a.severity,
+      labels: { ...a.labels }, value: a.value, ...(a.state === 'acknowledged' && a.ackedBy !== undefined && { by: a.ackedBy }),
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import type { NodeEvent } from '../bus';
 import type { Config } from '../config/types';
 import type { NodePlugin } from '../engine/plugin';
 import type { SlaActions } from './actions';
@@ -18,7 +19,8 @@ export interface AlertsPluginOptions {
  * alertsPlugin makes the alerts subsystem of a node: it hears `sla.state` events and
  * heartbeat results on the bus, keeps the alerts on the alert log under node.data/alerts,
  * escalates and notifies on the node's clock, and adds the alerts' operations (with their
- * REST routes), the /ack/:token route, and /metrics figures. Its sections are
+ * REST routes), the /ack/:token route, and /metrics figures. Each change of an alert's state
+ * goes on the bus as an `alert.state` event (the live hub shows it to pages). Its sections are
  * src/alerts/sections (contacts, schedules, escalations, silences, notify).
  */
 export function alertsPlugin(o: AlertsPluginOptions = {}): NodePlugin & { installed: Alerting[] } {
@@ -27,7 +29,9 @@ export function alertsPlugin(o: AlertsPluginOptions = {}): NodePlugin & { instal
     name: 'alerts',
     installed,
     install(host) {
-      const alerting = new Alerting({ config: host.config, clock: host.clock, log: host.log.child({ subsystem: 'alerts' }), actions: o.actions, send: o.send });
+      // alert.state events go on the bus after the delivery in progress (an sla.state event's), in order.
+      const publish = (event: NodeEvent): void => queueMicrotask(() => host.bus.publish({ samples: [], event }));
+      const alerting = new Alerting({ config: host.config, clock: host.clock, log: host.log.child({ subsystem: 'alerts' }), actions: o.actions, send: o.send, publish });
       installed.push(alerting);
       bindAlerting(host.node, alerting);
       // The hot path: one property test per message that is neither an event nor a heartbeat's.

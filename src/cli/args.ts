@@ -17,7 +17,7 @@ export interface Parsed<V> {
  * 0 after help, 2 after a usage error printed with the command's usage text.
  */
 export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
-  command: 'send' | 'config' | 'status' | 'alerts',
+  command: 'send' | 'config' | 'status' | 'alerts' | 'rpc',
   args: string[],
   io: CliIO,
   options: O,

@@ -3,7 +3,7 @@ import type { CliIO } from './commands';
 import { RRD_USAGE, rrdCommand } from './rrd';
 import { USAGE } from './usage';
 
-const COMMANDS = new Set(['run', 'check', 'once', 'schema', 'help', 'rrd', 'send', 'config', 'status', 'alerts']);
+const COMMANDS = new Set(['run', 'check', 'once', 'schema', 'help', 'rrd', 'send', 'config', 'status', 'alerts', 'rpc']);
 
 /** main parses argv (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -32,6 +32,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   if (command === 'config') return (await import('./config-cmd')).configCommand(rest, io);
   if (command === 'status') return (await import('./status')).statusCommand(rest, io);
   if (command === 'alerts') return (await import('./alerts')).alertsCommand(rest, io);
+  if (command === 'rpc') return (await import('./rpc')).rpcCommand(rest, io);
   if (command === 'help') {
     const topic = rest[0];
     io.out(topic === 'rrd' ? RRD_USAGE : topic && USAGE[topic] ? USAGE[topic] : USAGE.main);

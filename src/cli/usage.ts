@@ -15,9 +15,10 @@ Usage:
                               create or edit a heartbeat on a running node
   remon status [--json]       blocks, heartbeats, SLAs and alerts of a running node, as tables
   remon alerts [ack ID]       a running node's alerts; acknowledge one
+  remon rpc METHOD [JSON]     call a running node's JSON-RPC method, print the JSON result
   remon help [COMMAND]        this text, or a command's
 
-send, config, status and alerts talk to the node at --url (or REMON_URL, default
+send, config, status, alerts and rpc talk to the node at --url (or REMON_URL, default
 http://127.0.0.1:2001) with --token (or REMON_TOKEN) when it has one.
 
 Exit codes: 0 ok, 1 runtime failure (or, for once, a failed block), 2 usage or config error.
@@ -102,6 +103,24 @@ The node is --url or REMON_URL (default http://127.0.0.1:2001), with --token or
 REMON_TOKEN when it has a token (ack needs it). Exits 0 on success, 1 when the node
 refused (an unknown alert, one resolved or acknowledged already) or could not be reached,
 2 on a usage error.
+`,
+  rpc: `Usage: remon rpc METHOD [JSON] [--compact] [--url URL] [--token TOKEN]
+
+Calls METHOD of a running node over JSON-RPC (POST /rpc) with the params JSON, a JSON
+object (- reads it from standard input), and prints the result as JSON (--compact: on
+one line). Methods are the node's operations (area.verb), e.g.:
+
+  remon rpc node.info
+  remon rpc blocks.run '{"name": "homepage"}'
+  remon rpc series.fetch '{"name": "homepage.total_ms", "points": 100}'
+  remon rpc counter.incr '{"name": "deploys"}'
+  remon rpc state.set '{"bucket": "release", "key": "version", "value": "1.4.2"}'
+
+docs/http.md lists the methods. The node is --url or REMON_URL (default
+http://127.0.0.1:2001), with --token or REMON_TOKEN when it has a token (writes need it).
+Exits 0 with a result; 2 on a usage error or when the node says the call is wrong (an
+unknown method, invalid params); 1 when the node refused or failed the call (shown with its
+JSON-RPC code and REMON_ERR_ code) or could not be reached.
 `,
   schema: `Usage: remon schema
 

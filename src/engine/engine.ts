@@ -9,6 +9,7 @@ import type { NodeApi, ReloadReport } from '../ops/node';
 import { OpTable } from '../ops/table';
 import { PipeRunner } from '../pipe/runner';
 import { createShared } from '../shared';
+import { sharedOps } from '../shared/ops';
 import { Shared } from '../shared/shared';
 import { createStore } from '../store';
 import { storeOps } from '../store/ops';
@@ -126,7 +127,7 @@ export class Engine implements NodeApi {
     this.bus.subscribe('store', (m) => this.store.write(m.samples));
     this.bus.subscribe('pipe', (m) => this.pipes.handle(m));
     this.ops = new OpTable(this);
-    this.ops.add(...engineOps, ...storeOps);
+    this.ops.add(...engineOps, ...storeOps, ...sharedOps);
     // Block types bring their own operations and routes through their hubs.
     for (const hub of this.hubs.values()) {
       if (hub.ops) this.ops.add(...hub.ops);

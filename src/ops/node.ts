@@ -4,6 +4,7 @@ import type { BlockHub } from '../engine/block';
 import type { Result, Trigger } from '../engine/result';
 import type { SchedulerStats } from '../engine/scheduler';
 import type { BlockStatus } from '../engine/state';
+import type { Shared } from '../shared/shared';
 import type { Store } from '../store/store';
 
 /** ReloadReport says what a reload did. */
@@ -25,6 +26,8 @@ export interface NodeApi {
   /** Epoch ms the node started. */
   readonly startedAt: number;
   readonly store: Store;
+  /** The node's shared state, counters, locks and queues (memory or redis). */
+  readonly shared: Shared;
   status(): BlockStatus[];
   blockStatus(name: string): BlockStatus | undefined;
   runNow(name: string, trigger?: Trigger): Promise<Result>;
