@@ -9,6 +9,7 @@ import { benchHttp } from './http';
 import { benchInflux } from './influx';
 import { benchLive } from './live';
 import { benchNode } from './node';
+import { benchPages } from './pages';
 import { benchPing } from './ping';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
@@ -31,6 +32,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['sla', benchSla],
   ['alerts', benchAlerts],
   ['live', benchLive],
+  ['pages', benchPages],
 ];
 
 async function main(): Promise<void> {

@@ -3,6 +3,7 @@ import { alertsPlugin } from './alerts/plugin';
 import { alertSections } from './alerts/sections';
 import { coreSections } from './config/sections';
 import { createDerivePlugin, deriveSection } from './derive';
+import { createPagesPlugin, webSection } from './pages';
 import { rpcPlugin } from './rpc/plugin';
 import { createSlaPlugin, slasSection } from './sla';
 import type { ConfigSection, Registry } from './config/section';
@@ -18,13 +19,14 @@ const sections: readonly ConfigSection[] = [
   deriveSection,
   slasSection,
   ...alertSections,
+  webSection,
 ];
 
 /**
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin()];
+const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin(), createPagesPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

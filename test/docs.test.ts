@@ -193,7 +193,7 @@ describe('docs say what is so', () => {
     });
 
     it('every route answers (not 404, no 5xx), with the keys its row names', async () => {
-      const real: Record<string, string> = { name: 'web', exitcode: '0', id: '1' };
+      const real: Record<string, string> = { name: 'web', exitcode: '0', id: '1', sla: 'web' };
       const answers: string[] = [];
       for (const r of routes) {
         const url = r.path

@@ -147,7 +147,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
 
   const top = (typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
   const catalog = new SeriesCatalog();
-  const ctx: CheckContext = { raw: top, types, catalog, valid: (p: Path) => !invalid.has(pathKey(p)) };
+  const ctx: CheckContext = { raw: top, types, catalog, dir, valid: (p: Path) => !invalid.has(pathKey(p)) };
   for (const section of sections) {
     for (const s of section.check?.(top[section.key], ctx) ?? []) {
       const scalar = s.exprPos !== undefined ? at.scalar(s.path) : undefined;

@@ -50,6 +50,8 @@ export interface CheckContext {
    * section that makes series (derive) adds its own for the sections that run after it.
    */
   readonly catalog: SeriesCatalog;
+  /** dir is the config file's directory (absolute), for checks of relative paths (a folder that must exist). */
+  readonly dir: string;
 }
 
 /** BuildContext is what a section's build gets besides its own validated value. */

@@ -16,6 +16,16 @@ export interface Reply {
   value: unknown;
 }
 
+/**
+ * OpSource supplies operations that come and go while the node runs (the RPC methods of
+ * page scripts, src/pages): the table asks it for names it does not declare itself, so a
+ * declared (built-in) operation always wins.
+ */
+export interface OpSource {
+  get(name: string): Operation<any, unknown> | undefined;
+  list(): Array<Operation<any, unknown>>;
+}
+
 interface Entry {
   op: Operation<any, unknown>;
   /** Compiled on the first call: compiling every schema would slow every start. */
@@ -31,6 +41,9 @@ interface Entry {
 export class OpTable {
   private readonly entries = new Map<string, Entry>();
   private readonly ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  private readonly sources: OpSource[] = [];
+  /** Validators of the sources' operations, made on first use (a changed page script brings new objects). */
+  private readonly sourced = new WeakMap<object, ValidateFunction>();
 
   constructor(private readonly node: NodeApi) {
     this.ajv.addVocabulary(['x-expected']);
@@ -44,26 +57,63 @@ export class OpTable {
     }
   }
 
+  /** addSource adds a supplier of operations that come and go; names the table declares are never taken from it. */
+  addSource(source: OpSource): void {
+    this.sources.push(source);
+  }
+
+  /** declares tells whether the table itself declares a name (a source's operation of that name is refused). */
+  declares(name: string): boolean {
+    return this.entries.has(name);
+  }
+
   get(name: string): Operation<any, unknown> | undefined {
-    return this.entries.get(name)?.op;
+    const own = this.entries.get(name)?.op;
+    if (own) return own;
+    for (const s of this.sources) {
+      const op = s.get(name);
+      if (op && !this.entries.has(op.name)) return op;
+    }
+    return undefined;
   }
 
   list(): Array<Operation<any, unknown>> {
-    return [...this.entries.values()].map((e) => e.op).sort((a, b) => a.name.localeCompare(b.name));
+    const out = [...this.entries.values()].map((e) => e.op);
+    const names = new Set(this.entries.keys());
+    for (const s of this.sources) {
+      for (const op of s.list()) if (!names.has(op.name)) { names.add(op.name); out.push(op); }
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** schemaProblem compiles a params schema as invoke will, and words why it cannot be used (undefined when it can). */
+  schemaProblem(schema: object): string | undefined {
+    try {
+      this.sourced.set(schema, this.ajv.compile(schema));
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /** invoke calls an operation; it rejects with a coded error (never anything uncoded from here). */
   async invoke(name: string, params: unknown, caller: Caller): Promise<Reply> {
     const e = this.entries.get(name);
-    if (!e) throw createError('REMON_ERR_OP_UNKNOWN', `no operation is named "${String(name).slice(0, 100)}"`);
-    if (e.op.write && !caller.authorized) {
+    const op = e?.op ?? (typeof name === 'string' ? this.get(name) : undefined);
+    if (!op) throw createError('REMON_ERR_OP_UNKNOWN', `no operation is named "${String(name).slice(0, 100)}"`);
+    if (op.write && !caller.authorized) {
       throw createError('REMON_ERR_OP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <node.token>)');
     }
     const p = params === undefined || params === null ? {} : params;
-    e.validate ??= this.ajv.compile(e.op.params);
-    if (!e.validate(p)) throw createError('REMON_ERR_OP_PARAMS', paramProblems(e.validate));
+    let validate: ValidateFunction;
+    if (e) validate = e.validate ??= this.ajv.compile(op.params);
+    else {
+      validate = this.sourced.get(op.params) ?? this.ajv.compile(op.params);
+      this.sourced.set(op.params, validate);
+    }
+    if (!validate(p)) throw createError('REMON_ERR_OP_PARAMS', paramProblems(validate));
     const ctx: OpContext = { node: this.node, authorized: caller.authorized, via: caller.via };
-    const value = await e.op.handler(p, ctx);
+    const value = await op.handler(p, ctx);
     return { status: ctx.status ?? 200, value };
   }
 }

@@ -40,7 +40,9 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
  * - a request another origin made (Origin not this host, or Sec-Fetch-Site other than
  *   same-origin/none) is refused, except a plain top-level navigation GET of a page or the
  *   API (a link someone follows; the attacker cannot read the answer). Heartbeat URLs are
- *   writes by GET, so they are refused even then (an <img> tag cannot signal a job done);
+ *   writes by GET, so they are refused even then (an <img> tag cannot signal a job done).
+ *   The status badges (GET /badge/...) are public images made to be embedded in other
+ *   sites' pages (a wiki, a README): another origin may load them (it cannot read them);
  * - a write (anything but GET/HEAD) other than a heartbeat signal carries JSON or nothing:
  *   an HTML form or a `text/plain` no-cors fetch cannot make one.
  */
@@ -70,7 +72,8 @@ export class Guard {
     const foreign = (origin !== undefined && !sameOrigin(origin, host)) || (site !== undefined && site !== 'same-origin' && site !== 'none');
     if (foreign) {
       const navigation = SAFE.has(method) && req.headers['sec-fetch-mode'] === 'navigate' && origin === undefined;
-      if (!navigation || heartbeat) {
+      const badge = SAFE.has(method) && url.startsWith('/badge/');
+      if ((!navigation && !badge) || heartbeat) {
         return { status: 403, code: 'REMON_ERR_WEB_FORBIDDEN', error: 'refused: the request came from a page of another origin' };
       }
     }

@@ -40,6 +40,8 @@ export interface WebRoute {
   raw?(deps: RouteDeps): RawRoute;
   upgrade?(deps: RouteDeps): UpgradeRoute;
   mount?(app: Express, deps: RouteDeps): void;
+  /** fallback: mounted after every other route, so that any of them wins (the drop-in pages, which answer /NAME). */
+  fallback?: boolean;
 }
 
 /** WebOptions: where to listen, the token, the operations and the route modules. */
@@ -83,7 +85,8 @@ export class WebServer {
     this.upgrades = options.routes.flatMap((r) => (r.upgrade ? [r.upgrade(deps)] : []));
     mountRest(this.app, ops, token, log);
     sessionRoute.mount!(this.app, deps);
-    for (const r of options.routes) r.mount?.(this.app, deps);
+    for (const r of options.routes) if (!r.fallback) r.mount?.(this.app, deps);
+    for (const r of options.routes) if (r.fallback) r.mount?.(this.app, deps);
     this.app.use((req: Request, res: Response) => {
       res.status(404).json({ error: `no route for ${req.method} ${req.path.slice(0, 200)}` });
     });
