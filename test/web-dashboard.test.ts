@@ -1,0 +1,336 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { alertsPlugin } from '../src/alerts/plugin';
+import { loadConfig } from '../src/config/load';
+import { createDerivePlugin } from '../src/derive';
+import { Engine } from '../src/engine/engine';
+import { silentLogger } from '../src/log';
+import { createPagesPlugin } from '../src/pages';
+import { registry } from '../src/registry';
+import { rpcPlugin } from '../src/rpc/plugin';
+import { createSlaPlugin } from '../src/sla';
+import { launchChromium } from './browser';
+import { freePort, tmpDir, waitFor } from './helpers';
+import { probeBlock, probeLog, resetProbeLog } from './probe-block';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+// The functions given to page.evaluate run in the browser; this file compiles without the DOM lib.
+declare const document: any;
+declare const window: any;
+declare const MutationObserver: any;
+
+/** The fixture's blocks, as blocks.list orders them (config order). */
+const FIXTURE = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'web', 'dashboard.yaml');
+const BLOCKS = ['api', 'broken', 'slow', 'steady', 'idle', 'backup', 'hello'];
+const SHOTS = path.resolve('test-output', 'screenshots');
+const PAGES = ['/', '/block/slow', '/alerts', '/slas', '/heartbeats', '/shared'];
+
+interface DashNode {
+  engine: Engine;
+  url: string;
+}
+
+/** startNode runs the fixture config in this process on a free loopback port (with node.token when given). */
+async function startNode(token?: string): Promise<DashNode> {
+  const port = await freePort();
+  const node = `node: { name: dash, data: ${tmpDir()}, listen: "127.0.0.1:${port}"${token ? `, token: ${token}` : ''} }\n`;
+  const text = node + fs.readFileSync(FIXTURE, 'utf8');
+  // The node's subsystems, made for this node (a plugin instance serves one node).
+  const plugins = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin(), createPagesPlugin()];
+  const engine = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger(), plugins });
+  await engine.start();
+  return { engine, url: `http://127.0.0.1:${port}` };
+}
+
+/** watch opens a page that records the errors its scripts throw or log, for the test to assert none. */
+async function open(browser: Browser, url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  await page.goto(url);
+  return { page, errors };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** visibleBlocks lists the block names of the overview's rows that are shown. */
+const visibleBlocks = (page: Page): Promise<string[]> =>
+  page.$$eval('#blocks tbody tr[data-block]', (rows) => rows.filter((r: any) => !r.hidden).map((r) => r.getAttribute('data-block')!));
+
+describe('web: the dashboard in a real browser (Chromium)', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let n: DashNode;
+  before(async function () {
+    browser = await launchChromium(this);
+    resetProbeLog();
+    n = await startNode();
+    // Every interval block has run, and the SLA over slow.value has fired.
+    await waitFor(() => n.engine.status().filter((b) => b.runs > 0).length >= 3, 10_000, 'the interval blocks to run');
+  });
+  after(async () => {
+    await browser?.close();
+    await n?.engine.stop();
+  });
+
+  it('lists the fixture\'s blocks with status, last value, last error and a sparkline', async () => {
+    const { page, errors } = await open(browser, `${n.url}/`);
+    try {
+      assert.deepEqual(await page.$$eval('#blocks tbody tr[data-block]', (rows) => rows.map((r) => r.getAttribute('data-block'))), BLOCKS);
+      const row = (name: string) => page.$eval(`tr[data-block="${name}"]`, (r) => ({
+        status: r.querySelector('[data-cell=status]')!.textContent,
+        value: r.querySelector('[data-cell=value] .v')!.textContent,
+        field: r.querySelector('[data-cell=value]')!.getAttribute('data-field'),
+        error: r.querySelector('[data-cell=error]')!.textContent,
+      }));
+      assert.deepEqual(await row('broken'), { status: 'fail', value: '1', field: 'value', error: 'status 503, expected 200' });
+      assert.deepEqual(await row('steady'), { status: 'ok', value: '12.5', field: 'value', error: '' });
+      assert.deepEqual(await row('idle'), { status: 'unknown', value: '', field: '', error: '' });
+      // The SLAs are at the top, the failing one first; its alert can be acknowledged from here.
+      assert.deepEqual(await page.$$eval('#attention .chip', (cs) => cs.map((c) => [c.querySelector('.badge')!.textContent, c.getAttribute('data-sla')])), [['firing', 'slow-fast'], ['ok', 'steady-ok']]);
+      assert.equal(await page.locator('#attention tr[data-alert] button', { hasText: 'Ack' }).count(), 1);
+      // Sparklines are fetched for the rows on screen, and drawn.
+      await page.waitForFunction(() => Number(document.querySelector('tr[data-block="steady"] canvas')?.getAttribute('data-points')) > 0, undefined, { timeout: 5000 });
+      // Rows follow the block results live: steady's "last run" moves without a reload.
+      const before = await page.$eval('tr[data-block="steady"] [data-cell=last] time', (t) => t.getAttribute('datetime'));
+      await page.waitForFunction((b) => document.querySelector('tr[data-block="steady"] [data-cell=last] time')!.getAttribute('datetime') !== b, before, { timeout: 5000 });
+      await shot(page, 'index');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('filter and search narrow the table', async () => {
+    const { page, errors } = await open(browser, `${n.url}/`);
+    try {
+      const scenarios: Array<[string, string[]]> = [
+        ['status:fail', ['broken']],
+        ['slo', ['slow']],
+        ['type:heartbeat', ['backup']],
+        ['status:ok s', ['slow', 'steady']],
+        ['type:shell', ['hello']],
+        ['503', ['broken']],
+        ['nothing-like-this', []],
+        ['', BLOCKS],
+      ];
+      for (const [q, want] of scenarios) {
+        await page.fill('#q', q);
+        // The filter applies within a moment of typing; a wrong one shows in the assertion below.
+        await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('#blocks tbody tr[data-block]:not([hidden])')].map((r: any) => r.getAttribute('data-block'))) === w, JSON.stringify(want), { timeout: 2000 }).catch(() => undefined);
+        assert.deepEqual(await visibleBlocks(page), want, `filter "${q}"`);
+        assert.equal(await page.textContent('#shown'), q ? `${want.length} of ${BLOCKS.length}` : `${BLOCKS.length}`);
+      }
+      // The buttons set the filter; the query string keeps it for a reload.
+      await page.click('button[data-remon-filter-set="status:fail"]');
+      assert.deepEqual(await visibleBlocks(page), ['broken']);
+      assert.equal(await page.getAttribute('button[data-remon-filter-set="status:fail"]', 'aria-pressed'), 'true');
+      assert.match(page.url(), /\?q=status%3Afail$/);
+      await page.reload();
+      await page.waitForFunction(() => document.querySelectorAll('#blocks tbody tr[data-block]:not([hidden])').length === 1);
+      assert.equal(await page.inputValue('#q'), 'status:fail');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a graph on a block page gets a new point within 2 s of a sample', async () => {
+    // api runs on demand: one run gives it its series (a block that never ran has none to draw).
+    await n.engine.runNow('api');
+    const { page, errors } = await open(browser, `${n.url}/block/api`);
+    try {
+      const chart = 'canvas[data-remon-chart^="api.value"]';
+      await page.waitForSelector(`${chart}[data-loaded][data-live="ready"]`, { timeout: 5000 });
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const result = await n.engine.runNow('api');
+        await page.waitForFunction(([sel, t]) => Number(document.querySelector(sel as string)?.getAttribute('data-last-t')) >= (t as number), [chart, result.startedAt] as const, { timeout: 2000 });
+        assert.ok(Date.now() - started < 2000, `the point came ${Date.now() - started} ms after the sample`);
+      }
+      // The run before the page opened (history) and the three since (live); the rest of the hour is gaps.
+      assert.equal(await page.$eval(chart, (c) => (c as any).remonChart.chart.data.datasets[0].data.filter((p: any) => p.y !== null).length), 4);
+      // Ranges refetch at their step.
+      await page.click('button[data-remon-range="1d"]');
+      await page.waitForFunction((sel) => document.querySelector(sel)!.getAttribute('data-range') === '1d', chart);
+      assert.match(page.url(), /range=1d/);
+      await shot(page, 'block-api');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('draws derived series and SLA thresholds on the graph of their inputs; shows the last output', async () => {
+    const { page, errors } = await open(browser, `${n.url}/block/slow`);
+    try {
+      const chart = await page.waitForSelector('canvas[data-remon-chart*="slow.value"][data-loaded]', { timeout: 5000 });
+      assert.equal(await chart.getAttribute('data-remon-chart'), 'slow.value,slow.avg5');
+      assert.deepEqual(JSON.parse((await chart.getAttribute('data-thresholds'))!), [{ value: 200, label: 'slow-fast: slow.value < 200', series: 'slow.value' }]);
+      const labels = await chart.evaluate((c) => (c as any).remonChart.chart.data.datasets.map((d: any) => d.label));
+      assert.deepEqual(labels, ['slow.value', 'slow.avg5', 'slow-fast: slow.value < 200']);
+      assert.match((await page.textContent('#state'))!, /slow-fast\s*firing\s*slow\.value \(250\) < 200/);
+      await shot(page, 'block-slow');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('ack on a firing alert makes it acknowledged', async () => {
+    const { page, errors } = await open(browser, `${n.url}/alerts`);
+    try {
+      const firing = await page.waitForSelector('article.alert[data-state="firing"]', { timeout: 5000 });
+      const id = (await firing.getAttribute('data-alert'))!;
+      assert.match((await firing.textContent())!, /slow-fast/);
+      await shot(page, 'alerts-firing');
+      await page.click(`article[data-alert="${id}"] button:has-text("Acknowledge")`);
+      await page.waitForSelector(`article[data-alert="${id}"][data-state="acknowledged"]`, { timeout: 3000 });
+      const res = await fetch(`${n.url}/api/alerts/${id}`);
+      const alert = (await res.json()) as { state: string };
+      assert.equal(alert.state, 'acknowledged');
+      assert.equal(await page.locator(`article[data-alert="${id}"] button:has-text("Acknowledge")`).count(), 0);
+      await shot(page, 'alerts');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows the last raw output as text, and the heartbeats with their last body', async () => {
+    await n.engine.runNow('hello');
+    const res = await fetch(`${n.url}/hb/backup`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'backup done: 12 files <ok>' });
+    assert.equal(res.status, 200);
+    const { page, errors } = await open(browser, `${n.url}/block/hello`);
+    try {
+      assert.equal(await page.textContent('#output'), '3 <b>bold</b> & done');
+      assert.equal(await page.locator('#output b').count(), 0);
+      await page.goto(`${n.url}/heartbeats`);
+      const row = page.locator('tr[data-heartbeat="backup"]');
+      assert.equal(await row.getAttribute('data-state'), 'up');
+      assert.equal(await row.locator('pre').textContent(), 'backup done: 12 files <ok>');
+      assert.match((await row.locator('[data-label="last signal"]').textContent())!, /(now|\ds ago)\s+success/);
+      assert.match((await row.locator('[data-label="next deadline"]').textContent())!, /in (59|60)m/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('browses shared state, counters and queues', async () => {
+    const { page, errors } = await open(browser, `${n.url}/shared`);
+    try {
+      const failures = Number(await page.textContent('tr[data-counter="broken_failures"] td.num'));
+      assert.ok(failures >= 1, `broken_failures is ${failures}`);
+      await page.click('a[href="/shared?bucket=status"]');
+      await page.waitForURL(/\/shared\?bucket=status$/);
+      assert.deepEqual(await page.$$eval('#state-entries tr', (trs) => trs.map((t) => [t.querySelector('.main')!.textContent, t.querySelector('[data-label=value]')!.textContent])), [['broken_last', 'status 503, expected 200']]);
+      await page.click('a[href="/shared?queue=incidents"]');
+      await page.waitForURL(/\/shared\?queue=incidents$/);
+      const messages = await page.$$eval('#shared ol li', (lis) => lis.map((l) => JSON.parse(l.textContent!)));
+      assert.ok(messages.length >= 1 && messages.length <= 5, `${messages.length} messages`);
+      assert.equal(messages[0].block, 'broken');
+      await shot(page, 'shared');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('every page fits a phone (375 px) without horizontal scroll', async () => {
+    for (const p of PAGES) {
+      const { page, errors } = await open(browser, `${n.url}${p}`, 375);
+      try {
+        await page.waitForSelector('html[data-remon-ready]', { state: 'attached', timeout: 5000 });
+        const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
+        assert.ok(scroll <= width, `${p}: the page is ${scroll} px wide on a ${width} px screen`);
+        await shot(page, `phone${p === '/' ? '-index' : p.replace(/\//g, '-')}`);
+        assert.deepEqual(errors, [], p);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
+  it('screenshots the other pages', async () => {
+    for (const p of ['/slas', '/heartbeats']) {
+      const { page, errors } = await open(browser, `${n.url}${p}`);
+      try {
+        await page.waitForSelector('html[data-remon-ready]', { state: 'attached', timeout: 5000 });
+        await shot(page, p.slice(1));
+        assert.deepEqual(errors, [], p);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+});
+
+describe('web: the dashboard with node.token (Chromium)', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let n: DashNode;
+  before(async function () {
+    browser = await launchChromium(this);
+    resetProbeLog();
+    n = await startNode('dash-secret');
+  });
+  after(async () => {
+    await browser?.close();
+    await n?.engine.stop();
+  });
+
+  it('asks for the token once, then the write succeeds', async () => {
+    const { page, errors } = await open(browser, `${n.url}/block/api`);
+    try {
+      await page.evaluate(() => {
+        const w = window as unknown as { dialogs: number };
+        w.dialogs = 0;
+        new MutationObserver((ms: any[]) => ms.forEach((m) => m.addedNodes.forEach((x: any) => { if (x.matches?.('dialog.remon-login')) w.dialogs++; }))).observe(document.body, { childList: true });
+      });
+      await page.click('button:has-text("Run now")');
+      const dialog = await page.waitForSelector('dialog.remon-login[open]', { timeout: 3000 });
+      assert.equal(probeLog.runs.api, undefined, 'the write ran without the token');
+      await shot(page, 'token-dialog');
+      // A wrong token is said so, and the dialog stays.
+      await dialog.$eval('input', (i: any) => { i.value = 'wrong'; });
+      await page.click('dialog.remon-login button[type=submit]');
+      await page.waitForFunction(() => document.querySelector('.remon-login-error')?.textContent === 'Wrong token; try again.');
+      await page.fill('dialog.remon-login input', 'dash-secret');
+      await page.click('dialog.remon-login button[type=submit]');
+      await page.waitForFunction(() => /^ran in .* ms: ok$/.test(document.querySelector('#run-result')?.textContent ?? ''), undefined, { timeout: 3000 });
+      assert.equal(probeLog.runs.api, 1);
+      // The second write goes through without asking: the browser holds the session cookie.
+      await page.click('button:has-text("Run now")');
+      await waitFor(() => probeLog.runs.api === 2, 3000, 'the second run');
+      assert.equal(await page.evaluate(() => (window as unknown as { dialogs: number }).dialogs), 1);
+      assert.equal(await page.locator('dialog.remon-login').count(), 0);
+      assert.deepEqual(await page.evaluate(async () => (await fetch('/api/session')).json()), { token_required: true, authorized: true });
+      // 401s logged by the browser for the refused call are expected; nothing else.
+      assert.deepEqual(errors.filter((e) => !/401/.test(e)), []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a cancelled dialog leaves the write undone and says why', async () => {
+    const { page } = await open(browser, `${n.url}/block/api`);
+    try {
+      const before = probeLog.runs.api ?? 0;
+      await page.click('button:has-text("Run now")');
+      await page.waitForSelector('dialog.remon-login[open]', { timeout: 3000 });
+      await page.click('dialog.remon-login button:has-text("Cancel")');
+      await page.waitForSelector('.remon-toast.error', { timeout: 3000 });
+      assert.match((await page.textContent('.remon-toast.error'))!, /^blocks\.run: missing or wrong bearer token/);
+      assert.equal(probeLog.runs.api ?? 0, before);
+    } finally {
+      await page.close();
+    }
+  });
+});
