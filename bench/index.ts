@@ -3,6 +3,7 @@
  */
 import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
+import { benchDashboard } from './dashboard';
 import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
@@ -33,6 +34,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['alerts', benchAlerts],
   ['live', benchLive],
   ['pages', benchPages],
+  ['dashboard', benchDashboard],
 ];
 
 async function main(): Promise<void> {

@@ -61,7 +61,7 @@ async function shot(page: Page, name: string): Promise<void> {
 
 /** visibleBlocks lists the block names of the overview's rows that are shown. */
 const visibleBlocks = (page: Page): Promise<string[]> =>
-  page.$$eval('#blocks tbody tr[data-block]', (rows) => rows.filter((r: any) => !r.hidden).map((r) => r.getAttribute('data-block')!));
+  page.$$eval('#blocks [data-block]', (rows) => rows.filter((r: any) => !r.hidden).map((r) => r.getAttribute('data-block')!));
 
 describe('web: the dashboard in a real browser (Chromium)', function () {
   this.timeout(60_000);
@@ -82,8 +82,8 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
   it('lists the fixture\'s blocks with status, last value, last error and a sparkline', async () => {
     const { page, errors } = await open(browser, `${n.url}/`);
     try {
-      assert.deepEqual(await page.$$eval('#blocks tbody tr[data-block]', (rows) => rows.map((r) => r.getAttribute('data-block'))), BLOCKS);
-      const row = (name: string) => page.$eval(`tr[data-block="${name}"]`, (r) => ({
+      assert.deepEqual(await page.$$eval('#blocks [data-block]', (rows) => rows.map((r) => r.getAttribute('data-block'))), BLOCKS);
+      const row = (name: string) => page.$eval(`[data-block="${name}"]`, (r) => ({
         status: r.querySelector('[data-cell=status]')!.textContent,
         value: r.querySelector('[data-cell=value] .v')!.textContent,
         field: r.querySelector('[data-cell=value]')!.getAttribute('data-field'),
@@ -96,10 +96,10 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
       assert.deepEqual(await page.$$eval('#attention .chip', (cs) => cs.map((c) => [c.querySelector('.badge')!.textContent, c.getAttribute('data-sla')])), [['firing', 'slow-fast'], ['ok', 'steady-ok']]);
       assert.equal(await page.locator('#attention tr[data-alert] button', { hasText: 'Ack' }).count(), 1);
       // Sparklines are fetched for the rows on screen, and drawn.
-      await page.waitForFunction(() => Number(document.querySelector('tr[data-block="steady"] canvas')?.getAttribute('data-points')) > 0, undefined, { timeout: 5000 });
+      await page.waitForFunction(() => Number(document.querySelector('[data-block="steady"] canvas')?.getAttribute('data-points')) > 0, undefined, { timeout: 5000 });
       // Rows follow the block results live: steady's "last run" moves without a reload.
-      const before = await page.$eval('tr[data-block="steady"] [data-cell=last] time', (t) => t.getAttribute('datetime'));
-      await page.waitForFunction((b) => document.querySelector('tr[data-block="steady"] [data-cell=last] time')!.getAttribute('datetime') !== b, before, { timeout: 5000 });
+      const before = await page.$eval('[data-block="steady"] [data-cell=last] time', (t) => t.getAttribute('datetime'));
+      await page.waitForFunction((b) => document.querySelector('[data-block="steady"] [data-cell=last] time')!.getAttribute('datetime') !== b, before, { timeout: 5000 });
       await shot(page, 'index');
       assert.deepEqual(errors, []);
     } finally {
@@ -123,7 +123,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
       for (const [q, want] of scenarios) {
         await page.fill('#q', q);
         // The filter applies within a moment of typing; a wrong one shows in the assertion below.
-        await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('#blocks tbody tr[data-block]:not([hidden])')].map((r: any) => r.getAttribute('data-block'))) === w, JSON.stringify(want), { timeout: 2000 }).catch(() => undefined);
+        await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('#blocks [data-block]:not([hidden])')].map((r: any) => r.getAttribute('data-block'))) === w, JSON.stringify(want), { timeout: 2000 }).catch(() => undefined);
         assert.deepEqual(await visibleBlocks(page), want, `filter "${q}"`);
         assert.equal(await page.textContent('#shown'), q ? `${want.length} of ${BLOCKS.length}` : `${BLOCKS.length}`);
       }
@@ -133,7 +133,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
       assert.equal(await page.getAttribute('button[data-remon-filter-set="status:fail"]', 'aria-pressed'), 'true');
       assert.match(page.url(), /\?q=status%3Afail$/);
       await page.reload();
-      await page.waitForFunction(() => document.querySelectorAll('#blocks tbody tr[data-block]:not([hidden])').length === 1);
+      await page.waitForFunction(() => document.querySelectorAll('#blocks [data-block]:not([hidden])').length === 1);
       assert.equal(await page.inputValue('#q'), 'status:fail');
       assert.deepEqual(errors, []);
     } finally {

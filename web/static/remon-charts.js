@@ -8,8 +8,9 @@
  *                                  dashed lines across the graph (SLA thresholds)
  *       data-step="60s"            a step other than the range's
  *       data-min="0" data-max="1"  the y axis spans at least this (more when the values do)
- *   <canvas data-remon-spark="a.b">   a small line of the last hour, fetched when it scrolls into
- *       view, in one batch with the others that do; it grows on `remon:point` events.
+ *   <canvas data-remon-spark="a.b">   a small line of the last hour; it grows on `remon:point` events.
+ * Graphs and sparklines start when they come near the screen; their histories are fetched in
+ * one batch with the others that do.
  *   <button data-remon-range="1d">     sets the range of every chart of the page (data-target: of some)
  *
  * chart.js is /static/chart.js, served from the installed package (never from the internet).
@@ -65,6 +66,46 @@
   /** number reads an attribute's number (undefined when absent or not one). */
   const number = (v) => (v === null || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
 
+  // Fetches asked for within a moment of each other go out as one batch (the sparklines and
+  // graphs that come into view together).
+  let waiting = [];
+  let waitTimer = 0;
+  /** fetchSeries is series.fetch through the shared batch: resolves to {result} or {error}. */
+  function fetchSeries(params) {
+    return new Promise((resolve) => {
+      waiting.push({ params, resolve });
+      if (!waitTimer) waitTimer = setTimeout(flushFetches, 20);
+    });
+  }
+  async function flushFetches() {
+    waitTimer = 0;
+    const batch = waiting;
+    waiting = [];
+    const answers = await remon.batch(batch.map((w) => ({ method: 'series.fetch', params: w.params })));
+    answers.forEach((a, i) => batch[i].resolve(a));
+  }
+
+  /** whenSeen runs start() once the element comes near the screen (at once without IntersectionObserver). */
+  const near = new Map();
+  const seen = 'IntersectionObserver' in window ? new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      seen.unobserve(e.target);
+      const start = near.get(e.target);
+      near.delete(e.target);
+      if (start) start();
+    }
+  }, { rootMargin: '300px' }) : null;
+  function whenSeen(el, start) {
+    if (!seen) return start();
+    near.set(el, start);
+    seen.observe(el);
+  }
+  function unseen(el) {
+    near.delete(el);
+    if (seen) seen.unobserve(el);
+  }
+
   /** points turns a fetch answer into chart points ({x, y}, null for gaps). */
   const points = (answer) => ((answer && answer.points) || []).map(([t, v]) => ({ x: t, y: v }));
 
@@ -107,7 +148,7 @@
       const mine = ++generation;
       const to = Date.now();
       const from = to - span();
-      const answers = await remon.batch(names.map((name) => ({ method: 'series.fetch', params: { name, from, to, step: step() } })));
+      const answers = await Promise.all(names.map((name) => fetchSeries({ name, from, to, step: step() })));
       if (stopped || mine !== generation) return;
       const missing = [];
       answers.forEach((a, i) => {
@@ -199,16 +240,17 @@
       resync() { if (chart) load().catch(() => {}); },
       ready() { canvas.dataset.live = 'ready'; },
     });
-    start().catch((err) => {
+    whenSeen(canvas, () => start().catch((err) => {
       canvas.classList.add('remon-error');
       canvas.title = err.message;
       const note = document.createElement('p');
       note.className = 'remon-error';
       note.textContent = err.message;
       canvas.after(note);
-    });
+    }));
     return () => {
       stopped = true;
+      unseen(canvas);
       stopWatch();
       cancelAnimationFrame(frame);
       if (chart) chart.destroy();
@@ -218,10 +260,8 @@
 
   // Sparklines: fetched in batches as they scroll into view, drawn by hand (no chart.js).
   const SPARK_SPAN = HOUR;
-  const SPARK_STEP = MIN;
+  const SPARK_POINTS = 120;
   const sparks = new WeakMap(); // canvas → {points, loaded}
-  let queue = [];
-  let flushTimer = 0;
 
   function drawSpark(canvas) {
     const s = sparks.get(canvas);
@@ -263,34 +303,20 @@
     }
   }
 
-  async function flushSparks() {
-    flushTimer = 0;
-    const batch = queue;
-    queue = [];
+  async function loadSpark(canvas) {
     const to = Date.now();
-    const answers = await remon.batch(batch.map((c) => ({ method: 'series.fetch', params: { name: c.getAttribute('data-remon-spark'), from: to - SPARK_SPAN, to, step: SPARK_STEP } })));
-    answers.forEach((a, i) => {
-      const canvas = batch[i];
-      const s = sparks.get(canvas);
-      if (!s) return;
-      const early = s.points;
-      s.points = a.error ? [] : ((a.result && a.result.points) || []).slice();
-      const last = s.points.length ? s.points[s.points.length - 1][0] : -Infinity;
-      for (const p of early) if (p[0] > last) s.points.push(p);
-      s.loaded = true;
-      if (a.error) canvas.title = a.error.message;
-      drawSpark(canvas);
-    });
+    // Raw samples while they are few, averaged to at most SPARK_POINTS when they are not.
+    const a = await fetchSeries({ name: canvas.getAttribute('data-remon-spark'), from: to - SPARK_SPAN, to, points: SPARK_POINTS });
+    const s = sparks.get(canvas);
+    if (!s) return;
+    const early = s.points;
+    s.points = a.error ? [] : ((a.result && a.result.points) || []).slice();
+    const last = s.points.length ? s.points[s.points.length - 1][0] : -Infinity;
+    for (const p of early) if (p[0] > last) s.points.push(p);
+    s.loaded = true;
+    if (a.error) canvas.title = a.error.message;
+    drawSpark(canvas);
   }
-
-  const seen = 'IntersectionObserver' in window ? new IntersectionObserver((entries) => {
-    for (const e of entries) {
-      if (!e.isIntersecting) continue;
-      seen.unobserve(e.target);
-      queue.push(e.target);
-    }
-    if (queue.length && !flushTimer) flushTimer = setTimeout(() => flushSparks().catch((err) => console.warn(`remon: sparklines: ${err.message}`)), 30);
-  }, { rootMargin: '200px' }) : null;
 
   function sparkWidget(canvas) {
     sparks.set(canvas, { points: [], loaded: false });
@@ -301,11 +327,10 @@
       if (s.loaded) drawSpark(canvas);
     };
     canvas.addEventListener('remon:point', onPoint);
-    if (seen) seen.observe(canvas);
-    else { queue.push(canvas); if (!flushTimer) flushTimer = setTimeout(flushSparks, 30); }
+    whenSeen(canvas, () => loadSpark(canvas).catch((err) => { canvas.title = err.message; }));
     return () => {
       canvas.removeEventListener('remon:point', onPoint);
-      if (seen) seen.unobserve(canvas);
+      unseen(canvas);
       sparks.delete(canvas);
     };
   }

@@ -19,8 +19,9 @@
  *   <section id="x" data-remon-refresh="topic" data-params='{..}' data-every="30s">  re-rendered
  *       from the server when the topic has events (or every N s, or after a call inside it)
  *   <time datetime="ISO" data-remon-ago>            "3m ago" / "in 5m", kept current
- *   <input data-remon-filter="#table" data-count="#n">   rows of the table matching every word
- *   <table data-remon-blocks>                        rows tr[data-block] kept current from results
+ *   <input data-remon-filter="#list" data-count="#n">   rows ([data-search], else a table's rows)
+ *       whose text has every word typed; the others hidden
+ *   <div data-remon-blocks>                          rows [data-block] kept current from results
  * and, loaded on demand from remon-charts.js, data-remon-chart, data-remon-spark, data-remon-range.
  */
 (function () {
@@ -610,13 +611,18 @@
     };
   });
 
-  // data-remon-ago: a <time datetime> shown relative to now.
+  // data-remon-ago: a <time datetime> shown relative to now (its title: the time itself).
   const agoEls = new Set();
+  const longTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
   function showAgo(el) {
     const t = Date.parse(el.getAttribute('datetime'));
     if (Number.isNaN(t)) return;
-    el.textContent = remon.ago(t);
-    if (!el.title) el.title = new Date(t).toLocaleString();
+    const text = remon.ago(t);
+    if (el.textContent !== text) el.textContent = text;
+    if (el.remonTime !== t) {
+      el.remonTime = t;
+      el.title = longTime.format(t);
+    }
   }
   setInterval(() => { for (const el of agoEls) el.isConnected ? showAgo(el) : agoEls.delete(el); }, 5000);
   remon.widget('data-remon-ago', (el) => {
@@ -636,7 +642,8 @@
     const apply = () => {
       timer = 0;
       const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-      const rows = table.tBodies.length ? table.tBodies[0].rows : table.querySelectorAll('[data-search]');
+      const tagged = table.querySelectorAll('[data-search]');
+      const rows = tagged.length || !table.tBodies ? tagged : table.tBodies[0].rows;
       let shown = 0;
       for (const row of rows) {
         const text = (row.getAttribute('data-search') || row.textContent).toLowerCase();
@@ -669,10 +676,10 @@
     };
   });
 
-  // data-remon-blocks: a table of blocks (rows tr[data-block]) kept current from block results.
+  // data-remon-blocks: a list of blocks (rows [data-block]) kept current from block results.
   remon.widget('data-remon-blocks', (table) => {
     const rows = new Map();
-    for (const tr of table.querySelectorAll('tr[data-block]')) rows.set(tr.getAttribute('data-block'), tr);
+    for (const row of table.querySelectorAll('[data-block]')) rows.set(row.getAttribute('data-block'), row);
     let countTimer = 0;
     const recount = () => {
       countTimer = 0;
@@ -716,6 +723,7 @@
   const first = () => {
     remon.scan(document);
     document.documentElement.dataset.remonReady = 'true';
+    if (performance.mark) performance.mark('remon:ready');
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', first);
   else first();
