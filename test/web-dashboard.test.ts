@@ -23,6 +23,8 @@ declare const MutationObserver: any;
 
 /** The fixture's blocks, as blocks.list orders them (config order). */
 const FIXTURE = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'web', 'dashboard.yaml');
+/** A page folder of the user's: pages made with the dashboard's layout and widgets. */
+const USER_PAGES = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'web', 'pages');
 const BLOCKS = ['api', 'broken', 'slow', 'steady', 'idle', 'backup', 'hello'];
 const SHOTS = path.resolve('test-output', 'screenshots');
 const PAGES = ['/', '/block/slow', '/alerts', '/slas', '/heartbeats', '/shared'];
@@ -36,7 +38,7 @@ interface DashNode {
 async function startNode(token?: string): Promise<DashNode> {
   const port = await freePort();
   const node = `node: { name: dash, data: ${tmpDir()}, listen: "127.0.0.1:${port}"${token ? `, token: ${token}` : ''} }\n`;
-  const text = node + fs.readFileSync(FIXTURE, 'utf8');
+  const text = `${node}web: { pages: [${JSON.stringify(USER_PAGES)}] }\n${fs.readFileSync(FIXTURE, 'utf8')}`;
   // The node's subsystems, made for this node (a plugin instance serves one node).
   const plugins = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin(), createPagesPlugin()];
   const engine = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger(), plugins });
@@ -183,7 +185,9 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     }
   });
 
-  it('ack on a firing alert makes it acknowledged', async () => {
+  it('ack on a firing alert makes it acknowledged, and the overview follows live', async () => {
+    const overview = await open(browser, `${n.url}/`);
+    await overview.page.waitForSelector('#attention [data-alert] .badge.firing');
     const { page, errors } = await open(browser, `${n.url}/alerts`);
     try {
       const firing = await page.waitForSelector('article.alert[data-state="firing"]', { timeout: 5000 });
@@ -197,9 +201,14 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
       assert.equal(alert.state, 'acknowledged');
       assert.equal(await page.locator(`article[data-alert="${id}"] button:has-text("Acknowledge")`).count(), 0);
       await shot(page, 'alerts');
+      // The overview open in another tab re-rendered its alerts on the alert.state event.
+      await overview.page.waitForSelector(`#attention [data-alert="${id}"] .badge.acknowledged`, { timeout: 3000 });
+      assert.equal(await overview.page.locator(`#attention [data-alert="${id}"] button`).count(), 0);
       assert.deepEqual(errors, []);
+      assert.deepEqual(overview.errors, []);
     } finally {
       await page.close();
+      await overview.page.close();
     }
   });
 
@@ -243,20 +252,51 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     }
   });
 
-  it('every page fits a phone (375 px) without horizontal scroll', async () => {
-    for (const p of PAGES) {
+  it('widgets on a page of the user\'s: last value, RPC refills (text, table, list), a live graph; values as text', async () => {
+    const markup = '<img src=x onerror="window.owned=1">';
+    const set = await fetch(`${n.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'state.set', params: { bucket: 'notes', key: 'motd', value: markup } }) });
+    assert.equal(set.status, 200);
+    const { page, errors } = await open(browser, `${n.url}/mine`);
+    try {
+      assert.equal(await page.locator('nav a[aria-current]').count(), 0, 'a page of the user\'s is none of the nav\'s');
+      await page.waitForFunction(() => document.querySelector('#last').textContent === '12.5');
+      await page.waitForSelector('#counters td');
+      const counters = await page.$$eval('#counters tbody tr', (trs) => trs.map((t) => [...t.querySelectorAll('td')].map((td: any) => td.textContent)));
+      assert.equal(counters[0][0], 'broken_failures');
+      // Refilled every second: the counter grows as broken keeps failing.
+      const first = Number(counters[0][1]);
+      await page.waitForFunction((v) => Number(document.querySelector('#counters tbody td:nth-child(2)').textContent) > v, first, { timeout: 4000 });
+      assert.deepEqual(await page.$$eval('#incidents li', (lis) => [...new Set(lis.map((l) => l.textContent))]), ['broken']);
+      assert.deepEqual(await page.$$eval('#note tbody tr', (trs) => trs.map((t) => [...t.querySelectorAll('td')].map((td: any) => td.textContent))), [['bucket', 'notes'], ['key', 'motd'], ['exists', 'true'], ['value', markup]]);
+      assert.equal(await page.locator('#note img').count(), 0);
+      assert.equal(await page.evaluate(() => window.owned), undefined);
+      assert.equal(JSON.parse((await page.textContent('#info'))!).kind, 'memory');
+      // The graph: both series, slow.value against the right axis; a new sample of each lands live.
+      const chart = await page.waitForSelector('#chart[data-loaded][data-live="ready"]');
+      assert.deepEqual(await chart.evaluate((c: any) => c.remonChart.chart.data.datasets.map((d: any) => [d.label, d.yAxisID])), [['steady.value', 'y'], ['slow.value', 'y1']]);
+      const t = Number(await chart.getAttribute('data-last-t') ?? 0);
+      await page.waitForFunction((t0) => Number(document.querySelector('#chart').getAttribute('data-last-t')) > t0, t, { timeout: 3000 });
+      await shot(page, 'user-page');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  for (const p of [...PAGES, '/mine']) {
+    it(`${p} fits a phone (375 px) without horizontal scroll`, async () => {
       const { page, errors } = await open(browser, `${n.url}${p}`, 375);
       try {
         await page.waitForSelector('html[data-remon-ready]', { state: 'attached', timeout: 5000 });
         const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
         assert.ok(scroll <= width, `${p}: the page is ${scroll} px wide on a ${width} px screen`);
         await shot(page, `phone${p === '/' ? '-index' : p.replace(/\//g, '-')}`);
-        assert.deepEqual(errors, [], p);
+        assert.deepEqual(errors, []);
       } finally {
         await page.close();
       }
-    }
-  });
+    });
+  }
 
   it('screenshots the other pages', async () => {
     for (const p of ['/slas', '/heartbeats']) {

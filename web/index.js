@@ -28,8 +28,10 @@ function rowOf(b) {
 
 module.exports = {
   async GET(req, page) {
+    // The SLAs and alerts at the top are re-rendered on their events without the rows.
+    const topOnly = req.query._region === 'attention';
     const [blocks, slas, alerts] = await Promise.all([
-      page.rpc('blocks.list'),
+      topOnly ? [] : page.rpc('blocks.list'),
       safe(page, 'slas.list', {}, []),
       safe(page, 'alerts.list', { state: 'active', limit: 50 }, []),
     ]);

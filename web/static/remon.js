@@ -534,10 +534,16 @@
     return out;
   }
 
-  /** refresh re-renders a region (an element with an id) from the server's current page. */
+  /**
+   * refresh re-renders a region (an element with an id) from the server's current page,
+   * asked for with ?_region=ID so that its script may leave out what the region does not show.
+   */
   remon.refresh = async function (region) {
     if (!region.id) throw new Error('a refreshed region needs an id');
-    const res = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+    // ?_region= tells the page script which part is wanted (it may skip the rest's work).
+    const url = new URL(location.href);
+    url.searchParams.set('_region', region.id);
+    const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
     if (!res.ok) throw new Error(`${location.pathname} answered ${res.status}`);
     const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
     const fresh = doc.getElementById(region.id);
