@@ -19,13 +19,13 @@
  *   BENCH_ONLY=dashboard npm run bench
  *   BENCH_DASH_BLOCKS=1000 BENCH_DASH_GRAPHS=100 node dist/bench/dashboard.js
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM } from '../test/browser';
-import { freePort } from './node';
+import { freePort, stop } from './node';
 import { median, table } from './stats';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -52,15 +52,6 @@ function setup(dir: string, port: number): void {
   fs.mkdirSync(path.join(dir, 'web'));
   const charts = Array.from({ length: GRAPHS }, (_, i) => `<div class="panel"><div class="chart"><canvas data-remon-chart="web-${String(i).padStart(4, '0')}.total_ms"></canvas></div></div>`).join('\n');
   fs.writeFileSync(path.join(dir, 'web', 'graphs.html'), `{% layout 'layout.html' %}{% block content %}<h1>${GRAPHS} graphs</h1><div class="grid">\n${charts}\n</div>{% endblock %}\n`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
-  });
 }
 
 interface Load {

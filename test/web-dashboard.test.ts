@@ -32,10 +32,11 @@ const PAGES = ['/', '/block/slow', '/alerts', '/slas', '/heartbeats', '/shared']
 interface DashNode {
   engine: Engine;
   url: string;
+  browser: Browser;
 }
 
 /** startNode runs the fixture config in this process on a free loopback port (with node.token when given). */
-async function startNode(token?: string): Promise<DashNode> {
+async function startNode(token?: string): Promise<Omit<DashNode, 'browser'>> {
   const port = await freePort();
   const node = `node: { name: dash, data: ${tmpDir()}, listen: "127.0.0.1:${port}"${token ? `, token: ${token}` : ''} }\n`;
   const text = `${node}web: { pages: [${JSON.stringify(USER_PAGES)}] }\n${fs.readFileSync(FIXTURE, 'utf8')}`;
@@ -61,28 +62,33 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** useNode starts Chromium and the fixture node before the tests of a describe block, and stops both after. */
+function useNode(token?: string): DashNode {
+  const n = {} as DashNode;
+  before(async function () {
+    n.browser = await launchChromium(this);
+    resetProbeLog();
+    Object.assign(n, await startNode(token));
+  });
+  after(async () => {
+    await n.browser?.close();
+    await n.engine?.stop();
+  });
+  return n;
+}
+
 /** visibleBlocks lists the block names of the overview's rows that are shown. */
 const visibleBlocks = (page: Page): Promise<string[]> =>
   page.$$eval('#blocks [data-block]', (rows) => rows.filter((r: any) => !r.hidden).map((r) => r.getAttribute('data-block')!));
 
 describe('web: the dashboard in a real browser (Chromium)', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let n: DashNode;
-  before(async function () {
-    browser = await launchChromium(this);
-    resetProbeLog();
-    n = await startNode();
-    // Every interval block has run, and the SLA over slow.value has fired.
-    await waitFor(() => n.engine.status().filter((b) => b.runs > 0).length >= 3, 10_000, 'the interval blocks to run');
-  });
-  after(async () => {
-    await browser?.close();
-    await n?.engine.stop();
-  });
+  const n = useNode();
+  // Every interval block has run, and the SLA over slow.value has fired.
+  before(() => waitFor(() => n.engine.status().filter((b) => b.runs > 0).length >= 3, 10_000, 'the interval blocks to run'));
 
   it('lists the fixture\'s blocks with status, last value, last error and a sparkline', async () => {
-    const { page, errors } = await open(browser, `${n.url}/`);
+    const { page, errors } = await open(n.browser, `${n.url}/`);
     try {
       assert.deepEqual(await page.$$eval('#blocks [data-block]', (rows) => rows.map((r) => r.getAttribute('data-block'))), BLOCKS);
       const row = (name: string) => page.$eval(`[data-block="${name}"]`, (r) => ({
@@ -110,7 +116,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
   });
 
   it('filter and search narrow the table', async () => {
-    const { page, errors } = await open(browser, `${n.url}/`);
+    const { page, errors } = await open(n.browser, `${n.url}/`);
     try {
       const scenarios: Array<[string, string[]]> = [
         ['status:fail', ['broken']],
@@ -146,7 +152,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
   it('a graph on a block page gets a new point within 2 s of a sample', async () => {
     // api runs on demand: one run gives it its series (a block that never ran has none to draw).
     await n.engine.runNow('api');
-    const { page, errors } = await open(browser, `${n.url}/block/api`);
+    const { page, errors } = await open(n.browser, `${n.url}/block/api`);
     try {
       const chart = 'canvas[data-remon-chart^="api.value"]';
       await page.waitForSelector(`${chart}[data-loaded][data-live="ready"]`, { timeout: 5000 });
@@ -169,8 +175,8 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     }
   });
 
-  it('draws derived series and SLA thresholds on the graph of their inputs; shows the last output', async () => {
-    const { page, errors } = await open(browser, `${n.url}/block/slow`);
+  it('draws derived series and SLA thresholds on the graph of their inputs, and lists the SLAs over them', async () => {
+    const { page, errors } = await open(n.browser, `${n.url}/block/slow`);
     try {
       const chart = await page.waitForSelector('canvas[data-remon-chart*="slow.value"][data-loaded]', { timeout: 5000 });
       assert.equal(await chart.getAttribute('data-remon-chart'), 'slow.value,slow.avg5');
@@ -186,9 +192,9 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
   });
 
   it('ack on a firing alert makes it acknowledged, and the overview follows live', async () => {
-    const overview = await open(browser, `${n.url}/`);
+    const overview = await open(n.browser, `${n.url}/`);
     await overview.page.waitForSelector('#attention [data-alert] .badge.firing');
-    const { page, errors } = await open(browser, `${n.url}/alerts`);
+    const { page, errors } = await open(n.browser, `${n.url}/alerts`);
     try {
       const firing = await page.waitForSelector('article.alert[data-state="firing"]', { timeout: 5000 });
       const id = (await firing.getAttribute('data-alert'))!;
@@ -216,7 +222,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     await n.engine.runNow('hello');
     const res = await fetch(`${n.url}/hb/backup`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'backup done: 12 files <ok>' });
     assert.equal(res.status, 200);
-    const { page, errors } = await open(browser, `${n.url}/block/hello`);
+    const { page, errors } = await open(n.browser, `${n.url}/block/hello`);
     try {
       assert.equal(await page.textContent('#output'), '3 <b>bold</b> & done');
       assert.equal(await page.locator('#output b').count(), 0);
@@ -233,7 +239,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
   });
 
   it('browses shared state, counters and queues', async () => {
-    const { page, errors } = await open(browser, `${n.url}/shared`);
+    const { page, errors } = await open(n.browser, `${n.url}/shared`);
     try {
       const failures = Number(await page.textContent('tr[data-counter="broken_failures"] td.num'));
       assert.ok(failures >= 1, `broken_failures is ${failures}`);
@@ -256,7 +262,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     const markup = '<img src=x onerror="window.owned=1">';
     const set = await fetch(`${n.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'state.set', params: { bucket: 'notes', key: 'motd', value: markup } }) });
     assert.equal(set.status, 200);
-    const { page, errors } = await open(browser, `${n.url}/mine`);
+    const { page, errors } = await open(n.browser, `${n.url}/mine`);
     try {
       assert.equal(await page.locator('nav a[aria-current]').count(), 0, 'a page of the user\'s is none of the nav\'s');
       await page.waitForFunction(() => document.querySelector('#last').textContent === '12.5');
@@ -285,7 +291,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
 
   for (const p of [...PAGES, '/mine']) {
     it(`${p} fits a phone (375 px) without horizontal scroll`, async () => {
-      const { page, errors } = await open(browser, `${n.url}${p}`, 375);
+      const { page, errors } = await open(n.browser, `${n.url}${p}`, 375);
       try {
         await page.waitForSelector('html[data-remon-ready]', { state: 'attached', timeout: 5000 });
         const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
@@ -300,7 +306,7 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
 
   it('screenshots the other pages', async () => {
     for (const p of ['/slas', '/heartbeats']) {
-      const { page, errors } = await open(browser, `${n.url}${p}`);
+      const { page, errors } = await open(n.browser, `${n.url}${p}`);
       try {
         await page.waitForSelector('html[data-remon-ready]', { state: 'attached', timeout: 5000 });
         await shot(page, p.slice(1));
@@ -314,20 +320,10 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
 
 describe('web: the dashboard with node.token (Chromium)', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let n: DashNode;
-  before(async function () {
-    browser = await launchChromium(this);
-    resetProbeLog();
-    n = await startNode('dash-secret');
-  });
-  after(async () => {
-    await browser?.close();
-    await n?.engine.stop();
-  });
+  const n = useNode('dash-secret');
 
   it('asks for the token once, then the write succeeds', async () => {
-    const { page, errors } = await open(browser, `${n.url}/block/api`);
+    const { page, errors } = await open(n.browser, `${n.url}/block/api`);
     try {
       await page.evaluate(() => {
         const w = window as unknown as { dialogs: number };
@@ -360,7 +356,7 @@ describe('web: the dashboard with node.token (Chromium)', function () {
   });
 
   it('a cancelled dialog leaves the write undone and says why', async () => {
-    const { page } = await open(browser, `${n.url}/block/api`);
+    const { page } = await open(n.browser, `${n.url}/block/api`);
     try {
       const before = probeLog.runs.api ?? 0;
       await page.click('button:has-text("Run now")');

@@ -5,15 +5,8 @@
  */
 'use strict';
 
-/** format renders a value for people: up to 4 significant digits, '–' for none (remon.format in the browser). */
-function format(v) {
-  if (v === null || v === undefined || v === '') return '–';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v !== 'number') return String(v);
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) || Math.abs(v) >= 1000) return String(Math.round(v));
-  return String(Number(v.toPrecision(4)));
-}
+/** format renders a value as the browser does when it updates it live: the client script's own function. */
+const { format } = require('../static/remon.js');
 
 /** RUN_FIELDS are the fields every run has; a block's own fields say more. */
 const RUN_FIELDS = new Set(['up', 'duration_ms']);
@@ -42,15 +35,11 @@ function unitOf(field) {
 const KEEPS_UNIT = /^\s*(avg|min|max|last|percentile|ewma|holt_winters|sum)\s*\(/;
 
 const SERIES = '[A-Za-z_][A-Za-z0-9_.:-]*';
-const NUMBER = '-?\\d+(?:\\.\\d+)?%?';
+const NUMBER = '-?\\d+(?:\\.\\d+)?';
 const FLIP = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '==': '==', '!=': '!=' };
 
-function numberOf(text) {
-  return text.endsWith('%') ? Number((Number(text.slice(0, -1)) / 100).toPrecision(12)) : Number(text);
-}
-
 /**
- * thresholdsOf reads the simple comparisons of an SLA test, each part of an and/or:
+ * thresholdsOf reads the simple comparisons of an SLA test, each part of an and/or (&&, ||):
  * `a.b < 200`, `200 > a.b`, `a.b between 5 and 20` → [{series, op, value}]. Anything else
  * (functions, arithmetic) draws no line.
  */
@@ -58,13 +47,13 @@ function thresholdsOf(test) {
   const out = [];
   // "between 5 and 20" holds an "and" that does not join two tests.
   const text = String(test || '').replace(new RegExp(`between\\s+(${NUMBER})\\s+and\\s+(${NUMBER})`, 'g'), 'between $1 & $2');
-  for (const part of text.split(/\s+(?:and|or)\s+/)) {
+  for (const part of text.split(/\s+(?:and|or)\s+|\s*(?:&&|\|\|)\s*/)) {
     let m = new RegExp(`^\\s*\\(?\\s*(${SERIES})\\s*(<=|>=|<|>|==|!=)\\s*(${NUMBER})\\s*\\)?\\s*$`).exec(part);
-    if (m) { out.push({ series: m[1], op: m[2], value: numberOf(m[3]) }); continue; }
+    if (m) { out.push({ series: m[1], op: m[2], value: Number(m[3]) }); continue; }
     m = new RegExp(`^\\s*\\(?\\s*(${NUMBER})\\s*(<=|>=|<|>|==|!=)\\s*(${SERIES})\\s*\\)?\\s*$`).exec(part);
-    if (m) { out.push({ series: m[3], op: FLIP[m[2]], value: numberOf(m[1]) }); continue; }
+    if (m) { out.push({ series: m[3], op: FLIP[m[2]], value: Number(m[1]) }); continue; }
     m = new RegExp(`^\\s*\\(?\\s*(${SERIES})\\s+between\\s+(${NUMBER})\\s+&\\s+(${NUMBER})\\s*\\)?\\s*$`).exec(part);
-    if (m) out.push({ series: m[1], op: '>=', value: numberOf(m[2]) }, { series: m[1], op: '<=', value: numberOf(m[3]) });
+    if (m) out.push({ series: m[1], op: '>=', value: Number(m[2]) }, { series: m[1], op: '<=', value: Number(m[3]) });
   }
   return out;
 }

@@ -26,8 +26,40 @@
  */
 (function () {
   'use strict';
+
+  /** format renders a value for people: up to 4 significant digits, '–' for none. */
+  function format(v) {
+    if (v === null || v === undefined || v === '') return '–';
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (typeof v !== 'number') return String(v);
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v) || Math.abs(v) >= 1000) return String(Math.round(v));
+    return String(Number(v.toPrecision(4)));
+  }
+
+  /** duration reads "500ms", "5s", "2m", "1h" as milliseconds (undefined when it is none of them). */
+  function duration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(text || ''));
+    if (!m) return undefined;
+    return Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 }[m[2] || 's'];
+  }
+
+  /** ago says how far a time is from now: "12s ago", "in 5m", "3d ago". */
+  function ago(t, now) {
+    const ms = (now === undefined ? Date.now() : now) - t;
+    const a = Math.abs(ms);
+    const text = a < 1500 ? 'now' : a < 60000 ? `${Math.round(a / 1000)}s` : a < 3600000 ? `${Math.round(a / 60000)}m` : a < 86400000 ? `${Math.round(a / 3600000)}h` : `${Math.round(a / 86400000)}d`;
+    if (text === 'now') return text;
+    return ms >= 0 ? `${text} ago` : `in ${text}`;
+  }
+
+  // In Node (a page script on the server requires this file) only the helpers above exist.
+  if (typeof window === 'undefined') {
+    module.exports = { format, duration, ago };
+    return;
+  }
   if (window.remon) return;
-  const remon = (window.remon = {});
+  const remon = (window.remon = { format, duration, ago });
 
   /** RemonRpcError is a JSON-RPC error: message, JSON-RPC code, and remon's code (REMON_ERR_...). */
   class RemonRpcError extends Error {
@@ -334,32 +366,6 @@
   };
 
   // ---- helpers pages use ------------------------------------------------------------------------
-
-  /** format renders a value for people: up to 4 significant digits, '–' for none. */
-  remon.format = function (v) {
-    if (v === null || v === undefined || v === '') return '–';
-    if (typeof v === 'boolean') return v ? 'true' : 'false';
-    if (typeof v !== 'number') return String(v);
-    if (!Number.isFinite(v)) return String(v);
-    if (Number.isInteger(v) || Math.abs(v) >= 1000) return String(Math.round(v));
-    return String(Number(v.toPrecision(4)));
-  };
-
-  /** duration reads "500ms", "5s", "2m", "1h" as milliseconds (undefined when it is none of them). */
-  remon.duration = function (text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(text || ''));
-    if (!m) return undefined;
-    return Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 }[m[2] || 's'];
-  };
-
-  /** ago says how far a time is from now: "12s ago", "in 5m", "3d ago". */
-  remon.ago = function (t, now) {
-    const ms = (now === undefined ? Date.now() : now) - t;
-    const a = Math.abs(ms);
-    const text = a < 1500 ? 'now' : a < 60000 ? `${Math.round(a / 1000)}s` : a < 3600000 ? `${Math.round(a / 60000)}m` : a < 86400000 ? `${Math.round(a / 3600000)}h` : `${Math.round(a / 86400000)}d`;
-    if (text === 'now') return text;
-    return ms >= 0 ? `${text} ago` : `in ${text}`;
-  };
 
   /** params reads an element's data-params (JSON), {} when absent; a bad one is reported on the element. */
   remon.params = function (el) {
