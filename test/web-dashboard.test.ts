@@ -289,6 +289,17 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     }
   });
 
+  it('a page that loads only remon.js gets the widgets too', async () => {
+    const { page, errors } = await open(n.browser, `${n.url}/bare`);
+    try {
+      await page.waitForFunction(() => document.querySelector('#last').textContent === '12.5');
+      await page.waitForFunction(() => document.querySelector('#info').textContent.includes('"kind":"memory"'));
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   for (const p of [...PAGES, '/mine']) {
     it(`${p} fits a phone (375 px) without horizontal scroll`, async () => {
       const { page, errors } = await open(n.browser, `${n.url}${p}`, 375);
