@@ -175,6 +175,15 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     }
   });
 
+  it('a block page of an unknown block is a 404 that says so; /block alone goes to the overview', async () => {
+    const res = await fetch(`${n.url}/block/nope`);
+    assert.equal(res.status, 404);
+    assert.match(await res.text(), /no block is named &#34;nope&#34;/);
+    const bare = await fetch(`${n.url}/block`, { redirect: 'manual' });
+    assert.equal(bare.status, 302);
+    assert.equal(bare.headers.get('location'), '/');
+  });
+
   it('draws derived series and SLA thresholds on the graph of their inputs, and lists the SLAs over them', async () => {
     const { page, errors } = await open(n.browser, `${n.url}/block/slow`);
     try {

@@ -66,13 +66,8 @@ module.exports = {
   async GET(req, page) {
     const name = String(req.path || '').replace(/^\/+/, '').split('/')[0];
     if (!name) return page.respond({ status: 302, headers: { location: '/' }, body: '' });
-    let block;
-    try {
-      block = await page.rpc('blocks.get', { name });
-    } catch (err) {
-      if (err && err.code !== 'REMON_ERR_BLOCK_UNKNOWN' && err.code !== 'REMON_ERR_OP_PARAMS') throw err;
-      return { missing: name, title: name };
-    }
+    // An unknown name is the operation's 404 (`no block is named "x"`), shown as the page's error.
+    const block = await page.rpc('blocks.get', { name });
     const [seriesNames, derived, slas] = await Promise.all([
       safe(page, 'series.list', {}, []),
       safe(page, 'derive.list', {}, []),
