@@ -12,7 +12,7 @@ import { registry } from '../src/registry';
 import { rpcPlugin } from '../src/rpc/plugin';
 import { createSlaPlugin } from '../src/sla';
 import { launchChromium } from './browser';
-import { freePort, tmpDir, waitFor } from './helpers';
+import { freePort, sleep, tmpDir, waitFor } from './helpers';
 import { probeBlock, probeLog, resetProbeLog } from './probe-block';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -35,9 +35,9 @@ interface DashNode {
   browser: Browser;
 }
 
-/** startNode runs the fixture config in this process on a free loopback port (with node.token when given). */
-async function startNode(token?: string): Promise<Omit<DashNode, 'browser'>> {
-  const port = await freePort();
+/** startNode runs the fixture config in this process on a loopback port (a free one unless given), with node.token when given. */
+async function startNode(token?: string, port?: number): Promise<Omit<DashNode, 'browser'>> {
+  port ??= await freePort();
   const node = `node: { name: dash, data: ${tmpDir()}, listen: "127.0.0.1:${port}"${token ? `, token: ${token}` : ''} }\n`;
   const text = `${node}web: { pages: [${JSON.stringify(USER_PAGES)}] }\n${fs.readFileSync(FIXTURE, 'utf8')}`;
   // The node's subsystems, made for this node (a plugin instance serves one node).
@@ -47,7 +47,7 @@ async function startNode(token?: string): Promise<Omit<DashNode, 'browser'>> {
   return { engine, url: `http://127.0.0.1:${port}` };
 }
 
-/** watch opens a page that records the errors its scripts throw or log, for the test to assert none. */
+/** open opens a page that records the errors its scripts throw or log, for the test to assert none. */
 async function open(browser: Browser, url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   const errors: string[] = [];
@@ -385,6 +385,35 @@ describe('web: the dashboard with node.token (Chromium)', function () {
       await page.waitForSelector('.remon-toast.error', { timeout: 3000 });
       assert.match((await page.textContent('.remon-toast.error'))!, /^blocks\.run: missing or wrong bearer token/);
       assert.equal(probeLog.runs.api ?? 0, before);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('web: the dashboard across a node restart (Chromium)', function () {
+  this.timeout(60_000);
+  const n = useNode();
+
+  it('the page reconnects, subscribes again and draws the samples of the restarted node', async () => {
+    await n.engine.runNow('api');
+    const { page, errors } = await open(n.browser, `${n.url}/block/api`);
+    try {
+      const chart = 'canvas[data-remon-chart^="api.value"]';
+      await page.waitForSelector(`${chart}[data-loaded][data-live="ready"]`, { timeout: 5000 });
+      await n.engine.stop();
+      await page.waitForSelector('html[data-remon-live="closed"]', { state: 'attached', timeout: 5000 });
+      // The same address, a new node (memory store: no history); the page is not reloaded.
+      Object.assign(n, await startNode(undefined, Number(new URL(n.url).port)));
+      await page.waitForSelector('html[data-remon-live="open"]', { state: 'attached', timeout: 10_000 });
+      // A run a moment after the reconnection may land before the subscription is renewed: run until one is drawn.
+      await waitFor(async () => {
+        const r = await n.engine.runNow('api');
+        await sleep(200);
+        return page.$eval(chart, (c, t) => Number(c.getAttribute('data-last-t')) >= t, r.startedAt);
+      }, 10_000, 'a sample of the restarted node on the graph');
+      // Errors the browser logged while the node was down (the refused reconnections) are expected.
+      assert.deepEqual(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)), []);
     } finally {
       await page.close();
     }
