@@ -212,8 +212,9 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
       await page.click(`article[data-alert="${id}"] button:has-text("Acknowledge")`);
       await page.waitForSelector(`article[data-alert="${id}"][data-state="acknowledged"]`, { timeout: 3000 });
       const res = await fetch(`${n.url}/api/alerts/${id}`);
-      const alert = (await res.json()) as { state: string };
-      assert.equal(alert.state, 'acknowledged');
+      const alert = (await res.json()) as { state: string; acknowledgedBy: string };
+      assert.deepEqual([alert.state, alert.acknowledgedBy], ['acknowledged', 'dashboard']);
+      assert.match((await page.textContent(`article[data-alert="${id}"]`))!, /Acknowledged by dashboard/);
       assert.equal(await page.locator(`article[data-alert="${id}"] button:has-text("Acknowledge")`).count(), 0);
       await shot(page, 'alerts');
       // The overview open in another tab re-rendered its alerts on the alert.state event.
@@ -224,6 +225,28 @@ describe('web: the dashboard in a real browser (Chromium)', function () {
     } finally {
       await page.close();
       await overview.page.close();
+    }
+  });
+
+  it('silences an alert\'s SLA for a while, and ends the silence', async () => {
+    const { page, errors } = await open(n.browser, `${n.url}/alerts`);
+    page.on('dialog', (d) => void d.accept());
+    try {
+      const form = page.locator('article.alert form[data-remon-call="silences.create"]').first();
+      await form.locator('select[name=for]').selectOption('4h');
+      await form.locator('input[name=comment]').fill('deploy <b>now</b>');
+      await form.locator('button[type=submit]').click();
+      const row = page.locator('#alerts tr', { hasText: 'sla=slow-fast' });
+      await row.waitFor({ timeout: 3000 });
+      assert.match((await row.textContent())!, /deploy <b>now<\/b> \(dashboard\)[\s\S]*active/);
+      assert.match((await row.locator('[data-label=until] time').textContent())!, /^in (4h|240m)$/);
+      const silences = (await (await fetch(`${n.url}/api/silences`)).json()) as Array<{ comment: string; active: boolean; by: string }>;
+      assert.deepEqual(silences.map((x) => [x.comment, x.active, x.by]), [['deploy <b>now</b>', true, 'dashboard']]);
+      await row.locator('button:has-text("End")').click();
+      await page.waitForFunction(() => /ended/.test([...document.querySelectorAll('#alerts tr')].find((r: any) => r.textContent.includes('sla=slow-fast'))?.textContent ?? ''), undefined, { timeout: 3000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
     }
   });
 

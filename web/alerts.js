@@ -17,8 +17,9 @@ function viewOf(a) {
     value: a.value === null || a.value === undefined ? '' : String(a.value),
     labelText: Object.entries(a.labels || {}).map(([k, v]) => `${k}=${v}`).join(' '),
     history: [...(a.history || [])].reverse(),
-    ack: { id: a.id },
-    silence: { match: { sla: a.sla } },
+    // Who: the browser does not know the person; the history says it came from the dashboard.
+    ack: { id: a.id, by: 'dashboard' },
+    silence: { match: { sla: a.sla }, by: 'dashboard' },
   };
 }
 

@@ -48,7 +48,7 @@ module.exports = {
       slas_failing: slas.filter((s) => s.state === 'firing' || s.state === 'pending').length,
       open_alerts: alerts.map((a) => ({
         id: a.id, sla: a.sla, state: a.state, severity: a.severity, message: a.message, since: a.since,
-        ack: { id: a.id }, silence: { match: { sla: a.sla } },
+        ack: { id: a.id, by: 'dashboard' },
       })),
       events: { kinds: ['sla.state', 'alert.state'] },
     };
