@@ -373,6 +373,8 @@ describe('web: the dashboard with node.token (Chromium)', function () {
         w.dialogs = 0;
         new MutationObserver((ms: any[]) => ms.forEach((m) => m.addedNodes.forEach((x: any) => { if (x.matches?.('dialog.remon-login')) w.dialogs++; }))).observe(document.body, { childList: true });
       });
+      // A block that never ran: the graphs of what every run makes, waiting for the first.
+      await page.waitForSelector('canvas[data-remon-chart="api.duration_ms"][data-loaded][data-live="ready"]', { timeout: 5000 });
       await page.click('button:has-text("Run now")');
       const dialog = await page.waitForSelector('dialog.remon-login[open]', { timeout: 3000 });
       assert.equal(probeLog.runs.api, undefined, 'the write ran without the token');
@@ -385,6 +387,8 @@ describe('web: the dashboard with node.token (Chromium)', function () {
       await page.click('dialog.remon-login button[type=submit]');
       await page.waitForFunction(() => /^ran in .* ms: ok$/.test(document.querySelector('#run-result')?.textContent ?? ''), undefined, { timeout: 3000 });
       assert.equal(probeLog.runs.api, 1);
+      // The run's sample reached the graph, live.
+      await page.waitForFunction(() => Number(document.querySelector('canvas[data-remon-chart="api.duration_ms"]').getAttribute('data-points')) === 1, undefined, { timeout: 2000 });
       // The second write goes through without asking: the browser holds the session cookie.
       await page.click('button:has-text("Run now")');
       await waitFor(() => probeLog.runs.api === 2, 3000, 'the second run');

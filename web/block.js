@@ -19,6 +19,8 @@ function graphsOf(block, seriesNames, derived, slas) {
   const derivedNames = new Set(derived.map((d) => d.name));
   const stored = seriesNames.filter((n) => n.startsWith(prefix) && !derivedNames.has(n)).map((n) => n.slice(prefix.length));
   const fields = [...new Set([...Object.keys(block.fields), ...stored])];
+  // A block that never ran has no series yet; the ones every run makes are drawn as they come.
+  if (fields.length === 0) fields.push(...(block.mode === 'passive' ? ['up'] : ['duration_ms', 'up']));
   const primary = primaryField(block.fields);
   fields.sort((a, b) => (a === primary ? -1 : b === primary ? 1 : 0) || (a === 'up') - (b === 'up') || (a === 'duration_ms') - (b === 'duration_ms'));
   const groups = new Map(); // unit → graph
