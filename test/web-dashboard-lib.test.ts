@@ -8,6 +8,7 @@ const lib = require(path.resolve(__dirname, '..', '..', 'web', 'lib', 'dashboard
   primaryField(fields: Record<string, number>): string;
   unitOf(field: string): { unit: string; title: string };
   thresholdsOf(test: string): Array<{ series: string; op: string; value: number }>;
+  safe(page: { rpc(m: string, p: unknown): Promise<unknown> }, method: string, params: unknown, fallback: unknown, also?: string[]): Promise<unknown>;
 };
 
 describe('dashboard helpers (web/lib/dashboard.js)', () => {
@@ -46,5 +47,25 @@ describe('dashboard helpers (web/lib/dashboard.js)', () => {
 
   it('format: as the browser shows a value it updates (the client script\'s function)', () => {
     assert.deepEqual([12.345678, 0.000123456, 12345.6, 7, -2.5, null, undefined, true, 'x'].map(lib.format), ['12.35', '0.0001235', '12346', '7', '-2.5', '–', '–', 'true', 'x']);
+  });
+
+  describe('safe: an operation the node does not have is an empty part; any other failure is the page\'s', () => {
+    const failing = (code: string) => ({ rpc: async () => { throw Object.assign(new Error(`failed with ${code}`), { code }); } });
+    const scenarios: Array<[string, string, string[], 'fallback' | 'throws']> = [
+      ['no such operation (a subsystem the node does not run)', 'REMON_ERR_OP_UNKNOWN', [], 'fallback'],
+      ['the subsystem is not available', 'REMON_ERR_UNAVAILABLE', [], 'fallback'],
+      ['the alert log failed', 'REMON_ERR_ALERT_LOG', [], 'throws'],
+      ['a code the caller expects', 'REMON_ERR_HEARTBEAT_UNKNOWN', ['REMON_ERR_HEARTBEAT_UNKNOWN'], 'fallback'],
+    ];
+    for (const [name, code, also, want] of scenarios) {
+      it(name, async () => {
+        const got = lib.safe(failing(code), 'x.list', {}, 'FALLBACK', also);
+        if (want === 'fallback') assert.equal(await got, 'FALLBACK');
+        else await assert.rejects(got, { code, message: `failed with ${code}` });
+      });
+    }
+    it('answers the result when the call works', async () => {
+      assert.deepEqual(await lib.safe({ rpc: async () => [1, 2] }, 'x.list', {}, []), [1, 2]);
+    });
   });
 });

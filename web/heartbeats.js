@@ -13,7 +13,8 @@ const BODY_SHOWN = 2000;
 module.exports = {
   async GET(_req, page) {
     const list = await safe(page, 'heartbeats.list', {}, []);
-    const details = await Promise.all(list.slice(0, DETAILED).map((h) => safe(page, 'heartbeats.get', { name: h.name }, undefined)));
+    // A heartbeat removed since the list has no details.
+    const details = await Promise.all(list.slice(0, DETAILED).map((h) => safe(page, 'heartbeats.get', { name: h.name }, undefined, ['REMON_ERR_HEARTBEAT_UNKNOWN'])));
     const rows = list.map((h, i) => {
       const d = details[i];
       const withBody = d && d.signals.find((s) => s.body);

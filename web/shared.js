@@ -32,7 +32,7 @@ module.exports = {
       safe(page, 'lock.list', {}, []),
       safe(page, 'queue.names', {}, []),
     ]);
-    const queues = await Promise.all(queueNames.map(async (q) => ({ name: q, length: (await safe(page, 'queue.length', { queue: q }, { length: '?' })).length })));
+    const queues = await Promise.all(queueNames.map(async (q) => ({ name: q, length: (await page.rpc('queue.length', { queue: q })).length })));
     let entries = [];
     let problem = '';
     if (bucket || search) {

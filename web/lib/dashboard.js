@@ -58,12 +58,20 @@ function thresholdsOf(test) {
   return out;
 }
 
-/** safe calls an operation and answers fallback when it fails (a subsystem this node does not run). */
-async function safe(page, method, params, fallback) {
+/** ABSENT: the codes of an operation this node does not have (a subsystem it does not run). */
+const ABSENT = new Set(['REMON_ERR_OP_UNKNOWN', 'REMON_ERR_UNAVAILABLE']);
+
+/**
+ * safe calls an operation and answers fallback when the node does not have it (or, with
+ * also, when it fails with one of those codes); any other failure is the page's error, so
+ * that a broken part is not shown as an empty one.
+ */
+async function safe(page, method, params, fallback, also = []) {
   try {
     return await page.rpc(method, params);
-  } catch (_err) {
-    return fallback;
+  } catch (err) {
+    if (err && (ABSENT.has(err.code) || also.includes(err.code))) return fallback;
+    throw err;
   }
 }
 
