@@ -138,6 +138,10 @@
             let cut = 0;
             while (cut < ds.data.length && ds.data[cut].x < from) cut++;
             if (cut) ds.data.splice(0, cut);
+            // A few known points are drawn as dots too, so that a young series shows.
+            let known = 0;
+            for (const p of ds.data) if (p.y !== null) known++;
+            ds.pointRadius = known < 40 ? 2 : 0;
           }
         }
         chart.update('none');
@@ -157,7 +161,6 @@
         if (a.error) missing.push(`${names[i]}: ${a.error.message}`);
         const last = ds.data.length ? ds.data[ds.data.length - 1].x : -Infinity;
         latest.set(names[i], last);
-        ds.pointRadius = ds.data.length < 40 ? 2 : 0;
       });
       canvas.title = missing.join('\n');
       canvas.dataset.loaded = String(Date.now());
@@ -210,8 +213,8 @@
           },
           scales: {
             x: { type: 'linear', grid: { color: grid }, ticks: { color: text, maxRotation: 0, autoSkipPadding: 16, callback: (v) => tickLabel(v, span()) } },
-            y: { grid: { color: grid }, ticks: { color: text }, suggestedMin: number(canvas.getAttribute('data-min')), suggestedMax: number(canvas.getAttribute('data-max')) },
-            y1: { display: right.size > 0, position: 'right', grid: { drawOnChartArea: false }, ticks: { color: text } },
+            y: { grace: '5%', grid: { color: grid }, ticks: { color: text }, suggestedMin: number(canvas.getAttribute('data-min')), suggestedMax: number(canvas.getAttribute('data-max')) },
+            y1: { grace: '5%', display: right.size > 0, position: 'right', grid: { drawOnChartArea: false }, ticks: { color: text } },
           },
         },
       });
