@@ -3,6 +3,7 @@
  */
 import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
+import { benchDashboard } from './dashboard';
 import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
 import { benchHttp } from './http';
@@ -31,8 +32,9 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['ping', benchPing],
   ['sla', benchSla],
   ['alerts', benchAlerts],
-  ['pages', benchPages],
   ['live', benchLive],
+  ['pages', benchPages],
+  ['dashboard', benchDashboard],
 ];
 
 async function main(): Promise<void> {

@@ -96,7 +96,8 @@ async function waitUp(port: number, child: ChildProcess, what: string): Promise<
   }
 }
 
-function stop(child: ChildProcess): Promise<void> {
+/** stop ends a child process: SIGTERM, then SIGKILL after a minute. */
+export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());

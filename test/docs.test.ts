@@ -91,12 +91,13 @@ describe('docs say what is so', () => {
   });
 
   describe('node.listen', () => {
-    it('the schema and docs/config.md say it serves the API and RPC today, and the UI once built', async () => {
+    it('the schema and docs/config.md say it serves the web UI, the API and RPC', async () => {
       const schema = JSON.parse((await cli(['schema'])).out);
       const listen: string = schema.properties.node.properties.listen.description;
-      assert.equal(listen, 'Address of the HTTP API, JSON-RPC (/rpc), the heartbeat endpoints and /metrics (default 127.0.0.1:2001); the web UI will be served there too once it is built.');
+      assert.equal(listen, 'Address of the web UI (the dashboard and drop-in pages), the HTTP API, JSON-RPC (/rpc), the heartbeat endpoints and /metrics (default 127.0.0.1:2001).');
       const row = tableRows(read('docs/config.md'), 'node').find((r) => r[0] === '`listen`');
-      assert.match(row![2], /today the API, JSON-RPC \(`\/rpc`\), the heartbeat endpoints \(`\/hb\/...`\) and `\/metrics`.*the web UI will be served there too once it is built/);
+      assert.match(row![2], /the web UI \(the dashboard at `\/`, drop-in pages, `\/status`.*\), the API, JSON-RPC \(`\/rpc`\), the heartbeat endpoints \(`\/hb\/...`\) and `\/metrics`/);
+      assert.doesNotMatch(read('docs/config.md') + read('docs/http.md') + read('monitor.yaml'), /once it is built|web UI later/);
       assert.doesNotMatch(read('docs/config.md') + read('docs/http.md'), /web UI, API and RPC/);
     });
   });

@@ -83,9 +83,18 @@ export class StatCache<T> {
   }
 }
 
-/** statFile is a regular file's stat (following links), or undefined. */
+/**
+ * statFile is a regular file's stat (following links), or undefined: also for a name the
+ * file system refuses (ENAMETOOLONG for a 300-character page name, ENOTDIR, ELOOP, EACCES),
+ * which is no page file either.
+ */
 export function statFile(file: string): fs.Stats | undefined {
-  const st = fs.statSync(file, { throwIfNoEntry: false });
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
   return st?.isFile() ? st : undefined;
 }
 

@@ -30,7 +30,7 @@ export const nodeSection: ConfigSection<'node', NodeRaw> = {
         type: 'string',
         pattern: '^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]*):\\d{1,5}$',
         'x-expected': 'host:port, e.g. 127.0.0.1:2001',
-        description: 'Address of the HTTP API, JSON-RPC (/rpc), the heartbeat endpoints and /metrics (default 127.0.0.1:2001); the web UI will be served there too once it is built.',
+        description: 'Address of the web UI (the dashboard and drop-in pages), the HTTP API, JSON-RPC (/rpc), the heartbeat endpoints and /metrics (default 127.0.0.1:2001).',
       },
       data: { type: 'string', minLength: 1, description: 'Directory of all persistent state (default ./data).' },
       token: { type: 'string', description: 'Bearer token for writes (POST, other than heartbeat signals); RPC will take it too.' },
