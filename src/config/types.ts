@@ -65,6 +65,8 @@ export interface BlockConfig {
   everyMs: number;
   timeoutMs: number;
   disabled: boolean;
+  /** The nodes that run this block (`from:`), each probing from its own location; absent: the node (or the cluster) decides. */
+  from?: string[];
   pipe: Step[];
   /** The block's map from monitor.yaml, as validated against its type's schema. */
   options: Readonly<Record<string, unknown>>;

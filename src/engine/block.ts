@@ -143,7 +143,7 @@ export interface BlockType<Options = any> {
 }
 
 /** COMMON_BLOCK_KEYS are accepted on every block, whatever its type. */
-export const COMMON_BLOCK_KEYS = ['name', 'type', 'description', 'every', 'timeout', 'mode', 'disabled', 'pipe'] as const;
+export const COMMON_BLOCK_KEYS = ['name', 'type', 'description', 'every', 'timeout', 'mode', 'disabled', 'from', 'pipe'] as const;
 
 /** isBlockType tells whether a module export looks like a BlockType. */
 export function isBlockType(x: unknown): x is BlockType {

@@ -20,6 +20,7 @@ import { ActiveBlock, BlockSet } from './blocks';
 import { BlockHub, BlockType } from './block';
 import { Lifecycle, Component } from './lifecycle';
 import type { NodePlugin, PluginHost } from './plugin';
+import { fromPlacement, PlacementSet } from './placement';
 import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metrics';
 import { engineOps } from './ops';
 import { applyReload } from './reload';
@@ -66,6 +67,8 @@ export class Engine implements NodeApi {
   readonly routes: WebRoute[] = [];
   /** Metrics collectors by name, rendered by GET /metrics. */
   readonly metrics = new Map<string, Collector>();
+  /** Which blocks this node runs: `from:` lists, and a cluster's leases (plugins add theirs). */
+  readonly placement = new PlacementSet();
   readonly lifecycle: Lifecycle;
   readonly startedAt = Date.now();
   private readonly blocks: BlockSet;
@@ -140,9 +143,11 @@ export class Engine implements NodeApi {
     this.metrics.set('blocks', blockMetrics(() => this.status()));
     this.lifecycle = new Lifecycle(this.log);
     for (const c of this.components()) this.lifecycle.add(c);
+    this.placement.add(fromPlacement(() => this.config.node.name));
+    this.placement.onChange(() => this.place());
     const host: PluginHost = {
       config: this.config, clock: this.clock, log: this.log, bus: this.bus, store: this.store, shared: this.shared,
-      node: this, ops: this.ops, routes: this.routes, metrics: this.metrics,
+      node: this, ops: this.ops, routes: this.routes, metrics: this.metrics, placement: this.placement,
       addComponent: (c) => this.lifecycle.add(c),
     };
     for (const p of options.plugins ?? []) p.install(host);
@@ -248,6 +253,7 @@ export class Engine implements NodeApi {
   }
 
   private schedule(b: ActiveBlock): void {
+    if (!this.placement.runsHere(b.config)) return; // another node runs it (from:, a cluster lease)
     if (b.mode === 'interval') {
       this.scheduler.add({
         id: b.config.name,
@@ -261,6 +267,28 @@ export class Engine implements NodeApi {
     }
   }
 
+  /**
+   * place starts the interval blocks a placement now gives this node and stops the ones it
+   * took away (a run in flight finishes and is recorded: a cluster's fencing decides whether
+   * its writes count). Blocks run once at start are not run again.
+   */
+  private place(): void {
+    if (!this.started || this.stopping) return;
+    for (const b of this.blocks.values()) {
+      if (b.mode !== 'interval') continue;
+      const here = this.placement.runsHere(b.config);
+      const scheduled = this.scheduler.has(b.config.name);
+      if (here && !scheduled) this.schedule(b);
+      else if (!here && scheduled) this.scheduler.remove(b.config.name);
+    }
+  }
+
+  /** runsHere tells whether this node runs the block now (`from:`, a cluster's lease). */
+  runsHere(name: string): boolean {
+    const b = this.blocks.get(name);
+    return b !== undefined && this.placement.runsHere(b.config);
+  }
+
   /** unschedule takes a block off the node (reload): no more runs; a run in flight finishes unseen. */
   private unschedule(b: ActiveBlock): Promise<void> {
     this.scheduler.remove(b.config.name);
@@ -272,9 +300,9 @@ export class Engine implements NodeApi {
     return this.web?.url;
   }
 
-  /** runOnce runs every active (not disabled, not passive) block once, concurrently, and waits for their pipes. */
+  /** runOnce runs every active block (not disabled, not passive, placed here) once, concurrently, and waits for their pipes. */
   async runOnce(): Promise<Result[]> {
-    const active = [...this.blocks.values()].filter((b) => b.mode !== 'passive');
+    const active = [...this.blocks.values()].filter((b) => b.mode !== 'passive' && this.placement.runsHere(b.config));
     const results = await Promise.all(active.map((b) => this.execute(b, 'once', 0)));
     await this.idle();
     return results;

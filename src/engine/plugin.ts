@@ -9,6 +9,7 @@ import type { Store } from '../store/store';
 import type { Collector } from '../web/routes/metrics';
 import type { WebRoute } from '../web/server';
 import type { Component } from './lifecycle';
+import type { PlacementSet } from './placement';
 
 /**
  * PluginHost is what a subsystem gets to plug into a node: the seams (the bus, the clock,
@@ -27,6 +28,8 @@ export interface PluginHost {
   readonly ops: OpTable;
   readonly routes: WebRoute[];
   readonly metrics: Map<string, Collector>;
+  /** Which blocks this node runs: add a Placement (a cluster's leases) and call changed() when its answers change. */
+  readonly placement: PlacementSet;
   /** addComponent adds a part with a start and a stop, ordered by its `after` (e.g. ['bus']). */
   addComponent(c: Component): void;
 }

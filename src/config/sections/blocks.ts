@@ -20,6 +20,11 @@ export const commonBlockProperties: Record<(typeof COMMON_BLOCK_KEYS)[number], J
     description: 'interval: every `every`; once: at start; on-demand: only when asked (API, run step).',
   },
   disabled: { type: 'boolean', 'x-expected': 'true or false' },
+  from: {
+    type: 'array', items: { ...blockName }, minItems: 1, uniqueItems: true,
+    'x-expected': 'a list of node names, e.g. [alpha, beta, gamma]',
+    description: 'Run this block on each of these nodes (node.name), each probing from its own location; a quorum SLA reads their results.',
+  },
   pipe: { $ref: '#/definitions/steps', description: 'Steps run on each result, in order.' },
 };
 
@@ -183,6 +188,7 @@ export const blocksSection: ConfigSection<'blocks', Array<Record<string, unknown
         everyMs,
         timeoutMs,
         disabled: b.disabled === true,
+        ...(Array.isArray(b.from) ? { from: b.from as string[] } : {}),
         pipe: compiled.get(b) ?? compileSteps(b.pipe, ['blocks', i, 'pipe'], []),
         options: b,
       };
