@@ -1,13 +1,13 @@
 import { alertingFor } from '../alerts/instance';
 import type { NodePlugin, PluginHost } from '../engine/plugin';
-import { createError } from '../errors';
 import type { NodeApi } from '../ops/node';
 import { defineOp, noParams } from '../ops/operation';
 import { ClusterLeases } from './leases';
 
 /** ClusterStatus is what cluster.status answers. */
 export interface ClusterStatus {
-  cluster: string;
+  /** The cluster's name; null on a node without `cluster:`. */
+  cluster: string | null;
   node: string;
   lease_ttl_ms: number;
   slots: number;
@@ -17,12 +17,18 @@ export interface ClusterStatus {
   held: number;
   /** This node's blocks by its leases (blocks with from: are not the cluster's). */
   blocks: string[];
-  state: 'ok' | 'failing';
+  state: 'ok' | 'failing' | 'off';
   last_renewal?: string;
   counts: ClusterLeases['counts'];
 }
 
 const leasesOf = new WeakMap<object, ClusterLeases>();
+
+/** alone is what cluster.status says on a node without `cluster:`: it runs every block itself. */
+function alone(node: NodeApi): ClusterStatus {
+  const counts = { ticks: 0, failures: 0, gained: 0, lost: 0, lapses: 0, claims: 0, claimed: 0, claimFailures: 0 };
+  return { cluster: null, node: node.config.node.name, lease_ttl_ms: 0, slots: 0, members: [], held: 0, blocks: [], state: 'off', counts };
+}
 
 function status(node: NodeApi, l: ClusterLeases): ClusterStatus {
   const c = node.config.cluster!;
@@ -56,8 +62,7 @@ export const clusterStatus = defineOp({
   http: { method: 'GET', path: '/api/cluster' },
   handler: (_p, { node }) => {
     const l = leasesOf.get(node);
-    if (!l) throw createError('REMON_ERR_UNAVAILABLE', 'this node is not in a cluster (no cluster: section)');
-    return status(node, l);
+    return l ? status(node, l) : alone(node);
   },
 });
 
