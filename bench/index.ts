@@ -3,6 +3,7 @@
  */
 import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
+import { benchCluster } from './cluster';
 import { benchDashboard } from './dashboard';
 import { benchDerive } from './derive';
 import { benchHeartbeat } from './heartbeat';
@@ -35,6 +36,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['live', benchLive],
   ['pages', benchPages],
   ['dashboard', benchDashboard],
+  ['cluster', benchCluster],
 ];
 
 async function main(): Promise<void> {

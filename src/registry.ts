@@ -1,6 +1,8 @@
 import { builtinBlockTypes } from '../blocks';
 import { alertsPlugin } from './alerts/plugin';
 import { alertSections } from './alerts/sections';
+import { clusterPlugin } from './cluster/plugin';
+import { clusterSection } from './cluster/section';
 import { coreSections } from './config/sections';
 import { createDerivePlugin, deriveSection } from './derive';
 import { createPagesPlugin, webSection } from './pages';
@@ -20,13 +22,14 @@ const sections: readonly ConfigSection[] = [
   slasSection,
   ...alertSections,
   webSection,
+  clusterSection,
 ];
 
 /**
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin(), createPagesPlugin()];
+const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin(), createPagesPlugin(), clusterPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

@@ -11,7 +11,7 @@ import { AckLinks, loadKey } from './ack-link';
 import { actionGate, actionsFromConfig, describeAction, runAction, SlaActions } from './actions';
 import { AlertBook } from './book';
 import type { ContactConfig, EscalationConfig } from './config';
-import { Delivery, Dispatcher } from './dispatch';
+import { Delivery, DispatchDeps, Dispatcher } from './dispatch';
 import { nextStep, PlannedStep } from './escalation';
 import { onCall } from './oncall';
 import { SilenceBook } from './silences';
@@ -26,6 +26,14 @@ interface Slot extends Timed {
 
 /** Sender is how a notification goes out (Channels; tests and benchmarks may count instead). */
 export type Sender = (channel: ChannelName, contact: ContactConfig, n: Notification) => Promise<void>;
+
+/**
+ * NotificationClaim decides whether this node sends one notification: a cluster answers
+ * true for the first node to claim it (src/cluster). `alertKey` is the alert's identity on
+ * every node (source, name, labels), `field` the notification within it
+ * (`kind|step|contact|channel`, the step without the node's own alert id).
+ */
+export type NotificationClaim = (alertKey: string, field: string, kind: string) => Promise<boolean>;
 
 /** AlertingOptions: the node's config, clock and log; how to find an SLA's actions; how to send. */
 export interface AlertingOptions {
@@ -57,6 +65,7 @@ export class Alerting {
   private readonly deadlines: Deadlines<Slot>;
   private readonly slots = new Map<string, Slot>();
   private readonly dispatcher: Dispatcher;
+  private readonly dispatchDeps: DispatchDeps;
   private readonly channels?: Channels;
   private readonly actions: SlaActions;
   private readonly publish?: (e: NodeEvent) => void;
@@ -85,7 +94,7 @@ export class Alerting {
     this.deadlines = new Deadlines<Slot>(o.clock, (slot, now) => this.fire(slot, now));
     if (!o.send) this.channels = new Channels(o.log, () => this.config.notify.smtp);
     const send = o.send ?? ((ch, c, n) => this.channels!.send(ch, c, n));
-    this.dispatcher = new Dispatcher({
+    this.dispatchDeps = {
       clock: o.clock, log: o.log, send,
       node: () => this.config.node.name,
       notify: () => this.config.notify,
@@ -97,8 +106,24 @@ export class Alerting {
         for (const i of items) byAlert.set(i.alertId, [...(byAlert.get(i.alertId) ?? []), i.key]);
         for (const [id, keys] of byAlert) this.write({ k: 'sent', id, keys, t: this.clock.now(), r, ...(e && { e }) });
       },
-    });
+    };
+    this.dispatcher = new Dispatcher(this.dispatchDeps);
     this.indexBlocks(o.config);
+  }
+
+  /**
+   * useClaim makes every notification ask `claim` first (a cluster: one node sends each
+   * notification of an incident, whichever nodes saw it); without one, this node sends all.
+   */
+  useClaim(claim: NotificationClaim): void {
+    this.dispatchDeps.claim = async (items) => {
+      const won = await Promise.all(items.map((d) => {
+        const a = this.book.alerts.get(d.alertId);
+        // The delivery key is `<alert id>:<step>|contact|channel`; the id is this node's own.
+        return a ? claim(a.key, `${d.kind}|${d.key.slice(d.alertId.length + 1)}`, d.kind) : true;
+      }));
+      return items.filter((_d, i) => won[i]);
+    };
   }
 
   /** start reads the alert log, arms every alert's timer and sends what a restart left unsent. */

@@ -45,6 +45,12 @@ export interface DispatchDeps {
   /** stale: a firing delivery whose alert was acknowledged or resolved meanwhile (not sent). */
   stale: (d: Delivery) => boolean;
   send: (channel: ChannelName, contact: ContactConfig, n: Notification) => Promise<void>;
+  /**
+   * claim, when set, picks the deliveries this node sends (a cluster: the first node to
+   * claim a notification sends it, the others skip it); it is asked once, before the first
+   * attempt, and must not reject.
+   */
+  claim?: (items: Delivery[]) => Promise<Delivery[]>;
   /** record writes the deliveries' outcome to the notification log. */
   record: (items: Delivery[], outcome: Outcome, error?: string) => void;
 }
@@ -132,7 +138,13 @@ export class Dispatcher {
   private async deliver(all: Delivery[], attempt: number, built = new Map<string, AlertPayload>()): Promise<void> {
     const stale = all.filter((i) => this.d.stale(i));
     if (stale.length) this.done(stale, 'skipped', 'acknowledged or resolved before it went out');
-    const items = all.filter((i) => !stale.includes(i));
+    let items = all.filter((i) => !stale.includes(i));
+    if (attempt === 1 && this.d.claim && items.length > 0) {
+      const mine = await this.d.claim(items);
+      const others = items.filter((i) => !mine.includes(i));
+      if (others.length) this.done(others, 'skipped', 'another node of the cluster sent it');
+      items = mine;
+    }
     if (items.length === 0) return;
     const { contact: name, channel } = items[0];
     const contact = this.d.contact(name);

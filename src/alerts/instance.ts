@@ -15,3 +15,8 @@ export function alertingOf(ctx: OpContext): Alerting {
   if (!a) throw createError('REMON_ERR_UNAVAILABLE', 'alerts are not available on this node');
   return a;
 }
+
+/** alertingFor is the node's Alerting, if the alerts plugin is installed (a cluster hooks its claims in). */
+export function alertingFor(node: object): Alerting | undefined {
+  return instances.get(node);
+}

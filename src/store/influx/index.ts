@@ -22,6 +22,11 @@ export interface InfluxStoreOptions {
   bucket: string;
   /** Tag `node` on every line. */
   node: string;
+  /**
+   * Read every node's series, not only this node's (a cluster: a block's samples come from
+   * whichever node held its lease; at any time one node writes them).
+   */
+  readAllNodes?: boolean;
   /** More tags on every line. */
   labels?: Readonly<Record<string, string>>;
   /** Base URL of the Prometheus query API for fetch and list [url]. */
@@ -153,7 +158,7 @@ export class InfluxStore implements Store {
       url: options.readUrl ?? options.url,
       token: options.token,
       timeoutMs,
-      match: { node: options.node, ...labels },
+      match: options.readAllNodes ? { ...labels } : { node: options.node, ...labels },
     });
     this.spool = new Spool({
       dir: options.spoolDir,
@@ -448,6 +453,7 @@ export function createInfluxStore(config: Config, log: Logger): InfluxStore {
     org: s.org,
     bucket: s.bucket,
     node: config.node.name,
+    readAllNodes: config.cluster !== undefined,
     labels: s.labels,
     readUrl: s.readUrl,
     spoolDir: path.join(config.node.data, 'influx-spool'),

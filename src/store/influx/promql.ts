@@ -152,7 +152,7 @@ export class PromqlReader {
 
   /** names lists the metric names of this node's series seen since `sinceMs`. */
   async names(sinceMs: number): Promise<string[]> {
-    const data = await this.get('/api/v1/label/__name__/values', { 'match[]': `{${this.matchers}}`, start: seconds(sinceMs) });
+    const data = await this.get('/api/v1/label/__name__/values', { 'match[]': `{${this.matchers || '__name__=~".+"'}}`, start: seconds(sinceMs) });
     if (!Array.isArray(data) || !data.every((x) => typeof x === 'string')) throw this.unexpected('a list of names');
     return data as string[];
   }
