@@ -99,7 +99,7 @@ async function waitUp(port: number, child: ChildProcess, what: string): Promise<
 /** stop ends a child process: SIGTERM, then SIGKILL after a minute. */
 export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(); // exited, or killed by a signal
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
