@@ -29,6 +29,9 @@ import { RunHandle, runBlock, stopReason } from './runner';
 import { Scheduler, SchedulerStats } from './scheduler';
 import { BlockStatus } from './state';
 
+/** PLACED_FIRST_MS: a block a placement gives this node while it runs has its first run within this long (spread by name). */
+const PLACED_FIRST_MS = 1000;
+
 /** EngineOptions: what to run and with which parts; missing parts get defaults. */
 export interface EngineOptions {
   config: Config;
@@ -252,12 +255,13 @@ export class Engine implements NodeApi {
     return this.hubs.get(type);
   }
 
-  private schedule(b: ActiveBlock): void {
+  private schedule(b: ActiveBlock, firstSpreadMs?: number): void {
     if (!this.placement.runsHere(b.config)) return; // another node runs it (from:, a cluster lease)
     if (b.mode === 'interval') {
       this.scheduler.add({
         id: b.config.name,
         everyMs: b.config.everyMs,
+        firstSpreadMs,
         run: (lag) => this.execute(b, 'schedule', lag),
         busy: () => b.running,
         onMissed: (n) => b.state.missed(n),
@@ -268,9 +272,10 @@ export class Engine implements NodeApi {
   }
 
   /**
-   * place starts the interval blocks a placement now gives this node and stops the ones it
-   * took away (a run in flight finishes and is recorded: a cluster's fencing decides whether
-   * its writes count). Blocks run once at start are not run again.
+   * place starts the interval blocks a placement now gives this node, their first runs
+   * within PLACED_FIRST_MS (they were another node's, which may have died), and stops the
+   * ones it took away (a run in flight finishes and is recorded). Blocks run once at start
+   * are not run again.
    */
   private place(): void {
     if (!this.started || this.stopping) return;
@@ -278,7 +283,7 @@ export class Engine implements NodeApi {
       if (b.mode !== 'interval') continue;
       const here = this.placement.runsHere(b.config);
       const scheduled = this.scheduler.has(b.config.name);
-      if (here && !scheduled) this.schedule(b);
+      if (here && !scheduled) this.schedule(b, PLACED_FIRST_MS);
       else if (!here && scheduled) this.scheduler.remove(b.config.name);
     }
   }

@@ -10,6 +10,8 @@ export interface Job {
   /** When true at a tick, the tick is skipped and counted as missed (e.g. an on-demand run is going). */
   busy?(): boolean;
   onMissed?(count: number): void;
+  /** Run first within this many ms of its adding (sooner than the scheduler's firstSpreadMs): a block taken over from a node that died. */
+  firstSpreadMs?: number;
 }
 
 /** SchedulerOptions: how many runs may be in flight, how runs are spread, the clock. */
@@ -118,7 +120,7 @@ export class Scheduler {
 
   /** firstOffsetOf is when after the start (or its adding) a job runs first: within firstSpreadMs, stable for a given id. */
   firstOffsetOf(job: Job): number {
-    return spread(job, Math.min(job.everyMs, this.spreadMs, this.firstSpreadMs));
+    return spread(job, Math.min(job.everyMs, this.spreadMs, job.firstSpreadMs ?? this.firstSpreadMs));
   }
 
   add(job: Job): void {
