@@ -12,6 +12,7 @@ import { benchLive } from './live';
 import { benchNode } from './node';
 import { benchPages } from './pages';
 import { benchPing } from './ping';
+import { benchRpc } from './rpc';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
 import { benchShared } from './shared';
@@ -35,6 +36,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['live', benchLive],
   ['pages', benchPages],
   ['dashboard', benchDashboard],
+  ['rpc', benchRpc],
 ];
 
 async function main(): Promise<void> {
