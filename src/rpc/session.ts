@@ -123,15 +123,21 @@ export class RpcSession {
   /**
    * subscribe subscribes to a live topic; onEvents gets each notification's events. The
    * subscription is made again on every reconnect (events while disconnected are lost).
+   * While the node cannot be reached it is kept, and made when the session opens; one the
+   * node refuses (bad params, over its limits) is dropped and rejects.
    */
   async subscribe(params: LiveParams, onEvents: (events: unknown[]) => void): Promise<Subscription> {
     const sub: Sub = { id: `c${this.nextSub++}`, params, onEvents };
     this.subs.set(sub.id, sub);
-    try {
-      await this.remoteSubscribe(sub);
-    } catch (err) {
-      this.subs.delete(sub.id);
-      throw err;
+    if (this.state === 'open') {
+      try {
+        await this.remoteSubscribe(sub);
+      } catch (err) {
+        if ((err as RemonError).code !== 'REMON_ERR_RPC_UNREACHABLE') {
+          this.subs.delete(sub.id);
+          throw err;
+        }
+      }
     }
     return { id: sub.id, params };
   }
