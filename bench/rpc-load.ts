@@ -1,7 +1,7 @@
 /**
  * The load of the RPC benchmark, in its own process (as a peer node is):
  * `node rpc-load.js URL MODE SECONDS CONCURRENCY TOKEN`. MODE is `echo` (POST /echo, the
- * bare express route, by the client's own postText), `http` (POST /rpc through RpcClient) or `ws` (the WebSocket session,
+ * bare express route, by the client's own postText), `bare` (POST /bare, the same without express), `http` (POST /rpc through RpcClient) or `ws` (the WebSocket session,
  * CONCURRENCY calls pipelined). Warms up for 300 ms, then counts answered calls for
  * SECONDS and prints the calls per second.
  */
@@ -18,9 +18,9 @@ async function main(): Promise<void> {
   const session = mode === 'ws' ? client.session({ inFlight: CONCURRENCY }) : undefined;
   await session?.opened();
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  const once: () => Promise<unknown> = mode === 'echo'
+  const once: () => Promise<unknown> = mode === 'echo' || mode === 'bare'
     ? async () => {
-      const res = await postText(url, '/echo', BODY, headers, 10_000);
+      const res = await postText(url, `/${mode}`, BODY, headers, 10_000);
       const a = JSON.parse(res.text) as { method?: string };
       if (a.method !== 'node.health') throw new Error('bad echo');
     }

@@ -2,9 +2,10 @@
  * RPC benchmark (issue 14): calls per second of a cheap method (`node.health`) over POST
  * /rpc (RpcClient) and over the WebSocket /rpc (RpcSession, calls pipelined), against a
  * bare express JSON echo route (`express.json()` and `res.json(req.body)`) mounted on the
- * same server of the same node, behind the same guard. The load runs in another process
+ * same server of the same node, behind the same guard; and, for scale, the same echo in
+ * bare node:http (no express). The load runs in another process
  * (bench/rpc-load.ts) with BENCH_RPC_CONCURRENCY calls at once; rounds alternate
- * echo → http → ws, BENCH_RPC_ROUNDS times, each BENCH_RPC_SECONDS long; figures are the
+ * echo → bare → http → ws, BENCH_RPC_ROUNDS times, each BENCH_RPC_SECONDS long; figures are the
  * medians. Target: each RPC transport ≥ 0.7× the echo route.
  *
  *   BENCH_ONLY=rpc npm run bench
@@ -27,7 +28,7 @@ const SECONDS = Number(process.env.BENCH_RPC_SECONDS ?? 1.5);
 const ROUNDS = Number(process.env.BENCH_RPC_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_RPC_CONCURRENCY ?? 16);
 const TOKEN = 'bench-token';
-const MODES = ['echo', 'http', 'ws'] as const;
+const MODES = ['echo', 'bare', 'http', 'ws'] as const;
 
 /** echoPlugin mounts POST /echo: a bare express app that answers the JSON body it got. */
 function echoPlugin(): NodePlugin {
@@ -39,6 +40,17 @@ function echoPlugin(): NodePlugin {
       host.routes.push({
         name: 'echo',
         raw: () => (req, res) => {
+          if (req.url === '/bare') {
+            // For scale: the same echo without express (node:http, JSON.parse, JSON.stringify).
+            const chunks: Buffer[] = [];
+            req.on('data', (c: Buffer) => chunks.push(c));
+            req.on('end', () => {
+              const text = JSON.stringify(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+              res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+              res.end(text);
+            });
+            return true;
+          }
           if (req.url !== '/echo') return false;
           app(req, res);
           return true;
@@ -61,7 +73,7 @@ export async function benchRpc(): Promise<string> {
   const text = `node: { name: bench, data: ${fs.mkdtempSync(path.join(os.tmpdir(), 'remon-bench-rpc-'))}, listen: "127.0.0.1:${port}", token: ${TOKEN} }\nstorage: { kind: memory }\nblocks: []\n`;
   const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text }), log: silentLogger(), plugins: [rpcPlugin(), echoPlugin()] });
   await e.start();
-  const figures: Record<string, number[]> = { echo: [], http: [], ws: [] };
+  const figures: Record<string, number[]> = { echo: [], bare: [], http: [], ws: [] };
   try {
     for (let r = 0; r < ROUNDS; r++) for (const m of MODES) figures[m].push(await load(e.url!, m));
   } finally {
@@ -70,7 +82,9 @@ export async function benchRpc(): Promise<string> {
   const echo = median(figures.echo);
   const rows = MODES.map((m) => {
     const v = median(figures[m]);
-    return [m === 'echo' ? 'express JSON echo, POST /echo' : m === 'http' ? 'node.health, POST /rpc (RpcClient)' : `node.health, WebSocket /rpc (RpcSession, ${CONCURRENCY} pipelined)`, v, m === 'echo' ? '1.00' : (v / echo).toFixed(2), m === 'echo' ? '' : v / echo >= 0.7 ? 'yes' : 'NO'];
+    const label = { echo: 'express JSON echo, POST /echo', bare: 'bare node:http JSON echo, POST /bare (for scale)', http: 'node.health, POST /rpc (RpcClient)', ws: `node.health, WebSocket /rpc (RpcSession, ${CONCURRENCY} pipelined)` }[m];
+    const target = m === 'http' || m === 'ws';
+    return [label, v, (v / echo).toFixed(2), target ? (v / echo >= 0.7 ? 'yes' : 'NO') : ''];
   });
   return table(`RPC calls/s, ${CONCURRENCY} at once, median of ${ROUNDS} alternating rounds of ${SECONDS}s (target ≥ 0.7× echo)`, ['transport', 'calls/s', '× echo', '≥ 0.7'], rows);
 }
