@@ -42,7 +42,8 @@ export async function startNodes(specs: FedSpec[], o: { env?: Record<string, str
     fs.writeFileSync(file, text);
     out.push({ ...n, proc: new RemonNode(file, n.url) });
   }
-  await Promise.all(out.map((n) => n.proc.start()));
+  // One after the other: three node processes loading at once on a busy 2-core machine can take over 10 s.
+  for (const n of out) await n.proc.start();
   return out;
 }
 
