@@ -74,6 +74,9 @@ describe('federation: a node shows its peers\' blocks, SLAs and alerts labelled 
     assert.match(html, /beta is down: cannot reach the node at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
     assert.match(html, /id="peer-gamma" data-peer="gamma" data-state="up"/);
     assert.match(alpha.proc.out, /"msg":"peer beta is down"/);
+    const metrics = await (await fetch(`${alpha.url}/metrics`)).text();
+    assert.match(metrics, /^remon_peer_up\{peer="beta"\} 0$/m);
+    assert.match(metrics, /^remon_peer_up\{peer="gamma"\} 1$/m);
 
     // Back: up again, since later.
     await beta.proc.start();
