@@ -20,6 +20,8 @@ interface QuorumBlock {
   heard: Map<string, Heard>;
   lastEmit: number;
   timer?: NodeJS.Timeout;
+  /** An emit waiting for the second to be over (at most one). */
+  later?: NodeJS.Timeout;
 }
 
 /** QuorumOptions: this node's name, its `from:` blocks, the federation (sessions to peers), the bus, the clock. */
@@ -81,7 +83,10 @@ export class Quorum {
   /** stop ends the timers (the sessions are the federation's). */
   stop(): void {
     this.stopped = true;
-    for (const b of this.blocks.values()) if (b.timer) clearInterval(b.timer);
+    for (const b of this.blocks.values()) {
+      if (b.timer) clearInterval(b.timer);
+      if (b.later) clearTimeout(b.later);
+    }
   }
 
   private local(m: BusMessage): void {
@@ -134,7 +139,13 @@ export class Quorum {
     if (b.heard.size < b.locations.length && now - this.startedAt < 2 * b.everyMs) return;
     const wait = b.lastEmit + 1000 - now;
     if (wait > 0) {
-      setTimeout(() => this.emit(b), wait).unref();
+      if (!b.later) {
+        b.later = setTimeout(() => {
+          b.later = undefined;
+          this.emit(b);
+        }, wait);
+        b.later.unref();
+      }
       return;
     }
     b.lastEmit = now;
