@@ -13,6 +13,7 @@ import { benchLive } from './live';
 import { benchNode } from './node';
 import { benchPages } from './pages';
 import { benchPing } from './ping';
+import { benchRpc } from './rpc';
 import { benchRrd } from './rrd';
 import { benchScheduler } from './scheduler';
 import { benchShared } from './shared';
@@ -37,6 +38,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['pages', benchPages],
   ['dashboard', benchDashboard],
   ['cluster', benchCluster],
+  ['rpc', benchRpc],
 ];
 
 async function main(): Promise<void> {

@@ -86,6 +86,9 @@ export const ErrorCodes = {
   REMON_ERR_RPC_INVALID: 'a JSON-RPC message that is not a valid request: no jsonrpc "2.0", no method, a bad id, an empty or oversized batch (JSON-RPC -32600)',
   REMON_ERR_RPC_TRANSPORT: 'a JSON-RPC method that needs the WebSocket /rpc (live.subscribe, live.unsubscribe) was called over POST /rpc',
   REMON_ERR_RPC_LIMIT: 'a WebSocket client went over a bound: too many subscriptions, series names, calls in flight or connections',
+  REMON_ERR_RPC_UNREACHABLE: 'the RPC client could not reach a node (connection refused, reset, no answer within the timeout) or its WebSocket closed with calls unanswered',
+  REMON_ERR_RPC_REMOTE: 'a node answered a JSON-RPC call with an error that carries no remon code, or with something that is not a JSON-RPC answer',
+  REMON_ERR_PEER_UNKNOWN: 'a peer name that is not under `peers:`',
   REMON_ERR_NOTIFY_FAILED: 'a notification could not be delivered (receiver down or refusing, mail server, command failed or timed out)',
 } as const;
 
@@ -127,6 +130,9 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   REMON_ERR_RPC_INVALID: 400,
   REMON_ERR_RPC_TRANSPORT: 405,
   REMON_ERR_RPC_LIMIT: 429,
+  REMON_ERR_PEER_UNKNOWN: 404,
+  REMON_ERR_RPC_UNREACHABLE: 502,
+  REMON_ERR_RPC_REMOTE: 502,
   REMON_ERR_WEB_MEDIA_TYPE: 415,
   REMON_ERR_BLOCK_ABORTED: 503,
   REMON_ERR_UNAVAILABLE: 503,

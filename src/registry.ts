@@ -6,6 +6,8 @@ import { clusterSection } from './cluster/section';
 import { coreSections } from './config/sections';
 import { createDerivePlugin, deriveSection } from './derive';
 import { createPagesPlugin, webSection } from './pages';
+import { peersPlugin } from './peers/plugin';
+import { peersSection } from './peers/section';
 import { rpcPlugin } from './rpc/plugin';
 import { createSlaPlugin, slasSection } from './sla';
 import type { ConfigSection, Registry } from './config/section';
@@ -23,13 +25,14 @@ const sections: readonly ConfigSection[] = [
   ...alertSections,
   webSection,
   clusterSection,
+  peersSection,
 ];
 
 /**
  * plugins are the subsystems that plug into a running node, beside their sections: each
  * in its own folder (src/<subsystem>/plugin.ts), listed here.
  */
-const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin(), createPagesPlugin(), clusterPlugin()];
+const plugins: readonly NodePlugin[] = [createDerivePlugin(), createSlaPlugin(), alertsPlugin(), rpcPlugin(), createPagesPlugin(), clusterPlugin(), peersPlugin()];
 
 /**
  * registry is the composition of remon: the built-in block types (blocks/index.ts), the

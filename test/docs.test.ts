@@ -170,7 +170,9 @@ describe('docs say what is so', () => {
           '  - { name: web, test: "web.double == 14" }\n' +
           '  - { name: web-slo, objective: { good: "web.up == 1", target: 99%, window: 1d } }\n' +
           // A silence, so the silence routes have one to show (and one to refuse to expire).
-          'silences:\n  - { match: { team: web }, until: 2099-01-01T00:00:00Z, comment: docs }\n',
+          'silences:\n  - { match: { team: web }, until: 2099-01-01T00:00:00Z, comment: docs }\n' +
+          // A peer that is not there, so the peer routes have one to show (as down).
+          `peers:\n  other: { url: "http://127.0.0.1:${port + 1}" }\n`,
         dir,
       );
       child = spawn(process.execPath, [MAIN, 'run', file], { stdio: 'ignore' });
@@ -201,6 +203,7 @@ describe('docs say what is so', () => {
           .replace(/^\/api\/series\/:name/, '/api/series/web.value')
           .replace(/^\/(hb|api\/heartbeats)\/:name/, '/$1/backup')
           .replace(/^\/api\/silences\/:id/, '/api/silences/yaml-1')
+          .replace(/^\/api\/peers\/:name/, '/api/peers/other')
           .replace(/:(\w+)/g, (_m, p: string) => real[p] ?? p);
         const post = r.method === 'POST';
         const res = await fetch(`${base}${url}`, {
@@ -238,6 +241,7 @@ describe('docs say what is so', () => {
       ['an unknown alert', 'GET', '/api/alerts/99', undefined, undefined, 404, /^\{"error":"no alert has id \\"99\\"","code":"REMON_ERR_ALERT_UNKNOWN"\}$/],
       ['an ack without the token', 'POST', '/api/alerts/1/ack', {}, undefined, 401],
       ['an expiry of a silence of monitor.yaml', 'POST', '/api/silences/yaml-1/expire', { authorization: `Bearer ${token}` }, undefined, 409, /silence yaml-1 is in monitor\.yaml; remove it there/],
+      ['an unknown peer', 'GET', '/api/peers/nope', undefined, undefined, 404, /^\{"error":"no peer is named \\"nope\\"; peers: other","code":"REMON_ERR_PEER_UNKNOWN"\}$/],
       ['an unknown route', 'GET', '/x', undefined, undefined, 404, /^\{"error":"no route for GET \/x"\}$/],
     ];
     for (const [what, method, url, headers, reqBody, status, answer] of statuses) {

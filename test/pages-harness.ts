@@ -37,6 +37,8 @@ export interface PagesNodeOptions {
   plugins?: NodePlugin[];
   /** blocks replaces the two on-demand probe blocks alpha and beta (YAML list items). */
   blocks?: string;
+  /** port to listen on (default: a free one), to start a node again where it was. */
+  port?: number;
 }
 
 /** writeTree writes files (relative paths) under a folder. */
@@ -54,7 +56,7 @@ export async function startPagesNode(o: PagesNodeOptions = {}): Promise<PagesNod
   const web = path.join(dir, 'web');
   fs.mkdirSync(web);
   writeTree(web, o.files ?? {});
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const text = `node: { name: pagenode, data: ${dir}/data, listen: "127.0.0.1:${port}"${o.token ? `, token: ${o.token}` : ''} }
 storage: { kind: memory }
 blocks:

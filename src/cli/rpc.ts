@@ -1,6 +1,7 @@
 import { parseCommand, remoteOf } from './args';
 import type { CliIO } from './commands';
-import { call } from './remote';
+import type { RemonError } from '../errors';
+import { RpcClient, rpcCodeOfError } from '../rpc/client';
 
 /** readAll reads standard input (params given as `-`), at most 256 kB. */
 async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
@@ -20,7 +21,7 @@ const USAGE_CODES = new Set([-32700, -32600, -32601, -32602]);
 /**
  * rpcCommand: `remon rpc METHOD [JSON]` calls a JSON-RPC method of a running node (POST
  * /rpc) with params given as a JSON object (`-` reads them from standard input), and
- * prints the result as JSON. Exit 0 on a result; 2 on a usage error or an error that says
+ * prints the result as JSON (through the typed client, src/rpc/client.ts). Exit 0 on a result; 2 on a usage error or an error that says
  * the call was wrong (unknown method, invalid params); 1 for other errors (refused, not
  * found, unavailable) and an unreachable node.
  */
@@ -46,22 +47,22 @@ export async function rpcCommand(args: string[], io: CliIO, env: NodeJS.ProcessE
   const remote = remoteOf(p, env);
   if (typeof remote === 'number') return remote;
   try {
-    const a = await call(remote, 'POST', '/rpc', { text: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), type: 'application/json' });
-    const body = a.json as { result?: unknown; error?: { code: number; message: string; data?: { code?: string } } } | string;
-    if (typeof body !== 'object' || body === null || (!('result' in body) && !body.error)) {
-      io.err(`remon rpc: the node answered HTTP ${a.status} without a JSON-RPC answer: ${String(a.json).slice(0, 200)}\n`);
-      return 1;
-    }
-    if (body.error) {
-      const code = body.error.data?.code ? `${body.error.code} ${body.error.data.code}` : String(body.error.code);
-      const hint = body.error.data?.code === 'REMON_ERR_OP_UNAUTHORIZED' ? ' (give the node\'s token with --token or REMON_TOKEN)' : '';
-      io.err(`remon rpc: ${method}: ${body.error.message}${hint} (${code})\n`);
-      return USAGE_CODES.has(body.error.code) ? 2 : 1;
-    }
-    io.out(`${JSON.stringify(body.result, null, values.compact ? undefined : 2)}\n`);
+    const result = await new RpcClient(remote).call(method, params as Record<string, unknown>);
+    io.out(`${JSON.stringify(result, null, values.compact ? undefined : 2)}\n`);
     return 0;
   } catch (err) {
-    io.err(`remon rpc: ${(err as Error).message}\n`);
-    return 1;
+    const e = err as RemonError;
+    if (e.code === 'REMON_ERR_RPC_UNREACHABLE') {
+      io.err(`remon rpc: ${e.message} (set --url or REMON_URL)\n`);
+      return 1;
+    }
+    const rpc = rpcCodeOfError(e);
+    if (rpc === undefined || e.code === 'REMON_ERR_RPC_REMOTE') {
+      io.err(`remon rpc: ${e.message}\n`);
+      return 1;
+    }
+    const hint = e.code === 'REMON_ERR_OP_UNAUTHORIZED' ? ' (give the node\'s token with --token or REMON_TOKEN)' : '';
+    io.err(`remon rpc: ${method}: ${e.message}${hint} (${rpc} ${e.code})\n`);
+    return USAGE_CODES.has(rpc) ? 2 : 1;
   }
 }

@@ -97,7 +97,7 @@ function check(raw: unknown, ctx: CheckContext): SectionIssue[] {
 export const deriveSection: ConfigSection<'derive', RawDerive[]> = {
   key: 'derive',
   reload: 'live',
-  after: ['blocks'],
+  after: ['blocks', 'peers'],
   schema: {
     type: 'array',
     description: 'Derived (second-order) series: each a name and a series expression over other series.',

@@ -163,7 +163,7 @@ function buildSla(r: RawSla): SlaConfig {
 export const slasSection: ConfigSection<'slas', RawSla[]> = {
   key: 'slas',
   reload: 'live',
-  after: ['blocks', 'derive'],
+  after: ['blocks', 'peers', 'derive'],
   schema: {
     type: 'array',
     'x-expected': 'a list of SLAs, each starting with "- name:"',
