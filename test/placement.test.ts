@@ -61,6 +61,36 @@ describe('placement: which blocks this node runs', function () {
     }
   });
 
+  it('a block taken away and given back at once does not run again within its interval', async () => {
+    let mine = new Set(['anywhere']);
+    let toggle = (_names: string[]): void => undefined;
+    const plugin: NodePlugin = {
+      name: 'toy-cluster',
+      install(host) {
+        host.placement.add({ name: 'toy', runsHere: (b) => mine.has(b.name) });
+        toggle = (names: string[]) => { mine = new Set(names); host.placement.changed(); };
+      },
+    };
+    const text = `node: { name: alpha, data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n  - { name: anywhere, type: probe, every: 600ms }\n`;
+    const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log: silentLogger(), web: false, plugins: [plugin] });
+    const starts: number[] = [];
+    e.bus.subscribe('test', (m) => { if (m.result) starts.push(m.result.startedAt); });
+    await e.start();
+    try {
+      for (let i = 0; i < 4; i++) {
+        const n = starts.length;
+        await waitFor(() => starts.length > n, 5000, 'a run');
+        toggle([]);
+        toggle(['anywhere']); // away and back right after a run, as a slot handed back and forth
+      }
+      await waitFor(() => starts.length >= 6, 5000, 'runs after the last toggle');
+      const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+      assert.ok(gaps.every((g) => g >= 300), `runs at least half an interval apart: ${gaps.join(', ')} ms`);
+    } finally {
+      await e.stop();
+    }
+  });
+
   it('from: names are checked: a list of node names', () => {
     assert.throws(() => config('  - { name: bad, type: probe, from: alpha }\n'), /blocks\[3\]\.from: .*a list of node names/);
     assert.throws(() => config('  - { name: bad, type: probe, from: [] }\n'), /blocks\[3\]\.from/);

@@ -255,13 +255,14 @@ export class Engine implements NodeApi {
     return this.hubs.get(type);
   }
 
-  private schedule(b: ActiveBlock, firstSpreadMs?: number): void {
+  private schedule(b: ActiveBlock, firstSpreadMs?: number, firstAfterMs?: number): void {
     if (!this.placement.runsHere(b.config)) return; // another node runs it (from:, a cluster lease)
     if (b.mode === 'interval') {
       this.scheduler.add({
         id: b.config.name,
         everyMs: b.config.everyMs,
         firstSpreadMs,
+        firstAfterMs,
         run: (lag) => this.execute(b, 'schedule', lag),
         busy: () => b.running,
         onMissed: (n) => b.state.missed(n),
@@ -273,7 +274,8 @@ export class Engine implements NodeApi {
 
   /**
    * place starts the interval blocks a placement now gives this node, their first runs
-   * within PLACED_FIRST_MS (they were another node's, which may have died), and stops the
+   * within PLACED_FIRST_MS (they were another node's, which may have died; one that ran here
+   * within its interval waits the rest of it first), and stops the
    * ones it took away (a run in flight finishes and is recorded). Blocks run once at start
    * are not run again.
    */
@@ -283,8 +285,14 @@ export class Engine implements NodeApi {
       if (b.mode !== 'interval') continue;
       const here = this.placement.runsHere(b.config);
       const scheduled = this.scheduler.has(b.config.name);
-      if (here && !scheduled) this.schedule(b, PLACED_FIRST_MS);
-      else if (!here && scheduled) this.scheduler.remove(b.config.name);
+      if (here && !scheduled) {
+        // A block that ran here lately (a placement took it away and gave it back) waits out its interval.
+        const last = b.state.lastRunAt;
+        const wait = last === 0 ? 0 : Math.max(0, Math.min(b.config.everyMs, last + b.config.everyMs - this.clock.now()));
+        this.schedule(b, PLACED_FIRST_MS, wait);
+      } else if (!here && scheduled) {
+        this.scheduler.remove(b.config.name);
+      }
     }
   }
 

@@ -12,6 +12,8 @@ export interface Job {
   onMissed?(count: number): void;
   /** Run first within this many ms of its adding (sooner than the scheduler's firstSpreadMs): a block taken over from a node that died. */
   firstSpreadMs?: number;
+  /** Run first no sooner than this many ms after its adding (it ran here lately, before a placement took it away and gave it back). */
+  firstAfterMs?: number;
 }
 
 /** SchedulerOptions: how many runs may be in flight, how runs are spread, the clock. */
@@ -137,7 +139,7 @@ export class Scheduler {
   private schedule(e: Entry, origin: number): void {
     e.origin = origin;
     e.first = true;
-    e.due = origin + this.firstOffsetOf(e.job);
+    e.due = origin + (e.job.firstAfterMs ?? 0) + this.firstOffsetOf(e.job);
   }
 
   /**
