@@ -14,6 +14,8 @@ export interface ActiveBlock {
   instance: BlockInstance;
   state: BlockState;
   running: boolean;
+  /** When its last run started (the node clock's epoch ms, 0 before the first), set as the run starts. */
+  lastStart: number;
   /** Created at run time (a heartbeat made by a signal or `remon config`), not from monitor.yaml. */
   runtime: boolean;
   /** Taken off the node by a reload: its results are no longer recorded. */
@@ -72,7 +74,7 @@ export class BlockSet {
     if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
     const mode: BlockMode = type.passive ? 'passive' : b.mode;
     const active: ActiveBlock = {
-      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, runtime, removed: false,
+      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false,
     };
     const config = this.o.config();
     active.instance = type.create(b.options, {

@@ -287,7 +287,7 @@ export class Engine implements NodeApi {
       const scheduled = this.scheduler.has(b.config.name);
       if (here && !scheduled) {
         // A block that ran here lately (a placement took it away and gave it back) waits out its interval.
-        const last = b.state.lastRunAt;
+        const last = b.lastStart;
         const wait = last === 0 ? 0 : Math.max(0, Math.min(b.config.everyMs, last + b.config.everyMs - this.clock.now()));
         this.schedule(b, PLACED_FIRST_MS, wait);
       } else if (!here && scheduled) {
@@ -390,6 +390,7 @@ export class Engine implements NodeApi {
 
   private async execute(b: ActiveBlock, trigger: Trigger, lagMs: number, input?: Result): Promise<Result> {
     b.running = true;
+    b.lastStart = this.clock.now();
     let result: Result;
     try {
       result = await runBlock({

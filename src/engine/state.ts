@@ -23,11 +23,6 @@ export interface BlockStatus {
 export class BlockState {
   private s: BlockStatus;
   private lastRunMs = 0;
-
-  /** lastRunAt is when the last run started (epoch ms), 0 before the first. */
-  get lastRunAt(): number {
-    return this.lastRunMs;
-  }
   constructor(name: string, type: string, mode: string) {
     this.s = {
       name, type, mode, status: 'unknown', lastRun: null, lastError: '', fields: {},
