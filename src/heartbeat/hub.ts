@@ -56,6 +56,22 @@ function disabledIn(config: Config): Set<string> {
 
 const isTimerRecord = (r: HbRecord): boolean => r.k === 'late' || r.k === 'miss' || r.k === 'overrun';
 
+type SignalRecord = Extract<HbRecord, { k: 'ok' | 'start' | 'fail' }>;
+
+/**
+ * signalRecord is a signal's journal record, its keys in the journal's order (k n t r b x).
+ * It is made for every signal, so it is built key by key (spreading a `false` costs more).
+ */
+function signalRecord(name: string, t: number, sig: Signal): SignalRecord {
+  const exit = sig.kind === 'exit';
+  const k = sig.kind === 'start' ? 'start' : sig.kind === 'success' || (exit && sig.exitCode === 0) ? 'ok' : 'fail';
+  const rec: { k: SignalRecord['k']; n: string; t: number; r?: string; b?: string; x?: number } = { k, n: name, t };
+  if (sig.rid !== undefined) rec.r = sig.rid;
+  if (sig.body) rec.b = sig.body;
+  if (exit) rec.x = sig.exitCode;
+  return rec as SignalRecord;
+}
+
 /**
  * HeartbeatHub is the heartbeat type's node-wide part: every heartbeat's state machine
  * (Beat), one timer over all their deadlines (Deadlines), and the journal that makes
@@ -208,16 +224,9 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
     if (sig.kind === 'exit' && !(Number.isInteger(sig.exitCode) && sig.exitCode! >= 0 && sig.exitCode! <= 255)) {
       throw createError('REMON_ERR_HEARTBEAT_INVALID', `exit codes are 0-255; got ${sig.exitCode}`);
     }
-    let created: Promise<void> | undefined;
-    if (!this.slots.has(name)) created = this.creating.get(name) ?? this.autoCreate(name);
-    const t = this.clock.now();
-    const base = { n: name, t, ...(sig.rid !== undefined && { r: sig.rid }), ...(sig.body && { b: sig.body }) };
-    let rec: HbRecord;
-    if (sig.kind === 'start') rec = { k: 'start', ...base };
-    else if (sig.kind === 'success' || (sig.kind === 'exit' && sig.exitCode === 0)) rec = { k: 'ok', ...base, ...(sig.kind === 'exit' && { x: 0 }) };
-    else rec = { k: 'fail', ...base, ...(sig.kind === 'exit' && { x: sig.exitCode }) };
+    const created = this.slots.has(name) ? undefined : this.creating.get(name) ?? this.autoCreate(name);
+    const appended = this.journalFor().append(signalRecord(name, this.clock.now(), sig));
     const answer = (): SignalAnswer => ({ name, state: this.slots.get(name)?.beat.state ?? 'new' });
-    const appended = this.journalFor().append(rec);
     // The hot path (a known heartbeat) waits for its own batch only.
     return (created ? Promise.all([created, appended]) : appended).then(answer);
   }

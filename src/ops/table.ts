@@ -52,19 +52,28 @@ export class OpTable {
     return [...this.entries.values()].map((e) => e.op).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** invoke calls an operation; it rejects with a coded error (never anything uncoded from here). */
-  async invoke(name: string, params: unknown, caller: Caller): Promise<Reply> {
-    const e = this.entries.get(name);
-    if (!e) throw createError('REMON_ERR_OP_UNKNOWN', `no operation is named "${String(name).slice(0, 100)}"`);
-    if (e.op.write && !caller.authorized) {
-      throw createError('REMON_ERR_OP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <node.token>)');
+  /**
+   * invoke calls an operation; it rejects with a coded error (never anything uncoded from
+   * here). Not an async function: a handler's promise is followed with one `then` (the
+   * heartbeat signals come through here thousands of times a second).
+   */
+  invoke(name: string, params: unknown, caller: Caller): Promise<Reply> {
+    try {
+      const e = this.entries.get(name);
+      if (!e) throw createError('REMON_ERR_OP_UNKNOWN', `no operation is named "${String(name).slice(0, 100)}"`);
+      if (e.op.write && !caller.authorized) {
+        throw createError('REMON_ERR_OP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <node.token>)');
+      }
+      const p = params === undefined || params === null ? {} : params;
+      e.validate ??= this.ajv.compile(e.op.params);
+      if (!e.validate(p)) throw createError('REMON_ERR_OP_PARAMS', paramProblems(e.validate));
+      const ctx: OpContext = { node: this.node, authorized: caller.authorized, via: caller.via };
+      const out = e.op.handler(p, ctx);
+      const reply = (value: unknown): Reply => ({ status: ctx.status ?? 200, value });
+      return out instanceof Promise ? out.then(reply) : Promise.resolve(out).then(reply);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const p = params === undefined || params === null ? {} : params;
-    e.validate ??= this.ajv.compile(e.op.params);
-    if (!e.validate(p)) throw createError('REMON_ERR_OP_PARAMS', paramProblems(e.validate));
-    const ctx: OpContext = { node: this.node, authorized: caller.authorized, via: caller.via };
-    const value = await e.op.handler(p, ctx);
-    return { status: ctx.status ?? 200, value };
   }
 }
 
