@@ -20,6 +20,14 @@ interface Batch<M> {
 /** At most this many fdatasyncs in flight: the next batch is written while the last one syncs. */
 const MAX_SYNCS = 4;
 
+/**
+ * Batches up to this size are written from the loop itself: a write(2) into the page cache
+ * takes tens of µs, while a trip through the thread pool waits for a free core (on a busy
+ * machine, milliseconds), and every signal in the batch waits with it. Larger batches
+ * (an RRD flush) go through the pool so that the loop is never held for long.
+ */
+const SYNC_WRITE_BYTES = 64 * 1024;
+
 /** A batch buffer starts at this size, and one grown past KEEP_BYTES is not kept for reuse. */
 const FIRST_BYTES = 64 * 1024;
 const KEEP_BYTES = 1024 * 1024;
@@ -174,7 +182,8 @@ export class GroupCommit<M> {
     }
     try {
       let off = 0;
-      while (off < bytes) off += await writeAsync(fd, buf, off, bytes);
+      if (bytes <= SYNC_WRITE_BYTES) while (off < bytes) off += fs.writeSync(fd, buf, off, bytes - off);
+      else while (off < bytes) off += await writeAsync(fd, buf, off, bytes);
     } catch (err) {
       // Take back a partial write, so the next batch does not follow half a record.
       this.log.takeBack(seg);
