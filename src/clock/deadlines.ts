@@ -109,14 +109,8 @@ export class Deadlines<T extends Timed> {
     if (this.stopped) return;
     const next = this.next();
     const at = this.grid && next !== Infinity ? Math.ceil(next / this.grid) * this.grid : next;
-    if (this.timer !== undefined) {
-      // The earliest alarm moved later (a heartbeat's signal moves its deadline, often the
-      // earliest one): the timer armed for the earlier time stays, wakes, finds nothing due
-      // and arms for the new earliest. A timer is never later than the earliest alarm, and
-      // a signal costs no clearTimeout + setTimeout. With no alarm left it goes at once.
-      if (at === this.timerAt || (at > this.timerAt && at !== Infinity)) return;
-      this.clock.clearTimer(this.timer);
-    }
+    if (at === this.timerAt && this.timer !== undefined) return;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerAt = at;
     if (at === Infinity) return;

@@ -8,6 +8,7 @@ import { formatDuration } from '../util/duration';
 import { Beat, BeatSnapshot } from './beat';
 import { heartbeatRoute } from './http';
 import { Journal, JournalStats } from './journal';
+import { signalRecord, signalText } from './record';
 import { heartbeatOps } from './ops';
 import {
   applyOverride, AUTO_CREATE_OPTIONS, describeDef, differences, HeartbeatOptions, OPTION_KEYS, optionProblems, Override,
@@ -56,21 +57,6 @@ function disabledIn(config: Config): Set<string> {
 
 const isTimerRecord = (r: HbRecord): boolean => r.k === 'late' || r.k === 'miss' || r.k === 'overrun';
 
-type SignalRecord = Extract<HbRecord, { k: 'ok' | 'start' | 'fail' }>;
-
-/**
- * signalRecord is a signal's journal record, its keys in the journal's order (k n t r b x).
- * It is made for every signal, so it is built key by key (spreading a `false` costs more).
- */
-function signalRecord(name: string, t: number, sig: Signal): SignalRecord {
-  const exit = sig.kind === 'exit';
-  const k = sig.kind === 'start' ? 'start' : sig.kind === 'success' || (exit && sig.exitCode === 0) ? 'ok' : 'fail';
-  const rec: { k: SignalRecord['k']; n: string; t: number; r?: string; b?: string; x?: number } = { k, n: name, t };
-  if (sig.rid !== undefined) rec.r = sig.rid;
-  if (sig.body) rec.b = sig.body;
-  if (exit) rec.x = sig.exitCode;
-  return rec as SignalRecord;
-}
 
 /**
  * HeartbeatHub is the heartbeat type's node-wide part: every heartbeat's state machine
@@ -225,7 +211,8 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
       throw createError('REMON_ERR_HEARTBEAT_INVALID', `exit codes are 0-255; got ${sig.exitCode}`);
     }
     const created = this.slots.has(name) ? undefined : this.creating.get(name) ?? this.autoCreate(name);
-    const appended = this.journalFor().append(signalRecord(name, this.clock.now(), sig));
+    const rec = signalRecord(name, this.clock.now(), sig);
+    const appended = this.journalFor().append(rec, signalText(rec));
     const answer = (): SignalAnswer => ({ name, state: this.slots.get(name)?.beat.state ?? 'new' });
     // The hot path (a known heartbeat) waits for its own batch only.
     return (created ? Promise.all([created, appended]) : appended).then(answer);
@@ -368,8 +355,17 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
     });
   }
 
+  /**
+   * rearm puts a heartbeat's next alarm in the heap. An alarm that only moved later (every
+   * success moves the deadline) stays where the heap has it: the timer then finds the
+   * heartbeat early, decide() finds nothing due, and fire() arms it at its real time. So
+   * a signal costs no sift through the heap, and no alarm is ever later than it should be.
+   */
   private rearm(beat: Beat): void {
-    if (!beat.pending && !this.replaying && !this.stopped) this.deadlines.set(beat, beat.alarmAt());
+    if (beat.pending || this.replaying || this.stopped) return;
+    const at = beat.alarmAt();
+    if (beat.heapIndex >= 0 && at > beat.alarm && at !== Infinity) return;
+    this.deadlines.set(beat, at);
   }
 
   /** apply: a committed (live) or replayed record takes effect. */
