@@ -14,7 +14,7 @@
  *    0-1 s), each signalled once; the time from its deadline + grace to its `down`
  *    event (as a listener sees it, after the journal commit).
  *
- * The ratio to the reference is taken in BENCH_ROUNDS rounds (default 3) at the largest
+ * The ratio to the reference is taken in BENCH_ROUNDS rounds (default 5) at the largest
  * connection count, remon and the bare server alternating (which goes first alternates
  * too), and given as the median of the rounds' ratios: a machine shared with other work
  * moves both sides of a round alike. Rows are each side's median round.
@@ -47,7 +47,7 @@ const LOAD = process.env.BENCH_LOAD ?? (hasWrk() ? 'wrk' : 'node');
 const HEARTBEATS = 1000;
 const STORAGE = process.env.BENCH_STORAGE ?? 'memory';
 const DETECT = Number(process.env.BENCH_DETECT ?? 10_000);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 function hasWrk(): boolean {

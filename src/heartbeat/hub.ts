@@ -8,12 +8,12 @@ import { formatDuration } from '../util/duration';
 import { Beat, BeatSnapshot } from './beat';
 import { heartbeatRoute } from './http';
 import { Journal, JournalStats } from './journal';
-import { signalRecord, signalText } from './record';
 import { heartbeatOps } from './ops';
 import {
   applyOverride, AUTO_CREATE_OPTIONS, describeDef, differences, HeartbeatOptions, OPTION_KEYS, optionProblems, Override,
   patchOverride, pickOptions, reduceOverride, toDef,
 } from './options';
+import { signalRecord, signalText } from './record';
 import { Clock, Deadlines, realClock } from '../clock';
 import { HbEvent, HbRecord, HeartbeatDetail, HeartbeatView, NAME_PATTERN, RID_PATTERN, Signal } from './types';
 
@@ -56,7 +56,6 @@ function disabledIn(config: Config): Set<string> {
 }
 
 const isTimerRecord = (r: HbRecord): boolean => r.k === 'late' || r.k === 'miss' || r.k === 'overrun';
-
 
 /**
  * HeartbeatHub is the heartbeat type's node-wide part: every heartbeat's state machine

@@ -70,7 +70,7 @@ export class OpTable {
       const ctx: OpContext = { node: this.node, authorized: caller.authorized, via: caller.via };
       const out = e.op.handler(p, ctx);
       const reply = (value: unknown): Reply => ({ status: ctx.status ?? 200, value });
-      return out instanceof Promise ? out.then(reply) : Promise.resolve(out).then(reply);
+      return Promise.resolve(out).then(reply);
     } catch (err) {
       return Promise.reject(err);
     }
