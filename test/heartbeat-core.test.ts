@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { Beat } from '../src/heartbeat/beat';
 import { Journal } from '../src/heartbeat/journal';
+import { signalRecord, signalText } from '../src/heartbeat/record';
+import { Signal } from '../src/heartbeat/types';
 import { toDef } from '../src/heartbeat/options';
 import { cronSchedule } from '../src/heartbeat/schedule';
 import { Deadlines } from '../src/clock';
@@ -73,6 +75,62 @@ describe('heartbeat state machine', () => {
     assert.deepEqual(b.apply(late), {});
     assert.equal(b.state, 'up');
   });
+});
+
+describe('heartbeat signal records', () => {
+  const cases: Array<[string, Signal]> = [
+    ['a success', { kind: 'success' }],
+    ['a start with a run id', { kind: 'start', rid: 'run-1.a:b_c' }],
+    ['a failure with a body that needs escapes', { kind: 'fail', body: 'line "one"\n\ttab \\ é 🎉 \u0001 </script>' }],
+    ['exit code 0 (a success)', { kind: 'exit', exitCode: 0 }],
+    ['exit code 3 with a run id and a body', { kind: 'exit', exitCode: 3, rid: 'r', body: 'x' }],
+    ['an empty body (none kept)', { kind: 'success', body: '' }],
+  ];
+  for (const [what, sig] of cases) {
+    it(`writes ${what} as JSON.stringify would, and reads back the same record`, () => {
+      const rec = signalRecord('job-1_A', T0 + 1, sig);
+      assert.equal(signalText(rec), JSON.stringify(rec));
+      assert.deepEqual(JSON.parse(signalText(rec)!), rec);
+    });
+  }
+
+  it('leaves a time JSON cannot hold to JSON.stringify', () => {
+    assert.equal(signalText(signalRecord('job', NaN, { kind: 'success' })), undefined);
+  });
+});
+
+describe('heartbeat deadlines after many signals', () => {
+  const scenarios: Array<{ name: string; yaml: string; steps: Array<[number, Signal]>; until: number; expect: Array<[string, number]> }> = [
+    {
+      name: 'successes that each move the deadline later: late and down count from the last one, exactly',
+      yaml: '  - { name: job, type: heartbeat, period: 10s, grace: 2s }\n',
+      steps: [[1000, { kind: 'success' }], [5000, { kind: 'success' }], [9000, { kind: 'success' }], [12_000, { kind: 'success' }]],
+      until: 30_000,
+      expect: [['up', 1000], ['late', 22_000], ['down', 24_000]],
+    },
+    {
+      name: 'a start moves the alarm earlier than the deadline: down at max_runtime, exactly',
+      yaml: '  - { name: etl, type: heartbeat, period: 1h, max_runtime: 1m }\n',
+      steps: [[1000, { kind: 'success' }], [2000, { kind: 'success' }], [10_000, { kind: 'start' }]],
+      until: 2 * MIN,
+      expect: [['up', 1000], ['down', 70_000]],
+    },
+  ];
+  for (const s of scenarios) {
+    it(s.name, async () => {
+      const h = await startHub(s.yaml, { clock: new FakeClock(T0) });
+      let now = 0;
+      const name = s.yaml.split('name: ')[1].split(',')[0];
+      for (const [at, sig] of s.steps) {
+        await h.advance(at - now);
+        now = at;
+        await h.hub.signal(name, sig);
+      }
+      await h.advance(s.until - now);
+      assert.deepEqual(h.eventLog(), s.expect.map(([kind, at]) => [kind, iso(T0 + at)]));
+      await h.hub.stop();
+    });
+  }
 });
 
 describe('heartbeat hub (fake clock)', () => {

@@ -73,6 +73,8 @@ describe('heartbeats on a running node (HTTP and CLI)', function () {
     ['a negative exit code', '/hb/job/-1', 400, /^exit codes are 0-255; got -1$/],
     ['an unknown action', '/hb/job/finish', 400, /^unknown signal "finish"; expected \/hb\/NAME, /],
     ['too many path parts', '/hb/job/start/now', 400, /^expected \/hb\/NAME, \/hb\/NAME\/start/],
+    ['no name', '/hb', 400, /^expected \/hb\/NAME, \/hb\/NAME\/start/],
+    ['a query in place of the name', '/hb?job', 400, /^expected \/hb\/NAME, \/hb\/NAME\/start/],
     ['a name with a dot', '/hb/bad.name', 400, /^heartbeat names are 1-128 letters, digits, _ and -$/],
     ['a name too long', `/hb/${'x'.repeat(129)}`, 400, /^heartbeat names are/],
     ['a bad %-escape', '/hb/%E0%A4%A', 400, /bad %-escape/],

@@ -102,6 +102,8 @@ export class Beat {
   due = Infinity;
   /** Set while a record the timer proposed is being journaled. */
   pending = false;
+  /** Signals remembered since the last one with a body (0: that one had a body). */
+  private sinceBody = 0;
   /** Position in the deadline heap (-1: not in it). */
   heapIndex = -1;
   alarm = Infinity;
@@ -302,6 +304,7 @@ export class Beat {
 
   /** finishRun ends the run a success or failure belongs to (same run id), giving its run time. */
   private finishRun(rid: string | undefined, t: number): number | undefined {
+    if (this.runs.size === 0) return undefined;
     const key = rid ?? '';
     const started = this.runs.get(key);
     if (started === undefined) return undefined;
@@ -319,7 +322,10 @@ export class Beat {
     if (runtimeMs !== undefined) entry.runtimeS = secs(runtimeMs);
     if (body) entry.body = body;
     this.signals.push(entry);
-    // Bodies are kept for the newest signals only, so memory and snapshots stay small.
+    // Bodies are kept for the newest signals only, so memory and snapshots stay small. The
+    // signal that falls out of them can have one only if a body came within as many signals.
+    this.sinceBody = body ? 0 : this.sinceBody + 1;
+    if (this.sinceBody > BODIES_KEPT) return;
     const old = this.signals.newest(BODIES_KEPT);
     if (old?.body !== undefined) delete old.body;
   }
@@ -371,6 +377,7 @@ export class Beat {
     this.runs.clear();
     for (const [r, t] of s.runs) this.runs.set(r, t);
     this.signals.reset(s.signals);
+    this.sinceBody = 0;
     this.events.reset(s.events);
     this.reschedule();
   }

@@ -13,6 +13,7 @@ import {
   applyOverride, AUTO_CREATE_OPTIONS, describeDef, differences, HeartbeatOptions, OPTION_KEYS, optionProblems, Override,
   patchOverride, pickOptions, reduceOverride, toDef,
 } from './options';
+import { signalRecord, signalText } from './record';
 import { Clock, Deadlines, realClock } from '../clock';
 import { HbEvent, HbRecord, HeartbeatDetail, HeartbeatView, NAME_PATTERN, RID_PATTERN, Signal } from './types';
 
@@ -208,16 +209,10 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
     if (sig.kind === 'exit' && !(Number.isInteger(sig.exitCode) && sig.exitCode! >= 0 && sig.exitCode! <= 255)) {
       throw createError('REMON_ERR_HEARTBEAT_INVALID', `exit codes are 0-255; got ${sig.exitCode}`);
     }
-    let created: Promise<void> | undefined;
-    if (!this.slots.has(name)) created = this.creating.get(name) ?? this.autoCreate(name);
-    const t = this.clock.now();
-    const base = { n: name, t, ...(sig.rid !== undefined && { r: sig.rid }), ...(sig.body && { b: sig.body }) };
-    let rec: HbRecord;
-    if (sig.kind === 'start') rec = { k: 'start', ...base };
-    else if (sig.kind === 'success' || (sig.kind === 'exit' && sig.exitCode === 0)) rec = { k: 'ok', ...base, ...(sig.kind === 'exit' && { x: 0 }) };
-    else rec = { k: 'fail', ...base, ...(sig.kind === 'exit' && { x: sig.exitCode }) };
+    const created = this.slots.has(name) ? undefined : this.creating.get(name) ?? this.autoCreate(name);
+    const rec = signalRecord(name, this.clock.now(), sig);
+    const appended = this.journalFor().append(rec, signalText(rec));
     const answer = (): SignalAnswer => ({ name, state: this.slots.get(name)?.beat.state ?? 'new' });
-    const appended = this.journalFor().append(rec);
     // The hot path (a known heartbeat) waits for its own batch only.
     return (created ? Promise.all([created, appended]) : appended).then(answer);
   }
@@ -359,8 +354,17 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
     });
   }
 
+  /**
+   * rearm puts a heartbeat's next alarm in the heap. An alarm that only moved later (every
+   * success moves the deadline) stays where the heap has it: the timer then finds the
+   * heartbeat early, decide() finds nothing due, and fire() arms it at its real time. So
+   * a signal costs no sift through the heap, and no alarm is ever later than it should be.
+   */
   private rearm(beat: Beat): void {
-    if (!beat.pending && !this.replaying && !this.stopped) this.deadlines.set(beat, beat.alarmAt());
+    if (beat.pending || this.replaying || this.stopped) return;
+    const at = beat.alarmAt();
+    if (beat.heapIndex >= 0 && at > beat.alarm && at !== Infinity) return;
+    this.deadlines.set(beat, at);
   }
 
   /** apply: a committed (live) or replayed record takes effect. */

@@ -129,10 +129,13 @@ export class Journal {
     }
   }
 
-  /** append journals a record; it resolves once the record is durable and applied. */
-  append(rec: HbRecord): Promise<void> {
+  /**
+   * append journals a record; it resolves once the record is durable and applied. `text`
+   * is the record as JSON when the caller has it already (the hub writes a signal's).
+   */
+  append(rec: HbRecord, text?: string): Promise<void> {
     if (!this.log || this.log.isClosed) return Promise.reject(createError('REMON_ERR_HEARTBEAT_JOURNAL', 'the heartbeat journal is closed'));
-    return this.log.append(JSON.stringify(rec), rec);
+    return this.log.append(text ?? JSON.stringify(rec), rec);
   }
 
   /** idle resolves when nothing is waiting to be written, synced or applied. */
