@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Clock, Deadlines, Timed } from '../clock';
 import type { NodeEvent } from '../bus';
@@ -15,6 +14,9 @@ import { Delivery, DispatchDeps, Dispatcher } from './dispatch';
 import { nextStep, PlannedStep } from './escalation';
 import { onCall } from './oncall';
 import { SilenceBook } from './silences';
+import { alertStateEvent } from './events';
+import { HeldAlerts } from './held';
+import { alertPayload, nodeBaseUrl } from './payload';
 import { alertKey } from './sources';
 import { suppression } from './suppress';
 import type { Alert, AlertRecord, NoticeKind, Step, Transition } from './types';
@@ -69,9 +71,7 @@ export class Alerting {
   private readonly channels?: Channels;
   private readonly actions: SlaActions;
   private readonly publish?: (e: NodeEvent) => void;
-  private readonly held = new Set<string>();
-  /** SLA name → held alerts that depend on it: the ones its resolution may release. */
-  private readonly heldByDep = new Map<string, Set<string>>();
+  private readonly held = new HeldAlerts();
   /** SLA name → its alerts that fire (firing or acknowledged): what depends_on looks at. */
   private readonly firingSlas = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -230,7 +230,7 @@ export class Alerting {
     this.write({ k: 'state', id: a.id, st: 'resolved', t: t.at, v, m: t.message });
     this.notice(a, 'resolved');
     this.unschedule(a);
-    const deps = a.source === 'sla' && !this.firingSlas.has(a.sla) ? this.heldByDep.get(a.sla) : undefined;
+    const deps = a.source === 'sla' && !this.firingSlas.has(a.sla) ? this.held.dependents(a.sla) : undefined;
     if (deps) this.releaseHeld(deps);
   }
 
@@ -309,28 +309,18 @@ export class Alerting {
   private hold(a: Alert, why: string, now: number): void {
     if (!this.held.has(a.id)) this.write({ k: 'note', id: a.id, t: now, what: 'held', m: `not told: ${why}` });
     a.held = why;
-    this.held.add(a.id);
-    for (const dep of a.dependsOn) {
-      let ids = this.heldByDep.get(dep);
-      if (!ids) this.heldByDep.set(dep, (ids = new Set()));
-      ids.add(a.id);
-    }
+    this.held.add(a.id, a.dependsOn);
   }
 
   private unhold(id: string): void {
-    if (!this.held.delete(id)) return;
-    for (const dep of this.book.alerts.get(id)?.dependsOn ?? []) {
-      const ids = this.heldByDep.get(dep);
-      ids?.delete(id);
-      if (ids?.size === 0) this.heldByDep.delete(dep);
-    }
+    this.held.delete(id, this.book.alerts.get(id)?.dependsOn ?? []);
   }
 
   /**
    * releaseHeld starts escalation over for held alerts nothing suppresses any more: all of
    * them when a silence starts or ends, those that depend on an SLA that stopped firing.
    */
-  private releaseHeld(ids: Iterable<string> = this.held): void {
+  private releaseHeld(ids: Iterable<string> = this.held.all()): void {
     for (const id of [...ids]) {
       const a = this.book.alerts.get(id);
       if (!a || a.state !== 'firing') {
@@ -407,10 +397,7 @@ export class Alerting {
 
   /** baseUrl is where people reach the node (notify.url, or node.listen). */
   baseUrl(): string {
-    if (this.config.notify.url) return this.config.notify.url;
-    const { host, port } = this.config.node.listen;
-    const h = host === '0.0.0.0' || host === '::' ? os.hostname() : host.includes(':') ? `[${host}]` : host;
-    return `http://${h}:${port}`;
+    return nodeBaseUrl(this.config);
   }
 
   /** payload is what a delivery says of its alert, with a fresh ack link while it fires. */
@@ -418,18 +405,11 @@ export class Alerting {
     const a = this.book.alerts.get(d.alertId);
     if (!a) return undefined;
     const now = this.clock.now();
-    const since = d.kind === 'resolved' ? a.resolvedAt : d.kind === 'acknowledged' ? a.ackedAt : a.firedAt;
-    const iso = (t: number | undefined): string => new Date(t ?? a.since).toISOString();
-    const p: AlertPayload = {
-      id: a.id, sla: a.sla, state: d.kind, severity: a.severity, value: a.value, since: iso(since), node: this.config.node.name,
-      level: d.level, message: a.message, source: a.source, labels: a.labels, started: iso(a.firedAt ?? a.startedAt), key: d.key,
-    };
-    if (d.kind === 'resolved' && a.firedAt !== undefined) p.duration_s = Math.round(((a.resolvedAt ?? now) - a.firedAt) / 1000);
-    if (d.kind === 'acknowledged' && a.ackedBy) p.acknowledged_by = a.ackedBy;
-    if (d.kind === 'firing' && a.state === 'firing' && this.links) {
-      p.ack_url = `${this.baseUrl()}/ack/${this.links.sign(a.id, now + this.config.notify.ackLinkTtlMs)}`;
-    }
-    return p;
+    const links = this.links;
+    const ackUrl = d.kind === 'firing' && a.state === 'firing' && links
+      ? `${this.baseUrl()}/ack/${links.sign(a.id, now + this.config.notify.ackLinkTtlMs)}`
+      : undefined;
+    return alertPayload(a, d, this.config.node.name, now, ackUrl);
   }
 
   /** runActions runs the SLA's actions for a firing alert, each within its cooldown and daily cap. */
@@ -541,24 +521,4 @@ export class Alerting {
       await new Promise((r) => setImmediate(r));
     }
   }
-}
-
-/**
- * alertStateEvent is the `alert.state` NodeEvent of an alert that changed state (opened
- * pending or firing, acknowledged, firing again after ack_timeout, resolved): subject is
- * the alert id; data holds id, sla, source, from (absent when it opened), to, severity,
- * labels, value, and by (who acknowledged).
- */
-export function alertStateEvent(a: Alert, from: Alert['state'] | undefined, at: number): NodeEvent {
-  const who = a.state === 'acknowledged' && a.ackedBy ? ` by ${a.ackedBy}` : '';
-  return {
-    kind: 'alert.state',
-    subject: a.id,
-    at,
-    message: `alert ${a.id} (${a.sla}) ${a.state}${who}: ${a.message}`,
-    data: {
-      id: a.id, sla: a.sla, source: a.source, ...(from !== undefined && { from }), to: a.state, severity: a.severity,
-      labels: { ...a.labels }, value: a.value, ...(a.state === 'acknowledged' && a.ackedBy !== undefined && { by: a.ackedBy }),
-    },
-  };
 }
