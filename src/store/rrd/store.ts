@@ -10,6 +10,7 @@ import { pointsLimit } from '../range';
 import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from '../store';
 import { fetchBounded } from './bounded';
 import { RrdFile } from './file';
+import { Backlog } from './backlog';
 import { Journal } from './journal';
 import { DS_TYPE, retentionDef, Series, validName } from './series';
 import { RrdDef } from './types';
@@ -81,9 +82,7 @@ export class RrdStore implements Store {
   /** The journal's failure, until the backlog is journaled. */
   private journalFailure?: Failure;
   /** Samples accepted while the journal could not be written, oldest first. */
-  private backlog: Sample[][] = [];
-  private backlogSize = 0;
-  private backlogDropped = 0;
+  private readonly backlog: Backlog;
   private retryTimer?: NodeJS.Timeout;
   private checkpointFailures = 0;
   private nextCheckpointTry = 0;
@@ -101,6 +100,7 @@ export class RrdStore implements Store {
   private readonly claim: DirClaim;
 
   constructor(private readonly options: RrdStoreOptions) {
+    this.backlog = new Backlog(options.backlogMax ?? 500_000);
     fs.mkdirSync(options.dir, { recursive: true });
     // Before anything is read or removed: another node may be writing here.
     this.claim = claimDir(options.dir, 'REMON_ERR_DATA_IN_USE', 'the RRD store');
@@ -215,16 +215,15 @@ export class RrdStore implements Store {
   /** retry journals the backlog, then retries a failed checkpoint when its backoff allows. */
   private retry(): void {
     if (this.closed) return;
-    if (this.backlog.length > 0) this.drainBacklog();
+    if (!this.backlog.empty) this.drainBacklog();
     if (this.failure && !this.journalFailure && Date.now() >= this.nextCheckpointTry) this.startPass();
     if (this.journalFailure || this.failure) this.scheduleRetry();
   }
 
   /** drainBacklog journals held samples, oldest first, and queues them; false when the journal still fails. */
   private drainBacklog(): boolean {
-    const held = this.backlogSize;
-    while (this.backlog.length > 0) {
-      const batch = this.backlog[0];
+    const held = this.backlog.size;
+    for (let batch = this.backlog.first(); batch !== undefined; batch = this.backlog.first()) {
       try {
         this.journal.append(batch, batch.map((s) => this.entry(s.series, s.kind, s.heartbeat ?? 0)));
       } catch (err) {
@@ -232,12 +231,11 @@ export class RrdStore implements Store {
         return false;
       }
       this.backlog.shift();
-      this.backlogSize -= batch.length;
       for (const s of batch) this.queue(s);
     }
     if (this.journalFailure) {
       const seconds = Math.round((Date.now() - this.journalFailure.since) / 1000);
-      this.options.log.info({ dir: this.options.dir, samples: held, dropped: this.backlogDropped, seconds }, 'rrd journal writable again; held samples journaled');
+      this.options.log.info({ dir: this.options.dir, samples: held, dropped: this.backlog.dropped, seconds }, 'rrd journal writable again; held samples journaled');
     }
     this.journalFailure = undefined;
     return true;
@@ -253,24 +251,14 @@ export class RrdStore implements Store {
 
   /** hold keeps samples the journal could not take, dropping the oldest past backlogMax. */
   private hold(samples: readonly Sample[]): void {
-    this.backlog.push(samples.slice()); // the caller may reuse its array
-    this.backlogSize += samples.length;
-    const max = this.options.backlogMax ?? 500_000;
-    let dropped = 0;
-    while (this.backlogSize > max) {
-      const first = this.backlog[0];
-      const n = Math.min(first.length, this.backlogSize - max);
-      if (n === first.length) this.backlog.shift();
-      else this.backlog[0] = first.slice(n);
-      this.backlogSize -= n;
-      dropped += n;
-    }
+    const before = this.backlog.dropped;
+    const dropped = this.backlog.hold(samples);
     if (dropped > 0) {
-      if (this.backlogDropped === 0) this.options.log.error({ max, dropped }, 'rrd backlog full; dropping the oldest held samples (counted in dropped)');
-      this.backlogDropped += dropped;
+      if (before === 0) this.options.log.error({ max: this.backlog.max, dropped }, 'rrd backlog full; dropping the oldest held samples (counted in dropped)');
       this.dropped += dropped;
     }
   }
+
 
   write(samples: readonly Sample[]): void {
     if (this.closed) return;
@@ -296,7 +284,7 @@ export class RrdStore implements Store {
     if (n === 0) return;
     this.accepted += n;
     // While samples are held, new ones queue behind them: the journal keeps their order.
-    if (this.backlog.length === 0) {
+    if (this.backlog.empty) {
       try {
         this.journal.append(ok, refs);
       } catch (err) {
@@ -337,7 +325,7 @@ export class RrdStore implements Store {
 
   /** flush journals held samples and runs a checkpoint; it rejects when either fails (the store keeps them). */
   async flush(): Promise<void> {
-    if (this.backlog.length > 0 && !this.drainBacklog()) throw createError('REMON_ERR_DURABLE_WRITE', this.journalFailure!.message);
+    if (!this.backlog.empty && !this.drainBacklog()) throw createError('REMON_ERR_DURABLE_WRITE', this.journalFailure!.message);
     this.finishPass();
     if (!this.tryCheckpoint()) throw createError('REMON_ERR_RRD_FILE', this.failure!.message);
   }
@@ -357,7 +345,7 @@ export class RrdStore implements Store {
       error,
       counters: { accepted: this.accepted, dropped: this.dropped, checkpoints: this.passes },
       gauges: {
-        series: this.known.size + unfiled, queued, backlog: this.backlogSize, journal_bytes: this.journal.bytes,
+        series: this.known.size + unfiled, queued, backlog: this.backlog.size, journal_bytes: this.journal.bytes,
         checkpoint_ms: Math.round(this.lastPassMs), checkpoint_running: this.pass ? 1 : 0,
       },
     };
@@ -370,8 +358,8 @@ export class RrdStore implements Store {
     clearTimeout(this.retryTimer);
     try {
       this.finishPass();
-      if (this.backlog.length === 0 || this.drainBacklog()) this.tryCheckpoint();
-      if (this.backlogSize > 0) this.options.log.error({ samples: this.backlogSize, err: this.journalFailure?.message }, 'rrd store closed with held samples the journal could not take; they are lost');
+      if (this.backlog.empty || this.drainBacklog()) this.tryCheckpoint();
+      if (this.backlog.size > 0) this.options.log.error({ samples: this.backlog.size, err: this.journalFailure?.message }, 'rrd store closed with held samples the journal could not take; they are lost');
       this.closed = true;
       for (const e of this.series.values()) e.file?.release();
       this.journal.close();
