@@ -275,9 +275,8 @@ export class Engine implements NodeApi {
   /**
    * place starts the interval blocks a placement now gives this node, their first runs
    * within PLACED_FIRST_MS (they were another node's, which may have died; one that ran here
-   * within its interval waits the rest of it first), and stops the
-   * ones it took away (a run in flight finishes and is recorded). Blocks run once at start
-   * are not run again.
+   * within its interval waits the rest of it first), and stops the ones it took away (a run
+   * in flight finishes and is recorded). Blocks run once at start are not run again.
    */
   private place(): void {
     if (!this.started || this.stopping) return;
