@@ -25,7 +25,7 @@ import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metr
 import { engineOps } from './ops';
 import { applyReload } from './reload';
 import { Result, resultSeries, sampleHeartbeat, Trigger } from './result';
-import { RunHandle, runBlock, stopReason } from './runner';
+import { runBlock, RunSet, stopReason } from './runner';
 import { Scheduler, SchedulerStats } from './scheduler';
 import { BlockStatus } from './state';
 
@@ -79,8 +79,8 @@ export class Engine implements NodeApi {
   /** The node-wide parts of block types (BlockType.hub), by type. */
   private readonly hubs = new Map<string, BlockHub>();
   private readonly stopController = new AbortController();
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly controllers = new Set<RunHandle>();
+  /** The runs in flight: their timeouts, a stop's abort, and the blocks' promises a stop waits for. */
+  private readonly runs = new RunSet();
   private web?: WebServer;
   private started = false;
   private stopping?: Promise<void>;
@@ -184,7 +184,7 @@ export class Engine implements NodeApi {
         start: async () => { for (const hub of this.hubs.values()) await hub.start?.(); },
         stop: async () => {
           for (const hub of this.hubs.values()) await hub.stop?.();
-          await Promise.allSettled([...this.inFlight]);
+          await this.runs.idle();
         },
       },
       {
@@ -205,9 +205,9 @@ export class Engine implements NodeApi {
           this.scheduler.start();
         },
         stop: async () => {
-          for (const c of this.controllers) c.abort(stopReason());
+          this.runs.abortAll(stopReason);
           await this.scheduler.stop();
-          await Promise.allSettled([...this.inFlight]);
+          await this.runs.idle();
           await this.blocks.closeAll();
         },
       },
@@ -399,10 +399,9 @@ export class Engine implements NodeApi {
         lagMs,
         input,
         stop: this.stopController.signal,
-        controllers: this.controllers,
+        runs: this.runs,
         shared: this.shared,
         log: this.log,
-        track: (p) => this.track(p),
         now: this.now,
       });
     } finally {
@@ -412,16 +411,11 @@ export class Engine implements NodeApi {
     return result;
   }
 
-  private track(p: Promise<unknown>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
-  }
-
   /** handle records a result on its block and publishes it, with its samples, on the bus. */
   private handle(b: ActiveBlock, r: Result): void {
     if (b.removed) return;
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
-    this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs)) });
+    this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs), b.series) });
   }
 }

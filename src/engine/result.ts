@@ -30,15 +30,29 @@ export interface Result {
 }
 
 /**
+ * SeriesNames are a block's `<block>.up` and `<block>.duration_ms`, made once per block:
+ * the same strings every run, so the store finds them by a hash computed once.
+ */
+export interface SeriesNames {
+  up: string;
+  duration: string;
+}
+
+/** seriesNames of a block. */
+export function seriesNames(block: string): SeriesNames {
+  return { up: `${block}.up`, duration: `${block}.duration_ms` };
+}
+
+/**
  * resultSeries lists the samples a result produces, at its start time: `up`,
  * `duration_ms` and its fields. A result a passive block emitted (trigger signal) had no
  * run, so it has no duration_ms. `heartbeat` is the store's "unknown after" hint (seconds).
  */
-export function resultSeries(r: Result, heartbeat?: number): Sample[] {
+export function resultSeries(r: Result, heartbeat?: number, names?: SeriesNames): Sample[] {
   const t = r.startedAt;
   // Fields spelled out: an object spread per sample costs more than the rest of a result's handling.
-  const out: Sample[] = [{ series: `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat }];
-  if (r.trigger !== 'signal') out.push({ series: `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge', t, heartbeat });
+  const out: Sample[] = [{ series: names ? names.up : `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat }];
+  if (r.trigger !== 'signal') out.push({ series: names ? names.duration : `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge', t, heartbeat });
   for (const field in r.fields) {
     const value = r.fields[field];
     if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;

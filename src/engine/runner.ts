@@ -4,8 +4,11 @@ import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { Shared } from '../shared/shared';
 import { formatDuration } from '../util/duration';
-import { BlockInstance, RunOutput } from './block';
+import { BlockInstance, RunContext, RunOutput } from './block';
 import { Result, Trigger } from './result';
+import { RunSet, Running } from './runs';
+
+export { RunSet } from './runs';
 
 /** RunHandle is a run in flight, as the node sees it: abort() ends it now with `reason`. */
 export interface RunHandle {
@@ -21,61 +24,131 @@ export interface RunRequest {
   input?: Result;
   /** Aborted when the node stops. */
   stop: AbortSignal;
-  /** Holds the run while it runs, so a stop can abort it (cheaper than a listener per run). */
-  controllers?: Set<RunHandle>;
+  /**
+   * The node's runs in flight: they time out through it, a stop aborts them through it, and
+   * it waits for the blocks' own promises that outlive their Result [a set of its own].
+   */
+  runs?: RunSet;
   shared: Shared;
   log: Logger;
-  /** The block's own promise, which may outlive the Result when a block ignores abort. */
-  track?(p: Promise<unknown>): void;
   /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
   now?(): number;
 }
 
 const MAX_OUTPUT_CHARS = 64 * 1024;
-const ignore = (): undefined => undefined;
+
+/** defaultRuns holds the runs of callers that keep no RunSet of their own. */
+const defaultRuns = new RunSet();
+
+/**
+ * Run is one run in flight and the context its block gets: the abort signal is made only
+ * when the block reads it (most runs end without one), the timeout is a place in the
+ * RunSet's list for that timeout instead of a timer per run, and the Result settles once,
+ * by whichever comes first: the block's answer, its timeout, or a stop.
+ */
+export class Run implements RunHandle, RunContext, Running {
+  readonly input?: Result;
+  readonly log: Logger;
+  readonly shared: Shared;
+  /** When the run times out (performance.now() ms); its place in the RunSet's list. */
+  deadline = 0;
+  prev?: Running;
+  next?: Running;
+  list?: Running['list'];
+  /** The block's own promise (undefined until run), and whether it settled. */
+  work?: Promise<RunOutput>;
+  workDone = false;
+  private ac?: AbortController;
+  private reason?: Error;
+  private settled = false;
+  private readonly startedAt: number;
+  private readonly t0: number;
+
+  constructor(private readonly req: RunRequest, readonly set: RunSet, private readonly resolve: (r: Result) => void) {
+    this.input = req.input;
+    this.log = req.log;
+    this.shared = req.shared;
+    this.startedAt = req.now ? req.now() : Date.now();
+    this.t0 = performance.now();
+  }
+
+  /** signal is aborted when the run times out or the node stops. */
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.reason) this.ac.abort(this.reason);
+    }
+    return this.ac.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.reason === undefined) {
+      this.reason = reason;
+      this.ac?.abort(reason);
+    }
+    this.fail(reason);
+  }
+
+  /** timeout is called by the RunSet when the deadline passed. */
+  timeout(): void {
+    this.abort(createError('REMON_ERR_BLOCK_TIMEOUT', `timed out after ${formatDuration(this.req.config.timeoutMs)}`));
+  }
+
+  /** finish settles the Result with the block's output (once; later answers are ignored). */
+  finish(out: RunOutput | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.set.end(this);
+    this.resolve(toResult(this.req, out ?? {}, this.startedAt, performance.now() - this.t0));
+  }
+
+  fail(err: unknown): void {
+    this.finish({ ok: false, message: errorMessage(this.reason ?? err) });
+  }
+
+  /** ended is true once the Result settled. */
+  get ended(): boolean {
+    return this.settled;
+  }
+}
+
+/** settle hands the block's answer to its run (an await allocates no handler per run). */
+async function settle(run: Run, work: Promise<RunOutput>): Promise<void> {
+  let out: RunOutput | undefined;
+  let error: unknown;
+  let failed = false;
+  try {
+    out = await work;
+  } catch (err) {
+    failed = true;
+    error = err;
+  }
+  run.workDone = true;
+  if (run.ended) run.set.settled(run);
+  else if (failed) run.fail(error);
+  else run.finish(out);
+}
 
 /**
  * runBlock runs a block once and always yields a Result: a thrown error, a rejected
  * promise, a timeout or a stop all become a failed Result with a message. The timeout
- * aborts the block's signal, and the Result does not wait for a block that ignores it.
- * One promise per run besides the block's own: the timeout and a stop end the run through
- * its handle, with no abort listener or race of promises.
+ * aborts the block's signal, and the Result does not wait for a block that ignores it
+ * (the RunSet keeps its promise, so a stopping node still waits for it).
  */
 export function runBlock(req: RunRequest): Promise<Result> {
-  const { config } = req;
-  const ac = new AbortController();
-  const startedAt = req.now ? req.now() : Date.now();
-  const t0 = performance.now();
+  const set = req.runs ?? defaultRuns;
   return new Promise<Result>((resolve) => {
-    let settled = false;
-    const finish = (out: RunOutput | undefined): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.controllers?.delete(handle);
-      resolve(toResult(req, out ?? {}, startedAt, performance.now() - t0));
-    };
-    const failed = (err: unknown): void => finish({ ok: false, message: errorMessage(ac.signal.aborted ? ac.signal.reason : err) });
-    const handle: RunHandle = {
-      abort: (reason) => {
-        if (!ac.signal.aborted) ac.abort(reason);
-        failed(reason);
-      },
-    };
-    const timer = setTimeout(
-      () => handle.abort(createError('REMON_ERR_BLOCK_TIMEOUT', `timed out after ${formatDuration(config.timeoutMs)}`)),
-      config.timeoutMs,
-    );
-    req.controllers?.add(handle);
-    if (req.stop.aborted) return handle.abort(stopReason());
+    const run = new Run(req, set, resolve);
+    set.start(run, req.config.timeoutMs);
+    if (req.stop.aborted) return run.abort(stopReason());
     let work: Promise<RunOutput>;
     try {
-      work = Promise.resolve(req.instance.run({ signal: ac.signal, input: req.input, log: req.log, shared: req.shared }));
+      work = Promise.resolve(req.instance.run(run));
     } catch (err) {
-      return failed(err);
+      return run.fail(err);
     }
-    req.track?.(work.catch(ignore));
-    work.then(finish, failed);
+    run.work = work;
+    void settle(run, work);
   });
 }
 

@@ -1,4 +1,5 @@
-import { Clock, Deadlines, realClock } from '../clock';
+import { Clock, realClock } from '../clock';
+import { Wheel } from '../clock/wheel';
 import { fnv1a32 } from '../util/hash';
 import { Histogram } from './histogram';
 
@@ -66,13 +67,16 @@ interface Entry {
   origin: number;
   /** The next run is the first. */
   first: boolean;
-  /** When the next run is due (monotonic ms); `alarm` is the same while it waits in the heap. */
+  /** When the next run is due (monotonic ms); `alarm` is the same while it waits in the wheel. */
   due: number;
   alarm: number;
-  heapIndex: number;
+  wheelSeq: number;
   running: boolean;
   queued: boolean;
   removed: boolean;
+  /** The handlers of its runs' promises, made once per job instead of once per run. */
+  ended: () => void;
+  threw: (err: unknown) => void;
 }
 
 /**
@@ -84,15 +88,15 @@ interface Entry {
 export const COALESCE_MS = 4;
 
 /**
- * Scheduler runs jobs on fixed-rate intervals ("interval threads") through the node's one
- * deadline service: every job's next run is an alarm in one heap under one timer. A job
+ * Scheduler runs jobs on fixed-rate intervals ("interval threads"): every job's next run
+ * is an alarm in one timer wheel (slots of COALESCE_MS under one timer, see Wheel). A job
  * never overlaps itself: a tick that finds it still running (or waiting for a slot) is
  * skipped and counted as missed. At most maxConcurrency runs are in flight; due runs beyond
  * that wait in FIFO order, and their wait shows up as start lag. A job runs first within a
  * few seconds of the start (firstOffsetOf), then on its phase (offsetOf) every interval.
  */
 export class Scheduler {
-  private readonly deadlines: Deadlines<Entry>;
+  private readonly deadlines: Wheel<Entry>;
   private readonly entries = new Map<string, Entry>();
   private readonly waiting: Array<{ entry: Entry; due: number }> = [];
   private readonly lag = new Histogram();
@@ -105,14 +109,15 @@ export class Scheduler {
   private runs = 0;
   private missed = 0;
   private errors = 0;
-  private readonly pending = new Set<Promise<unknown>>();
+  /** Resolved when the last run in flight ends (stop waits for them). */
+  private idle: Array<() => void> = [];
 
   constructor(private readonly options: SchedulerOptions = {}) {
     this.clock = options.clock ?? realClock;
     this.maxConcurrency = options.maxConcurrency ?? 500;
     this.spreadMs = options.spreadMs ?? 60_000;
     this.firstSpreadMs = options.firstSpreadMs ?? 5_000;
-    this.deadlines = new Deadlines<Entry>(this.clock, (e, now) => this.due(e, now), { monotonic: true, coalesceMs: options.coalesceMs ?? COALESCE_MS });
+    this.deadlines = new Wheel<Entry>(this.clock, (e, now) => this.due(e, now), options.coalesceMs ?? COALESCE_MS);
   }
 
   /** offsetOf is a job's phase: where in each interval it runs (after the first run); stable for a given id. */
@@ -128,7 +133,12 @@ export class Scheduler {
   add(job: Job): void {
     if (this.entries.has(job.id)) throw new Error(`job ${job.id} is scheduled already`);
     const entry: Entry = {
-      job, origin: 0, first: true, due: 0, alarm: Infinity, heapIndex: -1, running: false, queued: false, removed: false,
+      job, origin: 0, first: true, due: 0, alarm: Infinity, wheelSeq: 0, running: false, queued: false, removed: false,
+      ended: () => this.ended(entry),
+      threw: (err) => {
+        this.failed(entry, err);
+        this.ended(entry);
+      },
     };
     this.schedule(entry, this.clock.monotonic());
     this.entries.set(job.id, entry);
@@ -181,10 +191,11 @@ export class Scheduler {
   /** stop schedules nothing more and resolves when the runs in flight have finished. */
   async stop(): Promise<void> {
     this.running = false;
-    for (const e of this.entries.values()) this.deadlines.delete(e);
+    for (const e of this.entries.values()) e.alarm = Infinity;
+    this.deadlines.clear();
     for (const w of this.waiting) w.entry.queued = false;
     this.waiting.length = 0;
-    await Promise.allSettled([...this.pending]);
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   stats(): SchedulerStats {
@@ -242,16 +253,19 @@ export class Scheduler {
     } catch (err) {
       p = Promise.reject(err);
     }
-    const done = p.then(
-      () => undefined,
-      (err) => this.failed(e, err),
-    ).finally(() => {
-      e.running = false;
-      this.inFlight--;
-      this.pending.delete(done);
-      this.drain();
-    });
-    this.pending.add(done);
+    p.then(e.ended, e.threw);
+  }
+
+  /** ended: a run finished (or failed); its slot goes to the next waiting run. */
+  private ended(e: Entry): void {
+    e.running = false;
+    this.inFlight--;
+    this.drain();
+    if (this.inFlight === 0 && this.idle.length > 0) {
+      const waiting = this.idle;
+      this.idle = [];
+      for (const resolve of waiting) resolve();
+    }
   }
 
   private failed(e: Entry, err: unknown): void {

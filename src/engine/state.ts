@@ -19,10 +19,19 @@ export interface BlockStatus {
   output?: string;
 }
 
-/** BlockState accumulates what the runs of one block did. */
+/**
+ * BlockState accumulates what the runs of one block did. A run only keeps references
+ * (its fields, its message): the status object /api/blocks shows is made when asked, so a
+ * run allocates nothing here.
+ */
 export class BlockState {
-  private s: BlockStatus;
+  private readonly s: BlockStatus;
   private lastRunMs = 0;
+  /** The last result's fields, whether it was ok, and its duration (-1: none, a passive block's). */
+  private fields: Readonly<Record<string, number>> | undefined;
+  private up = 0;
+  private durationMs = -1;
+
   constructor(name: string, type: string, mode: string) {
     this.s = {
       name, type, mode, status: 'unknown', lastRun: null, lastError: '', fields: {},
@@ -37,9 +46,10 @@ export class BlockState {
     if (!r.ok) s.failures++;
     this.lastRunMs = r.startedAt;
     s.lastError = r.message;
-    s.fields = { ...r.fields, up: r.ok ? 1 : 0 };
+    this.fields = r.fields;
+    this.up = r.ok ? 1 : 0;
     // A result a passive block emitted had no run to time.
-    if (r.trigger !== 'signal') s.fields.duration_ms = r.durationMs;
+    this.durationMs = r.trigger !== 'signal' ? r.durationMs : -1;
     s.lastLagMs = r.lagMs;
     s.lastDurationMs = r.durationMs;
     if (r.output !== undefined) s.output = r.output;
@@ -51,7 +61,9 @@ export class BlockState {
     s.status = r.ok ? 'ok' : 'fail';
     this.lastRunMs = r.startedAt;
     s.lastError = r.message;
-    s.fields = { ...r.fields, up: r.ok ? 1 : 0 };
+    this.fields = r.fields;
+    this.up = r.ok ? 1 : 0;
+    this.durationMs = -1;
   }
 
   missed(n: number): void {
@@ -64,6 +76,8 @@ export class BlockState {
   }
 
   snapshot(): BlockStatus {
-    return { ...this.s, lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null, fields: { ...this.s.fields } };
+    const fields: Record<string, number> = this.fields ? { ...this.fields, up: this.up } : {};
+    if (this.fields && this.durationMs >= 0) fields.duration_ms = this.durationMs;
+    return { ...this.s, lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null, fields };
   }
 }
