@@ -66,7 +66,8 @@ export function expandEnv(doc: Document, env: NodeJS.ProcessEnv): Expansion {
   return { problems, original };
 }
 
-function retype(text: string): string | number | boolean | null {
+/** retype gives an expanded plain scalar the type of what it expands to (a number, a boolean). */
+export function retype(text: string): string | number | boolean | null {
   if (/^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/.test(text)) return Number(text);
   if (text === 'true' || text === 'false') return text === 'true';
   return text;

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { loadBlockTypesFrom, mergeBlockTypes } from '../engine/registry';
 import { createError, ErrorCode, RemonError } from '../errors';
 import { deepFreeze } from './build';
-import { ConfigError, LoadedConfig } from './load';
+import { ConfigError, LoadedConfig, loadConfigFast } from './load';
 import { resolveSections } from './compose';
 import type { Registry } from './section';
 import { Config, Problem } from './types';
@@ -35,13 +35,19 @@ export function requireRegistry(file: string): Registry {
 }
 
 /**
- * loadConfigIsolated is loadConfig run in a worker thread. Parsing a large monitor.yaml
+ * loadConfigIsolated is loadConfig run in a worker thread (unless its fast path takes the
+ * file, see loadConfigFast). Parsing a large monitor.yaml
  * (20,000 blocks is ~100 MB of parser garbage) then happens in a heap that is freed when
  * the worker exits, instead of in the long-running node's heap, where V8 would keep it
  * for minutes. The result is the same: a frozen Config, or ConfigError with every problem.
  */
 export async function loadConfigIsolated(file: string, options: IsolatedOptions): Promise<LoadedConfig> {
   const { registryModule, env = process.env } = options;
+  // A file in the plain subset of YAML with no problem loads here: its parse makes little
+  // garbage (no document, no positions), and a worker would cost more than it saves.
+  const registry = requireRegistry(registryModule);
+  const fast = loadConfigFast(file, { ...registry, env });
+  if (fast) return fast;
   const reply = await new Promise<WorkerReply>((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { file, env, registryModule } });
     worker.once('message', resolve);
@@ -58,7 +64,6 @@ export async function loadConfigIsolated(file: string, options: IsolatedOptions)
     if (loaded.problems.length) throw createError('REMON_ERR_BLOCK_TYPE_LOAD', loaded.problems.join('; '));
     return loaded.types;
   });
-  const registry = requireRegistry(registryModule);
   const merged = mergeBlockTypes(registry.types, extra);
   return { config: deepFreeze(reply.config), types: new Map(merged.types.map((t) => [t.type, t])), sections: resolveSections(registry.sections) };
 }

@@ -14,6 +14,7 @@ import { Locator, Position } from './positions';
 import { topKeys } from './schema';
 import { CheckContext, ConfigSection, Path } from './section';
 import { Config, Problem } from './types';
+import { parseSimpleYaml } from './fast-yaml';
 import { parseYaml } from './yaml';
 
 /**
@@ -75,6 +76,11 @@ function compileSchema(schema: JsonSchema): ValidateFunction {
  * schema, then every section's check, then (when nothing was found) every section's build.
  * It throws ConfigError with every problem found (positions and messages), or
  * REMON_ERR_CONFIG_READ.
+ *
+ * A file in the plain subset of YAML people write (parseSimpleYaml) is read without a
+ * document: positions are only needed for problems, so the first problem sends the load
+ * to the full parser, which finds them all again with their positions. At 100,000 blocks
+ * the document and its positions were most of the load time and memory.
  */
 export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
   let text = options.text;
@@ -85,8 +91,12 @@ export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
       throw createError('REMON_ERR_CONFIG_READ', `cannot read ${file}: ${errorMessage(err)}`, err);
     }
   }
+  const fast = loadPlain(file, text, options);
+  if (fast) return fast;
   const sections = resolveSections(options.sections);
   const dir = path.resolve(path.dirname(file));
+  const env = options.env ?? process.env;
+
   const parsed = parseYaml(text);
   if (parsed.problems.length) throw new ConfigError(file, parsed.problems);
   const { doc } = parsed;
@@ -96,7 +106,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
     problems.push({ ...pos, path: formatPath(p), message });
   };
 
-  const expansion = expandEnv(doc, options.env ?? process.env);
+  const expansion = expandEnv(doc, env);
   for (const e of expansion.problems) add(at.inScalar(e.node, e.offset, e.text), pathOfNode(doc, e.node), e.message);
   /** fromEnv notes where a bad value came from when ${VAR} produced it. */
   const fromEnv = (p: ReadonlyArray<string | number>, message: string): string => {
@@ -117,16 +127,84 @@ export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
     add({ line: 1, col: 1 }, [], `the file is empty; expected a mapping with ${topKeys(sections)}`);
     throw new ConfigError(file, problems);
   }
+  const report: Report = (p, message, how) => {
+    const scalar = how.exprPos !== undefined ? at.scalar(p) : undefined;
+    add(scalar ? at.inScalar(scalar, how.exprPos!) : at.position(p, how.atKey), p, how.env ? fromEnv(p, message) : message);
+  };
+  const loaded = checkAndBuild(raw, { file, dir, sections, options }, report);
+  if (problems.length || !loaded) throw new ConfigError(file, problems);
+  return loaded;
+}
 
+/**
+ * loadConfigFast is loadConfig's fast path alone: the Config of a file in the plain subset
+ * of YAML that has no problem, or undefined (the file cannot be read, is not in the
+ * subset, or has a problem: loadConfig then reports it with positions).
+ */
+export function loadConfigFast(file: string, options: LoadOptions): LoadedConfig | undefined {
+  let text = options.text;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  return loadPlain(file, text, options);
+}
+
+function loadPlain(file: string, text: string, options: LoadOptions): LoadedConfig | undefined {
+  const plain = parseSimpleYaml(text, options.env ?? process.env);
+  if (plain === undefined || plain === null) return undefined;
+  try {
+    return checkAndBuild(plain, { file, dir: path.resolve(path.dirname(file)), sections: resolveSections(options.sections), options }, failFast);
+  } catch {
+    // Whatever went wrong is found, and reported, by the full path.
+    return undefined;
+  }
+}
+
+/**
+ * Report takes a problem at a value path: at its key (atKey), at a character of its
+ * scalar (exprPos), noting the ${VAR} it came from (env).
+ */
+type Report = (path: ReadonlyArray<string | number>, message: string, how: { atKey?: boolean; env?: boolean; exprPos?: number }) => void;
+
+/** FastFail ends a load without positions at its first problem. */
+class FastFail extends Error {}
+
+const failFast: Report = () => {
+  throw new FastFail();
+};
+
+interface LoadContext {
+  file: string;
+  dir: string;
+  sections: readonly ConfigSection[];
+  options: LoadOptions;
+}
+
+/**
+ * checkAndBuild validates the plain value of monitor.yaml (the block types of its
+ * block_dirs, the composed schema, every section's check) and, when nothing was reported,
+ * builds and freezes the Config; undefined when something was.
+ */
+function checkAndBuild(raw: unknown, lc: LoadContext, report: Report): LoadedConfig | undefined {
+  const { file, dir, sections, options } = lc;
+  let reported = 0;
+  const add: Report = (p, message, how) => {
+    reported++;
+    report(p, message, how);
+  };
   // User block types must be known before validation: their schemas are part of it.
   const extra: BlockType[] = [...(options.extraTypes ?? [])];
   for (const { dir: d, index } of blockDirs(raw, dir)) {
     const loaded = loadBlockTypesFrom(d);
     extra.push(...loaded.types);
-    for (const msg of loaded.problems) add(at.position(['node', 'block_dirs', index]), ['node', 'block_dirs', index], msg);
+    for (const msg of loaded.problems) add(['node', 'block_dirs', index], msg, {});
   }
   const merged = mergeBlockTypes(options.types, extra);
-  for (const msg of merged.problems) add(at.position(['node', 'block_dirs']), ['node', 'block_dirs'], msg);
+  for (const msg of merged.problems) add(['node', 'block_dirs'], msg, {});
   const types = new Map(merged.types.map((t) => [t.type, t]));
 
   const invalid = new Set<string>();
@@ -141,7 +219,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
       if (seen.has(id) || (sp.missing && typos.has(`${formatPath(sp.path)}\0${sp.missing}`))) continue;
       seen.add(id);
       for (let n = 0; n <= sp.path.length; n++) invalid.add(pathKey(sp.path.slice(0, n)));
-      add(at.position(sp.path, sp.atKey), sp.path, sp.atKey ? sp.message : fromEnv(sp.path, sp.message));
+      add(sp.path, sp.message, { atKey: sp.atKey, env: !sp.atKey });
     }
   }
 
@@ -149,12 +227,9 @@ export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
   const catalog = new SeriesCatalog();
   const ctx: CheckContext = { raw: top, types, catalog, dir, valid: (p: Path) => !invalid.has(pathKey(p)) };
   for (const section of sections) {
-    for (const s of section.check?.(top[section.key], ctx) ?? []) {
-      const scalar = s.exprPos !== undefined ? at.scalar(s.path) : undefined;
-      add(scalar ? at.inScalar(scalar, s.exprPos!) : at.position(s.path), s.path, fromEnv(s.path, s.message));
-    }
+    for (const s of section.check?.(top[section.key], ctx) ?? []) add(s.path, s.message, { env: true, exprPos: s.exprPos });
   }
-  if (problems.length) throw new ConfigError(file, problems);
+  if (reported > 0) return undefined;
 
   const config: Partial<Config> = { file, dir };
   for (const section of sections) {

@@ -89,7 +89,8 @@ function checkBlocks(raw: unknown, ctx: CheckContext): SectionIssue[] {
       else issues.push({ path: ['blocks', i, 'name'], message: `duplicate block name "${block.name}"; blocks[${taken}] has it already` });
       first = taken === undefined;
     }
-    compiled.set(block, compileSteps(block.pipe, ['blocks', i, 'pipe'], issues));
+    // Only pipes are kept for the build (a WeakMap entry per block costs at 100,000 blocks).
+    if (block.pipe !== undefined) compiled.set(block, compileSteps(block.pipe, ['blocks', i, 'pipe'], issues));
     for (const key of ['every', 'timeout'] as const) {
       const v = block[key];
       if (typeof v === 'string' && parseDuration(v) === 0) issues.push({ path: ['blocks', i, key], message: `must be longer than 0s; got "${v}"` });
