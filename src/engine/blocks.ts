@@ -38,6 +38,8 @@ export interface BlockSetOptions {
 /** BlockSet holds the node's blocks by name: it creates them from their config, and closes them. */
 export class BlockSet {
   private readonly blocks = new Map<string, ActiveBlock>();
+  /** How many blocks have pipe steps: none (the common case) answers pipeOf without a lookup. */
+  private piped = 0;
 
   constructor(private readonly o: BlockSetOptions) {}
 
@@ -51,6 +53,11 @@ export class BlockSet {
 
   get(name: string): ActiveBlock | undefined {
     return this.blocks.get(name);
+  }
+
+  /** pipeOf is a block's pipe steps (undefined: no such block). */
+  pipeOf(name: string): ActiveBlock['config']['pipe'] | undefined {
+    return this.piped === 0 ? undefined : this.blocks.get(name)?.config.pipe;
   }
 
   values(): IterableIterator<ActiveBlock> {
@@ -90,13 +97,17 @@ export class BlockSet {
       hub: this.o.hub(b.type),
     });
     this.blocks.set(b.name, active);
+    if (b.pipe.length > 0) this.piped++;
     return active;
   }
 
   /** remove takes a block off and closes its instance (a run in flight finishes unrecorded). */
   async remove(b: ActiveBlock): Promise<void> {
     b.removed = true;
-    if (this.blocks.get(b.config.name) === b) this.blocks.delete(b.config.name);
+    if (this.blocks.get(b.config.name) === b) {
+      this.blocks.delete(b.config.name);
+      if (b.config.pipe.length > 0) this.piped--;
+    }
     try {
       await b.instance.close?.();
     } catch (err) {

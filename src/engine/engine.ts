@@ -26,7 +26,7 @@ import { engineOps } from './ops';
 import { applyReload } from './reload';
 import { Result, resultSeries, sampleHeartbeat, Trigger } from './result';
 import { runBlock, RunSet, stopReason } from './runner';
-import { Scheduler, SchedulerStats } from './scheduler';
+import { Job, Scheduler, SchedulerStats } from './scheduler';
 import { BlockStatus } from './state';
 
 /** PLACED_FIRST_MS: a block a placement gives this node while it runs has its first run within this long (spread by name). */
@@ -85,6 +85,8 @@ export class Engine implements NodeApi {
   private started = false;
   private stopping?: Promise<void>;
   private reloading: Promise<unknown> = Promise.resolve();
+  /** runScheduled is a scheduled run of a block (one function for every BlockJob). */
+  private readonly runScheduled = (b: ActiveBlock, lag: number): Promise<Result> => this.execute(b, 'schedule', lag);
   /** now is the node clock's wall time: when runs start, so samples carry the node's time. */
   private readonly now = (): number => this.clock.now();
 
@@ -123,7 +125,7 @@ export class Engine implements NodeApi {
     this.shared = options.shared ?? createShared(this.config.shared, { dataDir: this.config.node.data, log: this.log });
     this.pipes = new PipeRunner({
       shared: this.shared,
-      pipeOf: (name) => this.blocks.get(name)?.config.pipe,
+      pipeOf: (name) => this.blocks.pipeOf(name),
       runBlock: (name, input) => this.runNow(name, 'pipe', input),
       onError: (name, what, message) => {
         this.blocks.get(name)?.state.pipeError(`${what}: ${message}`);
@@ -258,15 +260,7 @@ export class Engine implements NodeApi {
   private schedule(b: ActiveBlock, firstSpreadMs?: number, firstAfterMs?: number): void {
     if (!this.placement.runsHere(b.config)) return; // another node runs it (from:, a cluster lease)
     if (b.mode === 'interval') {
-      this.scheduler.add({
-        id: b.config.name,
-        everyMs: b.config.everyMs,
-        firstSpreadMs,
-        firstAfterMs,
-        run: (lag) => this.execute(b, 'schedule', lag),
-        busy: () => b.running,
-        onMissed: (n) => b.state.missed(n),
-      });
+      this.scheduler.add(new BlockJob(b, this.runScheduled, firstSpreadMs, firstAfterMs));
     } else if (b.mode === 'once') {
       this.execute(b, 'once', 0).catch((err) => this.log.error({ block: b.config.name, err: errorMessage(err) }, 'block run failed outside its result'));
     }
@@ -417,5 +411,33 @@ export class Engine implements NodeApi {
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
     this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs), b.series) });
+  }
+}
+
+/** BlockJob is a block's place in the scheduler: methods on a prototype, not closures per block. */
+class BlockJob implements Job {
+  readonly id: string;
+  readonly everyMs: number;
+
+  constructor(
+    private readonly b: ActiveBlock,
+    private readonly exec: (b: ActiveBlock, lag: number) => Promise<Result>,
+    readonly firstSpreadMs?: number,
+    readonly firstAfterMs?: number,
+  ) {
+    this.id = b.config.name;
+    this.everyMs = b.config.everyMs;
+  }
+
+  run(lagMs: number): Promise<Result> {
+    return this.exec(this.b, lagMs);
+  }
+
+  busy(): boolean {
+    return this.b.running;
+  }
+
+  onMissed(count: number): void {
+    this.b.state.missed(count);
   }
 }

@@ -31,6 +31,12 @@ export class BlockState {
   private fields: Readonly<Record<string, number>> | undefined;
   private up = 0;
   private durationMs = -1;
+  /**
+   * The last run's lag and duration (NaN: none yet). Numbers from the start, so a run
+   * updates them in place; a field that was null would get a new heap number each run.
+   */
+  private lastLagMs = NaN;
+  private lastDurationMs = NaN;
 
   constructor(name: string, type: string, mode: string) {
     this.s = {
@@ -50,8 +56,8 @@ export class BlockState {
     this.up = r.ok ? 1 : 0;
     // A result a passive block emitted had no run to time.
     this.durationMs = r.trigger !== 'signal' ? r.durationMs : -1;
-    s.lastLagMs = r.lagMs;
-    s.lastDurationMs = r.durationMs;
+    this.lastLagMs = r.lagMs;
+    this.lastDurationMs = r.durationMs;
     if (r.output !== undefined) s.output = r.output;
   }
 
@@ -78,6 +84,12 @@ export class BlockState {
   snapshot(): BlockStatus {
     const fields: Record<string, number> = this.fields ? { ...this.fields, up: this.up } : {};
     if (this.fields && this.durationMs >= 0) fields.duration_ms = this.durationMs;
-    return { ...this.s, lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null, fields };
+    return {
+      ...this.s,
+      lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null,
+      lastLagMs: Number.isNaN(this.lastLagMs) ? null : this.lastLagMs,
+      lastDurationMs: Number.isNaN(this.lastDurationMs) ? null : this.lastDurationMs,
+      fields,
+    };
   }
 }
