@@ -130,7 +130,7 @@ interface Many {
   notes: string[];
 }
 
-async function ingestMany(dir: string): Promise<Many> {
+export async function ingestMany(dir: string): Promise<Many> {
   const def = retentionDef(['10s:1d'], 'GAUGE', 20);
   const store = new RrdStore({ dir, retention: ['10s:1d'], log: silentLogger(), flushIntervalMs: 3_600_000 });
   const batch = (k: number) => {

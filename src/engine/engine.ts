@@ -25,7 +25,7 @@ import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metr
 import { engineOps } from './ops';
 import { applyReload } from './reload';
 import { Result, resultSeries, sampleHeartbeat, Trigger } from './result';
-import { runBlock, RunSet, stopReason } from './runner';
+import { RunRequest, runBlock, RunSet, startRun, stopReason } from './runner';
 import { Job, Scheduler, SchedulerStats } from './scheduler';
 import { BlockStatus } from './state';
 
@@ -87,6 +87,28 @@ export class Engine implements NodeApi {
   private reloading: Promise<unknown> = Promise.resolve();
   /** runScheduled is a scheduled run of a block (one function for every BlockJob). */
   private readonly runScheduled = (b: ActiveBlock, lag: number): Promise<Result> => this.execute(b, 'schedule', lag);
+  /**
+   * startScheduled starts a scheduled run without a promise: `done` tells the scheduler it
+   * ended (see Job.start). The request carries the block and `done` to scheduledDone.
+   */
+  private readonly startScheduled = (b: ActiveBlock, lag: number, done: () => void): void => {
+    b.running = true;
+    b.lastStart = this.clock.now();
+    const req: ScheduledRun = {
+      config: b.config, instance: b.instance, trigger: 'schedule', lagMs: lag, stop: this.stopController.signal, runs: this.runs,
+      shared: this.shared, log: this.log, now: this.now, owner: b, done,
+    };
+    startRun(req, this.scheduledDone);
+  };
+  private readonly scheduledDone = (r: Result, req: RunRequest): void => {
+    const b = req.owner as ActiveBlock;
+    b.running = false;
+    try {
+      this.handle(b, r);
+    } finally {
+      (req as ScheduledRun).done();
+    }
+  };
   /** now is the node clock's wall time: when runs start, so samples carry the node's time. */
   private readonly now = (): number => this.clock.now();
 
@@ -260,7 +282,7 @@ export class Engine implements NodeApi {
   private schedule(b: ActiveBlock, firstSpreadMs?: number, firstAfterMs?: number): void {
     if (!this.placement.runsHere(b.config)) return; // another node runs it (from:, a cluster lease)
     if (b.mode === 'interval') {
-      this.scheduler.add(new BlockJob(b, this.runScheduled, firstSpreadMs, firstAfterMs));
+      this.scheduler.add(new BlockJob(b, this.runScheduled, this.startScheduled, firstSpreadMs, firstAfterMs));
     } else if (b.mode === 'once') {
       this.execute(b, 'once', 0).catch((err) => this.log.error({ block: b.config.name, err: errorMessage(err) }, 'block run failed outside its result'));
     }
@@ -414,6 +436,11 @@ export class Engine implements NodeApi {
   }
 }
 
+/** ScheduledRun is the request of a scheduled run: the scheduler's `done` travels with it. */
+interface ScheduledRun extends RunRequest {
+  done(): void;
+}
+
 /** BlockJob is a block's place in the scheduler: methods on a prototype, not closures per block. */
 class BlockJob implements Job {
   readonly id: string;
@@ -422,6 +449,7 @@ class BlockJob implements Job {
   constructor(
     private readonly b: ActiveBlock,
     private readonly exec: (b: ActiveBlock, lag: number) => Promise<Result>,
+    private readonly begin: (b: ActiveBlock, lag: number, done: () => void) => void,
     readonly firstSpreadMs?: number,
     readonly firstAfterMs?: number,
   ) {
@@ -431,6 +459,10 @@ class BlockJob implements Job {
 
   run(lagMs: number): Promise<Result> {
     return this.exec(this.b, lagMs);
+  }
+
+  start(lagMs: number, done: () => void): void {
+    this.begin(this.b, lagMs, done);
   }
 
   busy(): boolean {

@@ -8,6 +8,11 @@ export interface Job {
   id: string;
   everyMs: number;
   run(lagMs: number): Promise<unknown>;
+  /**
+   * start, when a job has it, is used instead of run: it calls `done` once when the run
+   * has ended (no promise per run). It must not throw.
+   */
+  start?(lagMs: number, done: () => void): void;
   /** When true at a tick, the tick is skipped and counted as missed (e.g. an on-demand run is going). */
   busy?(): boolean;
   onMissed?(count: number): void;
@@ -247,6 +252,14 @@ export class Scheduler {
     this.runs++;
     this.inFlight++;
     e.running = true;
+    if (e.job.start) {
+      try {
+        e.job.start(lag, e.ended);
+      } catch (err) {
+        e.threw(err);
+      }
+      return;
+    }
     let p: Promise<unknown>;
     try {
       p = e.job.run(lag);
