@@ -107,9 +107,9 @@ export class RunSet {
 
   /** abortAll ends every run in flight with reason(). */
   abortAll(reason: () => Error): void {
-    for (const list of this.lists.values()) {
-      for (let r = list.head; r; r = list.head) r.abort(reason());
-    }
+    const all: Running[] = [];
+    for (const list of this.lists.values()) for (let r = list.head; r; r = r.next) all.push(r);
+    for (const r of all) r.abort(reason());
   }
 
   /** idle resolves when no run is in flight and every block's promise has settled. */
