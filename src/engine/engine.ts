@@ -91,7 +91,7 @@ export class Engine implements NodeApi {
    * startScheduled starts a scheduled run without a promise: `done` tells the scheduler it
    * ended (see Job.start). The request carries the block and `done` to scheduledDone.
    */
-  private readonly startScheduled = (b: ActiveBlock, lag: number, done: () => void): void => {
+  private readonly startScheduled = (b: ActiveBlock, lag: number, done: (err?: unknown) => void): void => {
     b.running = true;
     b.lastStart = this.clock.now();
     const req: ScheduledRun = {
@@ -103,11 +103,14 @@ export class Engine implements NodeApi {
   private readonly scheduledDone = (r: Result, req: RunRequest): void => {
     const b = req.owner as ActiveBlock;
     b.running = false;
+    let failure: unknown;
     try {
       this.handle(b, r);
-    } finally {
-      (req as ScheduledRun).done();
+    } catch (err) {
+      // A bug in handling a result: counted and logged by the scheduler, never unhandled.
+      failure = err ?? new Error('a result handler threw');
     }
+    (req as ScheduledRun).done(failure);
   };
   /** now is the node clock's wall time: when runs start, so samples carry the node's time. */
   private readonly now = (): number => this.clock.now();
@@ -438,7 +441,7 @@ export class Engine implements NodeApi {
 
 /** ScheduledRun is the request of a scheduled run: the scheduler's `done` travels with it. */
 interface ScheduledRun extends RunRequest {
-  done(): void;
+  done(err?: unknown): void;
 }
 
 /** BlockJob is a block's place in the scheduler: methods on a prototype, not closures per block. */
@@ -449,7 +452,7 @@ class BlockJob implements Job {
   constructor(
     private readonly b: ActiveBlock,
     private readonly exec: (b: ActiveBlock, lag: number) => Promise<Result>,
-    private readonly begin: (b: ActiveBlock, lag: number, done: () => void) => void,
+    private readonly begin: (b: ActiveBlock, lag: number, done: (err?: unknown) => void) => void,
     readonly firstSpreadMs?: number,
     readonly firstAfterMs?: number,
   ) {
@@ -461,7 +464,7 @@ class BlockJob implements Job {
     return this.exec(this.b, lagMs);
   }
 
-  start(lagMs: number, done: () => void): void {
+  start(lagMs: number, done: (err?: unknown) => void): void {
     this.begin(this.b, lagMs, done);
   }
 

@@ -10,9 +10,10 @@ export interface Job {
   run(lagMs: number): Promise<unknown>;
   /**
    * start, when a job has it, is used instead of run: it calls `done` once when the run
-   * has ended (no promise per run). It must not throw.
+   * has ended (no promise per run), with what went wrong when the run failed outside its
+   * result (as run would reject).
    */
-  start?(lagMs: number, done: () => void): void;
+  start?(lagMs: number, done: (err?: unknown) => void): void;
   /** When true at a tick, the tick is skipped and counted as missed (e.g. an on-demand run is going). */
   busy?(): boolean;
   onMissed?(count: number): void;
@@ -80,7 +81,7 @@ interface Entry {
   queued: boolean;
   removed: boolean;
   /** The handlers of its runs' promises, made once per job instead of once per run. */
-  ended: () => void;
+  ended: (err?: unknown) => void;
   threw: (err: unknown) => void;
 }
 
@@ -139,7 +140,10 @@ export class Scheduler {
     if (this.entries.has(job.id)) throw new Error(`job ${job.id} is scheduled already`);
     const entry: Entry = {
       job, origin: 0, first: true, due: 0, alarm: Infinity, wheelSeq: 0, running: false, queued: false, removed: false,
-      ended: () => this.ended(entry),
+      ended: (err?: unknown) => {
+        if (err !== undefined) this.failed(entry, err);
+        this.ended(entry);
+      },
       threw: (err) => {
         this.failed(entry, err);
         this.ended(entry);
