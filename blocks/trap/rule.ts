@@ -2,6 +2,7 @@ import * as snmp from 'net-snmp';
 import { numeric } from '../snmp';
 import { resolveGetOid } from '../snmp/oids';
 import type { EmitOutput } from '../../src/engine/block';
+import { suggest } from '../../src/config/messages';
 import { evaluate, identifiers, Node, parse, truthy } from '../../src/expr';
 import { isLoopback } from '../../src/util/url';
 import { Trap, underOid } from './decode';
@@ -104,7 +105,10 @@ export function compileRule(o: TrapOptions): { rule: TrapRule; problems: Array<[
       const node = parse(o.ok, { functions: new Set() });
       const known = new Set([...fields.map((f) => f.field), RECEIVED, VALUE]);
       const unknown = identifiers(node).filter((n) => !known.has(n));
-      if (unknown.length) problems.push(['ok', `"${unknown[0]}" is not a field of this block; expected one of: ${[...known].join(', ')}`]);
+      if (unknown.length) {
+        const near = suggest(unknown[0], [...known]);
+        problems.push(['ok', `"${unknown[0]}" is not a field of this block; ${near ? `did you mean "${near}"? ` : ''}expected one of: ${[...known].join(', ')}`]);
+      }
       ok = { text: o.ok, node };
     } catch (err) {
       problems.push(['ok', `is not a condition: ${(err as { reason?: string }).reason ?? (err as Error).message}`]);
