@@ -58,7 +58,7 @@ interface RawPdu {
   varbinds?: Array<{ oid: string; type: number; value: unknown }>;
 }
 
-/** decodeTrap turns what net-snmp's receiver hands over into a Trap, or undefined for another PDU. */
+/** decodeTrap turns what net-snmp's receiver hands over into a Trap, or undefined for another PDU or a v2c one without its trap OID. */
 export function decodeTrap(data: { pdu: RawPdu; rinfo: { address: string } }, at: number): Trap | undefined {
   const pdu = data.pdu;
   const varbinds = (pdu.varbinds ?? []).slice(0, MAX_VARBINDS + 2).map((v) => ({ oid: String(v.oid), type: v.type, value: v.value }));
@@ -74,12 +74,14 @@ export function decodeTrap(data: { pdu: RawPdu; rinfo: { address: string } }, at
     };
   }
   if (pdu.type === snmp.PduType.TrapV2 || pdu.type === snmp.PduType.InformRequest) {
+    // RFC 3416: the second varbind is snmpTrapOID.0; a packet without it (cut short, say) is no trap.
     const trapOid = varbinds.find((v) => v.oid === SNMP_TRAP_OID);
+    if (!trapOid || typeof trapOid.value !== 'string' || !/^\d+(?:\.\d+)+$/.test(trapOid.value)) return undefined;
     return {
       ...base,
       version: '2c',
       inform: pdu.type === snmp.PduType.InformRequest,
-      oid: trapOid ? String(trapOid.value) : '',
+      oid: trapOid.value,
       varbinds: varbinds.filter((v) => v.oid !== SYS_UPTIME_OID && v.oid !== SNMP_TRAP_OID).slice(0, MAX_VARBINDS),
     };
   }

@@ -128,12 +128,15 @@ export class TrapHub implements BlockHub {
     }
   }
 
-  /** deliver hands a trap to every block on its receiver that takes it. */
-  private deliver(key: string, t: Trap): void {
+  /** deliver hands a trap to every block on its receiver that takes it; false when none does. */
+  private deliver(key: string, t: Trap): boolean {
+    let taken = false;
     for (const slot of this.slots.values()) {
       if (slot.rule.listen?.key !== key || !matches(slot.rule, t)) continue;
       this.take(slot, trapOutput(slot.rule, t, slot.last));
+      taken = true;
     }
+    return taken;
   }
 
   private take(slot: Slot, out: EmitOutput): void {

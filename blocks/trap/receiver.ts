@@ -10,6 +10,8 @@ export interface ReceiverStats {
   error?: string;
   /** Traps and informs decoded (each handed to the blocks that take it). */
   traps: number;
+  /** Of those, the ones no block took (their OID or sender matched none). */
+  unmatched: number;
   /** Packets refused: a community no block on this address accepts, SNMPv3, not a trap, not SNMP. */
   refused: number;
   lastRefused?: string;
@@ -26,8 +28,9 @@ export class TrapReceiver {
   private communities = new Set<string>();
   readonly stats: ReceiverStats;
 
-  constructor(readonly listen: Listen, private readonly onTrap: (t: Trap) => void, private readonly now: () => number) {
-    this.stats = { listen: listen.key, state: 'closed', traps: 0, refused: 0 };
+  /** onTrap hands a trap to the blocks; it answers whether one took it. */
+  constructor(readonly listen: Listen, private readonly onTrap: (t: Trap) => boolean, private readonly now: () => number) {
+    this.stats = { listen: listen.key, state: 'closed', traps: 0, unmatched: 0, refused: 0 };
   }
 
   /** start binds the socket; it resolves to undefined when listening, or to why not. */
@@ -56,9 +59,13 @@ export class TrapReceiver {
             return;
           }
           const trap = decodeTrap(data as Parameters<typeof decodeTrap>[0], this.now());
-          if (!trap) return;
+          if (!trap) {
+            this.stats.refused++;
+            this.stats.lastRefused = 'not a trap, or a v2c trap without snmpTrapOID.0';
+            return;
+          }
           this.stats.traps++;
-          this.onTrap(trap);
+          if (!this.onTrap(trap)) this.stats.unmatched++;
         });
         this.setCommunities(communities);
         const sockets = Object.values(this.receiver!.listener.sockets);
