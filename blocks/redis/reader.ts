@@ -54,8 +54,6 @@ export class RedisReader {
       maxRetriesPerRequest: 0,
       connectTimeout: connectTimeoutMs,
       retryStrategy: (times) => Math.min(100 * times, 2000),
-      // A block only reads; a server that asks for READONLY or is loading still answers LLEN.
-      enableReadyCheck: true,
     });
     this.client.on('error', (err: Error) => {
       this.lastError = err.message;
