@@ -19,6 +19,8 @@ const DECISION_LOCK_TTL_MS = 30_000;
 /** DECISION_WAIT_MS: how long a node waits for another's decision on the same action before it says so and lets it be. */
 const DECISION_WAIT_MS = 5_000;
 const DAY_MS = 86_400_000;
+/** INTERRUPTED is the detail of a run the node stopped during (kill -9): it counts for the cooldown; whether it worked is unknown. */
+export const INTERRUPTED = 'outcome unknown: the node stopped while it ran';
 const MAX_SHARED_TIMES = 1000;
 
 /** SharedActionRecord is an action's runs as every node sees them. `firing`: ran for a firing not resolved since. */
@@ -86,8 +88,15 @@ export class ActionRunner {
     this.d.actions(a.sla).forEach((action, i) => this.decide(a, i, action, false));
   }
 
-  /** resumed: after a restart, a firing alert's repeating actions are due a cooldown after their last run. */
+  /**
+   * resumed: after a restart, a run the node did not see end is recorded as such (its
+   * outcome is unknown), and a firing alert's repeating actions are due a cooldown after
+   * their last run.
+   */
   resumed(a: Alert): void {
+    for (const x of a.actions.filter((r) => r.status === 'running')) {
+      this.d.write({ k: 'act', id: a.id, sla: a.sla, i: -1, t: this.d.clock.now(), run: { ...x, status: 'failed', detail: INTERRUPTED } });
+    }
     if (a.source !== 'sla' || a.quiet || !isFiring(a)) return;
     const now = this.d.clock.now();
     this.d.actions(a.sla).forEach((action, i) => {

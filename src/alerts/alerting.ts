@@ -159,10 +159,8 @@ export class Alerting {
       for (const s of a.steps) this.enqueue(a, s);
     }
     this.started = true;
-    for (const id of this.book.active.values()) {
-      this.schedule(this.book.alerts.get(id)!);
-      this.actionRunner.resumed(this.book.alerts.get(id)!);
-    }
+    for (const a of [...this.book.alerts.values()]) this.actionRunner.resumed(a);
+    for (const id of this.book.active.values()) this.schedule(this.book.alerts.get(id)!);
     this.silences.start();
     if (opened.records > 0) this.book.compact();
     const queued = this.queue;
