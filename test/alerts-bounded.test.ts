@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActionConfig, buildAction, SlaActions } from '../src/alerts/actions';
+import { buildGuard, guardRefusal } from '../src/alerts/guard';
 import { AlertsNode, MIN, nodesPerTest } from './alerts-harness';
 import { FakeClock } from './fake-clock';
 import { tmpDir } from './helpers';
@@ -79,6 +80,9 @@ describe('alerts: bounded actions (guard, step, repeat while firing)', function 
       [0.41, 'web.fast_ratio (0.41) >= 0.8 failed for 1m', 'testnode', false],
       [0.41, 'web.fast_ratio (0.41) >= 0.8 failed for 1m', 'testnode', true],
     ]);
+    const history = (await node.op('alerts.list'))[0].history.map((h: { what: string; message: string }) => `${h.what}: ${h.message}`);
+    assert.ok(history.includes(`action: run: ${command()}: running (state scaling/web_nodes 2 → 3)`), history.join('\n'));
+    assert.ok(history.includes(`action: run: ${command()}: guard (state scaling/web_nodes is 5; step +1 would make it 6, above max 5)`), history.join('\n'));
     // Someone scales down by hand: the next repeat sees room again.
     await node.op('state.set', { bucket: 'scaling', key: 'web_nodes', value: 4 });
     await node.advance(10 * MIN);
@@ -119,6 +123,22 @@ describe('alerts: bounded actions (guard, step, repeat while firing)', function 
     assert.deepEqual(byName.up[0].guard, { source: 'series web.nodes', value: 3, max: 3 });
     assert.deepEqual(lines(byName.down), ['0m ok']);
     assert.equal(runs().length, 1);
+  });
+
+  it('guardRefusal: the bounds with and without a step', () => {
+    const scenarios: Array<[string, Record<string, unknown>, number, string | undefined]> = [
+      ['below max', { counter: 'n', max: 3 }, 2, undefined],
+      ['at max', { counter: 'n', max: 3 }, 3, 'counter n is 3; at max 3'],
+      ['above max', { counter: 'n', max: 3 }, 7, 'counter n is 7; at max 3'],
+      ['above min', { state: 'b/n', min: 1 }, 2, undefined],
+      ['at min', { state: 'n', min: 1 }, 1, 'state default/n is 1; at min 1'],
+      ['step up to max', { counter: 'n', max: 3, step: 1 }, 2, undefined],
+      ['step up past max', { counter: 'n', max: 3, step: 2 }, 2, 'counter n is 2; step +2 would make it 4, above max 3'],
+      ['step down to min', { counter: 'n', min: 1, step: -1 }, 2, undefined],
+      ['step down past min', { counter: 'n', min: 1, step: -1 }, 1, 'counter n is 1; step -1 would make it 0, below min 1'],
+      ['both, inside', { series: 'w.n', min: 1, max: 3 }, 2, undefined],
+    ];
+    for (const [name, raw, value, want] of scenarios) assert.equal(guardRefusal(buildGuard(raw), value), want, name);
   });
 
   it('a guard that cannot be read refuses the action and says why', async () => {
