@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
+import { benchActions } from './actions';
 import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
 import { benchCluster } from './cluster';
@@ -36,6 +37,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['ping', benchPing],
   ['sla', benchSla],
   ['alerts', benchAlerts],
+  ['actions', benchActions],
   ['live', benchLive],
   ['pages', benchPages],
   ['dashboard', benchDashboard],
