@@ -4,6 +4,7 @@ import { httpBlock } from './http';
 import { pingBlock } from './ping';
 import { shellBlock } from './shell';
 import { snmpBlock } from './snmp';
+import { sqlBlock } from './sql';
 
 /** builtinBlockTypes is the explicit registry of the block types remon ships. */
-export const builtinBlockTypes: readonly BlockType[] = [shellBlock, heartbeatBlock, pingBlock, httpBlock, snmpBlock];
+export const builtinBlockTypes: readonly BlockType[] = [shellBlock, heartbeatBlock, pingBlock, httpBlock, snmpBlock, sqlBlock];

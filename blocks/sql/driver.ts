@@ -1,0 +1,130 @@
+import { Client } from 'pg';
+import * as mysql from 'mysql2/promise';
+
+/** DriverName: the database protocols the sql block speaks. */
+export type DriverName = 'postgres' | 'mysql';
+
+/** QueryResult: the column names and the rows, each an array in column order. */
+export interface QueryResult {
+  columns: string[];
+  rows: unknown[][];
+}
+
+/**
+ * Driver is one database connection of an sql block: made on the first query and again
+ * after a failure; `cancel` stops the query in flight on the server, from a second
+ * connection (pg_cancel_backend, KILL QUERY).
+ */
+export interface Driver {
+  query(text: string, params: unknown[]): Promise<QueryResult>;
+  cancel(): Promise<void>;
+  /** reset drops the connection (after a failure or a cancel); the next query connects again. */
+  reset(): Promise<void>;
+}
+
+/** placeholder turns `:since` into the driver's parameter marker. */
+export function placeholder(driver: DriverName): string {
+  return driver === 'postgres' ? '$1' : '?';
+}
+
+/** PgDriver speaks to PostgreSQL with node-postgres. */
+export class PgDriver implements Driver {
+  private client?: Client;
+  private connecting?: Promise<Client>;
+
+  constructor(private readonly url: string, private readonly connectMs: number) {}
+
+  private connect(): Promise<Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const c = new Client({ connectionString: this.url, connectionTimeoutMillis: this.connectMs, application_name: 'remon' });
+      c.on('error', () => void this.reset()); // a connection lost between runs: the next run connects again
+      try {
+        await c.connect();
+      } catch (err) {
+        c.end().catch(() => undefined);
+        throw err;
+      }
+      this.client = c;
+      return c;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  async query(text: string, params: unknown[]): Promise<QueryResult> {
+    const c = await this.connect();
+    const r = await c.query({ text, values: params, rowMode: 'array' });
+    return { columns: r.fields.map((f) => f.name), rows: r.rows as unknown[][] };
+  }
+
+  async cancel(): Promise<void> {
+    const pid = (this.client as unknown as { processID?: number } | undefined)?.processID;
+    if (!pid) return;
+    const c = new Client({ connectionString: this.url, connectionTimeoutMillis: this.connectMs, application_name: 'remon-cancel' });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.query('SELECT pg_cancel_backend($1)', [pid]);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  async reset(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => undefined);
+  }
+}
+
+/** MysqlDriver speaks to MySQL and MariaDB with mysql2; DATETIME values are read and written as UTC. */
+export class MysqlDriver implements Driver {
+  private conn?: mysql.Connection;
+  private connecting?: Promise<mysql.Connection>;
+
+  constructor(private readonly url: string, private readonly connectMs: number) {}
+
+  private options(): mysql.ConnectionOptions {
+    return { uri: this.url.replace(/^mariadb:/, 'mysql:'), connectTimeout: this.connectMs, timezone: 'Z', dateStrings: false, supportBigNumbers: true };
+  }
+
+  private connect(): Promise<mysql.Connection> {
+    if (this.conn) return Promise.resolve(this.conn);
+    this.connecting ??= (async () => {
+      const c = await mysql.createConnection(this.options());
+      c.on('error', () => void this.reset());
+      this.conn = c;
+      return c;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  async query(text: string, params: unknown[]): Promise<QueryResult> {
+    const c = await this.connect();
+    const [rows, fields] = await c.query({ sql: text, values: params, rowsAsArray: true });
+    if (!Array.isArray(rows)) return { columns: [], rows: [] }; // a statement without a result set
+    return { columns: (fields ?? []).map((f) => f.name), rows: rows as unknown[][] };
+  }
+
+  async cancel(): Promise<void> {
+    const id = this.conn?.threadId;
+    if (!id) return;
+    const c = await mysql.createConnection(this.options());
+    c.on('error', () => undefined);
+    try {
+      await c.query('KILL QUERY ?', [id]);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  async reset(): Promise<void> {
+    const c = this.conn;
+    this.conn = undefined;
+    if (c) c.destroy();
+  }
+}

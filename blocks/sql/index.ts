@@ -1,0 +1,197 @@
+import * as path from 'node:path';
+import type { Config } from '../../src/config/types';
+import { BlockEnv, BlockHub, BlockInstance, BlockType, RunContext, RunOutput } from '../../src/engine/block';
+import { errorMessage } from '../../src/errors';
+import { formatDuration, parseDuration } from '../../src/util/duration';
+import { Driver, MysqlDriver, PgDriver, placeholder } from './driver';
+import {
+  check, DEFAULT_BUCKET_MS, DEFAULT_KEEP_MS, DEFAULT_MAX_ROWS, driverOf, KEY_FIELDS, queryTimeoutMs, redactor, schema, shownUrl, SINCE, SqlOptions,
+} from './options';
+import { Row, SeenKeys } from './seen';
+import { keyText, numberOf, timestampMs } from './values';
+
+export type { SqlOptions } from './options';
+
+/** SqlHub is the type's node-wide part: it knows the store's finest step, the default bucket. */
+export class SqlHub implements BlockHub {
+  stepMs: number;
+  constructor(config: Config) {
+    this.stepMs = finestStep(config);
+  }
+  reload(config: Config): void {
+    this.stepMs = finestStep(config);
+  }
+}
+
+function finestStep(config: Config): number {
+  const steps = (config.storage?.retention ?? []).map((r) => parseDuration(r.split(':')[0]) ?? NaN).filter((s) => s > 0);
+  return steps.length > 0 ? Math.min(...steps) : DEFAULT_BUCKET_MS;
+}
+
+/**
+ * SqlBlock runs one query per run. A key query's rows `(key, ts)` are recorded in SeenKeys
+ * (the first timestamp of a key sticks) and their counts per bucket are emitted as
+ * `<block>.new` at each bucket's end; a numeric query's first row gives fields.
+ */
+class SqlBlock implements BlockInstance {
+  private readonly driver: Driver;
+  private readonly redact: (t: string) => string;
+  private readonly where: string;
+  private readonly text: string;
+  private readonly usesSince: boolean;
+  private readonly keepMs: number;
+  private readonly bucketMs: number;
+  private seen?: SeenKeys;
+  /** The last failure logged (logged once until a run succeeds). */
+  private failing = '';
+
+  constructor(private readonly o: SqlOptions, private readonly env: BlockEnv) {
+    const driver = driverOf(o.url)!;
+    const connectMs = Math.max(100, queryTimeoutMs(o));
+    this.driver = driver === 'postgres' ? new PgDriver(o.url, connectMs) : new MysqlDriver(o.url, connectMs);
+    this.redact = redactor(o.url);
+    this.where = shownUrl(o.url);
+    this.usesSince = SINCE.test(o.query);
+    SINCE.lastIndex = 0;
+    this.text = o.query.replace(SINCE, placeholder(driver));
+    this.keepMs = o.keep ? parseDuration(o.keep)! : DEFAULT_KEEP_MS;
+    this.bucketMs = o.bucket ? parseDuration(o.bucket)! : ((env.hub as SqlHub | undefined)?.stepMs ?? DEFAULT_BUCKET_MS);
+  }
+
+  /** keys opens the seen keys on first use (a reload's new instance opens them after the old one closed). */
+  private keys(): SeenKeys {
+    if (this.seen) return this.seen;
+    const s = new SeenKeys({ dir: path.join(this.env.dataDir, 'blocks', this.o.name), keepMs: this.keepMs, bucketMs: this.bucketMs, log: this.env.log });
+    s.open();
+    if (s.damaged) this.env.log.warn({ damaged: s.damaged }, 'seen keys: skipped unreadable records');
+    this.seen = s;
+    return s;
+  }
+
+  async run(ctx: RunContext): Promise<RunOutput> {
+    const started = Date.now();
+    let seen: SeenKeys | undefined;
+    const params: unknown[] = [];
+    if (this.usesSince) {
+      if (this.o.keys !== false) {
+        try {
+          seen = this.keys();
+        } catch (err) {
+          return this.fail(`seen keys: ${errorMessage(err)}`, {});
+        }
+      }
+      const newest = seen?.newest();
+      params.push(new Date(newest !== undefined && Number.isFinite(newest) ? newest : started - this.keepMs));
+    }
+    const limit = queryTimeoutMs(this.o);
+    let timedOut = false;
+    const cancel = (): void => {
+      this.driver.cancel().catch((err) => this.env.log.warn({ err: this.redact(errorMessage(err)) }, 'sql query could not be cancelled'));
+    };
+    const timer = setTimeout(() => { timedOut = true; cancel(); }, limit);
+    const onAbort = (): void => cancel();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let res;
+    try {
+      res = await this.driver.query(this.text, params);
+    } catch (err) {
+      await this.driver.reset();
+      const queryMs = Date.now() - started;
+      if (timedOut) return this.fail(`query timed out after ${formatDuration(limit)} (cancelled on the server)`, { query_ms: queryMs });
+      return this.fail(errorMessage(err), { query_ms: queryMs });
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+    const queryMs = Date.now() - started;
+    if (timedOut) {
+      await this.driver.reset();
+      return this.fail(`query timed out after ${formatDuration(limit)} (cancelled on the server)`, { query_ms: queryMs });
+    }
+    const maxRows = this.o.max_rows ?? DEFAULT_MAX_ROWS;
+    if (res.rows.length > maxRows) return this.fail(`the query returned ${res.rows.length} rows, more than max_rows (${maxRows})`, { rows: res.rows.length, query_ms: queryMs });
+    const isKeys = this.o.keys ?? (res.columns.includes('key') && res.columns.includes('ts'));
+    const out = isKeys ? this.keyRun(res.columns, res.rows, started, queryMs) : this.numericRun(res.columns, res.rows, queryMs);
+    if (out.ok !== false && this.failing) {
+      this.env.log.info({ where: this.where }, 'sql query works again');
+      this.failing = '';
+    }
+    return out;
+  }
+
+  private keyRun(columns: string[], rows: unknown[][], started: number, queryMs: number): RunOutput {
+    const ki = columns.indexOf('key');
+    const ti = columns.indexOf('ts');
+    if (ki < 0 || ti < 0) return this.fail(`a key query must return columns key and ts; got ${columns.join(', ') || 'no columns'}`, { rows: rows.length, query_ms: queryMs });
+    let seen: SeenKeys;
+    try {
+      seen = this.keys();
+    } catch (err) {
+      return this.fail(`seen keys: ${errorMessage(err)}`, { rows: rows.length, query_ms: queryMs });
+    }
+    const pairs: Row[] = [];
+    let bad = 0;
+    for (const r of rows) {
+      const k = keyText(r[ki]);
+      if (k === undefined) { bad++; continue; }
+      pairs.push([k, timestampMs(r[ti])]);
+    }
+    let rec;
+    try {
+      rec = seen.record(pairs, Date.now());
+    } catch (err) {
+      return this.fail(errorMessage(err), { rows: rows.length, query_ms: queryMs });
+    }
+    // Buckets that ended before this run started: their samples come before the run's own.
+    for (const [at, n] of seen.due(started)) this.env.emit({ at, fields: { new: n } });
+    seen.prune(Date.now());
+    bad += rec.bad;
+    const fields = { rows: rows.length, seen: rec.added, keys: seen.size, old: rec.old, query_ms: queryMs };
+    if (bad > 0) return { ok: true, fields, message: `${bad} rows without a usable key or ts were ignored` };
+    return { ok: true, fields };
+  }
+
+  private numericRun(columns: string[], rows: unknown[][], queryMs: number): RunOutput {
+    const fields: Record<string, number> = { rows: rows.length, query_ms: queryMs };
+    if (rows.length === 0) return { ok: true, fields };
+    const first = rows[0];
+    const skipped: string[] = [];
+    columns.forEach((c, i) => {
+      const v = numberOf(first[i]);
+      const name = c.replace(/[^A-Za-z0-9_]/g, '_');
+      if (v === undefined || name === 'up' || name === 'duration_ms') skipped.push(c);
+      else fields[name] = v;
+    });
+    if (skipped.length === columns.length) return this.fail(`no numeric column in the first row (columns: ${columns.join(', ')})`, fields);
+    return { ok: true, fields };
+  }
+
+  /** fail is a failed run: its message (password redacted, url shown without it) logged once per streak. */
+  private fail(why: string, fields: Record<string, number>): RunOutput {
+    const message = this.redact(`${this.where}: ${why}`);
+    if (message !== this.failing) {
+      this.env.log.warn({ err: message }, 'sql query failed');
+      this.failing = message;
+    }
+    return { ok: false, fields, message };
+  }
+
+  async close(): Promise<void> {
+    await this.driver.reset();
+    this.seen?.close();
+    this.seen = undefined;
+  }
+}
+
+/** sqlBlock: dwmon's count checks: new keys of a query per time bucket, or a query's numbers. */
+export const sqlBlock: BlockType<SqlOptions> = {
+  type: 'sql',
+  description: 'Query PostgreSQL or MySQL/MariaDB: count new (key, ts) rows per time bucket as <block>.new, or read a query\'s numbers as fields.',
+  schema,
+  check,
+  fields: (o) => (o.keys === true ? [...KEY_FIELDS] : undefined),
+  create(o, env) {
+    return new SqlBlock(o, env);
+  },
+  hub: (env) => new SqlHub(env.config),
+};

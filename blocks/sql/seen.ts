@@ -1,0 +1,289 @@
+import * as fs from 'node:fs';
+import { DurableLog } from '../../src/durable/log';
+import { createError, errorMessage } from '../../src/errors';
+import { Logger } from '../../src/log';
+import { claimDir, DirClaim } from '../../src/util/dirlock';
+
+/** SeenOptions: where the keys live, how long they are kept, the bucket of `<block>.new`. */
+export interface SeenOptions {
+  dir: string;
+  keepMs: number;
+  bucketMs: number;
+  log?: Logger;
+  /** Compact when the segments hold more than this and twice the state [8 MiB]. */
+  compactBytes?: number;
+}
+
+/** Recorded is what one record() call did. */
+export interface Recorded {
+  /** Keys seen for the first time. */
+  added: number;
+  /** Rows whose timestamp is older than keep: neither recorded nor counted. */
+  old: number;
+  /** Rows without a usable key or timestamp. */
+  bad: number;
+}
+
+/** Row is one (key, timestamp ms) pair from a key query. */
+export type Row = readonly [string, number];
+
+/** Lines of key records longer than this are split into several records. */
+const CHUNK_BYTES = 1 << 20;
+/** At most this many buckets are handed out at once (an outage longer than that leaves a gap). */
+export const MAX_DUE = 8640;
+
+/** encodeKey writes a key on one line: as is, or as JSON when it has a tab, a newline, a quote or a backslash. */
+function encodeKey(k: string): string {
+  return /[\t\n\r"\\]/.test(k) ? JSON.stringify(k) : k;
+}
+
+function decodeKey(s: string): string {
+  return s.charCodeAt(0) === 34 ? (JSON.parse(s) as string) : s;
+}
+
+/**
+ * SeenKeys is the sql block's record of the keys it has seen, each with the timestamp it
+ * had the first time (later ones never replace it), on the durable log in
+ * `<node.data>/blocks/<name>/`. Records, one write(2) each (in the kernel, so kill -9 loses
+ * nothing recorded):
+ *
+ * - `K <floor>` and a line `<ts>\t<key>` per new key: a batch. A key counts in the bucket
+ *   of its timestamp, or in the first bucket after `floor` (the buckets handed out by
+ *   then) when its own was handed out already: a late key is counted late, never lost.
+ * - `E <mark>`: the buckets ending at or before mark were handed out (due()).
+ * - a snapshot (compaction): `S <mark>` with the pending counts, then the keys in chunks.
+ *
+ * Memory is bounded by `keep`: keys whose timestamp is older than now - keep are dropped
+ * (prune) and rows that old are ignored, so the map holds the keys of one keep window.
+ */
+export class SeenKeys {
+  private readonly keys = new Map<string, number>();
+  /** Keys per bucket end, not handed out yet. */
+  private readonly pending = new Map<number, number>();
+  /** Buckets ending at or before this were handed out (0: none yet). */
+  private mark = 0;
+  private log?: DurableLog;
+  private claim?: DirClaim;
+  private bytesPerKey = 32;
+  private lastPrune = 0;
+  private newestTs = NaN;
+  private readonly compactBytes: number;
+  /** damaged counts records that could not be read at open (a torn tail is cut silently by the log). */
+  damaged = 0;
+
+  constructor(private readonly o: SeenOptions) {
+    this.compactBytes = o.compactBytes ?? 8 * 2 ** 20;
+  }
+
+  /** size is the number of keys kept. */
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** newest is the newest first-seen timestamp kept (NaN when none): the query's `:since`. */
+  newest(): number {
+    return this.newestTs;
+  }
+
+  /** has tells whether a key was seen (and is still kept). */
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  /** open reads the keys kept in dir. */
+  open(): void {
+    const dir = this.o.dir;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw createError('REMON_ERR_SQL_KEYS', `cannot use ${dir} for the seen keys: ${errorMessage(err)}`, err);
+    }
+    this.claim = claimDir(dir, 'REMON_ERR_DATA_IN_USE', 'the seen keys of an sql block');
+    try {
+      this.log = DurableLog.open(
+        { dir, name: 'keys', what: 'the seen keys', log: this.o.log },
+        { snapshot: (rec) => this.replay(rec), record: (rec) => this.replay(rec) },
+      );
+    } catch (err) {
+      this.claim.release();
+      throw createError('REMON_ERR_SQL_KEYS', errorMessage(err), err);
+    }
+    this.damaged += this.log.opened.damaged;
+  }
+
+  private replay(rec: Buffer): void {
+    const text = rec.toString('utf8');
+    const nl = text.indexOf('\n');
+    const head = nl < 0 ? text : text.slice(0, nl);
+    const [kind, a, b] = head.split(' ');
+    if (kind === 'E') {
+      this.handedOut(Number(a));
+    } else if (kind === 'S') {
+      this.mark = Number(a);
+      this.pending.clear();
+      for (const pair of b ? b.split(',') : []) {
+        const [end, n] = pair.split(':').map(Number);
+        this.pending.set(end, n);
+      }
+      this.readKeys(text, nl, undefined);
+    } else if (kind === 'C') {
+      this.readKeys(text, nl, undefined);
+    } else if (kind === 'K') {
+      this.readKeys(text, nl, Number(a));
+    } else {
+      this.damaged++;
+    }
+  }
+
+  /** readKeys adds the `<ts>\t<key>` lines after position nl; with floor, they count in buckets too. */
+  private readKeys(text: string, nl: number, floor: number | undefined): void {
+    if (nl < 0) return;
+    let i = nl + 1;
+    while (i < text.length) {
+      let j = text.indexOf('\n', i);
+      if (j < 0) j = text.length;
+      const tab = text.indexOf('\t', i);
+      if (tab > i && tab < j) {
+        const ts = Number(text.slice(i, tab));
+        const key = decodeKey(text.slice(tab + 1, j));
+        if (!this.keys.has(key)) {
+          this.keys.set(key, ts);
+          if (!(ts <= this.newestTs)) this.newestTs = ts;
+          if (floor !== undefined) this.count(ts, floor);
+        }
+      }
+      i = j + 1;
+    }
+  }
+
+  /** count adds a key of timestamp ts to its bucket, or to the first one after floor. */
+  private count(ts: number, floor: number): void {
+    const B = this.o.bucketMs;
+    let end = Math.floor(ts / B) * B + B;
+    if (end <= floor) end = floor + B;
+    this.pending.set(end, (this.pending.get(end) ?? 0) + 1);
+  }
+
+  private handedOut(mark: number): void {
+    if (!(mark > this.mark)) return;
+    this.mark = mark;
+    for (const end of this.pending.keys()) if (end <= mark) this.pending.delete(end);
+  }
+
+  /**
+   * record records the keys not seen before (the first timestamp of a key sticks) in one
+   * write; it returns how many were new. Rows older than keep are ignored.
+   */
+  record(rows: readonly Row[], now: number): Recorded {
+    const log = this.mustLog();
+    const oldest = now - this.o.keepMs;
+    const out: Recorded = { added: 0, old: 0, bad: 0 };
+    const floor = this.mark;
+    const parts: string[] = [];
+    let chunk = `K ${floor}\n`;
+    const fresh: Array<[string, number]> = [];
+    for (const [key, ts] of rows) {
+      if (!Number.isFinite(ts)) { out.bad++; continue; }
+      if (this.keys.has(key)) continue;
+      if (ts < oldest) { out.old++; continue; }
+      this.keys.set(key, ts); // the first of two rows of one key in a batch sticks too
+      fresh.push([key, ts]);
+      chunk += `${ts}\t${encodeKey(key)}\n`;
+      if (chunk.length > CHUNK_BYTES) { parts.push(chunk); chunk = `K ${floor}\n`; }
+    }
+    if (fresh.length === 0) return out;
+    parts.push(chunk);
+    try {
+      for (const p of parts) log.appendSync(p);
+    } catch (err) {
+      for (const [key] of fresh) this.keys.delete(key); // not recorded: seen again next run
+      throw createError('REMON_ERR_SQL_KEYS', `cannot record seen keys: ${errorMessage(err)}`, err);
+    }
+    for (const [, ts] of fresh) {
+      this.count(ts, floor);
+      if (!(ts <= this.newestTs)) this.newestTs = ts;
+    }
+    out.added = fresh.length;
+    this.maybeCompact();
+    return out;
+  }
+
+  /**
+   * due hands out the buckets ending in (last mark, upTo], oldest first, each with its
+   * number of new keys (0 for none): recorded first, so a bucket is handed out at most
+   * once, even across a kill -9. The first call, and one after an outage longer than
+   * MAX_DUE buckets, start MAX_DUE buckets back (keys older than that are not counted).
+   */
+  due(upTo: number): Array<[number, number]> {
+    const B = this.o.bucketMs;
+    const end = Math.floor(upTo / B) * B;
+    if (end <= this.mark) return [];
+    // The first call (mark 0) and one after a long outage start MAX_DUE buckets back at most.
+    const first = this.mark === 0 || (end - this.mark) / B > MAX_DUE ? end - (MAX_DUE - 1) * B : this.mark + B;
+    this.mustLog().appendSync(`E ${end}`);
+    const out: Array<[number, number]> = [];
+    for (let t = first; t <= end; t += B) out.push([t, this.pending.get(t) ?? 0]);
+    this.handedOut(end);
+    return out;
+  }
+
+  /** prune drops keys older than keep (at most once per hundredth of keep). */
+  prune(now: number): number {
+    if (now - this.lastPrune < this.o.keepMs / 100) return 0;
+    this.lastPrune = now;
+    const oldest = now - this.o.keepMs;
+    let n = 0;
+    for (const [k, ts] of this.keys) if (ts < oldest) { this.keys.delete(k); n++; }
+    return n;
+  }
+
+  private mustLog(): DurableLog {
+    if (!this.log || this.log.isClosed) throw createError('REMON_ERR_SQL_KEYS', 'the seen keys are closed');
+    return this.log;
+  }
+
+  /** maybeCompact writes a snapshot when the segments hold much more than the state. */
+  private maybeCompact(): void {
+    const log = this.log!;
+    let bytes = 0;
+    let records = 0;
+    for (const s of log.segments) { bytes += s.bytes; records += s.records; }
+    if (records > 0) this.bytesPerKey = Math.max(8, bytes / Math.max(1, this.keys.size));
+    if (bytes < this.compactBytes || bytes < 2 * this.keys.size * this.bytesPerKey) return;
+    this.compact();
+  }
+
+  /** compact writes the state as a snapshot and drops the segments it covers. */
+  compact(): void {
+    const pend = [...this.pending].map(([e, n]) => `${e}:${n}`).join(',');
+    const payloads: string[] = [];
+    let chunk = `S ${this.mark} ${pend}\n`;
+    for (const [k, ts] of this.keys) {
+      chunk += `${ts}\t${encodeKey(k)}\n`;
+      if (chunk.length > CHUNK_BYTES) { payloads.push(chunk); chunk = 'C\n'; }
+    }
+    payloads.push(chunk);
+    try {
+      this.mustLog().compactSync(payloads);
+    } catch (err) {
+      this.o.log?.error({ err: errorMessage(err) }, 'seen keys snapshot failed; the log keeps everything');
+    }
+  }
+
+  /** abandon stops at once, as a crash would (tests). */
+  abandon(): void {
+    this.log?.abandon();
+    this.claim?.release();
+    this.log = undefined;
+  }
+
+  /** close closes the log. */
+  close(): void {
+    try {
+      this.log?.closeSync();
+    } finally {
+      this.claim?.release();
+      this.log = undefined;
+    }
+  }
+}
