@@ -19,6 +19,7 @@ import { benchScheduler } from './scheduler';
 import { benchShared } from './shared';
 import { benchSla } from './sla';
 import { benchSnmp } from './snmp';
+import { benchSql } from './sql';
 
 const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
@@ -31,6 +32,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['shared', benchShared],
   ['http', benchHttp],
   ['snmp', benchSnmp],
+  ['sql', benchSql],
   ['ping', benchPing],
   ['sla', benchSla],
   ['alerts', benchAlerts],

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, types } from 'pg';
 import * as mysql from 'mysql2/promise';
 
 /** DriverName: the database protocols the sql block speaks. */
@@ -26,6 +26,57 @@ export interface Driver {
 export function placeholder(driver: DriverName): string {
   return driver === 'postgres' ? '$1' : '?';
 }
+
+/** PG_TIMESTAMP, PG_TIMESTAMPTZ: the type oids whose text pgTimestamp reads. */
+const PG_TIMESTAMP = 1114;
+const PG_TIMESTAMPTZ = 1184;
+
+const digits = (s: string, i: number, n: number): number => {
+  let v = 0;
+  for (let j = i; j < i + n; j++) {
+    const c = s.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+};
+
+/**
+ * pgTimestamp reads PostgreSQL's text of a timestamp (`2026-12-02 10:00:00.123456+01`,
+ * ISO DateStyle) as epoch ms, without a Date: a timestamp without time zone is UTC. Other
+ * text (BC, infinity, a year past 9999) goes to Date.parse (NaN when it is none).
+ */
+export function pgTimestamp(s: string): number {
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(10) !== 32) return Date.parse(s);
+  let ms = Date.UTC(digits(s, 0, 4), digits(s, 5, 2) - 1, digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2));
+  let i = 19;
+  if (s.charCodeAt(i) === 46) {
+    let f = 0;
+    let scale = 100;
+    for (i++; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      f += c * scale;
+      scale /= 10;
+    }
+    ms += Math.floor(f);
+  }
+  if (i < s.length) {
+    const sign = s.charCodeAt(i) === 45 ? -1 : s.charCodeAt(i) === 43 ? 1 : 0;
+    if (sign === 0) return Date.parse(s);
+    const h = digits(s, i + 1, 2);
+    const m = s.length >= i + 6 ? digits(s, i + 4, 2) : 0;
+    const sec = s.length >= i + 9 ? digits(s, i + 7, 2) : 0;
+    ms -= sign * ((h * 60 + m) * 60 + sec) * 1000;
+  }
+  return ms;
+}
+
+/** pgTypes: node-postgres's parsers, but timestamps as epoch ms (pgTimestamp; no Date per row). */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === PG_TIMESTAMP || oid === PG_TIMESTAMPTZ) && format !== 'binary'
+    ? pgTimestamp : types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser,
+};
 
 /** PgDriver speaks to PostgreSQL with node-postgres. */
 export class PgDriver implements Driver {
@@ -55,7 +106,7 @@ export class PgDriver implements Driver {
 
   async query(text: string, params: unknown[]): Promise<QueryResult> {
     const c = await this.connect();
-    const r = await c.query({ text, values: params, rowMode: 'array' });
+    const r = await c.query({ text, values: params, rowMode: 'array', types: pgTypes });
     return { columns: r.fields.map((f) => f.name), rows: r.rows as unknown[][] };
   }
 

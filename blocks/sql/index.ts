@@ -7,7 +7,7 @@ import { Driver, MysqlDriver, PgDriver, placeholder } from './driver';
 import {
   check, DEFAULT_BUCKET_MS, DEFAULT_KEEP_MS, DEFAULT_MAX_ROWS, driverOf, KEY_FIELDS, queryTimeoutMs, redactor, schema, shownUrl, SINCE, SqlOptions,
 } from './options';
-import { Row, SeenKeys } from './seen';
+import { SeenKeys } from './seen';
 import { keyText, numberOf, timestampMs } from './values';
 
 export type { SqlOptions } from './options';
@@ -129,16 +129,18 @@ class SqlBlock implements BlockInstance {
     } catch (err) {
       return this.fail(`seen keys: ${errorMessage(err)}`, { rows: rows.length, query_ms: queryMs });
     }
-    const pairs: Row[] = [];
+    const keys: string[] = [];
+    const times = new Float64Array(rows.length);
     let bad = 0;
     for (const r of rows) {
       const k = keyText(r[ki]);
       if (k === undefined) { bad++; continue; }
-      pairs.push([k, timestampMs(r[ti])]);
+      times[keys.length] = timestampMs(r[ti]);
+      keys.push(k);
     }
     let rec;
     try {
-      rec = seen.record(pairs, Date.now());
+      rec = seen.recordColumns(keys, times.subarray(0, keys.length), Date.now());
     } catch (err) {
       return this.fail(errorMessage(err), { rows: rows.length, query_ms: queryMs });
     }

@@ -32,9 +32,11 @@ const CHUNK_BYTES = 1 << 20;
 /** At most this many buckets are handed out at once (an outage longer than that leaves a gap). */
 export const MAX_DUE = 8640;
 
+const UNSAFE = /[\t\n\r"\\]/;
+
 /** encodeKey writes a key on one line: as is, or as JSON when it has a tab, a newline, a quote or a backslash. */
 function encodeKey(k: string): string {
-  return /[\t\n\r"\\]/.test(k) ? JSON.stringify(k) : k;
+  return UNSAFE.test(k) ? JSON.stringify(k) : k;
 }
 
 function decodeKey(s: string): string {
@@ -175,35 +177,49 @@ export class SeenKeys {
    * write; it returns how many were new. Rows older than keep are ignored.
    */
   record(rows: readonly Row[], now: number): Recorded {
+    const keys: string[] = new Array(rows.length);
+    const ts = new Float64Array(rows.length);
+    rows.forEach(([k, t], i) => { keys[i] = k; ts[i] = t; });
+    return this.recordColumns(keys, ts, now);
+  }
+
+  /** recordColumns is record over keys and their timestamps in two arrays (no pair per row). */
+  recordColumns(keys: readonly string[], ts: Float64Array, now: number): Recorded {
     const log = this.mustLog();
     const oldest = now - this.o.keepMs;
     const out: Recorded = { added: 0, old: 0, bad: 0 };
     const floor = this.mark;
-    const parts: string[] = [];
-    let chunk = `K ${floor}\n`;
-    const fresh: Array<[string, number]> = [];
-    for (const [key, ts] of rows) {
-      if (!Number.isFinite(ts)) { out.bad++; continue; }
-      if (this.keys.has(key)) continue;
-      if (ts < oldest) { out.old++; continue; }
-      this.keys.set(key, ts); // the first of two rows of one key in a batch sticks too
-      fresh.push([key, ts]);
-      chunk += `${ts}\t${encodeKey(key)}\n`;
-      if (chunk.length > CHUNK_BYTES) { parts.push(chunk); chunk = `K ${floor}\n`; }
+    const chunks: string[] = [];
+    const head = `K ${floor}\n`;
+    let chunk = head;
+    const fresh = new Int32Array(keys.length);
+    let nFresh = 0;
+    const map = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const t = ts[i];
+      if (t !== t || t === Infinity || t === -Infinity) { out.bad++; continue; }
+      if (map.has(key)) continue;
+      if (t < oldest) { out.old++; continue; }
+      map.set(key, t); // the first of two rows of one key in a batch sticks too
+      fresh[nFresh++] = i;
+      chunk += UNSAFE.test(key) ? `${t}\t${JSON.stringify(key)}\n` : `${t}\t${key}\n`;
+      if (chunk.length > CHUNK_BYTES) { chunks.push(chunk); chunk = head; }
     }
-    if (fresh.length === 0) return out;
-    parts.push(chunk);
+    if (nFresh === 0) return out;
+    chunks.push(chunk);
     try {
-      for (const p of parts) log.appendSync(p);
+      for (const c of chunks) log.appendSync(c);
     } catch (err) {
-      for (const [key] of fresh) this.keys.delete(key); // not recorded: seen again next run
+      for (let j = 0; j < nFresh; j++) map.delete(keys[fresh[j]]); // not recorded: seen again next run
       throw createError('REMON_ERR_SQL_KEYS', `cannot record seen keys: ${errorMessage(err)}`, err);
     }
-    for (const [, ts] of fresh) {
-      this.count(ts, floor);
-      if (!(ts <= this.newestTs)) this.newestTs = ts;
+    for (let j = 0; j < nFresh; j++) {
+      const t = ts[fresh[j]];
+      this.count(t, floor);
+      if (!(t <= this.newestTs)) this.newestTs = t;
     }
-    out.added = fresh.length;
+    out.added = nFresh;
     this.maybeCompact();
     return out;
   }
