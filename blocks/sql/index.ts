@@ -1,32 +1,15 @@
 import * as path from 'node:path';
-import type { Config } from '../../src/config/types';
-import { BlockEnv, BlockHub, BlockInstance, BlockType, RunContext, RunOutput } from '../../src/engine/block';
+import { BlockEnv, BlockInstance, BlockType, RunContext, RunOutput } from '../../src/engine/block';
 import { errorMessage } from '../../src/errors';
 import { formatDuration, parseDuration } from '../../src/util/duration';
 import { Driver, MysqlDriver, PgDriver, placeholder } from './driver';
 import {
-  check, DEFAULT_BUCKET_MS, DEFAULT_KEEP_MS, DEFAULT_MAX_ROWS, driverOf, KEY_FIELDS, queryTimeoutMs, redactor, schema, shownUrl, SINCE, SqlOptions,
+  bucketMs, check, DEFAULT_KEEP_MS, DEFAULT_MAX_ROWS, driverOf, KEY_FIELDS, queryTimeoutMs, redactor, schema, shownUrl, SINCE, SqlOptions,
 } from './options';
 import { SeenKeys } from './seen';
 import { keyText, numberOf, timestampMs } from './values';
 
 export type { SqlOptions } from './options';
-
-/** SqlHub is the type's node-wide part: it knows the store's finest step, the default bucket. */
-export class SqlHub implements BlockHub {
-  stepMs: number;
-  constructor(config: Config) {
-    this.stepMs = finestStep(config);
-  }
-  reload(config: Config): void {
-    this.stepMs = finestStep(config);
-  }
-}
-
-function finestStep(config: Config): number {
-  const steps = (config.storage?.retention ?? []).map((r) => parseDuration(r.split(':')[0]) ?? NaN).filter((s) => s > 0);
-  return steps.length > 0 ? Math.min(...steps) : DEFAULT_BUCKET_MS;
-}
 
 /**
  * SqlBlock runs one query per run. A key query's rows `(key, ts)` are recorded in SeenKeys
@@ -55,7 +38,7 @@ class SqlBlock implements BlockInstance {
     SINCE.lastIndex = 0;
     this.text = o.query.replace(SINCE, placeholder(driver));
     this.keepMs = o.keep ? parseDuration(o.keep)! : DEFAULT_KEEP_MS;
-    this.bucketMs = o.bucket ? parseDuration(o.bucket)! : ((env.hub as SqlHub | undefined)?.stepMs ?? DEFAULT_BUCKET_MS);
+    this.bucketMs = bucketMs(o);
   }
 
   /** keys opens the seen keys on first use (a reload's new instance opens them after the old one closed). */
@@ -192,8 +175,9 @@ export const sqlBlock: BlockType<SqlOptions> = {
   schema,
   check,
   fields: (o) => (o.keys === true ? [...KEY_FIELDS] : undefined),
+  // <block>.new holds new keys per bucket: an SLA's count(orders.new, 3m) adds them up.
+  events: (o) => (o.keys === false ? [] : ['new']),
   create(o, env) {
     return new SqlBlock(o, env);
   },
-  hub: (env) => new SqlHub(env.config),
 };

@@ -17,7 +17,6 @@ export interface SqlOptions {
 }
 
 export const DEFAULT_KEEP_MS = 5 * 86_400_000;
-export const DEFAULT_BUCKET_MS = 10_000;
 export const DEFAULT_MAX_ROWS = 1_000_000;
 /** KEY_FIELDS: what a key query emits besides up and duration_ms. */
 export const KEY_FIELDS = ['new', 'rows', 'seen', 'keys', 'old', 'query_ms'] as const;
@@ -56,6 +55,11 @@ export function shownUrl(url: string): string {
   return m ? `${m[1]}${m[2] ? `${m[2]}@` : ''}${m[3]}` : '(url)';
 }
 
+/** bucketMs is the bucket of `<block>.new`: `bucket`, or the block's interval (`every`). */
+export function bucketMs(o: Pick<SqlOptions, 'every' | 'bucket'>): number {
+  return (o.bucket && parseDuration(o.bucket)) || (o.every && parseDuration(o.every)) || DEFAULT_EVERY_MS;
+}
+
 /** runTimeoutMs is the run's timeout as the engine computes it from the common keys. */
 export function runTimeoutMs(o: Pick<SqlOptions, 'every' | 'timeout'>): number {
   const every = (o.every && parseDuration(o.every)) || DEFAULT_EVERY_MS;
@@ -91,7 +95,7 @@ export const schema: { properties: Record<string, JsonSchema>; required: string[
     },
     keys: { type: 'boolean', description: 'true: a key query (columns key, ts); false: numeric fields; default: a key query when the columns are key and ts.' },
     keep: durationSchema('5d or 12h', 'How long seen keys are remembered (default 5d).'),
-    bucket: durationSchema('10s or 1m', 'Time bucket of <block>.new (default: the finest step of storage.retention, 10s).'),
+    bucket: durationSchema('10s or 1m', 'Time bucket of <block>.new (default: every). On the RRD store keep it equal to every, a multiple of the finest retention step.'),
     max_rows: { type: 'integer', minimum: 1, maximum: 100_000_000, description: 'A result with more rows fails the run (default 1,000,000).' },
   },
 };

@@ -131,6 +131,12 @@ export interface BlockType<Options = any> {
    * references to them; undefined when they are not known before it runs.
    */
   fields?(options: Options): readonly string[] | undefined;
+  /**
+   * events lists the fields that are event series: each sample holds a number of events
+   * (the sql block's `new`: new keys per bucket), so an SLA test's count() over a duration
+   * adds their values instead of counting samples (SeriesOptions.events).
+   */
+  events?(options: Options): readonly string[];
   create(options: Options, env: BlockEnv): BlockInstance;
   /**
    * hub creates the type's node-wide part, once per node, whether or not a block of the

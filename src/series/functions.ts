@@ -68,6 +68,20 @@ function sum(d: Float64Array, w: number, start: number, end: number): number {
   return knownSeen === 0 ? NaN : s;
 }
 
+/**
+ * countEvents is count() over an event series (SeriesOptions.events): each sample holds a
+ * number of events (the sql block's `<block>.new`: new keys per bucket), so it adds the
+ * known values: 0 for an empty window, never unknown, like count().
+ */
+export function countEvents(d: Float64Array, w: number, start: number, end: number): number {
+  let s = 0;
+  for (let i = start; i < end; i++) {
+    const v = vAt(d, w, i);
+    if (v === v) s += v;
+  }
+  return s;
+}
+
 /** count counts known values: 0 for an empty window, never unknown. */
 function count(d: Float64Array, w: number, start: number, end: number): number {
   let n = 0;
