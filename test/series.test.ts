@@ -101,7 +101,7 @@ describe('series: window functions against hand-computed values', () => {
     assert.deepEqual(along('count(orders.new, 2)', { events }), [1, 2, 2, 2], 'a window of samples still counts samples');
     const e = compileSeries('count(orders.new, 3m)', { events }).instantiate();
     e.push('orders.new', s(60), 4);
-    assert.equal(e.evaluate(s(600)).value, 0, 'an empty window is 0 events, never unknown');
+    assert.equal(e.evaluate(s(600)).value, undefined, 'an empty window is unknown: an event series has a sample per bucket, so none is no data');
   });
 
   it('drops a sample older than the newest of its series', () => {

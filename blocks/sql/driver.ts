@@ -22,9 +22,9 @@ export interface Driver {
   reset(): Promise<void>;
 }
 
-/** placeholder turns `:since` into the driver's parameter marker. */
+/** placeholder turns `:since` into the driver's parameter marker (a timestamptz in PostgreSQL, so `:since - interval '1m'` works). */
 export function placeholder(driver: DriverName): string {
-  return driver === 'postgres' ? '$1' : '?';
+  return driver === 'postgres' ? '$1::timestamptz' : '?';
 }
 
 /** PG_TIMESTAMP, PG_TIMESTAMPTZ: the type oids whose text pgTimestamp reads. */
