@@ -3,6 +3,7 @@ import { DurableLog } from '../../src/durable/log';
 import { createError, errorMessage } from '../../src/errors';
 import { Logger } from '../../src/log';
 import { claimDir, DirClaim } from '../../src/util/dirlock';
+import { BATCH_KEYS, decodeBatch, encodeBatch } from './batch';
 
 /** SeenOptions: where the keys live, how long they are kept, the bucket of `<block>.new`. */
 export interface SeenOptions {
@@ -27,21 +28,8 @@ export interface Recorded {
 /** Row is one (key, timestamp ms) pair from a key query. */
 export type Row = readonly [string, number];
 
-/** Lines of key records longer than this are split into several records. */
-const CHUNK_BYTES = 1 << 20;
 /** At most this many buckets are handed out at once (an outage longer than that leaves a gap). */
 export const MAX_DUE = 8640;
-
-const UNSAFE = /[\t\n\r"\\]/;
-
-/** encodeKey writes a key on one line: as is, or as JSON when it has a tab, a newline, a quote or a backslash. */
-function encodeKey(k: string): string {
-  return UNSAFE.test(k) ? JSON.stringify(k) : k;
-}
-
-function decodeKey(s: string): string {
-  return s.charCodeAt(0) === 34 ? (JSON.parse(s) as string) : s;
-}
 
 /**
  * SeenKeys is the sql block's record of the keys it has seen, each with the timestamp it
@@ -49,11 +37,11 @@ function decodeKey(s: string): string {
  * `<node.data>/blocks/<name>/`. Records, one write(2) each (in the kernel, so kill -9 loses
  * nothing recorded):
  *
- * - `K <floor>` and a line `<ts>\t<key>` per new key: a batch. A key counts in the bucket
- *   of its timestamp, or in the first bucket after `floor` (the buckets handed out by
- *   then) when its own was handed out already: a late key is counted late, never lost.
+ * - a batch of new keys with their timestamps (batch.ts). A key counts in the bucket of its
+ *   timestamp, or in the first bucket after the batch's `floor` (the buckets handed out
+ *   by then) when its own was handed out already: a late key is counted late, never lost.
  * - `E <mark>`: the buckets ending at or before mark were handed out (due()).
- * - a snapshot (compaction): `S <mark>` with the pending counts, then the keys in chunks.
+ * - a snapshot (compaction): `S <mark>` with the pending counts, then the keys in batches.
  *
  * Memory is bounded by `keep`: keys whose timestamp is older than now - keep are dropped
  * (prune) and rows that old are ignored, so the map holds the keys of one keep window.
@@ -114,10 +102,21 @@ export class SeenKeys {
   }
 
   private replay(rec: Buffer): void {
-    const text = rec.toString('utf8');
-    const nl = text.indexOf('\n');
-    const head = nl < 0 ? text : text.slice(0, nl);
-    const [kind, a, b] = head.split(' ');
+    if (rec[0] === 66 /* B */) {
+      const batch = decodeBatch(rec);
+      if (!batch) { this.damaged++; return; }
+      const { keys, ts, floor } = batch;
+      for (let i = 0; i < keys.length; i++) {
+        if (this.keys.has(keys[i])) continue;
+        const t = ts[i];
+        this.keys.set(keys[i], t);
+        if (!(t <= this.newestTs)) this.newestTs = t;
+        if (floor !== undefined) this.count(t, floor);
+      }
+      this.flushCount();
+      return;
+    }
+    const [kind, a, b] = rec.toString('utf8').split(' ');
     if (kind === 'E') {
       this.handedOut(Number(a));
     } else if (kind === 'S') {
@@ -127,43 +126,30 @@ export class SeenKeys {
         const [end, n] = pair.split(':').map(Number);
         this.pending.set(end, n);
       }
-      this.readKeys(text, nl, undefined);
-    } else if (kind === 'C') {
-      this.readKeys(text, nl, undefined);
-    } else if (kind === 'K') {
-      this.readKeys(text, nl, Number(a));
     } else {
       this.damaged++;
     }
   }
 
-  /** readKeys adds the `<ts>\t<key>` lines after position nl; with floor, they count in buckets too. */
-  private readKeys(text: string, nl: number, floor: number | undefined): void {
-    if (nl < 0) return;
-    let i = nl + 1;
-    while (i < text.length) {
-      let j = text.indexOf('\n', i);
-      if (j < 0) j = text.length;
-      const tab = text.indexOf('\t', i);
-      if (tab > i && tab < j) {
-        const ts = Number(text.slice(i, tab));
-        const key = decodeKey(text.slice(tab + 1, j));
-        if (!this.keys.has(key)) {
-          this.keys.set(key, ts);
-          if (!(ts <= this.newestTs)) this.newestTs = ts;
-          if (floor !== undefined) this.count(ts, floor);
-        }
-      }
-      i = j + 1;
-    }
-  }
+  /** The bucket count() adds to, until flushCount() (keys come mostly in time order). */
+  private runEnd = NaN;
+  private runN = 0;
 
   /** count adds a key of timestamp ts to its bucket, or to the first one after floor. */
   private count(ts: number, floor: number): void {
     const B = this.o.bucketMs;
     let end = Math.floor(ts / B) * B + B;
     if (end <= floor) end = floor + B;
-    this.pending.set(end, (this.pending.get(end) ?? 0) + 1);
+    if (end === this.runEnd) { this.runN++; return; }
+    this.flushCount();
+    this.runEnd = end;
+    this.runN = 1;
+  }
+
+  private flushCount(): void {
+    if (this.runN > 0) this.pending.set(this.runEnd, (this.pending.get(this.runEnd) ?? 0) + this.runN);
+    this.runEnd = NaN;
+    this.runN = 0;
   }
 
   private handedOut(mark: number): void {
@@ -189,11 +175,8 @@ export class SeenKeys {
     const oldest = now - this.o.keepMs;
     const out: Recorded = { added: 0, old: 0, bad: 0 };
     const floor = this.mark;
-    const chunks: string[] = [];
-    const head = `K ${floor}\n`;
-    let chunk = head;
-    const fresh = new Int32Array(keys.length);
-    let nFresh = 0;
+    const freshKeys: string[] = [];
+    const freshTs = new Float64Array(keys.length);
     const map = this.keys;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
@@ -202,24 +185,27 @@ export class SeenKeys {
       if (map.has(key)) continue;
       if (t < oldest) { out.old++; continue; }
       map.set(key, t); // the first of two rows of one key in a batch sticks too
-      fresh[nFresh++] = i;
-      chunk += UNSAFE.test(key) ? `${t}\t${JSON.stringify(key)}\n` : `${t}\t${key}\n`;
-      if (chunk.length > CHUNK_BYTES) { chunks.push(chunk); chunk = head; }
+      freshTs[freshKeys.length] = t;
+      freshKeys.push(key);
     }
-    if (nFresh === 0) return out;
-    chunks.push(chunk);
+    const n = freshKeys.length;
+    if (n === 0) return out;
     try {
-      for (const c of chunks) log.appendSync(c);
+      for (let i = 0; i < n; i += BATCH_KEYS) {
+        const j = Math.min(n, i + BATCH_KEYS);
+        log.appendSync(encodeBatch(floor, i === 0 && j === n ? freshKeys : freshKeys.slice(i, j), freshTs.subarray(i, j)));
+      }
     } catch (err) {
-      for (let j = 0; j < nFresh; j++) map.delete(keys[fresh[j]]); // not recorded: seen again next run
+      for (const k of freshKeys) map.delete(k); // not recorded: seen again next run
       throw createError('REMON_ERR_SQL_KEYS', `cannot record seen keys: ${errorMessage(err)}`, err);
     }
-    for (let j = 0; j < nFresh; j++) {
-      const t = ts[fresh[j]];
+    for (let i = 0; i < n; i++) {
+      const t = freshTs[i];
       this.count(t, floor);
       if (!(t <= this.newestTs)) this.newestTs = t;
     }
-    out.added = nFresh;
+    this.flushCount();
+    out.added = n;
     this.maybeCompact();
     return out;
   }
@@ -272,13 +258,19 @@ export class SeenKeys {
   /** compact writes the state as a snapshot and drops the segments it covers. */
   compact(): void {
     const pend = [...this.pending].map(([e, n]) => `${e}:${n}`).join(',');
-    const payloads: string[] = [];
-    let chunk = `S ${this.mark} ${pend}\n`;
-    for (const [k, ts] of this.keys) {
-      chunk += `${ts}\t${encodeKey(k)}\n`;
-      if (chunk.length > CHUNK_BYTES) { payloads.push(chunk); chunk = 'C\n'; }
+    const payloads: Buffer[] = [Buffer.from(`S ${this.mark} ${pend}`)];
+    let keys: string[] = [];
+    let ts = new Float64Array(Math.min(BATCH_KEYS, this.keys.size));
+    for (const [k, t] of this.keys) {
+      ts[keys.length] = t;
+      keys.push(k);
+      if (keys.length === BATCH_KEYS) {
+        payloads.push(encodeBatch(undefined, keys, ts));
+        keys = [];
+        ts = new Float64Array(BATCH_KEYS);
+      }
     }
-    payloads.push(chunk);
+    if (keys.length > 0) payloads.push(encodeBatch(undefined, keys, ts));
     try {
       this.mustLog().compactSync(payloads);
     } catch (err) {
