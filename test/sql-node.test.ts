@@ -117,6 +117,9 @@ for (const kind of ['postgres', 'mariadb'] as const) describe(`sql block on a no
     const block = await get(`${base}/api/blocks/orders`);
     assert.equal(block.fields.keys, rows);
     assert.equal(block.fields.seen, 0, 'no key is new after the restart');
+    assert.ok(block.runs < 30, `runs counts the block's runs, not the buckets handed out (${block.runs})`);
+    const up = await get(`${base}/api/series/orders.up?from=${Date.now() - 3_500_000}&to=${restartedAt - 120_000}`);
+    assert.deepEqual((up.points as Array<[number, number | null]>).filter(([, v]) => v !== null), [], 'no orders.up before the node ran');
     await sleep(1500);
     const series = await get(`${base}/api/series/orders.new?from=${Date.now() - 3_500_000}&to=${Date.now()}`);
     const total = (series.points as Array<[number, number | null]>).reduce((n, [, v]) => n + (v ?? 0), 0);

@@ -128,7 +128,8 @@ class SqlBlock implements BlockInstance {
       return this.fail(errorMessage(err), { rows: rows.length, query_ms: queryMs });
     }
     // Buckets that ended before this run started: their samples come before the run's own.
-    for (const [at, n] of seen.due(started)) this.env.emit({ at, fields: { new: n } });
+    const publish = this.env.samples ?? ((fields: Record<string, number>, at: number) => this.env.emit({ at, fields }));
+    for (const [at, n] of seen.due(started)) publish({ new: n }, at);
     seen.prune(Date.now());
     bad += rec.bad;
     const fields = { rows: rows.length, seen: rec.added, keys: seen.size, old: rec.old, query_ms: queryMs };

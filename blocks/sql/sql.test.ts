@@ -19,7 +19,9 @@ interface Harness {
 function harness(o: Partial<SqlOptions> & Pick<SqlOptions, 'url' | 'query'>, dataDir = tmpDir('remon-sql-')): Harness & { dataDir: string } {
   const { log, records } = captureLog();
   const emitted: EmitOutput[] = [];
-  const block = sqlBlock.create({ name: 'orders', bucket: '1s', ...o }, { name: 'orders', configDir: '/', dataDir, log, emit: (e) => emitted.push(e) });
+  const block = sqlBlock.create({ name: 'orders', bucket: '1s', ...o }, {
+    name: 'orders', configDir: '/', dataDir, log, emit: () => assert.fail('the sql block reports through its runs'), samples: (fields, at) => emitted.push({ fields, at }),
+  });
   return {
     block, emitted, records, dataDir,
     async run() {
@@ -167,12 +169,12 @@ describe('sql block helpers', () => {
     assert.equal(a.record([['x', now - 1000], ['y\tz', now - 500]], now).added, 2);
     assert.equal(a.record([['x', now], ['old', now - 7_200_000]], now).old, 1);
     a.compact();
-    a.record([['w', now]], now);
+    a.record([['w', now], ['line\nbreak', now - 1], ['ünïcode ✓', now - 2]], now);
     a.close();
     const b = new SeenKeys({ dir, keepMs: 3_600_000, bucketMs: 10_000 });
     b.open();
-    assert.equal(b.size, 3);
-    assert.ok(b.has('y\tz'));
+    assert.equal(b.size, 5);
+    assert.ok(b.has('y\tz') && b.has('line\nbreak') && b.has('ünïcode ✓'));
     assert.equal(b.newest(), now);
     assert.equal(b.record([['x', now + 5]], now).added, 0);
     assert.equal(b.prune(now + 3_600_000 - 800), 1, 'x (first seen at now - 1000) is older than keep');

@@ -69,6 +69,13 @@ export interface BlockEnv {
    * from its journal shows it on /api/blocks at once instead of "unknown".
    */
   restore?(output: EmitOutput): void;
+  /**
+   * samples publishes values of the block's series `<block>.<field>` at a time, without a
+   * result: no `up`, no status, no pipe steps; the store, derive and SLAs get them like any
+   * sample (gauges). A block uses it for values of past times it computed on a run (the
+   * sql block's new keys per bucket, handed out at each bucket's end); in time order.
+   */
+  samples?(fields: Record<string, number>, at: number): void;
   /** The node-wide part of the block's type (BlockType.hub), when it has one. */
   hub?: BlockHub;
 }
