@@ -1,13 +1,13 @@
-import { Client, types } from 'pg';
+import { Client, Query, types } from 'pg';
 import * as mysql from 'mysql2/promise';
 
 /** DriverName: the database protocols the sql block speaks. */
 export type DriverName = 'postgres' | 'mysql';
 
-/** QueryResult: the column names and the rows, each an array in column order. */
-export interface QueryResult {
-  columns: string[];
-  rows: unknown[][];
+/** RowSink takes a result as it arrives: the column names once, then each row in column order. */
+export interface RowSink {
+  columns(names: string[]): void;
+  row(values: unknown[]): void;
 }
 
 /**
@@ -16,7 +16,8 @@ export interface QueryResult {
  * connection (pg_cancel_backend, KILL QUERY).
  */
 export interface Driver {
-  query(text: string, params: unknown[]): Promise<QueryResult>;
+  /** query runs a statement and hands its result to sink as it arrives (rows are not kept). */
+  query(text: string, params: unknown[], sink: RowSink): Promise<void>;
   cancel(): Promise<void>;
   /** reset drops the connection (after a failure or a cancel); the next query connects again. */
   reset(): Promise<void>;
@@ -72,10 +73,13 @@ export function pgTimestamp(s: string): number {
   return ms;
 }
 
-/** pgTypes: node-postgres's parsers, but timestamps as epoch ms (pgTimestamp; no Date per row). */
+/** pgDate: a timestamp's text as a Date, read by pgTimestamp (node-postgres's own parser is regex-heavy). */
+const pgDate = (text: string): Date => new Date(pgTimestamp(text));
+
+/** pgTypes: node-postgres's parsers, but timestamps read by pgTimestamp. */
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === PG_TIMESTAMP || oid === PG_TIMESTAMPTZ) && format !== 'binary'
-    ? pgTimestamp : types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser,
+    ? pgDate : types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser,
 };
 
 /** PgDriver speaks to PostgreSQL with node-postgres. */
@@ -104,10 +108,28 @@ export class PgDriver implements Driver {
     return this.connecting;
   }
 
-  async query(text: string, params: unknown[]): Promise<QueryResult> {
+  async query(text: string, params: unknown[], sink: RowSink): Promise<void> {
     const c = await this.connect();
-    const r = await c.query({ text, values: params, rowMode: 'array', types: pgTypes });
-    return { columns: r.fields.map((f) => f.name), rows: r.rows as unknown[][] };
+    // rowMode 'array' is a Query option node-postgres takes (its types do not list it).
+    const q = new Query({ text, values: params, rowMode: 'array', types: pgTypes } as ConstructorParameters<typeof Query>[0]);
+    let described = false;
+    const describe = (fields: Array<{ name: string }>): void => {
+      if (described) return;
+      described = true;
+      sink.columns(fields.map((f) => f.name));
+    };
+    await new Promise<void>((resolve, reject) => {
+      q.on('row', (row: unknown[], result?: { fields: Array<{ name: string }> }) => {
+        describe(result?.fields ?? []);
+        sink.row(row);
+      });
+      q.on('end', (result?: { fields: Array<{ name: string }> }) => {
+        describe(result?.fields ?? []);
+        resolve();
+      });
+      q.on('error', reject);
+      c.query(q);
+    });
   }
 
   async cancel(): Promise<void> {
@@ -154,11 +176,27 @@ export class MysqlDriver implements Driver {
     return this.connecting;
   }
 
-  async query(text: string, params: unknown[]): Promise<QueryResult> {
+  async query(text: string, params: unknown[], sink: RowSink): Promise<void> {
     const c = await this.connect();
-    const [rows, fields] = await c.query({ sql: text, values: params, rowsAsArray: true });
-    if (!Array.isArray(rows)) return { columns: [], rows: [] }; // a statement without a result set
-    return { columns: (fields ?? []).map((f) => f.name), rows: rows as unknown[][] };
+    // The callback connection under the promise one streams: rows are handed on, not kept.
+    const core = (c as unknown as { connection: { query(o: object): NodeJS.EventEmitter } }).connection;
+    let described = false;
+    await new Promise<void>((resolve, reject) => {
+      const q = core.query({ sql: text, values: params, rowsAsArray: true });
+      q.on('fields', (fields: Array<{ name: string }> | undefined) => {
+        if (described) return;
+        described = true;
+        sink.columns((fields ?? []).map((f) => f.name));
+      });
+      q.on('result', (row: unknown) => {
+        if (Array.isArray(row)) sink.row(row); // an OK packet of a statement without rows is not a row
+      });
+      q.on('end', () => {
+        if (!described) sink.columns([]);
+        resolve();
+      });
+      q.on('error', reject);
+    });
   }
 
   async cancel(): Promise<void> {

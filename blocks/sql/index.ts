@@ -7,7 +7,8 @@ import {
   bucketMs, check, DEFAULT_KEEP_MS, DEFAULT_MAX_ROWS, driverOf, KEY_FIELDS, queryTimeoutMs, redactor, schema, shownUrl, SINCE, SqlOptions,
 } from './options';
 import { SeenKeys } from './seen';
-import { keyText, numberOf, timestampMs } from './values';
+import { Collector } from './collect';
+import { numberOf } from './values';
 
 export type { SqlOptions } from './options';
 
@@ -74,27 +75,29 @@ class SqlBlock implements BlockInstance {
     const timer = setTimeout(() => { timedOut = true; cancel(); }, limit);
     const onAbort = (): void => cancel();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let res;
+    const c = new Collector({ keys: this.o.keys, maxRows: this.o.max_rows ?? DEFAULT_MAX_ROWS, seen: () => this.keys(), now: Date.now() });
+    let failure: string | undefined;
     try {
-      res = await this.driver.query(this.text, params);
+      await this.driver.query(this.text, params, c);
     } catch (err) {
       await this.driver.reset();
-      const queryMs = Date.now() - started;
-      if (timedOut) return this.fail(`query timed out after ${formatDuration(limit)} (cancelled on the server)`, { query_ms: queryMs });
-      return this.fail(errorMessage(err), { query_ms: queryMs });
+      failure = errorMessage(err);
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onAbort);
     }
     const queryMs = Date.now() - started;
     if (timedOut) {
+      c.abort();
       await this.driver.reset();
       return this.fail(`query timed out after ${formatDuration(limit)} (cancelled on the server)`, { query_ms: queryMs });
     }
-    const maxRows = this.o.max_rows ?? DEFAULT_MAX_ROWS;
-    if (res.rows.length > maxRows) return this.fail(`the query returned ${res.rows.length} rows, more than max_rows (${maxRows})`, { rows: res.rows.length, query_ms: queryMs });
-    const isKeys = this.o.keys ?? (res.columns.includes('key') && res.columns.includes('ts'));
-    const out = isKeys ? this.keyRun(res.columns, res.rows, started, queryMs) : this.numericRun(res.columns, res.rows, queryMs);
+    failure ??= c.problem;
+    if (failure !== undefined) {
+      c.abort();
+      return this.fail(failure, { rows: c.rows, query_ms: queryMs });
+    }
+    const out = c.isKeys ? this.keyRun(c, started, queryMs) : this.numericRun(c, queryMs);
     if (out.ok !== false && this.failing) {
       this.env.log.info({ where: this.where }, 'sql query works again');
       this.failing = '';
@@ -102,50 +105,34 @@ class SqlBlock implements BlockInstance {
     return out;
   }
 
-  private keyRun(columns: string[], rows: unknown[][], started: number, queryMs: number): RunOutput {
-    const ki = columns.indexOf('key');
-    const ti = columns.indexOf('ts');
-    if (ki < 0 || ti < 0) return this.fail(`a key query must return columns key and ts; got ${columns.join(', ') || 'no columns'}`, { rows: rows.length, query_ms: queryMs });
-    let seen: SeenKeys;
-    try {
-      seen = this.keys();
-    } catch (err) {
-      return this.fail(`seen keys: ${errorMessage(err)}`, { rows: rows.length, query_ms: queryMs });
-    }
-    const keys: string[] = [];
-    const times = new Float64Array(rows.length);
-    let bad = 0;
-    for (const r of rows) {
-      const k = keyText(r[ki]);
-      if (k === undefined) { bad++; continue; }
-      times[keys.length] = timestampMs(r[ti]);
-      keys.push(k);
-    }
+  private keyRun(c: Collector, started: number, queryMs: number): RunOutput {
+    const seen = this.seen!; // the collector opened it
     let rec;
     try {
-      rec = seen.recordColumns(keys, times.subarray(0, keys.length), Date.now());
+      rec = c.recorder!.commit();
     } catch (err) {
-      return this.fail(errorMessage(err), { rows: rows.length, query_ms: queryMs });
+      return this.fail(errorMessage(err), { rows: c.rows, query_ms: queryMs });
     }
     // Buckets that ended before this run started: their samples come before the run's own.
     const publish = this.env.samples ?? ((fields: Record<string, number>, at: number) => this.env.emit({ at, fields }));
     for (const [at, n] of seen.due(started)) publish({ new: n }, at);
     seen.prune(Date.now());
-    bad += rec.bad;
-    const fields = { rows: rows.length, seen: rec.added, keys: seen.size, old: rec.old, query_ms: queryMs };
+    const bad = c.noKey + rec.bad;
+    const fields = { rows: c.rows, seen: rec.added, keys: seen.size, old: rec.old, query_ms: queryMs };
     if (bad > 0) return { ok: true, fields, message: `${bad} rows without a usable key or ts were ignored` };
     return { ok: true, fields };
   }
 
-  private numericRun(columns: string[], rows: unknown[][], queryMs: number): RunOutput {
-    const fields: Record<string, number> = { rows: rows.length, query_ms: queryMs };
-    if (rows.length === 0) return { ok: true, fields };
-    const first = rows[0];
+  private numericRun(c: Collector, queryMs: number): RunOutput {
+    const fields: Record<string, number> = { rows: c.rows, query_ms: queryMs };
+    const first = c.first;
+    if (!first) return { ok: true, fields };
+    const columns = c.columnNames;
     const skipped: string[] = [];
-    columns.forEach((c, i) => {
+    columns.forEach((col, i) => {
       const v = numberOf(first[i]);
-      const name = c.replace(/[^A-Za-z0-9_]/g, '_');
-      if (v === undefined || name === 'up' || name === 'duration_ms') skipped.push(c);
+      const name = col.replace(/[^A-Za-z0-9_]/g, '_');
+      if (v === undefined || name === 'up' || name === 'duration_ms') skipped.push(col);
       else fields[name] = v;
     });
     if (skipped.length === columns.length) return this.fail(`no numeric column in the first row (columns: ${columns.join(', ')})`, fields);

@@ -28,6 +28,61 @@ export interface Recorded {
 /** Row is one (key, timestamp ms) pair from a key query. */
 export type Row = readonly [string, number];
 
+/** Recorder records the rows of one run as they arrive (SeenKeys.begin). */
+export class Recorder {
+  private keys: string[] = [];
+  private ts = new Float64Array(1024);
+  private readonly out: Recorded = { added: 0, old: 0, bad: 0 };
+  private done = false;
+
+  constructor(private readonly seen: SeenKeys, private readonly map: Map<string, number>, private readonly oldest: number) {}
+
+  /** add looks a row's key up: a new one is kept (the first of two in one run sticks too). */
+  add(key: string, t: number): void {
+    if (t !== t || t === Infinity || t === -Infinity) { this.out.bad++; return; }
+    if (this.map.has(key)) return;
+    if (t < this.oldest) { this.out.old++; return; }
+    this.map.set(key, t);
+    const n = this.keys.length;
+    if (n === this.ts.length) {
+      const grown = new Float64Array(2 * n);
+      grown.set(this.ts);
+      this.ts = grown;
+    }
+    this.ts[n] = t;
+    this.keys.push(key);
+  }
+
+  /** commit writes the new keys (one write per BATCH_KEYS) and counts them in their buckets. */
+  commit(): Recorded {
+    if (this.done) throw createError('REMON_ERR_SQL_KEYS', 'the run was recorded already');
+    this.done = true;
+    const n = this.keys.length;
+    if (n === 0) return this.out;
+    const floor = this.seen.floor;
+    try {
+      this.seen.writeBatches(floor, this.keys, this.ts.subarray(0, n));
+    } catch (err) {
+      this.takeBack();
+      throw createError('REMON_ERR_SQL_KEYS', `cannot record seen keys: ${errorMessage(err)}`, err);
+    }
+    this.seen.committed(floor, this.ts, n);
+    this.out.added = n;
+    return this.out;
+  }
+
+  /** abort takes the keys of the run back: they were not recorded, so they are new next run. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.takeBack();
+  }
+
+  private takeBack(): void {
+    for (const k of this.keys) this.map.delete(k);
+  }
+}
+
 /** At most this many buckets are handed out at once (an outage longer than that leaves a gap). */
 export const MAX_DUE = 8640;
 
@@ -163,51 +218,44 @@ export class SeenKeys {
    * write; it returns how many were new. Rows older than keep are ignored.
    */
   record(rows: readonly Row[], now: number): Recorded {
-    const keys: string[] = new Array(rows.length);
-    const ts = new Float64Array(rows.length);
-    rows.forEach(([k, t], i) => { keys[i] = k; ts[i] = t; });
-    return this.recordColumns(keys, ts, now);
+    const r = this.begin(now);
+    for (const [k, t] of rows) r.add(k, t);
+    return r.commit();
   }
 
-  /** recordColumns is record over keys and their timestamps in two arrays (no pair per row). */
-  recordColumns(keys: readonly string[], ts: Float64Array, now: number): Recorded {
-    const log = this.mustLog();
-    const oldest = now - this.o.keepMs;
-    const out: Recorded = { added: 0, old: 0, bad: 0 };
-    const floor = this.mark;
-    const freshKeys: string[] = [];
-    const freshTs = new Float64Array(keys.length);
-    const map = this.keys;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      const t = ts[i];
-      if (t !== t || t === Infinity || t === -Infinity) { out.bad++; continue; }
-      if (map.has(key)) continue;
-      if (t < oldest) { out.old++; continue; }
-      map.set(key, t); // the first of two rows of one key in a batch sticks too
-      freshTs[freshKeys.length] = t;
-      freshKeys.push(key);
-    }
-    const n = freshKeys.length;
-    if (n === 0) return out;
-    try {
-      for (let i = 0; i < n; i += BATCH_KEYS) {
-        const j = Math.min(n, i + BATCH_KEYS);
-        log.appendSync(encodeBatch(floor, i === 0 && j === n ? freshKeys : freshKeys.slice(i, j), freshTs.subarray(i, j)));
-      }
-    } catch (err) {
-      for (const k of freshKeys) map.delete(k); // not recorded: seen again next run
-      throw createError('REMON_ERR_SQL_KEYS', `cannot record seen keys: ${errorMessage(err)}`, err);
-    }
+  /**
+   * begin starts recording the rows of one run as they arrive (add), so that the keys are
+   * looked up while the database is still sending; commit writes the new ones in one write
+   * (or throws, taking them back), abort takes them back. One at a time.
+   */
+  begin(now: number): Recorder {
+    return new Recorder(this, this.keys, now - this.o.keepMs);
+  }
+
+  /** committed is Recorder.commit's second half: the new keys' buckets and the newest timestamp. */
+  committed(floor: number, ts: Float64Array, n: number): void {
     for (let i = 0; i < n; i++) {
-      const t = freshTs[i];
+      const t = ts[i];
       this.count(t, floor);
       if (!(t <= this.newestTs)) this.newestTs = t;
     }
     this.flushCount();
-    out.added = n;
     this.maybeCompact();
-    return out;
+  }
+
+  /** floor is the buckets handed out so far (a batch records it). */
+  get floor(): number {
+    return this.mark;
+  }
+
+  /** writeBatches appends the new keys of a run, BATCH_KEYS a record. */
+  writeBatches(floor: number, keys: string[], ts: Float64Array): void {
+    const log = this.mustLog();
+    const n = keys.length;
+    for (let i = 0; i < n; i += BATCH_KEYS) {
+      const j = Math.min(n, i + BATCH_KEYS);
+      log.appendSync(encodeBatch(floor, i === 0 && j === n ? keys : keys.slice(i, j), ts.subarray(i, j)));
+    }
   }
 
   /**
