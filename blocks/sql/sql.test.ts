@@ -93,6 +93,20 @@ function suite(kind: 'postgres' | 'mariadb'): void {
       await a.block.close?.();
     });
 
+    it('fails a result past max_rows and records none of its keys', async () => {
+      await insert([1, 2, 3], new Date(Date.now() - 1000));
+      const dataDir = tmpDir('remon-sql-');
+      const q = 'SELECT id AS "key", created_at AS ts FROM orders'.replace(/"/g, kind === 'postgres' ? '"' : '`');
+      const small = harness({ url: s().url, query: q, max_rows: 2 }, dataDir);
+      const out = await small.run();
+      assert.equal(out.ok, false);
+      assert.match(out.message!, /the query returned more than max_rows \(2\) rows$/);
+      await small.block.close?.();
+      const big = harness({ url: s().url, query: q }, dataDir);
+      assert.equal((await big.run()).fields.seen, 3, 'the keys of the failed run are new to the next');
+      await big.block.close?.();
+    });
+
     it('gives a numeric query\'s columns as fields', async () => {
       await insert([1, 2, 3, 4], new Date());
       const h = harness({ url: s().url, query: 'SELECT count(*) AS pending, max(id) AS top, 2.5 AS ratio FROM orders' });
