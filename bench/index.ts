@@ -21,6 +21,7 @@ import { benchShared } from './shared';
 import { benchSla } from './sla';
 import { benchSnmp } from './snmp';
 import { benchTrap } from './trap';
+import { benchSql } from './sql';
 
 const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
@@ -34,6 +35,7 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['http', benchHttp],
   ['snmp', benchSnmp],
   ['trap', benchTrap],
+  ['sql', benchSql],
   ['ping', benchPing],
   ['sla', benchSla],
   ['alerts', benchAlerts],

@@ -31,6 +31,8 @@ export const ErrorCodes = {
   REMON_ERR_RRD_CREATE: 'an RRD definition is invalid',
   REMON_ERR_RRD_FILE: 'an RRD file is missing, unreadable or corrupt',
   REMON_ERR_RRD_UNFINISHED: 'an RRD file whose making was cut short (its header never written); the store makes it again from its journal',
+  REMON_ERR_SQL_KEYS: "the sql block's store of seen keys could not be opened or written",
+  REMON_ERR_SQL_QUERY: 'an sql block query failed or timed out',
   REMON_ERR_DATA_IN_USE: 'a directory under node.data is in use by another remon process (two nodes cannot share one node.data)',
   REMON_ERR_RRD_FETCH: 'an RRD fetch was refused (bad range, no matching archive)',
   REMON_ERR_STORE_UNREACHABLE: 'the storage server could not be reached (connection refused, unknown host, timeout)',

@@ -29,6 +29,8 @@ export interface BlockSetOptions {
   log: Logger;
   hub(type: string): BlockHub | undefined;
   handle(b: ActiveBlock, r: Result): void;
+  /** samples publishes a block's samples without a result (BlockEnv.samples). */
+  samples(b: ActiveBlock, fields: Record<string, number>, at: number): void;
   /** now is the node clock's wall time (epoch ms). */
   now(): number;
 }
@@ -84,6 +86,7 @@ export class BlockSet {
       log: this.o.log.child({ block: b.name }),
       emit: (out) => this.o.handle(active, emitted(active, out, this.o.now())),
       restore: (out) => active.state.restore(emitted(active, out, this.o.now())),
+      samples: (fields, at) => this.o.samples(active, fields, at),
       hub: this.o.hub(b.type),
     });
     this.blocks.set(b.name, active);

@@ -13,7 +13,7 @@ import { sharedOps } from '../shared/ops';
 import { Shared } from '../shared/shared';
 import { createStore } from '../store';
 import { storeOps } from '../store/ops';
-import { Store } from '../store/store';
+import { Sample, Store } from '../store/store';
 import { Collector, metricsRoute } from '../web/routes/metrics';
 import { WebRoute, WebServer } from '../web/server';
 import { ActiveBlock, BlockSet } from './blocks';
@@ -104,6 +104,7 @@ export class Engine implements NodeApi {
       log: this.log,
       hub: (type) => this.hubs.get(type),
       handle: (b, r) => this.handle(b, r),
+      samples: (b, fields, at) => this.publishSamples(b, fields, at),
       now: () => this.clock.now(),
     });
     for (const type of options.types.values()) {
@@ -415,6 +416,19 @@ export class Engine implements NodeApi {
   private track(p: Promise<unknown>): void {
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** publishSamples publishes a block's samples without a result (BlockEnv.samples). */
+  private publishSamples(b: ActiveBlock, fields: Record<string, number>, t: number): void {
+    if (b.removed) return;
+    const heartbeat = sampleHeartbeat(b.mode, b.config.everyMs);
+    const samples: Sample[] = [];
+    for (const field in fields) {
+      const value = fields[field];
+      if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;
+      samples.push({ series: `${b.config.name}.${field}`, value, kind: 'gauge', t, heartbeat });
+    }
+    if (samples.length > 0) this.bus.publish({ samples });
   }
 
   /** handle records a result on its block and publishes it, with its samples, on the bus. */
