@@ -25,7 +25,7 @@ export interface RunRequest {
   controllers?: Set<RunHandle>;
   shared: Shared;
   log: Logger;
-  /** The block's own promise, which may outlive the Result when a block ignores abort. */
+  /** Given the block's own promise when the Result does not wait for it (a timeout, a stop): it may outlive the Result. */
   track?(p: Promise<unknown>): void;
   /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
   now?(): number;
@@ -48,6 +48,8 @@ export function runBlock(req: RunRequest): Promise<Result> {
   const t0 = performance.now();
   return new Promise<Result>((resolve) => {
     let settled = false;
+    /** The block's promise, until it settles. */
+    let work: Promise<RunOutput> | undefined;
     const finish = (out: RunOutput | undefined): void => {
       if (settled) return;
       settled = true;
@@ -59,6 +61,8 @@ export function runBlock(req: RunRequest): Promise<Result> {
     const handle: RunHandle = {
       abort: (reason) => {
         if (!ac.signal.aborted) ac.abort(reason);
+        // The Result does not wait for a block still running: the node keeps track of it.
+        if (work && !settled) req.track?.(work.catch(ignore));
         failed(reason);
       },
     };
@@ -68,13 +72,11 @@ export function runBlock(req: RunRequest): Promise<Result> {
     );
     req.controllers?.add(handle);
     if (req.stop.aborted) return handle.abort(stopReason());
-    let work: Promise<RunOutput>;
     try {
       work = Promise.resolve(req.instance.run({ signal: ac.signal, input: req.input, log: req.log, shared: req.shared }));
     } catch (err) {
       return failed(err);
     }
-    req.track?.(work.catch(ignore));
     work.then(finish, failed);
   });
 }
