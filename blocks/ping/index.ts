@@ -120,14 +120,28 @@ interface Plan {
   deadline: number;
 }
 
+/** whenAborted calls fn when the run is aborted (at once if it is); it returns how to stop listening. */
+function whenAborted(ctx: RunContext, fn: () => void): () => void {
+  if (ctx.onAbort) return ctx.onAbort(fn);
+  const signal = ctx.signal;
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
 /**
  * rawPing sends the run's echo requests through the shared socket of the family, one now
  * and the others `intervalMs` apart, and tallies them as they end: no promise per request,
  * one for the run. It throws PermissionError (at once) when raw sockets are not permitted.
  */
-function rawPing(t: Target, p: Plan, signal: AbortSignal): Promise<PingTally> {
+function rawPing(t: Target, p: Plan, ctx: RunContext): Promise<PingTally> {
   const session = sharedPinger().session(t.family); // throws PermissionError
   return new Promise((resolve) => {
+    let aborted = false;
+    let stopListening = (): void => {};
     // Each request's outcome by its place in the run: rtt ms, or -1 and why it was lost.
     const rtt: number[] = [];
     const lost: string[] = [];
@@ -140,7 +154,7 @@ function rawPing(t: Target, p: Plan, signal: AbortSignal): Promise<PingTally> {
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      signal.removeEventListener('abort', onAbort);
+      stopListening();
       session.release();
       const rtts: number[] = [];
       const reasons: string[] = [];
@@ -158,13 +172,14 @@ function rawPing(t: Target, p: Plan, signal: AbortSignal): Promise<PingTally> {
     };
     // An aborted run (timeout, node stopping) ends its requests in flight at once.
     const onAbort = (): void => {
+      aborted = true;
       stopSending();
       session.release(); // cancels those in flight: their outcomes end the run
     };
     const next = (): void => {
       timer = undefined;
       const left = p.deadline - performance.now();
-      if (!sending || left <= 0 || signal.aborted) return stopSending();
+      if (!sending || left <= 0 || aborted) return stopSending();
       const i = sent++;
       session.send(t.address, p.size, Math.min(p.waitMs, left), (ms, why) => {
         rtt[i] = ms;
@@ -176,8 +191,8 @@ function rawPing(t: Target, p: Plan, signal: AbortSignal): Promise<PingTally> {
       if (sent >= p.count || due >= p.deadline) return stopSending();
       timer = setTimeout(next, Math.max(0, due - performance.now()));
     };
-    signal.addEventListener('abort', onAbort, { once: true });
-    next();
+    stopListening = whenAborted(ctx, onAbort);
+    if (!finished) next();
   });
 }
 
@@ -252,7 +267,7 @@ class PingBlock implements BlockInstance {
     let tally: PingTally | undefined;
     if (method === 'raw') {
       try {
-        tally = await rawPing(target, plan, ctx.signal);
+        tally = await rawPing(target, plan, ctx);
       } catch (err) {
         const m = (err as Error).message;
         const forced = this.forced === 'raw';
