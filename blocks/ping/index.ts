@@ -221,16 +221,18 @@ export function summarize(host: string, target: Target, tally: PingTally, maxLos
   const { sent, received } = tally;
   const lost = sent - received;
   const lossPct = sent === 0 ? 100 : round3((lost / sent) * 100);
-  const fields: Record<string, number> = { sent, received, loss_pct: lossPct };
   const rtt = tally.rtt ?? (tally.rtts && tally.rtts.length > 0 ? rttStats(tally.rtts) : undefined);
-  const lines = [`PING ${who}${method === 'exec' ? ' via the system ping' : ''}: ${sent} packets transmitted, ${received} received, ${lossPct}% packet loss`];
+  // Each kind of fields object made in one literal (one shape each, no properties added).
+  let fields: Record<string, number>;
+  let output = `PING ${who}${method === 'exec' ? ' via the system ping' : ''}: ${sent} packets transmitted, ${received} received, ${lossPct}% packet loss`;
   if (received > 0 && rtt) {
-    Object.assign(fields, { rtt_min_ms: round3(rtt.min), rtt_avg_ms: round3(rtt.avg), rtt_max_ms: round3(rtt.max), rtt_mdev_ms: round3(rtt.mdev) });
-    lines.push(`rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((v) => v.toFixed(3)).join('/')} ms`);
+    fields = { sent, received, loss_pct: lossPct, rtt_min_ms: round3(rtt.min), rtt_avg_ms: round3(rtt.avg), rtt_max_ms: round3(rtt.max), rtt_mdev_ms: round3(rtt.mdev) };
+    output += `\nrtt min/avg/max/mdev = ${rtt.min.toFixed(3)}/${rtt.avg.toFixed(3)}/${rtt.max.toFixed(3)}/${rtt.mdev.toFixed(3)} ms`;
+  } else {
+    fields = { sent, received, loss_pct: lossPct };
   }
-  const why = [...new Set(tally.reasons)];
-  lines.push(...why);
-  const output = lines.join('\n');
+  const why = tally.reasons.length === 0 ? [] : [...new Set(tally.reasons)];
+  if (why.length > 0) output += `\n${why.join('\n')}`;
   const because = why.length > 0 ? `: ${why.join('; ')}` : '';
   if (received === 0) return { ok: false, fields, message: `no reply from ${who}: ${lost} of ${sent} packets lost${because}`, output };
   if (lossPct > maxLossPct) {
@@ -262,7 +264,8 @@ class PingBlock implements BlockInstance {
     const deadline = performance.now() + this.budgetMs;
     const target = this.literal ?? (await resolve(this.o.host, this.o.family, ctx.signal));
     if (typeof target === 'string') return { ok: false, message: target };
-    const plan = { ...this.plan, deadline };
+    const { count, intervalMs, size, waitMs } = this.plan;
+    const plan: Plan = { count, intervalMs, size, waitMs, deadline };
     let method = pingMethod(this.log, this.forced);
     let tally: PingTally | undefined;
     if (method === 'raw') {

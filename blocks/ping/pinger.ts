@@ -175,15 +175,20 @@ class FamilySocket {
   }
 
   /**
-   * drain reads the datagrams waiting (one wake-up, many replies), until it would block.
-   * The addon throws an Error at EAGAIN, once per wake-up: made without a stack trace.
+   * drain reads the datagrams waiting (one wake-up, many replies), until it would block or
+   * no request is in flight any more. The addon throws an Error at EAGAIN (made here without
+   * a stack trace); stopping once nothing is awaited saves most of those: what is left is
+   * read at the next wake-up (the poll is level-triggered), one datagram at least each time.
    */
   private drain(): void {
     const wrap = this.wrap!;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      for (let i = 0; i < MAX_READS_PER_WAKE && !this.closed; i++) wrap.recv(this.readBuffer!, this.got);
+      for (let i = 0; i < MAX_READS_PER_WAKE && !this.closed; i++) {
+        wrap.recv(this.readBuffer!, this.got);
+        if (this.inFlight === 0) break;
+      }
     } catch (err) {
       if (!isWouldBlock(err)) {
         Error.stackTraceLimit = limit;

@@ -42,7 +42,8 @@ export class SeriesNames {
   of(field: string): string {
     let name = this.names.get(field);
     if (name === undefined) {
-      name = `${this.block}.${field}`;
+      // Internalized (as an object key is): flat, its hash made, compared by identity.
+      name = Object.keys({ [`${this.block}.${field}`]: 0 })[0];
       if (this.names.size < SeriesNames.MAX_KEPT) this.names.set(field, name);
     }
     return name;
