@@ -208,7 +208,7 @@ function runSide(lab: NetnsLab, side: Side): Promise<Figures> {
   return new Promise((resolve, reject) => {
     // BENCH_PING_NODE_ARGS: extra node flags for the sides' processes (e.g. --cpu-prof --cpu-prof-dir=DIR).
     const nodeArgs = process.env.BENCH_PING_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    execFile('ip', ['netns', 'exec', lab.client, process.execPath, ...nodeArgs, __filename, side], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile('ip', ['netns', 'exec', lab.client, process.execPath, ...nodeArgs, __filename, side], { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${side} side failed: ${stderr || err.message}`));
       resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Figures);
     });
