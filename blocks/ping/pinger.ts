@@ -1,8 +1,11 @@
 import * as crypto from 'node:crypto';
 import { SocketAddress } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Deadlines, realClock } from '../../src/clock';
-import { EchoTemplate, Family, icmpFilter, MARKER_BYTES, parseIcmp, Received } from './icmp';
+import { Clock, Deadlines, realClock } from '../../src/clock';
+import { EchoTemplate, Family, MARKER_BYTES, parseIcmp, Received } from './icmp';
+import { isWouldBlock, openSocket, PermissionError, RawSocketModule, RawWrap, rawWrap, sendError } from './raw';
+
+export { PermissionError } from './raw';
 
 /**
  * The shared ICMP pinger: one raw socket per address family for every ping block of the
@@ -14,7 +17,11 @@ import { EchoTemplate, Family, icmpFilter, MARKER_BYTES, parseIcmp, Received } f
  *
  * Like fping, a request is sent with one sendto() when it is asked for, and a wake-up reads
  * every reply waiting: the addon's own queue would wait for a writable event per datagram
- * (two poll changes and a wake-up each) and read one datagram per wake-up.
+ * (two poll changes and a wake-up each) and read one datagram per wake-up. The runs the
+ * scheduler starts in one wake-up (its 4 ms grid, one timer) thus send their requests in
+ * one pass, and their replies are read together and fan out to the runs' callbacks. What a
+ * request costs is kept small: no promise or closure of its own, a packet stamped into a
+ * kept buffer, its probe found by sequence number in a table, replies read in place.
  *
  * A socket is opened when the first run of its family begins and closed once no run has
  * held it for a while (idleCloseMs), so a busy node keeps it and an idle one holds none.
@@ -29,8 +36,6 @@ export type ProbeOutcome = { rtt: number } | { lost: string };
  * costs no closure and no promise.
  */
 export type ProbeDone = (rtt: number, lost: string) => void;
-
-type RawSocketModule = typeof import('raw-socket');
 
 /** Probe is one echo request in flight; its session and done say whom to tell. */
 class Probe {
@@ -47,37 +52,13 @@ class Probe {
   ) {}
 }
 
-/**
- * RawWrap is the addon's native handle (raw-socket 1.8 keeps it as `socket.wrap`): send
- * and recv call sendto()/recvfrom() at once and throw on an error (EAGAIN included). The
- * pinger uses it when present, and the public queued API otherwise (a stand-in in tests).
- */
-interface RawWrap {
-  send(buffer: Buffer, offset: number, length: number, address: string, done: (bytes: number) => void): void;
-  recv(buffer: Buffer, got: (buffer: Buffer, bytes: number, source: string) => void): void;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  removeAllListeners(event: string): void;
-}
-
-/** rawWrap is the socket's native handle, if it has the shape the pinger knows. */
-function rawWrap(socket: import('raw-socket').Socket): RawWrap | undefined {
-  const w = (socket as unknown as { wrap?: Partial<RawWrap> }).wrap;
-  return w && typeof w.send === 'function' && typeof w.recv === 'function' && typeof w.on === 'function' && typeof w.removeAllListeners === 'function'
-    ? (w as RawWrap)
-    : undefined;
-}
-
 /** At most this many datagrams are read in one wake-up (others wait for the next). */
 const MAX_READS_PER_WAKE = 256;
 const noop = (): void => {};
-const isWouldBlock = (err: unknown): boolean => /temporarily unavailable|would block|no buffer space/i.test((err as Error)?.message ?? '');
 const ECHO_REPLY: Record<Family, number> = { 4: 0, 6: 129 };
 
-/** Linux socket option levels and names that Node does not export. */
-const SOL_RAW = 255;
-const ICMP_FILTER = 1;
-const IPPROTO_ICMPV6 = 58;
-const ICMP6_FILTER = 1;
+/** unrefClock is the real clock with timers that do not keep the process alive. */
+const unrefClock: Clock = { ...realClock, setTimer: (fn, ms) => setTimeout(fn, ms).unref() };
 
 /** canonicalAddress is the text form a raw socket reports a source in (fd00:0::2 → fd00::2). */
 export function canonicalAddress(address: string, family: Family): string {
@@ -89,9 +70,6 @@ export function canonicalAddress(address: string, family: Family): string {
  * so blocks running every second or faster keep it; an idle node holds none.
  */
 export const IDLE_CLOSE_MS = 2000;
-
-/** PermissionError: the process may not open raw sockets (no root, no CAP_NET_RAW). */
-export class PermissionError extends Error {}
 
 /**
  * FamilySocket is one raw socket and the probes in flight on it, found by sequence number
@@ -108,7 +86,8 @@ class FamilySocket {
   /** When the last session ended (monotonic ms). */
   idleSince = 0;
 
-  private readonly deadlines = new Deadlines<Probe>(realClock, (p) => this.settle(p, -1, ''), { monotonic: true });
+  /** Reply deadlines: one timer, kept (lazy) while replies come in; unref'd, as the socket keeps the process alive while a probe waits. */
+  private readonly deadlines = new Deadlines<Probe>(unrefClock, (p) => this.settle(p, -1, ''), { monotonic: true, lazy: true });
   private readonly wrap: RawWrap | undefined;
   private readonly readBuffer: Buffer | undefined;
   /** Echo requests by payload size, stamped with a sequence number per send. */
@@ -255,11 +234,6 @@ class FamilySocket {
   }
 }
 
-function sendError(err: Error): string {
-  const m = err.message.replace(/\.$/, '');
-  return m.charAt(0).toLowerCase() + m.slice(1);
-}
-
 /** PingerStats: what tests and /metrics-minded callers may watch. */
 export interface PingerStats {
   /** Sockets opened so far, per family. */
@@ -363,27 +337,7 @@ export class IcmpPinger {
   private socketFor(family: Family): FamilySocket {
     const existing = this.sockets.get(family);
     if (existing && !existing.closed) return existing;
-    const raw = this.load();
-    let socket: import('raw-socket').Socket;
-    try {
-      socket = raw.createSocket({
-        addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
-        protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6,
-        // Room for the largest reply (IP header included for IPv4).
-        bufferSize: 65_536 + 60,
-      });
-    } catch (err) {
-      const m = (err as Error).message;
-      if (/not permitted|permission denied/i.test(m)) throw new PermissionError(m);
-      throw err;
-    }
-    try {
-      const filter = icmpFilter(family);
-      if (family === 4) socket.setOption(SOL_RAW, ICMP_FILTER, filter, filter.length);
-      else socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, filter.length);
-    } catch {
-      // Only an optimisation: without the filter, parseIcmp skips what is not ours.
-    }
+    const socket = openSocket(this.load(), family); // throws PermissionError
     const sock = new FamilySocket(this, family, socket);
     this.sockets.set(family, sock);
     this.openedCount[family]++;
