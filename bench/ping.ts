@@ -14,8 +14,12 @@
  * CPU is process.cpuUsage() of the side's process, plus for the spawn side the CPU of its
  * exited children (getrusage(RUSAGE_CHILDREN), read from /proc/self/stat).
  *
+ * CPU is shown with its system (kernel) part: sendto, recvfrom, wake-ups, and the packets'
+ * way through the stack (on veth the target's reply is mostly made in the sender's time).
+ *
  *   node dist/bench/ping.js                     # 1,000 targets, 20 s per side
  *   BENCH_PING_TARGETS=200 BENCH_PING_SECONDS=5 node dist/bench/ping.js
+ *   BENCH_PING_SIDES=remon,fping BENCH_PING_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node dist/bench/ping.js
  */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
