@@ -21,6 +21,13 @@ export function durationSchema(examples: string, description?: string): JsonSche
 export interface RunContext {
   /** Aborted when the run times out or the node stops; a block must stop its work then. */
   signal: AbortSignal;
+  /**
+   * onAbort calls listener once when the run is aborted (at once if it is already), and
+   * returns the function that removes it: the same news as `signal`, without the
+   * AbortSignal and the event listener that a run would otherwise make. The engine's runs
+   * have it; a context made by hand (tests) may not.
+   */
+  onAbort?(listener: (reason: unknown) => void): () => void;
   /** The result that triggered this run when it was fed by another block's `run:` step. */
   input?: Result;
   log: Logger;

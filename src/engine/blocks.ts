@@ -3,7 +3,7 @@ import { BlockConfig, BlockMode, Config } from '../config/types';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { BlockHub, BlockInstance, BlockType, EmitOutput } from './block';
-import { Result } from './result';
+import { Result, SeriesNames } from './result';
 import { BlockState, BlockStatus } from './state';
 
 /** ActiveBlock is one block of the running node. */
@@ -20,6 +20,8 @@ export interface ActiveBlock {
   runtime: boolean;
   /** Taken off the node by a reload: its results are no longer recorded. */
   removed: boolean;
+  /** The names of its series, made once. */
+  series: SeriesNames;
 }
 
 /** BlockSetOptions: the types, the running config, the hubs, and where results go. */
@@ -76,7 +78,7 @@ export class BlockSet {
     if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
     const mode: BlockMode = type.passive ? 'passive' : b.mode;
     const active: ActiveBlock = {
-      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false,
+      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false, series: new SeriesNames(b.name),
     };
     const config = this.o.config();
     active.instance = type.create(b.options, {

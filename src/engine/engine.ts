@@ -388,29 +388,34 @@ export class Engine implements NodeApi {
     return report;
   }
 
-  private async execute(b: ActiveBlock, trigger: Trigger, lagMs: number, input?: Result): Promise<Result> {
+  /** execute runs a block once and records its result (runBlock never rejects). */
+  private execute(b: ActiveBlock, trigger: Trigger, lagMs: number, input?: Result): Promise<Result> {
     b.running = true;
     b.lastStart = this.clock.now();
-    let result: Result;
-    try {
-      result = await runBlock({
-        config: b.config,
-        instance: b.instance,
-        trigger,
-        lagMs,
-        input,
-        stop: this.stopController.signal,
-        controllers: this.controllers,
-        shared: this.shared,
-        log: this.log,
-        track: (p) => this.track(p),
-        now: this.now,
-      });
-    } finally {
-      b.running = false;
-    }
-    this.handle(b, result);
-    return result;
+    const ran = runBlock({
+      config: b.config,
+      instance: b.instance,
+      trigger,
+      lagMs,
+      input,
+      stop: this.stopController.signal,
+      controllers: this.controllers,
+      shared: this.shared,
+      log: this.log,
+      track: (p) => this.track(p),
+      now: this.now,
+    });
+    return ran.then(
+      (result) => {
+        b.running = false;
+        this.handle(b, result);
+        return result;
+      },
+      (err) => {
+        b.running = false;
+        throw err;
+      },
+    );
   }
 
   private track(p: Promise<unknown>): void {
@@ -436,6 +441,6 @@ export class Engine implements NodeApi {
     if (b.removed) return;
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
-    this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs)) });
+    this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs), b.series) });
   }
 }

@@ -4,7 +4,7 @@ import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { Shared } from '../shared/shared';
 import { formatDuration } from '../util/duration';
-import { BlockInstance, RunOutput } from './block';
+import { BlockInstance, RunContext, RunOutput } from './block';
 import { Result, Trigger } from './result';
 
 /** RunHandle is a run in flight, as the node sees it: abort() ends it now with `reason`. */
@@ -25,7 +25,7 @@ export interface RunRequest {
   controllers?: Set<RunHandle>;
   shared: Shared;
   log: Logger;
-  /** The block's own promise, which may outlive the Result when a block ignores abort. */
+  /** Given the block's own promise when the Result does not wait for it (a timeout, a stop): it may outlive the Result. */
   track?(p: Promise<unknown>): void;
   /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
   now?(): number;
@@ -35,19 +35,74 @@ const MAX_OUTPUT_CHARS = 64 * 1024;
 const ignore = (): undefined => undefined;
 
 /**
+ * RunCtx is the context of one run. Its AbortController is made when the block first reads
+ * `signal` (an AbortSignal and its listeners cost more than the rest of a short run), or
+ * never; onAbort listeners hear of an abort without one.
+ */
+class RunCtx implements RunContext {
+  private ac: AbortController | undefined;
+  private listeners: Array<(reason: unknown) => void> | undefined;
+  aborted = false;
+  reason: unknown = undefined;
+  constructor(readonly input: Result | undefined, readonly log: Logger, readonly shared: Shared) {}
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort(this.reason);
+    }
+    return this.ac.signal;
+  }
+
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.aborted) {
+      listener(this.reason);
+      return noop;
+    }
+    (this.listeners ??= []).push(listener);
+    return () => {
+      const i = this.listeners?.indexOf(listener) ?? -1;
+      if (i >= 0) this.listeners!.splice(i, 1);
+    };
+  }
+
+  /** abort aborts the signal (if made) and calls the listeners, once. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.ac?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (!listeners) return;
+    for (const l of listeners) {
+      try {
+        l(reason);
+      } catch {
+        // A listener that throws is the block's bug; the others still hear, and the run ends all the same.
+      }
+    }
+  }
+}
+
+const noop = (): void => {};
+
+/**
  * runBlock runs a block once and always yields a Result: a thrown error, a rejected
  * promise, a timeout or a stop all become a failed Result with a message. The timeout
- * aborts the block's signal, and the Result does not wait for a block that ignores it.
- * One promise per run besides the block's own: the timeout and a stop end the run through
- * its handle, with no abort listener or race of promises.
+ * aborts the run (its signal, its onAbort listeners), and the Result does not wait for a
+ * block that ignores it. One promise per run besides the block's own: the timeout and a
+ * stop end the run through its handle, with no abort listener or race of promises.
  */
 export function runBlock(req: RunRequest): Promise<Result> {
   const { config } = req;
-  const ac = new AbortController();
+  const ctx = new RunCtx(req.input, req.log, req.shared);
   const startedAt = req.now ? req.now() : Date.now();
   const t0 = performance.now();
   return new Promise<Result>((resolve) => {
     let settled = false;
+    /** The block's promise, until it settles. */
+    let work: Promise<RunOutput> | undefined;
     const finish = (out: RunOutput | undefined): void => {
       if (settled) return;
       settled = true;
@@ -55,10 +110,12 @@ export function runBlock(req: RunRequest): Promise<Result> {
       req.controllers?.delete(handle);
       resolve(toResult(req, out ?? {}, startedAt, performance.now() - t0));
     };
-    const failed = (err: unknown): void => finish({ ok: false, message: errorMessage(ac.signal.aborted ? ac.signal.reason : err) });
+    const failed = (err: unknown): void => finish({ ok: false, message: errorMessage(ctx.aborted ? ctx.reason : err) });
     const handle: RunHandle = {
       abort: (reason) => {
-        if (!ac.signal.aborted) ac.abort(reason);
+        ctx.abort(reason);
+        // The Result does not wait for a block still running: the node keeps track of it.
+        if (work && !settled) req.track?.(work.catch(ignore));
         failed(reason);
       },
     };
@@ -68,13 +125,11 @@ export function runBlock(req: RunRequest): Promise<Result> {
     );
     req.controllers?.add(handle);
     if (req.stop.aborted) return handle.abort(stopReason());
-    let work: Promise<RunOutput>;
     try {
-      work = Promise.resolve(req.instance.run({ signal: ac.signal, input: req.input, log: req.log, shared: req.shared }));
+      work = Promise.resolve(req.instance.run(ctx));
     } catch (err) {
       return failed(err);
     }
-    req.track?.(work.catch(ignore));
     work.then(finish, failed);
   });
 }

@@ -105,7 +105,8 @@ export class Scheduler {
   private runs = 0;
   private missed = 0;
   private errors = 0;
-  private readonly pending = new Set<Promise<unknown>>();
+  /** Resolvers of stop()s waiting for the runs in flight to finish. */
+  private readonly idle: Array<() => void> = [];
 
   constructor(private readonly options: SchedulerOptions = {}) {
     this.clock = options.clock ?? realClock;
@@ -184,7 +185,7 @@ export class Scheduler {
     for (const e of this.entries.values()) this.deadlines.delete(e);
     for (const w of this.waiting) w.entry.queued = false;
     this.waiting.length = 0;
-    await Promise.allSettled([...this.pending]);
+    if (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
   }
 
   stats(): SchedulerStats {
@@ -242,16 +243,22 @@ export class Scheduler {
     } catch (err) {
       p = Promise.reject(err);
     }
-    const done = p.then(
-      () => undefined,
-      (err) => this.failed(e, err),
-    ).finally(() => {
-      e.running = false;
-      this.inFlight--;
-      this.pending.delete(done);
-      this.drain();
-    });
-    this.pending.add(done);
+    // One reaction per run (no then/finally chain, no set of promises): stop() waits on the count.
+    p.then(
+      () => this.ended(e),
+      (err) => {
+        this.failed(e, err);
+        this.ended(e);
+      },
+    );
+  }
+
+  /** ended: a run finished; a waiting one may start, and stop() may return. */
+  private ended(e: Entry): void {
+    e.running = false;
+    this.inFlight--;
+    this.drain();
+    if (this.inFlight === 0 && this.idle.length > 0) for (const r of this.idle.splice(0)) r();
   }
 
   private failed(e: Entry, err: unknown): void {

@@ -23,6 +23,13 @@ export interface BlockStatus {
 export class BlockState {
   private s: BlockStatus;
   private lastRunMs = 0;
+  /**
+   * The last result's fields, and its up and duration_ms (NaN: none), made into the
+   * status's fields when it is shown rather than at every run.
+   */
+  private lastFields: Record<string, number> = {};
+  private lastUp = NaN;
+  private lastDuration = NaN;
   constructor(name: string, type: string, mode: string) {
     this.s = {
       name, type, mode, status: 'unknown', lastRun: null, lastError: '', fields: {},
@@ -37,9 +44,10 @@ export class BlockState {
     if (!r.ok) s.failures++;
     this.lastRunMs = r.startedAt;
     s.lastError = r.message;
-    s.fields = { ...r.fields, up: r.ok ? 1 : 0 };
+    this.lastFields = r.fields;
+    this.lastUp = r.ok ? 1 : 0;
     // A result a passive block emitted had no run to time.
-    if (r.trigger !== 'signal') s.fields.duration_ms = r.durationMs;
+    this.lastDuration = r.trigger !== 'signal' ? r.durationMs : NaN;
     s.lastLagMs = r.lagMs;
     s.lastDurationMs = r.durationMs;
     if (r.output !== undefined) s.output = r.output;
@@ -51,7 +59,9 @@ export class BlockState {
     s.status = r.ok ? 'ok' : 'fail';
     this.lastRunMs = r.startedAt;
     s.lastError = r.message;
-    s.fields = { ...r.fields, up: r.ok ? 1 : 0 };
+    this.lastFields = r.fields;
+    this.lastUp = r.ok ? 1 : 0;
+    this.lastDuration = NaN;
   }
 
   missed(n: number): void {
@@ -64,6 +74,9 @@ export class BlockState {
   }
 
   snapshot(): BlockStatus {
-    return { ...this.s, lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null, fields: { ...this.s.fields } };
+    const fields: Record<string, number> = { ...this.lastFields };
+    if (!Number.isNaN(this.lastUp)) fields.up = this.lastUp;
+    if (!Number.isNaN(this.lastDuration)) fields.duration_ms = this.lastDuration;
+    return { ...this.s, lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null, fields };
   }
 }
