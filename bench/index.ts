@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each printing a table. BENCH_ONLY=scheduler runs one.
  */
+import { benchActions } from './actions';
 import { benchAlerts } from './alerts';
 import { benchBus } from './bus';
 import { benchCluster } from './cluster';
@@ -19,6 +20,8 @@ import { benchScheduler } from './scheduler';
 import { benchShared } from './shared';
 import { benchSla } from './sla';
 import { benchSnmp } from './snmp';
+import { benchTrap } from './trap';
+import { benchSql } from './sql';
 
 const benches: Array<[string, () => Promise<string>]> = [
   ['scheduler', benchScheduler],
@@ -31,9 +34,12 @@ const benches: Array<[string, () => Promise<string>]> = [
   ['shared', benchShared],
   ['http', benchHttp],
   ['snmp', benchSnmp],
+  ['trap', benchTrap],
+  ['sql', benchSql],
   ['ping', benchPing],
   ['sla', benchSla],
   ['alerts', benchAlerts],
+  ['actions', benchActions],
   ['live', benchLive],
   ['pages', benchPages],
   ['dashboard', benchDashboard],

@@ -14,8 +14,12 @@
  * CPU is process.cpuUsage() of the side's process, plus for the spawn side the CPU of its
  * exited children (getrusage(RUSAGE_CHILDREN), read from /proc/self/stat).
  *
+ * CPU is shown with its system (kernel) part: sendto, recvfrom, wake-ups, and the packets'
+ * way through the stack (on veth the target's reply is mostly made in the sender's time).
+ *
  *   node dist/bench/ping.js                     # 1,000 targets, 20 s per side
  *   BENCH_PING_TARGETS=200 BENCH_PING_SECONDS=5 node dist/bench/ping.js
+ *   BENCH_PING_SIDES=remon,fping BENCH_PING_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node dist/bench/ping.js
  */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -48,6 +52,14 @@ interface Figures {
   /** Ticks a target skipped because its previous probe was still running (spawn side). */
   skipped: number;
   cpuS: number;
+  /** The part of cpuS spent in the kernel (system time): sendto, recvfrom, wake-ups, and the packets' way through the stack. */
+  sysS: number;
+}
+
+/** Cpu: CPU seconds so far, all and in the kernel. */
+interface Cpu {
+  cpuS: number;
+  sysS: number;
 }
 
 /** targetAddresses are the benchmark's hosts: 10.1.<1+i/250>.<1+i%250>. */
@@ -58,20 +70,21 @@ function targetAddresses(n: number): string[] {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** childrenCpuS is the CPU seconds of this process's exited, reaped children (utime + stime). */
-function childrenCpuS(): number {
+function childrenCpuS(): Cpu {
   const stat = fs.readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 16 and 17 of stat(5) (cutime, cstime), counted from the state field (3).
-  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100; // USER_HZ, 100 on Linux
+  const sys = Number(fields[17 - 3]) / 100; // USER_HZ, 100 on Linux
+  return { cpuS: Number(fields[16 - 3]) / 100 + sys, sysS: sys };
 }
 
-const ownCpuS = (): number => {
+const ownCpuS = (): Cpu => {
   const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
+  return { cpuS: (u.user + u.system) / 1e6, sysS: u.system / 1e6 };
 };
 
 /** measure runs `load` (already started) for the warm-up, then measures SECONDS of it. */
-async function measure(side: string, counts: () => { sent: number; received: number; skipped: number }, cpuS: () => number): Promise<Figures> {
+async function measure(side: string, counts: () => { sent: number; received: number; skipped: number }, cpuS: () => Cpu): Promise<Figures> {
   await sleep(WARMUP_MS);
   const c0 = counts();
   const cpu0 = cpuS();
@@ -84,7 +97,7 @@ async function measure(side: string, counts: () => { sent: number; received: num
     sent: c1.sent - c0.sent,
     received: c1.received - c0.received,
     skipped: c1.skipped - c0.skipped,
-    cpuS: cpuS() - cpu0,
+    ...(({ cpuS: c, sysS: s }) => ({ cpuS: c - cpu0.cpuS, sysS: s - cpu0.sysS }))(cpuS()),
   };
 }
 
@@ -148,20 +161,25 @@ async function spawnSide(addrs: string[]): Promise<Figures> {
     };
     timers.push(setTimeout(() => { tick(); timers.push(setInterval(tick, 1000)); }, (i * 1000) / addrs.length));
   });
-  const f = await measure('spawn `ping -c 1` per target (Uptime Kuma)', () => ({ sent, received, skipped }), () => ownCpuS() + childrenCpuS());
+  const f = await measure('spawn `ping -c 1` per target (Uptime Kuma)', () => ({ sent, received, skipped }), () => {
+    const own = ownCpuS();
+    const children = childrenCpuS();
+    return { cpuS: own.cpuS + children.cpuS, sysS: own.sysS + children.sysS };
+  });
   timers.forEach((t) => clearTimeout(t));
   await sleep(1500); // let the last pings exit
   return f;
 }
 
-/** procCpuS is the CPU seconds (utime + stime) of a live process, from /proc/PID/stat. */
-function procCpuS(pid: number): number {
+/** procCpuS is the CPU seconds (utime + stime, and stime) of a live process, from /proc/PID/stat. */
+function procCpuS(pid: number): Cpu {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / 100; // USER_HZ, 100 on Linux
+    const sys = Number(fields[15 - 3]) / 100; // USER_HZ, 100 on Linux
+    return { cpuS: Number(fields[14 - 3]) / 100 + sys, sysS: sys };
   } catch {
-    return NaN;
+    return { cpuS: NaN, sysS: NaN };
   }
 }
 
@@ -192,7 +210,9 @@ async function fpingSide(addrs: string[]): Promise<Figures> {
 /** runSide runs one side in its own process inside the client namespace. */
 function runSide(lab: NetnsLab, side: Side): Promise<Figures> {
   return new Promise((resolve, reject) => {
-    execFile('ip', ['netns', 'exec', lab.client, process.execPath, __filename, side], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    // BENCH_PING_NODE_ARGS: extra node flags for the sides' processes (e.g. --cpu-prof --cpu-prof-dir=DIR).
+    const nodeArgs = process.env.BENCH_PING_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    execFile('ip', ['netns', 'exec', lab.client, process.execPath, ...nodeArgs, __filename, side], { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${side} side failed: ${stderr || err.message}`));
       resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Figures);
     });
@@ -232,8 +252,8 @@ export async function benchPing(): Promise<string> {
   const ratio = remon && spawned ? perK(spawned) / perK(remon) : NaN;
   const vsFping = medianOf(roundRatios, (x) => x);
   return [
-    table(title, ['side', 'packets sent', 'replies', 'loss %', 'skipped ticks', 'CPU s', 'CPU % of a core', 'CPU ms / 1000 packets'],
-      rows.map((f) => [f.side, f.sent, f.received, f.sent ? (100 * (f.sent - f.received)) / f.sent : 0, f.skipped, f.cpuS, (100 * f.cpuS) / f.seconds, perK(f)])),
+    table(title, ['side', 'packets sent', 'replies', 'loss %', 'skipped ticks', 'CPU s', 'of which system s', 'CPU % of a core', 'CPU ms / 1000 packets'],
+      rows.map((f) => [f.side, f.sent, f.received, f.sent ? (100 * (f.sent - f.received)) / f.sent : 0, f.skipped, f.cpuS, f.sysS, (100 * f.cpuS) / f.seconds, perK(f)])),
     '',
     !remon || !spawned ? '' : `CPU per packet, spawn / remon: ${ratio.toFixed(1)}× (target ≥ 10×: ${ratio >= 10 ? 'met' : 'MISSED'})` +
       (spawned.sent < remon.sent * 0.95 ? `; the spawn side sent ${((100 * spawned.sent) / Math.max(1, remon.sent)).toFixed(0)}% of remon's packets: it could not keep up` : ''),

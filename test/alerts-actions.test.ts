@@ -67,7 +67,7 @@ describe('alerts: SLA actions, within cooldown and max_per_day', function () {
     assert.equal(fs.readFileSync(ran, 'utf8'), 'web 0.1\nweb 0.3\nweb 0.5\nweb 0.7\n');
     const last = await view(node);
     assert.deepEqual(last.actions.map((a: Record<string, unknown>) => ({ ...a, at: undefined })), [
-      { at: undefined, action: `run: echo "$REMON_ALERT_SLA $REMON_ALERT_VALUE" >> ${ran}`, status: 'ok', value: 0.7, message: 'web.fast_ratio (0.7) >= 0.8 failed for 1m' },
+      { at: undefined, action: `run: echo "$REMON_ALERT_SLA $REMON_ALERT_VALUE" >> ${ran}`, status: 'ok', value: 0.7, message: 'web.fast_ratio (0.7) >= 0.8 failed for 1m', node: 'testnode' },
     ]);
     assert.ok(last.history.some((h: { what: string; message: string }) => h.what === 'action' && h.message === `run: echo "$REMON_ALERT_SLA $REMON_ALERT_VALUE" >> ${ran}: ok`));
   });

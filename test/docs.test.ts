@@ -111,7 +111,7 @@ describe('docs say what is so', () => {
       let methods: string[] = [];
       const out: Array<{ method: string; path: string; keys: string[] }> = [];
       for (const span of backticked(row[0])) {
-        const m = /^((?:GET|HEAD|POST)(?:\|(?:GET|HEAD|POST))*) (\/\S*)$/.exec(span);
+        const m = /^((?:GET|HEAD|POST|PUT)(?:\|(?:GET|HEAD|POST|PUT))*) (\/\S*)$/.exec(span);
         const route = m ? m[2] : span.startsWith('/') ? span : undefined;
         if (m) methods = m[1].split('|');
         if (route) for (const method of methods) out.push({ method, path: route.replace(/\?.*$/, ''), keys: documentedKeys(row[2]) });
@@ -192,7 +192,7 @@ describe('docs say what is so', () => {
 
     it('has the routes to check', () => {
       assert.ok(routes.length >= 20, `${routes.length} routes`);
-      assert.deepEqual([...new Set(routes.map((r) => r.method))].sort(), ['GET', 'HEAD', 'POST']);
+      assert.deepEqual([...new Set(routes.map((r) => r.method))].sort(), ['GET', 'HEAD', 'POST', 'PUT']);
     });
 
     it('every route answers (not 404, no 5xx), with the keys its row names', async () => {
@@ -205,7 +205,7 @@ describe('docs say what is so', () => {
           .replace(/^\/api\/silences\/:id/, '/api/silences/yaml-1')
           .replace(/^\/api\/peers\/:name/, '/api/peers/other')
           .replace(/:(\w+)/g, (_m, p: string) => real[p] ?? p);
-        const post = r.method === 'POST';
+        const post = r.method === 'POST' || r.method === 'PUT';
         const res = await fetch(`${base}${url}`, {
           method: r.method,
           headers: post ? { authorization: `Bearer ${token}`, 'content-type': 'application/json' } : {},

@@ -81,7 +81,7 @@ describe('reload', function () {
     assert.equal(r.body.code, 'REMON_ERR_RELOAD_INVALID');
     assert.deepEqual(r.body.problems, [
       `${file}:4:39: blocks[0].every: expected a duration like 500ms, 5s, 1m, 2h, 1d or 1w; got "5x"`,
-      `${file}:5:26: blocks[1].type: unknown block type "shel"; did you mean "shell"? known types: heartbeat, http, ping, probe, shell, snmp`,
+      `${file}:5:26: blocks[1].type: unknown block type "shel"; did you mean "shell"? known types: heartbeat, http, ping, probe, redis, shell, snmp, sql, trap`,
     ]);
     assert.match(r.body.error, /^reload refused; the running config is kept:\n/);
     const names = (await json(`${base}/api/blocks`)).body.map((b: { name: string }) => b.name).sort();

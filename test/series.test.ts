@@ -87,6 +87,23 @@ describe('series: window functions against hand-computed values', () => {
     });
   }
 
+  it('counts events, not samples, over an event series (the sql block\'s <block>.new)', () => {
+    const events = (series: string): boolean => series === 'orders.new';
+    // New orders per 1m bucket, stamped at each bucket's end: 4, 0, 3, 9; evaluated after each.
+    const buckets: Array<[number, number]> = [[60, 4], [120, 0], [180, 3], [240, 9]];
+    const along = (src: string, options = {}): Array<number | boolean | undefined> => {
+      const e = compileSeries(src, options).instantiate();
+      return buckets.map(([t, v]) => { e.push('orders.new', s(t), v); return e.evaluate(s(t)).value; });
+    };
+    assert.deepEqual(along('count(orders.new, 3m)', { events }), [4, 4, 7, 12]);
+    assert.deepEqual(along('count(orders.new, 3m) between 5 and 20', { events }), [false, false, true, true]);
+    assert.deepEqual(along('count(orders.new, 3m)'), [1, 2, 3, 3], 'without events, count() counts samples');
+    assert.deepEqual(along('count(orders.new, 2)', { events }), [1, 2, 2, 2], 'a window of samples still counts samples');
+    const e = compileSeries('count(orders.new, 3m)', { events }).instantiate();
+    e.push('orders.new', s(60), 4);
+    assert.equal(e.evaluate(s(600)).value, undefined, 'an empty window is unknown: an event series has a sample per bucket, so none is no data');
+  });
+
   it('drops a sample older than the newest of its series', () => {
     const e = compileSeries('count(s, 1m)').instantiate();
     e.push('s', s(10), 1);

@@ -39,6 +39,38 @@ export function echoRequest(family: Family, ident: number, seq: number, marker: 
   return b;
 }
 
+/**
+ * EchoTemplate is one echo request of a given size, kept to be sent again and again: stamp
+ * writes a sequence number and the checksum that goes with it (the sum of the rest is kept,
+ * RFC 1624's incremental update), so a request costs no allocation and no pass over the
+ * payload. The buffer is reused: it must be sent (or copied) before the next stamp.
+ */
+export class EchoTemplate {
+  readonly packet: Buffer;
+  /** The one's complement sum of the request with seq and checksum 0, folded to 16 bits. */
+  private readonly sum: number;
+  constructor(private readonly family: Family, ident: number, marker: Buffer, size: number) {
+    this.packet = echoRequest(family, ident, 0, marker, size);
+    this.packet.writeUInt16BE(0, 2);
+    this.sum = ~checksum(this.packet) & 0xffff;
+  }
+
+  /** stamp makes the packet the request with sequence number seq, and returns it. */
+  stamp(seq: number): Buffer {
+    const b = this.packet;
+    b[6] = seq >>> 8;
+    b[7] = seq & 0xff;
+    if (this.family === 4) {
+      let sum = this.sum + seq;
+      sum = (sum & 0xffff) + (sum >>> 16);
+      const c = ~sum & 0xffff;
+      b[2] = c >>> 8;
+      b[3] = c & 0xff;
+    }
+    return b;
+  }
+}
+
 /** Received is what a raw ICMP socket got, as far as pinging cares. */
 export type Received =
   | { kind: 'reply'; ident: number; seq: number; marker: Buffer }

@@ -50,9 +50,8 @@ type Method = 'raw' | 'exec';
 let rawUnavailable: string | undefined;
 let fallbackLogged = false;
 
-/** pingMethod: REMON_PING_METHOD=raw|exec forces one; otherwise raw unless it failed. */
-function pingMethod(log: Logger): Method {
-  const forced = process.env.REMON_PING_METHOD;
+/** pingMethod: `forced` (REMON_PING_METHOD=raw|exec) forces one; otherwise raw unless it failed. */
+function pingMethod(log: Logger, forced: string | undefined): Method {
   if (forced === 'raw' || forced === 'exec') {
     if (forced === 'exec' && !fallbackLogged) {
       fallbackLogged = true;
@@ -121,38 +120,80 @@ interface Plan {
   deadline: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** rawPing sends the run's echo requests through the shared socket of the family. */
-async function rawPing(t: Target, p: Plan, signal: AbortSignal): Promise<PingTally> {
-  const session = sharedPinger().session(t.family); // throws PermissionError
-  const probes: Array<ReturnType<typeof session.probe>> = [];
-  // An aborted run (timeout, node stopping) ends its probes in flight at once.
-  const onAbort = (): void => session.release();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const start = performance.now();
-    for (let i = 0; i < p.count && !signal.aborted; i++) {
-      const due = start + i * p.intervalMs;
-      if (due >= p.deadline) break;
-      const now = performance.now();
-      if (due > now) await sleep(due - now);
-      const left = p.deadline - performance.now();
-      if (left <= 0 || signal.aborted) break;
-      probes.push(session.probe(t.address, p.size, Math.min(p.waitMs, left)));
-    }
-    const outcomes = await Promise.all(probes);
-    const rtts: number[] = [];
-    const reasons: string[] = [];
-    for (const o of outcomes) {
-      if ('rtt' in o) rtts.push(o.rtt);
-      else if (o.lost) reasons.push(o.lost);
-    }
-    return { sent: outcomes.length, received: rtts.length, rtts, reasons };
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    session.release();
+/** whenAborted calls fn when the run is aborted (at once if it is); it returns how to stop listening. */
+function whenAborted(ctx: RunContext, fn: () => void): () => void {
+  if (ctx.onAbort) return ctx.onAbort(fn);
+  const signal = ctx.signal;
+  if (signal.aborted) {
+    fn();
+    return () => {};
   }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
+/**
+ * rawPing sends the run's echo requests through the shared socket of the family, one now
+ * and the others `intervalMs` apart, and tallies them as they end: no promise per request,
+ * one for the run. It throws PermissionError (at once) when raw sockets are not permitted.
+ */
+function rawPing(t: Target, p: Plan, ctx: RunContext): Promise<PingTally> {
+  const session = sharedPinger().session(t.family); // throws PermissionError
+  return new Promise((resolve) => {
+    let aborted = false;
+    let stopListening = (): void => {};
+    // Each request's outcome by its place in the run: rtt ms, or -1 and why it was lost.
+    const rtt: number[] = [];
+    const lost: string[] = [];
+    const start = performance.now();
+    let sent = 0;
+    let ended = 0;
+    let sending = true;
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      stopListening();
+      session.release();
+      const rtts: number[] = [];
+      const reasons: string[] = [];
+      for (let i = 0; i < sent; i++) {
+        if (rtt[i] >= 0) rtts.push(rtt[i]);
+        else if (lost[i]) reasons.push(lost[i]);
+      }
+      resolve({ sent, received: rtts.length, rtts, reasons });
+    };
+    /** stopSending: no more requests; the run ends when those in flight have. */
+    const stopSending = (): void => {
+      sending = false;
+      if (timer) clearTimeout(timer);
+      if (ended === sent) finish();
+    };
+    // An aborted run (timeout, node stopping) ends its requests in flight at once.
+    const onAbort = (): void => {
+      aborted = true;
+      stopSending();
+      session.release(); // cancels those in flight: their outcomes end the run
+    };
+    const next = (): void => {
+      timer = undefined;
+      const left = p.deadline - performance.now();
+      if (!sending || left <= 0 || aborted) return stopSending();
+      const i = sent++;
+      session.send(t.address, p.size, Math.min(p.waitMs, left), (ms, why) => {
+        rtt[i] = ms;
+        lost[i] = why;
+        ended++;
+        if (!sending && ended === sent) finish();
+      });
+      const due = start + sent * p.intervalMs;
+      if (sent >= p.count || due >= p.deadline) return stopSending();
+      timer = setTimeout(next, Math.max(0, due - performance.now()));
+    };
+    stopListening = whenAborted(ctx, onAbort);
+    if (!finished) next();
+  });
 }
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
@@ -180,16 +221,18 @@ export function summarize(host: string, target: Target, tally: PingTally, maxLos
   const { sent, received } = tally;
   const lost = sent - received;
   const lossPct = sent === 0 ? 100 : round3((lost / sent) * 100);
-  const fields: Record<string, number> = { sent, received, loss_pct: lossPct };
   const rtt = tally.rtt ?? (tally.rtts && tally.rtts.length > 0 ? rttStats(tally.rtts) : undefined);
-  const lines = [`PING ${who}${method === 'exec' ? ' via the system ping' : ''}: ${sent} packets transmitted, ${received} received, ${lossPct}% packet loss`];
+  // Each kind of fields object made in one literal (one shape each, no properties added).
+  let fields: Record<string, number>;
+  let output = `PING ${who}${method === 'exec' ? ' via the system ping' : ''}: ${sent} packets transmitted, ${received} received, ${lossPct}% packet loss`;
   if (received > 0 && rtt) {
-    Object.assign(fields, { rtt_min_ms: round3(rtt.min), rtt_avg_ms: round3(rtt.avg), rtt_max_ms: round3(rtt.max), rtt_mdev_ms: round3(rtt.mdev) });
-    lines.push(`rtt min/avg/max/mdev = ${[rtt.min, rtt.avg, rtt.max, rtt.mdev].map((v) => v.toFixed(3)).join('/')} ms`);
+    fields = { sent, received, loss_pct: lossPct, rtt_min_ms: round3(rtt.min), rtt_avg_ms: round3(rtt.avg), rtt_max_ms: round3(rtt.max), rtt_mdev_ms: round3(rtt.mdev) };
+    output += `\nrtt min/avg/max/mdev = ${rtt.min.toFixed(3)}/${rtt.avg.toFixed(3)}/${rtt.max.toFixed(3)}/${rtt.mdev.toFixed(3)} ms`;
+  } else {
+    fields = { sent, received, loss_pct: lossPct };
   }
-  const why = [...new Set(tally.reasons)];
-  lines.push(...why);
-  const output = lines.join('\n');
+  const why = tally.reasons.length === 0 ? [] : [...new Set(tally.reasons)];
+  if (why.length > 0) output += `\n${why.join('\n')}`;
   const because = why.length > 0 ? `: ${why.join('; ')}` : '';
   if (received === 0) return { ok: false, fields, message: `no reply from ${who}: ${lost} of ${sent} packets lost${because}`, output };
   if (lossPct > maxLossPct) {
@@ -201,7 +244,13 @@ export function summarize(host: string, target: Target, tally: PingTally, maxLos
 class PingBlock implements BlockInstance {
   private readonly plan: Omit<Plan, 'deadline'>;
   private readonly budgetMs: number;
+  /** The target when host is an address (no lookup per run). */
+  private readonly literal: Target | undefined;
+  /** REMON_PING_METHOD, read once. */
+  private readonly forced = process.env.REMON_PING_METHOD;
   constructor(private readonly o: PingOptions, private readonly log: Logger) {
+    const family = net.isIP(o.host) as Family | 0;
+    if (family) this.literal = { address: canonicalAddress(o.host, family), family };
     this.plan = {
       count: o.count ?? PING_DEFAULTS.count,
       intervalMs: o.interval ? parseDuration(o.interval)! : PING_DEFAULTS.intervalMs,
@@ -213,17 +262,18 @@ class PingBlock implements BlockInstance {
 
   async run(ctx: RunContext): Promise<RunOutput> {
     const deadline = performance.now() + this.budgetMs;
-    const target = await resolve(this.o.host, this.o.family, ctx.signal);
+    const target = this.literal ?? (await resolve(this.o.host, this.o.family, ctx.signal));
     if (typeof target === 'string') return { ok: false, message: target };
-    const plan = { ...this.plan, deadline };
-    let method = pingMethod(this.log);
+    const { count, intervalMs, size, waitMs } = this.plan;
+    const plan: Plan = { count, intervalMs, size, waitMs, deadline };
+    let method = pingMethod(this.log, this.forced);
     let tally: PingTally | undefined;
     if (method === 'raw') {
       try {
-        tally = await rawPing(target, plan, ctx.signal);
+        tally = await rawPing(target, plan, ctx);
       } catch (err) {
         const m = (err as Error).message;
-        const forced = process.env.REMON_PING_METHOD === 'raw';
+        const forced = this.forced === 'raw';
         if (err instanceof PermissionError && !forced) fallBack(this.log, m);
         else if (ADDON_MISSING.has((err as NodeJS.ErrnoException).code ?? '') && !forced) fallBack(this.log, `the raw-socket addon cannot be loaded: ${m.split('\n')[0]}`);
         else return { ok: false, message: `cannot open an ICMP${target.family === 6 ? 'v6' : ''} socket: ${m}` };

@@ -5,7 +5,7 @@ import { RunOutput } from '../../src/engine/block';
 import { silentLogger } from '../../src/log';
 import { createMemoryShared } from '../../src/shared/memory';
 import { parsePingOutput, pingArgs, PingTally } from './exec';
-import { checksum, echoRequest, Family, icmpFilter, ipv6String, parseIcmp } from './icmp';
+import { checksum, EchoTemplate, echoRequest, Family, icmpFilter, ipv6String, parseIcmp } from './icmp';
 import { pingBlock, PingOptions, rttStats, runBudgetMs, summarize } from './index';
 import { IcmpPinger, PermissionError, ProbeOutcome, sharedPinger } from './pinger';
 
@@ -65,6 +65,15 @@ describe('ping block', () => {
       assert.deepEqual(b.subarray(8, 16), MARKER);
       assert.deepEqual([b[16], b[17], b[63]], [0x10, 0x11, 0x3f]);
       assert.equal(checksum(b), 0);
+    });
+
+    it('stamps a kept request with each sequence number as echoRequest builds it (the checksum updated in place)', () => {
+      for (const [family, ident, size] of [[4, 0x1234, 56], [4, 0xffff, 8], [4, 0, 9], [6, 0x4321, 56]] as const) {
+        const t = new EchoTemplate(family, ident, MARKER, size);
+        const wrong: number[] = [];
+        for (let seq = 0; seq < 0x10000; seq++) if (!t.stamp(seq).equals(echoRequest(family, ident, seq, MARKER, size))) wrong.push(seq);
+        assert.deepEqual(wrong.slice(0, 5), [], `family ${family}, ident ${ident}, size ${size}`);
+      }
     });
 
     it('builds an IPv6 echo request with the checksum left to the kernel', () => {

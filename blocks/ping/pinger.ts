@@ -1,8 +1,11 @@
 import * as crypto from 'node:crypto';
 import { SocketAddress } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Deadlines, realClock } from '../../src/clock';
-import { echoRequest, Family, icmpFilter, MARKER_BYTES, parseIcmp, Received } from './icmp';
+import { Clock, Deadlines, realClock } from '../../src/clock';
+import { EchoTemplate, Family, MARKER_BYTES, parseIcmp, Received } from './icmp';
+import { isWouldBlock, openSocket, PermissionError, RawSocketModule, RawWrap, rawWrap, sendError } from './raw';
+
+export { PermissionError } from './raw';
 
 /**
  * The shared ICMP pinger: one raw socket per address family for every ping block of the
@@ -14,7 +17,11 @@ import { echoRequest, Family, icmpFilter, MARKER_BYTES, parseIcmp, Received } fr
  *
  * Like fping, a request is sent with one sendto() when it is asked for, and a wake-up reads
  * every reply waiting: the addon's own queue would wait for a writable event per datagram
- * (two poll changes and a wake-up each) and read one datagram per wake-up.
+ * (two poll changes and a wake-up each) and read one datagram per wake-up. The runs the
+ * scheduler starts in one wake-up (its 4 ms grid, one timer) thus send their requests in
+ * one pass, and their replies are read together and fan out to the runs' callbacks. What a
+ * request costs is kept small: no promise or closure of its own, a packet stamped into a
+ * kept buffer, its probe found by sequence number in a table, replies read in place.
  *
  * A socket is opened when the first run of its family begins and closed once no run has
  * held it for a while (idleCloseMs), so a busy node keeps it and an idle one holds none.
@@ -23,49 +30,35 @@ import { echoRequest, Family, icmpFilter, MARKER_BYTES, parseIcmp, Received } fr
 /** ProbeOutcome: a reply after rtt milliseconds, or none (`lost` says why, '' if just no reply). */
 export type ProbeOutcome = { rtt: number } | { lost: string };
 
-type RawSocketModule = typeof import('raw-socket');
-
-interface Probe {
-  seq: number;
-  /** Canonical text of the target address, as the socket reports sources. */
-  address: string;
-  sentAt: number;
-  /** When the probe is given up (monotonic ms), and its slot in the socket's deadline heap. */
-  alarm: number;
-  heapIndex: number;
-  settle(o: ProbeOutcome): void;
-}
-
 /**
- * RawWrap is the addon's native handle (raw-socket 1.8 keeps it as `socket.wrap`): send
- * and recv call sendto()/recvfrom() at once and throw on an error (EAGAIN included). The
- * pinger uses it when present, and the public queued API otherwise (a stand-in in tests).
+ * ProbeDone hears how a probe ended: `rtt` milliseconds when a reply came back, or -1 and
+ * `lost`, why not ('' if just no reply). A run passes one for all its probes, so a probe
+ * costs no closure and no promise.
  */
-interface RawWrap {
-  send(buffer: Buffer, offset: number, length: number, address: string, done: (bytes: number) => void): void;
-  recv(buffer: Buffer, got: (buffer: Buffer, bytes: number, source: string) => void): void;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  removeAllListeners(event: string): void;
-}
+export type ProbeDone = (rtt: number, lost: string) => void;
 
-/** rawWrap is the socket's native handle, if it has the shape the pinger knows. */
-function rawWrap(socket: import('raw-socket').Socket): RawWrap | undefined {
-  const w = (socket as unknown as { wrap?: Partial<RawWrap> }).wrap;
-  return w && typeof w.send === 'function' && typeof w.recv === 'function' && typeof w.on === 'function' && typeof w.removeAllListeners === 'function'
-    ? (w as RawWrap)
-    : undefined;
+/** Probe is one echo request in flight; its session and done say whom to tell. */
+class Probe {
+  /** When the probe is given up (monotonic ms), and its slot in the socket's deadline heap. */
+  alarm = Infinity;
+  heapIndex = -1;
+  sentAt = 0;
+  constructor(
+    readonly seq: number,
+    /** Canonical text of the target address, as the socket reports sources. */
+    readonly address: string,
+    readonly session: SessionImpl,
+    readonly done: ProbeDone,
+  ) {}
 }
 
 /** At most this many datagrams are read in one wake-up (others wait for the next). */
 const MAX_READS_PER_WAKE = 256;
 const noop = (): void => {};
-const isWouldBlock = (err: unknown): boolean => /temporarily unavailable|would block|no buffer space/i.test((err as Error)?.message ?? '');
+const ECHO_REPLY: Record<Family, number> = { 4: 0, 6: 129 };
 
-/** Linux socket option levels and names that Node does not export. */
-const SOL_RAW = 255;
-const ICMP_FILTER = 1;
-const IPPROTO_ICMPV6 = 58;
-const ICMP6_FILTER = 1;
+/** unrefClock is the real clock with timers that do not keep the process alive. */
+const unrefClock: Clock = { ...realClock, setTimer: (fn, ms) => setTimeout(fn, ms).unref() };
 
 /** canonicalAddress is the text form a raw socket reports a source in (fd00:0::2 → fd00::2). */
 export function canonicalAddress(address: string, family: Family): string {
@@ -78,23 +71,30 @@ export function canonicalAddress(address: string, family: Family): string {
  */
 export const IDLE_CLOSE_MS = 2000;
 
-/** PermissionError: the process may not open raw sockets (no root, no CAP_NET_RAW). */
-export class PermissionError extends Error {}
-
-/** FamilySocket is one raw socket and the probes in flight on it. */
+/**
+ * FamilySocket is one raw socket and the probes in flight on it, found by sequence number
+ * in a table of 65,536 slots (the identifier is the process's own).
+ */
 class FamilySocket {
-  readonly inFlight = new Map<number, Probe>();
+  private readonly slots: Array<Probe | undefined> = new Array(0x10000).fill(undefined);
+  inFlight = 0;
   private nextSeq = crypto.randomInt(0x10000);
   leases = 0;
   closed = false;
-  /** Closes the socket once it has been idle long enough; cleared when a run takes it. */
+  /** Closes the socket once it has been idle long enough (see IcmpPinger.unlease). */
   idleTimer: NodeJS.Timeout | undefined;
+  /** When the last session ended (monotonic ms). */
+  idleSince = 0;
 
-  private readonly deadlines = new Deadlines<Probe>(realClock, (p) => p.settle({ lost: '' }), { monotonic: true });
+  /** Reply deadlines: one timer, kept (lazy) while replies come in; unref'd, as the socket keeps the process alive while a probe waits. */
+  private readonly deadlines = new Deadlines<Probe>(unrefClock, (p) => this.settle(p, -1, ''), { monotonic: true, lazy: true });
   private readonly wrap: RawWrap | undefined;
   private readonly readBuffer: Buffer | undefined;
+  /** Echo requests by payload size, stamped with a sequence number per send. */
+  private readonly templates = new Map<number, EchoTemplate>();
   /** Set once a direct send would block: sends go through the addon's queue until it drains. */
   private queued = 0;
+  private readonly got = (buf: Buffer, bytes: number, source: string): void => this.receive(buf, bytes, source);
 
   constructor(private readonly pinger: IcmpPinger, readonly family: Family, private readonly socket: import('raw-socket').Socket) {
     this.wrap = rawWrap(socket);
@@ -103,67 +103,78 @@ class FamilySocket {
       this.wrap.removeAllListeners('recvReady');
       this.wrap.on('recvReady', () => this.drain());
     } else {
-      socket.on('message', (buf, source) => this.receive(buf, source));
+      socket.on('message', (buf, source) => this.receive(buf, buf.length, source));
     }
     socket.on('error', (err) => this.fail(`ICMP socket error: ${err.message}`));
     socket.on('close', () => this.fail('ICMP socket closed'));
   }
 
-  /** probe sends one echo request; `owned` collects it while in flight, for cancelling. */
-  probe(address: string, size: number, waitMs: number, owned: Set<Probe>): Promise<ProbeOutcome> {
-    return new Promise((resolve) => {
-      const seq = this.allocateSeq();
-      if (seq < 0) return resolve({ lost: 'too many echo requests in flight' });
-      const probe: Probe = {
-        seq,
-        address,
-        sentAt: performance.now(),
-        alarm: Infinity,
-        heapIndex: -1,
-        settle: (o) => {
-          if (this.inFlight.get(seq) !== probe) return;
-          this.inFlight.delete(seq);
-          owned.delete(probe);
-          this.deadlines.delete(probe);
-          resolve(o);
-        },
-      };
-      this.inFlight.set(seq, probe);
-      owned.add(probe);
-      this.deadlines.set(probe, probe.sentAt + waitMs);
-      this.send(probe, echoRequest(this.family, this.pinger.ident, seq, this.pinger.marker, size));
-    });
+  /** probe sends one echo request now; done hears how it ends (at the latest after waitMs). */
+  probe(address: string, size: number, waitMs: number, session: SessionImpl, done: ProbeDone): void {
+    const seq = this.allocateSeq();
+    if (seq < 0) return done(-1, 'too many echo requests in flight');
+    const probe = new Probe(seq, address, session, done);
+    this.slots[seq] = probe;
+    this.inFlight++;
+    session.pending++;
+    (session.probes ??= []).push(probe);
+    probe.sentAt = performance.now();
+    this.deadlines.set(probe, probe.sentAt + waitMs);
+    let t = this.templates.get(size);
+    if (!t) this.templates.set(size, (t = new EchoTemplate(this.family, this.pinger.ident, this.pinger.marker, size)));
+    this.send(probe, t.stamp(seq));
   }
 
-  /** send writes the request now (sendto) or, when the socket would block, queues it in the addon. */
+  /** settle ends a probe in flight (once) and tells its run. */
+  settle(probe: Probe, rtt: number, lost: string): void {
+    if (this.slots[probe.seq] !== probe) return;
+    this.slots[probe.seq] = undefined;
+    this.inFlight--;
+    probe.session.pending--;
+    this.deadlines.delete(probe);
+    probe.done(rtt, lost);
+  }
+
+  /** send writes the request now (sendto) or, when the socket would block, queues a copy in the addon. */
   private send(probe: Probe, packet: Buffer): void {
     if (this.wrap && this.queued === 0) {
       try {
-        probe.sentAt = performance.now();
         this.wrap.send(packet, 0, packet.length, probe.address, noop);
         return;
       } catch (err) {
-        if (!isWouldBlock(err)) return probe.settle({ lost: sendError(err as Error) });
+        if (!isWouldBlock(err)) return this.settle(probe, -1, sendError(err as Error));
       }
     }
     this.queued++;
-    this.socket.send(packet, 0, packet.length, probe.address, () => { probe.sentAt = performance.now(); }, (err) => {
+    const copy = Buffer.from(packet);
+    this.socket.send(copy, 0, copy.length, probe.address, () => { probe.sentAt = performance.now(); }, (err) => {
       this.queued--;
-      if (err) probe.settle({ lost: sendError(err) });
+      if (err) this.settle(probe, -1, sendError(err));
     });
   }
 
-  /** drain reads the datagrams waiting (one wake-up, many replies), until it would block. */
+  /**
+   * drain reads the datagrams waiting (one wake-up, many replies), until it would block or
+   * no request is in flight any more. The addon throws an Error at EAGAIN (made here without
+   * a stack trace); stopping once nothing is awaited saves most of those: what is left is
+   * read at the next wake-up (the poll is level-triggered), one datagram at least each time.
+   */
   private drain(): void {
     const wrap = this.wrap!;
-    const got = (buf: Buffer, bytes: number, source: string): void => this.receive(buf.subarray(0, bytes), source);
-    for (let i = 0; i < MAX_READS_PER_WAKE && !this.closed; i++) {
-      try {
-        wrap.recv(this.readBuffer!, got);
-      } catch (err) {
-        if (!isWouldBlock(err)) this.socket.emit('error', err);
-        return;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (let i = 0; i < MAX_READS_PER_WAKE && !this.closed; i++) {
+        wrap.recv(this.readBuffer!, this.got);
+        if (this.inFlight === 0) break;
       }
+    } catch (err) {
+      if (!isWouldBlock(err)) {
+        Error.stackTraceLimit = limit;
+        this.socket.emit('error', err);
+      }
+    } finally {
+      Error.stackTraceLimit = limit;
     }
   }
 
@@ -172,29 +183,38 @@ class FamilySocket {
     for (let tries = 0; tries < 0x10000; tries++) {
       const seq = this.nextSeq;
       this.nextSeq = (this.nextSeq + 1) & 0xffff;
-      if (!this.inFlight.has(seq)) return seq;
+      if (this.slots[seq] === undefined) return seq;
     }
     return -1;
   }
 
-  private receive(buf: Buffer, source: string): void {
+  /**
+   * receive matches a datagram to its probe: an echo reply is read in place (identifier,
+   * sequence number, marker), anything else goes through parseIcmp (errors quoting a request).
+   */
+  private receive(buf: Buffer, bytes: number, source: string): void {
     const now = performance.now();
+    const at = this.family === 4 ? (buf[0] & 0x0f) * 4 : 0;
+    if (bytes - at < 8) return;
+    if (buf[at] === ECHO_REPLY[this.family]) {
+      if (((buf[at + 4] << 8) | buf[at + 5]) !== this.pinger.ident) return;
+      const probe = this.slots[(buf[at + 6] << 8) | buf[at + 7]];
+      if (!probe || source !== probe.address) return; // late, a duplicate, or not ours
+      const marker = this.pinger.marker;
+      const n = Math.min(MARKER_BYTES, bytes - at - 8);
+      for (let i = 0; i < n; i++) if (buf[at + 8 + i] !== marker[i]) return;
+      this.pinger.received++;
+      return this.settle(probe, now - probe.sentAt, '');
+    }
     let r: Received | undefined;
     try {
-      r = parseIcmp(this.family, buf);
+      r = parseIcmp(this.family, buf.subarray(0, bytes));
     } catch {
       return; // a truncated or odd datagram is not ours
     }
-    if (!r || r.ident !== this.pinger.ident) return;
-    const probe = this.inFlight.get(r.seq);
-    if (!probe) return; // late, or a duplicate
-    if (r.kind === 'reply') {
-      if (source !== probe.address || !r.marker.equals(this.pinger.marker.subarray(0, r.marker.length))) return;
-      this.pinger.received++;
-      probe.settle({ rtt: now - probe.sentAt });
-    } else if (r.to === probe.address) {
-      probe.settle({ lost: `${r.reason} (from ${source})` });
-    }
+    if (!r || r.kind !== 'error' || r.ident !== this.pinger.ident) return;
+    const probe = this.slots[r.seq];
+    if (probe && r.to === probe.address) this.settle(probe, -1, `${r.reason} (from ${source})`);
   }
 
   /** fail ends every probe in flight, once the socket is unusable. */
@@ -202,7 +222,8 @@ class FamilySocket {
     if (this.closed) return;
     this.closed = true;
     this.pinger.dropped(this);
-    for (const p of [...this.inFlight.values()]) p.settle({ lost: why });
+    if (this.inFlight === 0) return;
+    for (const p of this.slots) if (p) this.settle(p, -1, why);
   }
 
   close(): void {
@@ -211,11 +232,6 @@ class FamilySocket {
     this.socket.close(); // emits close: fail() settles what is left
     this.deadlines.stop();
   }
-}
-
-function sendError(err: Error): string {
-  const m = err.message.replace(/\.$/, '');
-  return m.charAt(0).toLowerCase() + m.slice(1);
 }
 
 /** PingerStats: what tests and /metrics-minded callers may watch. */
@@ -235,7 +251,35 @@ export interface PingerStats {
  */
 export interface Session {
   probe(address: string, size: number, waitMs: number): Promise<ProbeOutcome>;
+  /** send is probe without a promise: done hears the outcome (rtt, or -1 and why lost). */
+  send(address: string, size: number, waitMs: number, done: ProbeDone): void;
   release(): void;
+}
+
+/** SessionImpl: a session and the probes it sent (those still in flight are cancelled at release). */
+class SessionImpl implements Session {
+  pending = 0;
+  probes: Probe[] | undefined;
+  private released = false;
+  constructor(private readonly pinger: IcmpPinger, private readonly sock: FamilySocket) {}
+
+  probe(address: string, size: number, waitMs: number): Promise<ProbeOutcome> {
+    return new Promise((resolve) => this.send(address, size, waitMs, (rtt, lost) => resolve(rtt >= 0 ? { rtt } : { lost })));
+  }
+
+  send(address: string, size: number, waitMs: number, done: ProbeDone): void {
+    if (this.sock.closed || this.released) return done(-1, 'ICMP socket closed');
+    this.pinger.sent++;
+    this.sock.probe(address, size, waitMs, this, done);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.pending > 0) for (const p of this.probes!) this.sock.settle(p, -1, 'cancelled');
+    this.probes = undefined;
+    this.pinger.unlease(this.sock);
+  }
 }
 
 /** IcmpPinger owns the shared sockets. Use sharedPinger(); tests may make their own. */
@@ -266,49 +310,34 @@ export class IcmpPinger {
   session(family: Family): Session {
     const sock = this.socketFor(family);
     sock.leases++;
-    clearTimeout(sock.idleTimer);
-    const owned = new Set<Probe>();
-    let released = false;
-    return {
-      probe: (address, size, waitMs) => {
-        if (sock.closed || released) return Promise.resolve({ lost: 'ICMP socket closed' });
-        this.sent++;
-        return sock.probe(address, size, waitMs, owned);
-      },
-      release: () => {
-        if (released) return;
-        released = true;
-        for (const p of [...owned]) p.settle({ lost: 'cancelled' });
-        sock.leases--;
-        if (sock.leases === 0) sock.idleTimer = setTimeout(() => sock.close(), this.idleCloseMs);
-      },
-    };
+    return new SessionImpl(this, sock);
+  }
+
+  /**
+   * unlease ends a session's hold on its socket. The last one notes when the socket went
+   * idle and arms the idle close if it is not armed (one timer, not one per run): when it
+   * fires, a socket held again is left alone, one idle for less than idleCloseMs waits on.
+   */
+  unlease(sock: FamilySocket): void {
+    if (--sock.leases > 0) return;
+    sock.idleSince = performance.now();
+    if (!sock.idleTimer) this.armIdle(sock, this.idleCloseMs);
+  }
+
+  private armIdle(sock: FamilySocket, ms: number): void {
+    sock.idleTimer = setTimeout(() => {
+      sock.idleTimer = undefined;
+      if (sock.leases > 0 || sock.closed) return;
+      const left = sock.idleSince + this.idleCloseMs - performance.now();
+      if (left > 0) this.armIdle(sock, left);
+      else sock.close();
+    }, ms);
   }
 
   private socketFor(family: Family): FamilySocket {
     const existing = this.sockets.get(family);
     if (existing && !existing.closed) return existing;
-    const raw = this.load();
-    let socket: import('raw-socket').Socket;
-    try {
-      socket = raw.createSocket({
-        addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
-        protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6,
-        // Room for the largest reply (IP header included for IPv4).
-        bufferSize: 65_536 + 60,
-      });
-    } catch (err) {
-      const m = (err as Error).message;
-      if (/not permitted|permission denied/i.test(m)) throw new PermissionError(m);
-      throw err;
-    }
-    try {
-      const filter = icmpFilter(family);
-      if (family === 4) socket.setOption(SOL_RAW, ICMP_FILTER, filter, filter.length);
-      else socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, filter.length);
-    } catch {
-      // Only an optimisation: without the filter, parseIcmp skips what is not ours.
-    }
+    const socket = openSocket(this.load(), family); // throws PermissionError
     const sock = new FamilySocket(this, family, socket);
     this.sockets.set(family, sock);
     this.openedCount[family]++;
@@ -323,7 +352,7 @@ export class IcmpPinger {
   stats(): PingerStats {
     const open = (f: Family): number => (this.sockets.get(f)?.closed === false ? 1 : 0);
     let inFlight = 0;
-    for (const s of this.sockets.values()) inFlight += s.inFlight.size;
+    for (const s of this.sockets.values()) inFlight += s.inFlight;
     return { opened: { ...this.openedCount }, open: { 4: open(4), 6: open(6) }, inFlight, sent: this.sent, received: this.received };
   }
 

@@ -5,11 +5,13 @@ import { alertEnv } from '../notify/channels';
 import type { AlertPayload } from '../notify/payload';
 import { formatDuration, parseDuration } from '../util/duration';
 import { describeExit, runProcess } from '../util/process';
+import { buildGuard, GuardConfig, guardSchema } from './guard';
 
 /**
  * ActionConfig is one built SLA action (`slas[].actions[]`, monscale's "remedy"): run a
  * command or POST a webhook when the SLA's alert fires, at most once per cooldown and
- * max_per_day times in any 24 hours.
+ * max_per_day times in any 24 hours, within its guard's bounds; with repeat, again each
+ * cooldown while the SLA fires.
  */
 export interface ActionConfig {
   /** argv (a string in monitor.yaml runs with /bin/sh -c). */
@@ -18,6 +20,10 @@ export interface ActionConfig {
   cooldownMs: number;
   maxPerDay?: number;
   timeoutMs: number;
+  /** Bounds read at each decision (shared state, a counter, a series). */
+  guard?: GuardConfig;
+  /** Run again each cooldown while the SLA still fires (a scaling action). */
+  repeat?: boolean;
 }
 
 /** DEFAULT_ACTION_TIMEOUT_MS: an action's command or request is given this long. */
@@ -32,7 +38,7 @@ export const DEFAULT_ACTION_TIMEOUT_MS = 60_000;
 export const actionSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  'x-expected': 'an action: { run: "command" } or { webhook: URL }, with cooldown and max_per_day',
+  'x-expected': 'an action: { run: "command" } or { webhook: URL }, with cooldown, max_per_day, guard and repeat',
   properties: {
     run: {
       anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }],
@@ -43,6 +49,8 @@ export const actionSchema: JsonSchema = {
     cooldown: { $ref: '#/definitions/duration', description: 'Not again sooner than this after the last run (default 0s).' },
     max_per_day: { type: 'integer', minimum: 1, description: 'At most this many runs in any 24 hours.' },
     timeout: { $ref: '#/definitions/duration', description: 'The command or request is given this long (default 1m).' },
+    guard: guardSchema,
+    repeat: { type: 'boolean', 'x-expected': 'true or false', description: 'Run again each cooldown while the SLA still fires (default false: once per firing).' },
   },
 };
 
@@ -55,6 +63,8 @@ export function buildAction(raw: Record<string, unknown>): ActionConfig {
     cooldownMs: typeof raw.cooldown === 'string' ? parseDuration(raw.cooldown) ?? 0 : 0,
     ...(typeof raw.max_per_day === 'number' && { maxPerDay: raw.max_per_day }),
     timeoutMs: typeof raw.timeout === 'string' ? parseDuration(raw.timeout) ?? DEFAULT_ACTION_TIMEOUT_MS : DEFAULT_ACTION_TIMEOUT_MS,
+    ...(typeof raw.guard === 'object' && raw.guard !== null && { guard: buildGuard(raw.guard as Record<string, unknown>) }),
+    ...(raw.repeat === true && { repeat: true }),
   };
 }
 
@@ -102,11 +112,15 @@ export function describeAction(a: ActionConfig): string {
   return `webhook: ${a.webhook}`;
 }
 
-/** actionGate says whether an action may run at `now` given its recent run times: undefined (yes), or why not. */
-export function actionGate(a: ActionConfig, times: readonly number[], now: number): { status: 'cooldown' | 'cap'; detail: string } | undefined {
+/**
+ * actionGate says whether an action may run at `now` given its recent run times (oldest
+ * first): undefined (yes), or why not. `lastBy` names the node of the last run when it was
+ * another one (a cluster).
+ */
+export function actionGate(a: ActionConfig, times: readonly number[], now: number, lastBy?: string): { status: 'cooldown' | 'cap'; detail: string } | undefined {
   const last = times.length ? times[times.length - 1] : undefined;
   if (last !== undefined && now - last < a.cooldownMs) {
-    return { status: 'cooldown', detail: `ran ${formatDuration(now - last)} ago; cooldown ${formatDuration(a.cooldownMs)}` };
+    return { status: 'cooldown', detail: `ran ${formatDuration(Math.max(0, now - last))} ago${lastBy ? ` on ${lastBy}` : ''}; cooldown ${formatDuration(a.cooldownMs)}` };
   }
   const today = times.filter((t) => t > now - 86_400_000).length;
   if (a.maxPerDay !== undefined && today >= a.maxPerDay) return { status: 'cap', detail: `ran ${today} times in the last 24h; max_per_day ${a.maxPerDay}` };

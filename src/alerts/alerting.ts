@@ -4,10 +4,13 @@ import type { NodeEvent } from '../bus';
 import type { Config } from '../config/types';
 import { createError, errorMessage } from '../errors';
 import type { Logger } from '../log';
+import type { Shared } from '../shared/shared';
+import type { Store } from '../store/store';
 import { Channels, ChannelName, channelsOf } from '../notify/channels';
 import type { AlertPayload, Notification } from '../notify/payload';
 import { AckLinks, loadKey } from './ack-link';
-import { actionGate, actionsFromConfig, describeAction, runAction, SlaActions } from './actions';
+import { ActionRunner, SlaNow } from './action-runner';
+import { actionsFromConfig, SlaActions } from './actions';
 import { AlertBook } from './book';
 import type { ContactConfig, EscalationConfig } from './config';
 import { Delivery, DispatchDeps, Dispatcher } from './dispatch';
@@ -46,6 +49,11 @@ export interface AlertingOptions {
   send?: Sender;
   /** publish hands on an `alert.state` event each time an alert changes state (the plugin puts it on the bus). */
   publish?: (e: NodeEvent) => void;
+  /** Where actions' guards read and their runs are shared (a cluster decides each once); none: this node alone. */
+  shared?: Shared;
+  store?: Store;
+  /** slaNow gives an SLA's current values for a repeated action's record. */
+  slaNow?: SlaNow;
 }
 
 const isFiring = (a: Alert | undefined): boolean => a !== undefined && (a.state === 'firing' || a.state === 'acknowledged');
@@ -55,8 +63,8 @@ const isFiring = (a: Alert | undefined): boolean => a !== undefined && (a.state 
  * the alerts (AlertBook, on the durable alert log), runs each firing alert's escalation on
  * the node's clock (Deadlines: one timer for all), holds what a silence or a depends_on
  * inhibits, groups and sends notifications (Dispatcher), takes acknowledgements (API, CLI,
- * signed links), resumes escalation after ack_timeout, and runs SLA actions within their
- * cooldown and daily cap.
+ * signed links), resumes escalation after ack_timeout, and has SLA actions decided and run
+ * (ActionRunner: cooldown, daily cap, guard, once in a cluster, repeats while firing).
  */
 export class Alerting {
   private config: Config;
@@ -70,6 +78,7 @@ export class Alerting {
   private readonly dispatchDeps: DispatchDeps;
   private readonly channels?: Channels;
   private readonly actions: SlaActions;
+  private readonly actionRunner: ActionRunner;
   private readonly publish?: (e: NodeEvent) => void;
   private readonly held = new HeldAlerts();
   /** SLA name → its alerts that fire (firing or acknowledged): what depends_on looks at. */
@@ -108,6 +117,20 @@ export class Alerting {
       },
     };
     this.dispatcher = new Dispatcher(this.dispatchDeps);
+    this.actionRunner = new ActionRunner({
+      clock: o.clock, log: o.log, shared: o.shared, store: o.store, slaNow: o.slaNow, counts: this.counts,
+      node: () => this.config.node.name,
+      actions: (sla) => this.actions(this.config, sla),
+      alert: (id) => this.book.alerts.get(id),
+      times: (key) => this.book.actionTimes.get(key) ?? [],
+      write: (r) => this.write(r),
+      suppressedWhy: (a) => this.suppressedWhy(a),
+      payload: (a, i) => this.payload({ key: `${a.id}:action${i}`, alertId: a.id, contact: '', channel: 'command', kind: 'firing', level: 0, group: '' })!,
+      track: (p) => {
+        this.inFlight.add(p);
+        void p.finally(() => this.inFlight.delete(p));
+      },
+    });
     this.indexBlocks(o.config);
   }
 
@@ -136,6 +159,7 @@ export class Alerting {
       for (const s of a.steps) this.enqueue(a, s);
     }
     this.started = true;
+    for (const a of [...this.book.alerts.values()]) this.actionRunner.resumed(a);
     for (const id of this.book.active.values()) this.schedule(this.book.alerts.get(id)!);
     this.silences.start();
     if (opened.records > 0) this.book.compact();
@@ -149,6 +173,7 @@ export class Alerting {
     if (this.stopped) return;
     this.stopped = true;
     this.deadlines.stop();
+    this.actionRunner.stop();
     this.silences.stop();
     await this.dispatcher.stop();
     await Promise.allSettled([...this.inFlight]);
@@ -230,13 +255,14 @@ export class Alerting {
     this.write({ k: 'state', id: a.id, st: 'resolved', t: t.at, v, m: t.message });
     this.notice(a, 'resolved');
     this.unschedule(a);
+    this.actionRunner.resolved(a);
     const deps = a.source === 'sla' && !this.firingSlas.has(a.sla) ? this.held.dependents(a.sla) : undefined;
     if (deps) this.releaseHeld(deps);
   }
 
   /** fired: an alert began firing; its actions run and its escalation starts. */
   private fired(a: Alert): void {
-    if (!a.quiet) this.runActions(a);
+    this.actionRunner.fired(a);
     this.schedule(a);
     // A first level due at once (after: 0s) goes out now, not a timer tick later.
     const slot = this.slots.get(a.id);
@@ -410,34 +436,6 @@ export class Alerting {
       ? `${this.baseUrl()}/ack/${links.sign(a.id, now + this.config.notify.ackLinkTtlMs)}`
       : undefined;
     return alertPayload(a, d, this.config.node.name, now, ackUrl);
-  }
-
-  /** runActions runs the SLA's actions for a firing alert, each within its cooldown and daily cap. */
-  private runActions(a: Alert): void {
-    if (a.source !== 'sla') return;
-    const actions = this.actions(this.config, a.sla);
-    if (actions.length === 0) return;
-    const why = this.suppressedWhy(a);
-    actions.forEach((action, i) => {
-      const now = this.clock.now();
-      const base = { at: now, action: describeAction(action), value: a.value, message: a.message };
-      const gate = why ? { status: 'suppressed' as const, detail: why } : actionGate(action, this.book.actionTimes.get(`${a.sla}#${i}`) ?? [], now);
-      if (gate) {
-        this.write({ k: 'act', id: a.id, sla: a.sla, i, t: now, run: { ...base, ...gate } });
-        return;
-      }
-      this.write({ k: 'act', id: a.id, sla: a.sla, i, t: now, run: { ...base, status: 'running' } });
-      this.counts.actions++;
-      const payload = this.payload({ key: `${a.id}:action${i}`, alertId: a.id, contact: '', channel: 'command', kind: 'firing', level: 0, group: '' })!;
-      const p = runAction(action, payload).then((r) => {
-        if (r.error) this.counts.actionFailures++;
-        if (r.error) this.log.warn({ alert: a.id, sla: a.sla, action: base.action, err: r.error }, 'SLA action failed');
-        if (this.stopped) return;
-        this.write({ k: 'act', id: a.id, sla: a.sla, i, t: this.clock.now(), run: { ...base, status: r.error ? 'failed' : 'ok', ...((r.error ?? r.output) && { detail: r.error ?? r.output }) } });
-      });
-      this.inFlight.add(p);
-      void p.finally(() => this.inFlight.delete(p));
-    });
   }
 
   /** ack acknowledges an alert (API, CLI, RPC); REMON_ERR_ALERT_UNKNOWN or _STATE when it cannot. */

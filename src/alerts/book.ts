@@ -160,7 +160,9 @@ export class AlertBook {
           times.push(r.t);
           this.actionTimes.set(key, times);
         }
-        note(a, r.t, 'action', `${r.run.action}: ${r.run.status}${r.run.detail ? ` (${r.run.detail})` : ''}`);
+        const g = r.run.guard;
+        const read = g && r.run.status === 'running' ? `${g.source} ${g.value}${g.after !== undefined ? ` → ${g.after}` : ''}` : undefined;
+        note(a, r.t, 'action', `${r.run.action}: ${r.run.status}${r.run.detail ?? read ? ` (${r.run.detail ?? read})` : ''}`);
         return;
       }
     }

@@ -31,7 +31,16 @@ export function alertsPlugin(o: AlertsPluginOptions = {}): NodePlugin & { instal
     install(host) {
       // alert.state events go on the bus after the delivery in progress (an sla.state event's), in order.
       const publish = (event: NodeEvent): void => queueMicrotask(() => host.bus.publish({ samples: [], event }));
-      const alerting = new Alerting({ config: host.config, clock: host.clock, log: host.log.child({ subsystem: 'alerts' }), actions: o.actions, send: o.send, publish });
+      // A repeated action records the SLA's values of now (slas.get), not those of its firing.
+      const slaNow = async (name: string) => {
+        if (!host.ops.get('slas.get')) return undefined;
+        const v = (await host.ops.invoke('slas.get', { name }, { authorized: true, via: 'internal' })).value as { value: boolean | number | null; message: string };
+        return { value: v.value, message: v.message };
+      };
+      const alerting = new Alerting({
+        config: host.config, clock: host.clock, log: host.log.child({ subsystem: 'alerts' }), actions: o.actions, send: o.send, publish,
+        shared: host.shared, store: host.store, slaNow,
+      });
       installed.push(alerting);
       bindAlerting(host.node, alerting);
       // The hot path: one property test per message that is neither an event nor a heartbeat's.

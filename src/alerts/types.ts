@@ -52,14 +52,38 @@ export interface HistoryEntry {
   message: string;
 }
 
+/** GuardRecord is what an action's guard read for a decision: where, the value (null: unreadable), its bounds, the value after the run's step. */
+export interface GuardRecord {
+  source: string;
+  value: number | null;
+  min?: number;
+  max?: number;
+  step?: number;
+  after?: number;
+}
+
+/**
+ * ActionStatus: `running` then `ok` or `failed`; or declined: `cooldown`, `cap`
+ * (max_per_day), `guard` (at a bound, or the guard could not be read), `elsewhere` (another
+ * node of the cluster ran it for this firing, or is deciding it), `suppressed`.
+ */
+export type ActionStatus = 'running' | 'ok' | 'failed' | 'cooldown' | 'cap' | 'suppressed' | 'guard' | 'elsewhere';
+
 /** ActionRun is one SLA action taken (or declined) for an alert, with the values that justified it. */
 export interface ActionRun {
   at: number;
   action: string;
+  /** The SLA's test value and message when it was decided. */
   value: number | boolean | null;
   message: string;
-  status: 'running' | 'ok' | 'failed' | 'cooldown' | 'cap' | 'suppressed';
+  status: ActionStatus;
   detail?: string;
+  /** The guard's reading, when the action has one and it was read. */
+  guard?: GuardRecord;
+  /** The node that decided. */
+  node?: string;
+  /** A repeat (repeat: true) while the SLA still fires, not the firing itself. */
+  repeat?: boolean;
 }
 
 /** Alert is an alert as the node keeps it. */

@@ -1,5 +1,5 @@
 import { describeMatch, silenceActive } from './suppress';
-import type { Alert, Silence } from './types';
+import type { Alert, GuardRecord, Silence } from './types';
 
 const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
 
@@ -27,7 +27,7 @@ export interface AlertView {
   /** Why it is not told now (silenced, inhibited, within the SLA's cooldown), or null. */
   suppressed: string | null;
   history: Array<{ at: string; what: string; message: string }>;
-  actions: Array<{ at: string; action: string; status: string; value: Alert['value']; message: string; detail?: string }>;
+  actions: Array<{ at: string; action: string; status: string; value: Alert['value']; message: string; detail?: string; guard?: GuardRecord; node?: string; repeat?: boolean }>;
 }
 
 /** NotificationView is one delivery of an alert: who, how, and what came of it. */
@@ -66,7 +66,10 @@ export function alertView(a: Alert, escalation: string | undefined, suppressed: 
     level,
     suppressed: a.quiet && a.state !== 'resolved' ? 'fired within its SLA\'s cooldown: nobody is told' : suppressed ?? null,
     history: a.history.slice(-maxHistory).map((h) => ({ at: iso(h.at)!, what: h.what, message: h.message })),
-    actions: a.actions.map((x) => ({ at: iso(x.at)!, action: x.action, status: x.status, value: x.value, message: x.message, ...(x.detail && { detail: x.detail }) })),
+    actions: a.actions.map((x) => ({
+      at: iso(x.at)!, action: x.action, status: x.status, value: x.value, message: x.message, ...(x.detail && { detail: x.detail }),
+      ...(x.guard && { guard: { ...x.guard } }), ...(x.node && { node: x.node }), ...(x.repeat && { repeat: true }),
+    })),
   };
 }
 

@@ -60,7 +60,7 @@ export async function call(remote: Remote, method: string, path: string, body?: 
 /**
  * callOp calls an operation of a running node on its REST route (the operation's own
  * declaration says which): path parameters are filled from params, the rest goes in the
- * query string (GET) or a JSON body (POST).
+ * query string (GET) or a JSON body (POST, PUT).
  */
 export async function callOp(remote: Remote, op: Pick<Operation, 'name' | 'http'>, params: Record<string, unknown> = {}): Promise<Answer> {
   if (!op.http) throw new Error(`operation ${op.name} has no HTTP route`);
@@ -74,7 +74,7 @@ export async function callOp(remote: Remote, op: Pick<Operation, 'name' | 'http'
     const q = new URLSearchParams(Object.entries(rest).map(([k, v]): [string, string] => [k, String(v)])).toString();
     return call(remote, 'GET', q ? `${path}?${q}` : path);
   }
-  return call(remote, 'POST', path, { text: JSON.stringify(rest), type: 'application/json' });
+  return call(remote, op.http.method, path, { text: JSON.stringify(rest), type: 'application/json' });
 }
 
 /** failure words a non-2xx answer. */

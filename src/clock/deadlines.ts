@@ -28,6 +28,13 @@ export interface DeadlineOptions {
    * replies are read together) instead of a timer each.
    */
   coalesceMs?: number;
+  /**
+   * The armed timer is kept when the earliest alarm moves later or goes (it fires, finds
+   * nothing due and arms for what is then earliest) and replaced only by an earlier one:
+   * for alarms that are mostly removed before they are due (a ping's reply deadline), one
+   * timer now and then instead of a timer set and cleared per alarm.
+   */
+  lazy?: boolean;
 }
 
 /**
@@ -48,10 +55,12 @@ export class Deadlines<T extends Timed> {
 
   private readonly time: () => number;
   private readonly grid: number;
+  private readonly lazy: boolean;
 
   constructor(private readonly clock: Clock, private readonly fire: (item: T, now: number) => void, options: DeadlineOptions = {}) {
     this.time = options.monotonic ? () => clock.monotonic() : () => clock.now();
     this.grid = options.coalesceMs && options.coalesceMs > 0 ? options.coalesceMs : 0;
+    this.lazy = options.lazy === true;
   }
 
   get size(): number {
@@ -110,6 +119,7 @@ export class Deadlines<T extends Timed> {
     const next = this.next();
     const at = this.grid && next !== Infinity ? Math.ceil(next / this.grid) * this.grid : next;
     if (at === this.timerAt && this.timer !== undefined) return;
+    if (this.lazy && this.timer !== undefined && this.timerAt <= at) return; // it fires first and re-arms then
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerAt = at;

@@ -70,6 +70,8 @@ export interface BlockConfig {
   pipe: Step[];
   /** The block's map from monitor.yaml, as validated against its type's schema. */
   options: Readonly<Record<string, unknown>>;
+  /** Fields whose samples are numbers of events (BlockType.events): count() adds them. */
+  events?: string[];
 }
 
 /** Step is one compiled pipe step. */

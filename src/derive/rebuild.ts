@@ -117,7 +117,11 @@ export function firstSampleTimes(held: readonly BusMessage[], read: ReadonlyMap<
  * needs: its regular interval (scheduled blocks) and the heartbeat hint of its samples.
  * Other series (derived ones) are unknown to it.
  */
-export function blockSeriesInfo(node: Pick<NodeApi, 'config' | 'blockStatus'>): { intervalOf(series: string): number | undefined; heartbeatOf(series: string): number | undefined } {
+export function blockSeriesInfo(node: Pick<NodeApi, 'config' | 'blockStatus'>): {
+  intervalOf(series: string): number | undefined;
+  heartbeatOf(series: string): number | undefined;
+  eventsOf(series: string): boolean;
+} {
   // The running config's blocks by name, made again when a reload replaces the config.
   let indexed: Config | undefined;
   let byName = new Map<string, Config['blocks'][number]>();
@@ -138,6 +142,10 @@ export function blockSeriesInfo(node: Pick<NodeApi, 'config' | 'blockStatus'>): 
       const name = blockOf(series);
       const block = configOf(name);
       return block && node.blockStatus(name)?.mode === 'interval' ? block.everyMs : undefined;
+    },
+    eventsOf: (series) => {
+      const name = blockOf(series);
+      return configOf(name)?.events?.includes(series.slice(name.length + 1)) === true;
     },
     heartbeatOf: (series) => {
       const name = blockOf(series);

@@ -21,6 +21,13 @@ export function durationSchema(examples: string, description?: string): JsonSche
 export interface RunContext {
   /** Aborted when the run times out or the node stops; a block must stop its work then. */
   signal: AbortSignal;
+  /**
+   * onAbort calls listener once when the run is aborted (at once if it is already), and
+   * returns the function that removes it: the same news as `signal`, without the
+   * AbortSignal and the event listener that a run would otherwise make. The engine's runs
+   * have it; a context made by hand (tests) may not.
+   */
+  onAbort?(listener: (reason: unknown) => void): () => void;
   /** The result that triggered this run when it was fed by another block's `run:` step. */
   input?: Result;
   log: Logger;
@@ -69,6 +76,13 @@ export interface BlockEnv {
    * from its journal shows it on /api/blocks at once instead of "unknown".
    */
   restore?(output: EmitOutput): void;
+  /**
+   * samples publishes values of the block's series `<block>.<field>` at a time, without a
+   * result: no `up`, no status, no pipe steps; the store, derive and SLAs get them like any
+   * sample (gauges). A block uses it for values of past times it computed on a run (the
+   * sql block's new keys per bucket, handed out at each bucket's end); in time order.
+   */
+  samples?(fields: Record<string, number>, at: number): void;
   /** The node-wide part of the block's type (BlockType.hub), when it has one. */
   hub?: BlockHub;
 }
@@ -131,6 +145,12 @@ export interface BlockType<Options = any> {
    * references to them; undefined when they are not known before it runs.
    */
   fields?(options: Options): readonly string[] | undefined;
+  /**
+   * events lists the fields that are event series: each sample holds a number of events
+   * (the sql block's `new`: new keys per bucket), so an SLA test's count() over a duration
+   * adds their values instead of counting samples (SeriesOptions.events).
+   */
+  events?(options: Options): readonly string[];
   create(options: Options, env: BlockEnv): BlockInstance;
   /**
    * hub creates the type's node-wide part, once per node, whether or not a block of the

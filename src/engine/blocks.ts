@@ -3,7 +3,7 @@ import { BlockConfig, BlockMode, Config } from '../config/types';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { BlockHub, BlockInstance, BlockType, EmitOutput } from './block';
-import { Result, SeriesNames, seriesNames } from './result';
+import { Result, SeriesNames } from './result';
 import { BlockState, BlockStatus } from './state';
 
 /** ActiveBlock is one block of the running node. */
@@ -20,7 +20,7 @@ export interface ActiveBlock {
   runtime: boolean;
   /** Taken off the node by a reload: its results are no longer recorded. */
   removed: boolean;
-  /** Its series `up` and `duration_ms` (see resultSeries). */
+  /** The names of its series, made once. */
   series: SeriesNames;
 }
 
@@ -31,6 +31,8 @@ export interface BlockSetOptions {
   log: Logger;
   hub(type: string): BlockHub | undefined;
   handle(b: ActiveBlock, r: Result): void;
+  /** samples publishes a block's samples without a result (BlockEnv.samples). */
+  samples(b: ActiveBlock, fields: Record<string, number>, at: number): void;
   /** now is the node clock's wall time (epoch ms). */
   now(): number;
 }
@@ -83,8 +85,7 @@ export class BlockSet {
     if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
     const mode: BlockMode = type.passive ? 'passive' : b.mode;
     const active: ActiveBlock = {
-      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false,
-      series: seriesNames(b.name),
+      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false, series: new SeriesNames(b.name),
     };
     const config = this.o.config();
     active.instance = type.create(b.options, {
@@ -94,6 +95,7 @@ export class BlockSet {
       log: this.o.log.child({ block: b.name }),
       emit: (out) => this.o.handle(active, emitted(active, out, this.o.now())),
       restore: (out) => active.state.restore(emitted(active, out, this.o.now())),
+      samples: (fields, at) => this.o.samples(active, fields, at),
       hub: this.o.hub(b.type),
     });
     this.blocks.set(b.name, active);

@@ -13,7 +13,7 @@ import { sharedOps } from '../shared/ops';
 import { Shared } from '../shared/shared';
 import { createStore } from '../store';
 import { storeOps } from '../store/ops';
-import { Store } from '../store/store';
+import { Sample, Store } from '../store/store';
 import { Collector, metricsRoute } from '../web/routes/metrics';
 import { WebRoute, WebServer } from '../web/server';
 import { ActiveBlock, BlockSet } from './blocks';
@@ -131,6 +131,7 @@ export class Engine implements NodeApi {
       log: this.log,
       hub: (type) => this.hubs.get(type),
       handle: (b, r) => this.handle(b, r),
+      samples: (b, fields, at) => this.publishSamples(b, fields, at),
       now: () => this.clock.now(),
     });
     for (const type of options.types.values()) {
@@ -406,28 +407,46 @@ export class Engine implements NodeApi {
     return report;
   }
 
-  private async execute(b: ActiveBlock, trigger: Trigger, lagMs: number, input?: Result): Promise<Result> {
+  /** execute runs a block once and records its result (runBlock never rejects). */
+  private execute(b: ActiveBlock, trigger: Trigger, lagMs: number, input?: Result): Promise<Result> {
     b.running = true;
     b.lastStart = this.clock.now();
-    let result: Result;
-    try {
-      result = await runBlock({
-        config: b.config,
-        instance: b.instance,
-        trigger,
-        lagMs,
-        input,
-        stop: this.stopController.signal,
-        runs: this.runs,
-        shared: this.shared,
-        log: this.log,
-        now: this.now,
-      });
-    } finally {
-      b.running = false;
+    const ran = runBlock({
+      config: b.config,
+      instance: b.instance,
+      trigger,
+      lagMs,
+      input,
+      stop: this.stopController.signal,
+      runs: this.runs,
+      shared: this.shared,
+      log: this.log,
+      now: this.now,
+    });
+    return ran.then(
+      (result) => {
+        b.running = false;
+        this.handle(b, result);
+        return result;
+      },
+      (err) => {
+        b.running = false;
+        throw err;
+      },
+    );
+  }
+
+  /** publishSamples publishes a block's samples without a result (BlockEnv.samples). */
+  private publishSamples(b: ActiveBlock, fields: Record<string, number>, t: number): void {
+    if (b.removed) return;
+    const heartbeat = sampleHeartbeat(b.mode, b.config.everyMs);
+    const samples: Sample[] = [];
+    for (const field in fields) {
+      const value = fields[field];
+      if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;
+      samples.push({ series: `${b.config.name}.${field}`, value, kind: 'gauge', t, heartbeat });
     }
-    this.handle(b, result);
-    return result;
+    if (samples.length > 0) this.bus.publish({ samples });
   }
 
   /** handle records a result on its block and publishes it, with its samples, on the bus. */

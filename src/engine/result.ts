@@ -30,33 +30,54 @@ export interface Result {
 }
 
 /**
- * SeriesNames are a block's `<block>.up` and `<block>.duration_ms`, made once per block:
- * the same strings every run, so the store finds them by a hash computed once.
+ * SeriesNames makes and keeps a block's series names (`<block>.<field>`): the samples of
+ * each result then carry the same strings, which the store's maps have hashed before,
+ * instead of new ones to build, flatten and hash. At most MAX_KEPT names are kept.
  */
-export interface SeriesNames {
-  up: string;
-  duration: string;
-}
+export class SeriesNames {
+  private static readonly MAX_KEPT = 256;
+  /** `up` and `duration_ms`, which every run has, outside the map (made when first asked). */
+  private up?: string;
+  private duration?: string;
+  /** The other fields' names: a map only for blocks with fields (at 100,000 blocks a map each costs). */
+  private names?: Map<string, string>;
+  constructor(readonly block: string) {}
 
-/** seriesNames of a block. */
-export function seriesNames(block: string): SeriesNames {
-  return { up: `${block}.up`, duration: `${block}.duration_ms` };
+  of(field: string): string {
+    if (field === 'up') return (this.up ??= this.make(field));
+    if (field === 'duration_ms') return (this.duration ??= this.make(field));
+    let name = this.names?.get(field);
+    if (name === undefined) {
+      name = this.make(field);
+      this.names ??= new Map();
+      if (this.names.size < SeriesNames.MAX_KEPT) this.names.set(field, name);
+    }
+    return name;
+  }
+
+  private make(field: string): string {
+    // Internalized (as an object key is): flat, its hash made, compared by identity.
+    return Object.keys({ [`${this.block}.${field}`]: 0 })[0];
+  }
 }
 
 /**
  * resultSeries lists the samples a result produces, at its start time: `up`,
  * `duration_ms` and its fields. A result a passive block emitted (trigger signal) had no
- * run, so it has no duration_ms. `heartbeat` is the store's "unknown after" hint (seconds).
+ * run, so it has no duration_ms. `heartbeat` is the store's "unknown after" hint (seconds);
+ * `names`, the block's series names (kept by the engine), if it has them.
  */
 export function resultSeries(r: Result, heartbeat?: number, names?: SeriesNames): Sample[] {
   const t = r.startedAt;
+  const n = names?.block === r.block ? names : undefined;
+  const b = r.block;
   // Fields spelled out: an object spread per sample costs more than the rest of a result's handling.
-  const out: Sample[] = [{ series: names ? names.up : `${r.block}.up`, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat }];
-  if (r.trigger !== 'signal') out.push({ series: names ? names.duration : `${r.block}.duration_ms`, value: r.durationMs, kind: 'gauge', t, heartbeat });
+  const out: Sample[] = [{ series: n ? n.of('up') : `${b}.up`, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat }];
+  if (r.trigger !== 'signal') out.push({ series: n ? n.of('duration_ms') : `${b}.duration_ms`, value: r.durationMs, kind: 'gauge', t, heartbeat });
   for (const field in r.fields) {
     const value = r.fields[field];
     if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;
-    out.push({ series: `${r.block}.${field}`, value, kind: r.kinds?.[field] ?? 'gauge', t, heartbeat });
+    out.push({ series: n ? n.of(field) : `${b}.${field}`, value, kind: r.kinds?.[field] ?? 'gauge', t, heartbeat });
   }
   return out;
 }

@@ -29,6 +29,10 @@ export interface RunRequest {
    * it waits for the blocks' own promises that outlive their Result [a set of its own].
    */
   runs?: RunSet;
+  /** Also holds the run while it runs (a caller without a RunSet of its own stops it through it). */
+  controllers?: Set<RunHandle>;
+  /** Given the block's own promise when the Result does not wait for it (a timeout, a stop): it may outlive the Result. */
+  track?(p: Promise<unknown>): void;
   shared: Shared;
   log: Logger;
   /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
@@ -41,13 +45,16 @@ export interface RunRequest {
 export type RunDone = (result: Result, req: RunRequest) => void;
 
 const MAX_OUTPUT_CHARS = 64 * 1024;
+const ignore = (): undefined => undefined;
+const noop = (): void => {};
 
 /** defaultRuns holds the runs of callers that keep no RunSet of their own. */
 const defaultRuns = new RunSet();
 
 /**
  * Run is one run in flight and the context its block gets: the abort signal is made only
- * when the block reads it (most runs end without one), the timeout is a place in the
+ * when the block reads it (most runs end without one; onAbort listeners hear of an abort
+ * without it), the timeout is a place in the
  * RunSet's list for that timeout instead of a timer per run, and the Result settles once,
  * by whichever comes first: the block's answer, its timeout, or a stop.
  */
@@ -65,6 +72,7 @@ export class Run implements RunHandle, RunContext, Running {
   workDone = false;
   private ac?: AbortController;
   private reason?: Error;
+  private listeners?: Array<(reason: unknown) => void>;
   private settled = false;
   private readonly startedAt: number;
   private readonly t0: number;
@@ -86,10 +94,32 @@ export class Run implements RunHandle, RunContext, Running {
     return this.ac.signal;
   }
 
+  /** onAbort calls listener once when the run is aborted (at once if it is already); see RunContext.onAbort. */
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.reason !== undefined) {
+      listener(this.reason);
+      return noop;
+    }
+    (this.listeners ??= []).push(listener);
+    return () => {
+      const i = this.listeners?.indexOf(listener) ?? -1;
+      if (i >= 0) this.listeners!.splice(i, 1);
+    };
+  }
+
   abort(reason: Error): void {
     if (this.reason === undefined) {
       this.reason = reason;
       this.ac?.abort(reason);
+      const listeners = this.listeners;
+      this.listeners = undefined;
+      for (const l of listeners ?? []) {
+        try {
+          l(reason);
+        } catch {
+          // A listener that throws is the block's bug; the others still hear, and the run ends all the same.
+        }
+      }
     }
     this.fail(reason);
   }
@@ -104,6 +134,9 @@ export class Run implements RunHandle, RunContext, Running {
     if (this.settled) return;
     this.settled = true;
     this.set.end(this);
+    this.req.controllers?.delete(this);
+    // The Result does not wait for a block still running: whoever asked keeps track of it.
+    if (this.work && !this.workDone) this.req.track?.(this.work.catch(ignore));
     this.done(toResult(this.req, out ?? {}, this.startedAt, performance.now() - this.t0), this.req);
   }
 
@@ -153,6 +186,7 @@ export function startRun(req: RunRequest, done: RunDone): void {
   const set = req.runs ?? defaultRuns;
   const run = new Run(req, set, done);
   set.start(run, req.config.timeoutMs);
+  req.controllers?.add(run);
   if (req.stop.aborted) return run.abort(stopReason());
   let work: Promise<RunOutput>;
   try {

@@ -19,8 +19,11 @@ export interface OpContext {
 
 /** HttpBinding is the REST route an operation answers on (path params as `:name`). */
 export interface HttpBinding {
-  method: 'GET' | 'POST';
+  /** GET takes params from the query string; POST and PUT from a JSON object body. */
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
+  /** The largest JSON body the route takes, in bytes (default: the REST limit, 64 kB). */
+  bodyLimit?: number;
 }
 
 /**

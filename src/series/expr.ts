@@ -25,6 +25,12 @@ import { show } from './render';
 /** SeriesOptions restricts which functions an expression may call (SERIES_FUNCTION_NAMES when absent). */
 export interface SeriesOptions {
   functions?: ReadonlySet<string>;
+  /**
+   * events tells which series are event series: each sample is a number of events (the
+   * sql block's `<block>.new`, new keys per bucket), so count() over a duration window adds
+   * the values, the number of events, rather than counting samples.
+   */
+  events?: (series: string) => boolean;
 }
 
 /** SeriesNeed is the history one input needs: its longest window in ms and in samples. */
@@ -128,7 +134,7 @@ function parseSeries(src: string, options: SeriesOptions): Node {
 export function compileSeries(src: string | Node, options: SeriesOptions = {}): SeriesExpr {
   const source = typeof src === 'string' ? src : show(src);
   const node = typeof src === 'string' ? parseSeries(src, options) : src;
-  const a = analyze(node, options.functions ?? SERIES_FUNCTION_NAMES);
+  const a = analyze(node, options.functions ?? SERIES_FUNCTION_NAMES, options.events);
   if (a.problems.length > 0) throw syntax(source, a.problems[0].pos, a.problems[0].reason);
   return new CompiledSeries(source, a);
 }

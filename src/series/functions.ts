@@ -68,6 +68,22 @@ function sum(d: Float64Array, w: number, start: number, end: number): number {
   return knownSeen === 0 ? NaN : s;
 }
 
+/**
+ * countEvents is count() over an event series (SeriesOptions.events): each sample holds a
+ * number of events (the sql block's `<block>.new`: new keys per bucket, 0 for none), so it
+ * adds the known values. A window without a sample is unknown, not 0: an event series has
+ * a sample for every bucket, so none means no data (the block did not run, or failed).
+ */
+export function countEvents(d: Float64Array, w: number, start: number, end: number): number {
+  let s = 0;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const v = vAt(d, w, i);
+    if (v === v) { s += v; n++; }
+  }
+  return n === 0 ? NaN : s;
+}
+
 /** count counts known values: 0 for an empty window, never unknown. */
 function count(d: Float64Array, w: number, start: number, end: number): number {
   let n = 0;

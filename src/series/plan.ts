@@ -36,7 +36,8 @@ interface Leaf {
 export type Plan =
   | { op: 'const'; value: number; node: Node }
   | ({ op: 'read'; input: number } & Leaf)
-  | ({ op: 'window'; fn: WindowFnName; input: number; window: WindowSpec } & Leaf)
+  /** events: count() over an event series adds the samples' values (functions.ts countEvents). */
+  | ({ op: 'window'; fn: WindowFnName; input: number; window: WindowSpec; events?: true } & Leaf)
   | ({ op: 'percentile'; input: number; p: number; window: WindowSpec } & Leaf)
   | ({ op: 'fraction'; input: number; cond: Plan; window: WindowSpec } & Leaf)
   | ({ op: 'ewma'; input: number; alpha: number; state: number } & Leaf)
@@ -107,8 +108,8 @@ function forgetAfter(f: number): number {
 }
 
 /** analyze checks a parsed series expression and resolves it into a plan; problems say what is wrong. */
-export function analyze(root: Node, functions: ReadonlySet<string> = SERIES_FUNCTION_NAMES): Analysis {
-  const a = new Analyzer(functions);
+export function analyze(root: Node, functions: ReadonlySet<string> = SERIES_FUNCTION_NAMES, events?: (series: string) => boolean): Analysis {
+  const a = new Analyzer(functions, events);
   const plan = a.expr(root);
   return {
     plan, type: typeOf(plan), inputs: a.inputs, windows: a.windows, needs: a.needs, slots: a.slots,
@@ -136,7 +137,7 @@ class Analyzer {
   problems: Problem[] = [];
   refs: Array<{ name: string; pos: number }> = [];
 
-  constructor(private readonly functions: ReadonlySet<string>) {}
+  constructor(private readonly functions: ReadonlySet<string>, private readonly events?: (series: string) => boolean) {}
 
   private fail(pos: number, reason: string): Plan {
     this.problems.push({ pos, reason });
@@ -193,7 +194,8 @@ class Analyzer {
       const window = this.windowArg(fn, n.args[1]);
       if (input === undefined || window === undefined) return dead(n.pos);
       this.widen(input, window);
-      return { op: 'window', fn: fn as WindowFnName, input, window, ...this.leaf(n) };
+      const events = fn === 'count' && window.kind === 'ms' && this.events?.(this.inputs[input]) === true;
+      return { op: 'window', fn: fn as WindowFnName, input, window, ...(events ? { events: true as const } : {}), ...this.leaf(n) };
     }
     switch (fn) {
       case 'percentile': {

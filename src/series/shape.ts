@@ -1,4 +1,4 @@
-import { knownCount, percentile, REDUCERS } from './functions';
+import { countEvents, knownCount, percentile, REDUCERS } from './functions';
 import { HW_DEVIATION, HW_FAILURE, HW_PREDICTION, HW_STEPS, hwInit, hwLength, hwUpdate } from './holt-winters';
 import type { Analysis, Plan, WindowSpec } from './plan';
 import { SLOT_WIDTH, Why } from './render';
@@ -136,7 +136,7 @@ class Builder {
         return this.fresh(p.input, p.slot, (d, end) => vAt(d, w, end - 1), () => Why.NotANumber);
       }
       case 'window': {
-        const f = REDUCERS[p.fn].fn;
+        const f = p.events ? countEvents : REDUCERS[p.fn].fn;
         return this.ranged(p.input, p.window, p.slot, (_e, d, w, start, end) => f(d, w, start, end));
       }
       case 'percentile': {

@@ -1,3 +1,4 @@
+import { checkGuard } from '../alerts/guard';
 import { escalationIssue, refIssue } from '../alerts/sections/common';
 import type { CheckContext, Path, SectionIssue } from '../config/section';
 import { cronProblem, tzProblem } from '../heartbeat/schedule';
@@ -33,13 +34,7 @@ export function checkSlas(raw: unknown, ctx: CheckContext): SectionIssue[] {
     checkTest(s, i, first, ctx, issues);
     checkTiming(s, i, issues);
     checkRefs(s, i, first, heartbeats, ctx, issues);
-    if (Array.isArray(s.actions)) {
-      s.actions.forEach((a, j) => {
-        if (isMap(a) && (a.run === undefined) === (a.webhook === undefined)) {
-          issues.push({ path: ['slas', i, 'actions', j], message: a.run === undefined ? 'an action needs run (a command) or webhook (a URL)' : 'an action has run or webhook, not both; give two actions for both' });
-        }
-      });
-    }
+    if (Array.isArray(s.actions)) s.actions.forEach((a, j) => checkAction(a, ['slas', i, 'actions', j], ctx, issues));
   });
   issues.push(...dependencyLoops(slas, first));
   for (const name of first.keys()) {
@@ -47,6 +42,18 @@ export function checkSlas(raw: unknown, ctx: CheckContext): SectionIssue[] {
     ctx.catalog.add(`sla.${name}.budget_remaining`);
   }
   return issues;
+}
+
+/** checkAction: run or webhook; repeat with a cooldown; the guard sound. */
+function checkAction(a: unknown, path: Path, ctx: CheckContext, issues: SectionIssue[]): void {
+  if (!isMap(a)) return;
+  if ((a.run === undefined) === (a.webhook === undefined)) {
+    issues.push({ path, message: a.run === undefined ? 'an action needs run (a command) or webhook (a URL)' : 'an action has run or webhook, not both; give two actions for both' });
+  }
+  if (a.repeat === true && !(typeof a.cooldown === 'string' && (parseDuration(a.cooldown) ?? 0) > 0)) {
+    issues.push({ path: [...path, 'repeat'], message: 'repeat runs the action again each cooldown while the SLA fires; give a cooldown longer than 0s, e.g. cooldown: 10m' });
+  }
+  if (isMap(a.guard)) issues.push(...checkGuard(a.guard, [...path, 'guard'], ctx));
 }
 
 /** checkTest: a test or an objective, each condition sound. */

@@ -88,7 +88,7 @@ export class SeriesTest implements TestEval {
   }
 }
 
-/** compileTest compiles an SLA's condition (checked by the config already). */
-export function compileTest(c: SlaConfig): SeriesExpr {
-  return compileSeries(c.test);
+/** compileTest compiles an SLA's condition (checked by the config already); count() over an event series adds its values. */
+export function compileTest(c: SlaConfig, eventsOf?: (series: string) => boolean): SeriesExpr {
+  return compileSeries(c.test, eventsOf ? { events: eventsOf } : {});
 }

@@ -23,6 +23,8 @@ export interface SlaRunnerOptions extends SeriesInfo {
   dataDir: string;
   /** How often an evaluated SLA's samples are published [10 s]. */
   sampleEveryMs?: number;
+  /** eventsOf tells which series are event series (count() adds their values; SeriesOptions.events). */
+  eventsOf?(series: string): boolean;
 }
 
 /** Entry is one configured SLA at run time. */
@@ -162,7 +164,7 @@ export class SlaRunner {
     const out: Entry[] = [];
     for (const c of configs) {
       try {
-        const e = new Entry(c, new SeriesTest(compileTest(c)));
+        const e = new Entry(c, new SeriesTest(compileTest(c, this.o.eventsOf)));
         this.entries.set(c.name, e);
         out.push(e);
       } catch (err) {

@@ -6,37 +6,42 @@ export interface MemoryStoreOptions {
   capacity?: number;
 }
 
-/** Ring holds the newest samples of a series; it starts small and doubles up to its limit. */
+/**
+ * Ring holds the newest samples of a series; it starts small and doubles up to its limit.
+ * Times and values are interleaved in one array (t at 2i, v at 2i+1): a write touches one
+ * array and, mostly, one cache line.
+ */
 class Ring {
-  t = new Float64Array(8);
-  v = new Float64Array(8);
+  d = new Float64Array(16);
+  /** Slots (pairs) of d. */
+  cap = 8;
   size = 0;
-  head = 0; // index of the next write
+  head = 0; // slot of the next write
   constructor(private readonly limit: number) {}
   push(t: number, v: number): void {
-    if (this.size === this.t.length && this.size < this.limit) this.grow();
-    this.t[this.head] = t;
-    this.v[this.head] = v;
-    this.head = (this.head + 1) % this.t.length;
-    if (this.size < this.t.length) this.size++;
+    if (this.size === this.cap && this.size < this.limit) this.grow();
+    const i = this.head;
+    this.d[2 * i] = t;
+    this.d[2 * i + 1] = v;
+    this.head = i + 1 === this.cap ? 0 : i + 1;
+    if (this.size < this.cap) this.size++;
   }
   private grow(): void {
-    const n = Math.min(this.limit, this.t.length * 2);
-    const t = new Float64Array(n);
-    const v = new Float64Array(n);
+    const n = Math.min(this.limit, this.cap * 2);
+    const d = new Float64Array(2 * n);
     let i = 0;
-    this.each((ti, vi) => { t[i] = ti; v[i++] = vi; });
-    this.t = t;
-    this.v = v;
+    this.each((ti, vi) => { d[2 * i] = ti; d[2 * i + 1] = vi; i++; });
+    this.d = d;
+    this.cap = n;
     this.head = this.size % n;
   }
   /** each visits samples oldest first. */
   each(fn: (t: number, v: number) => void): void {
-    const cap = this.t.length;
+    const cap = this.cap;
     const start = (this.head - this.size + cap) % cap;
     for (let i = 0; i < this.size; i++) {
       const j = (start + i) % cap;
-      fn(this.t[j], this.v[j]);
+      fn(this.d[2 * j], this.d[2 * j + 1]);
     }
   }
 }

@@ -50,7 +50,7 @@ export const seriesFetch = defineOp<{ name: string } & RangeQuery, unknown>({
   handler: async ({ name, ...query }, { node }) => {
     const range = resolveRange(query, Date.now());
     if (typeof range === 'string') throw createError('REMON_ERR_OP_PARAMS', range);
-    if (!node.store.has(name)) throw createError('REMON_ERR_SERIES_UNKNOWN', `no series is named "${name}"`);
+    if (!(node.store.has(name) || (await node.store.lookup?.(name)))) throw createError('REMON_ERR_SERIES_UNKNOWN', `no series is named "${name}"`);
     return node.store.fetch(name, range);
   },
 });

@@ -68,6 +68,11 @@ export interface Store {
   list(): string[];
   /** has tells whether list() would name the series, without listing them all (a fetch asks it per request). */
   has(name: string): boolean;
+  /**
+   * lookup is has() for a store whose series may be written by others too (influx in a
+   * cluster: another node's blocks): a name not known here is looked for on the server.
+   */
+  lookup?(name: string): Promise<boolean>;
   flush(): Promise<void>;
   close(): Promise<void>;
   status(): StoreStatus;

@@ -34,7 +34,8 @@ function declaredQuery(op: Operation<any, unknown>, query: Record<string, unknow
 
 /**
  * mountRest answers each operation that has an HTTP binding on its route: GET takes its
- * params from the query string, POST from a JSON object body (or none); path parameters
+ * params from the query string, POST and PUT from a JSON object body (or none; at most the
+ * binding's bodyLimit, 64 kB by default); path parameters
  * are added on top. The answer is the operation's result as JSON, or `{error, code}` with
  * the status src/errors.ts maps the code to.
  */
@@ -62,9 +63,16 @@ export function mountRest(app: Express, ops: OpTable, token: string | undefined,
         sendError(res, err, log, req.path);
       }
     };
+    const body = http.bodyLimit === undefined ? json : express.json({ limit: http.bodyLimit });
     if (http.method === 'GET') app.get(http.path, handler);
-    else app.post(http.path, json, handler);
+    else if (http.method === 'PUT') app.put(http.path, body, handler);
+    else app.post(http.path, body, handler);
   }
+}
+
+/** bytesText words a body limit: 64kb (the default), 4096 bytes. */
+function bytesText(limit: number | undefined): string {
+  return limit === undefined || limit === 64 * 1024 ? JSON_LIMIT : `${limit} bytes`;
 }
 
 /** errorHandler answers what express itself refused (bad JSON, too large, bad %-escapes) with a 4xx and a reason. */
@@ -75,7 +83,7 @@ export function errorHandler(log: Logger) {
     if (status >= 500) log.error({ err: errorMessage(err), path: req.path }, 'request failed');
     let error = status >= 500 ? 'internal error' : errorMessage(err);
     if (e.type === 'entity.parse.failed') error = `the body is not valid JSON: ${errorMessage(err)}`;
-    if (e.type === 'entity.too.large') error = `the body is larger than ${JSON_LIMIT}`;
+    if (e.type === 'entity.too.large') error = `the body is larger than ${bytesText((e as { limit?: number }).limit)}`;
     if (!res.headersSent) res.status(status).json({ error });
   };
 }

@@ -177,8 +177,9 @@ export const blocksSection: ConfigSection<'blocks', Array<Record<string, unknown
   definitions: stepDefinitions,
   schema: ({ types }) => blocksSchema(types),
   check: checkBlocks,
-  build(raw) {
+  build(raw, ctx) {
     return (raw ?? []).map((b, i): BlockConfig => {
+      const events = ctx.types.get(b.type as string)?.events?.(b);
       const everyMs = typeof b.every === 'string' ? parseDuration(b.every)! : DEFAULT_EVERY_MS;
       const timeoutMs = typeof b.timeout === 'string' ? parseDuration(b.timeout)! : Math.min(DEFAULT_TIMEOUT_MS, everyMs);
       return {
@@ -192,6 +193,7 @@ export const blocksSection: ConfigSection<'blocks', Array<Record<string, unknown
         ...(Array.isArray(b.from) ? { from: b.from as string[] } : {}),
         pipe: compiled.get(b) ?? compileSteps(b.pipe, ['blocks', i, 'pipe'], []),
         options: b,
+        ...(events && events.length > 0 ? { events: [...events] } : {}),
       };
     });
   },

@@ -112,6 +112,8 @@ export class InfluxStore implements Store {
   private readonly retryMaxMs: number;
   private readonly blocks: readonly string[];
   private readonly known = new Set<string>();
+  private lastLookup = 0;
+  private lookingUp?: Promise<string[]>;
   private readonly timer: NodeJS.Timeout;
   private mode: 'direct' | 'spooling' = 'direct';
   private pending: string[] = [];
@@ -209,6 +211,21 @@ export class InfluxStore implements Store {
   }
 
   has(name: string): boolean {
+    return this.known.has(name);
+  }
+
+  /**
+   * lookup: a name not written through this store is looked for on the server, at most once
+   * a second (a cluster's node shows series that other nodes wrote since it started).
+   */
+  async lookup(name: string): Promise<boolean> {
+    if (this.known.has(name)) return true;
+    const now = Date.now();
+    if (now - this.lastLookup >= 1000) {
+      this.lastLookup = now;
+      this.lookingUp ??= this.refresh().finally(() => (this.lookingUp = undefined));
+    }
+    if (this.lookingUp) await this.lookingUp.catch(() => undefined);
     return this.known.has(name);
   }
 

@@ -1,0 +1,219 @@
+import { Client, Query, types } from 'pg';
+import * as mysql from 'mysql2/promise';
+
+/** DriverName: the database protocols the sql block speaks. */
+export type DriverName = 'postgres' | 'mysql';
+
+/** RowSink takes a result as it arrives: the column names once, then each row in column order. */
+export interface RowSink {
+  columns(names: string[]): void;
+  row(values: unknown[]): void;
+}
+
+/**
+ * Driver is one database connection of an sql block: made on the first query and again
+ * after a failure; `cancel` stops the query in flight on the server, from a second
+ * connection (pg_cancel_backend, KILL QUERY).
+ */
+export interface Driver {
+  /** query runs a statement and hands its result to sink as it arrives (rows are not kept). */
+  query(text: string, params: unknown[], sink: RowSink): Promise<void>;
+  cancel(): Promise<void>;
+  /** reset drops the connection (after a failure or a cancel); the next query connects again. */
+  reset(): Promise<void>;
+}
+
+/** placeholder turns `:since` into the driver's parameter marker (a timestamptz in PostgreSQL, so `:since - interval '1m'` works). */
+export function placeholder(driver: DriverName): string {
+  return driver === 'postgres' ? '$1::timestamptz' : '?';
+}
+
+/** PG_TIMESTAMP, PG_TIMESTAMPTZ: the type oids whose text pgTimestamp reads. */
+const PG_TIMESTAMP = 1114;
+const PG_TIMESTAMPTZ = 1184;
+
+const digits = (s: string, i: number, n: number): number => {
+  let v = 0;
+  for (let j = i; j < i + n; j++) {
+    const c = s.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+};
+
+/**
+ * pgTimestamp reads PostgreSQL's text of a timestamp (`2026-12-02 10:00:00.123456+01`,
+ * ISO DateStyle) as epoch ms, without a Date: a timestamp without time zone is UTC. Other
+ * text (BC, infinity, a year past 9999) goes to Date.parse (NaN when it is none).
+ */
+export function pgTimestamp(s: string): number {
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(10) !== 32) return Date.parse(s);
+  let ms = Date.UTC(digits(s, 0, 4), digits(s, 5, 2) - 1, digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2));
+  let i = 19;
+  if (s.charCodeAt(i) === 46) {
+    let f = 0;
+    let scale = 100;
+    for (i++; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      f += c * scale;
+      scale /= 10;
+    }
+    ms += Math.floor(f);
+  }
+  if (i < s.length) {
+    const sign = s.charCodeAt(i) === 45 ? -1 : s.charCodeAt(i) === 43 ? 1 : 0;
+    if (sign === 0) return Date.parse(s);
+    const h = digits(s, i + 1, 2);
+    const m = s.length >= i + 6 ? digits(s, i + 4, 2) : 0;
+    const sec = s.length >= i + 9 ? digits(s, i + 7, 2) : 0;
+    ms -= sign * ((h * 60 + m) * 60 + sec) * 1000;
+  }
+  return ms;
+}
+
+/** pgDate: a timestamp's text as a Date, read by pgTimestamp (node-postgres's own parser is regex-heavy). */
+const pgDate = (text: string): Date => new Date(pgTimestamp(text));
+
+/** pgTypes: node-postgres's parsers, but timestamps read by pgTimestamp. */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === PG_TIMESTAMP || oid === PG_TIMESTAMPTZ) && format !== 'binary'
+    ? pgDate : types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser,
+};
+
+/** PgDriver speaks to PostgreSQL with node-postgres. */
+export class PgDriver implements Driver {
+  private client?: Client;
+  private connecting?: Promise<Client>;
+
+  constructor(private readonly url: string, private readonly connectMs: number) {}
+
+  private connect(): Promise<Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const c = new Client({ connectionString: this.url, connectionTimeoutMillis: this.connectMs, application_name: 'remon' });
+      c.on('error', () => void this.reset()); // a connection lost between runs: the next run connects again
+      try {
+        await c.connect();
+      } catch (err) {
+        c.end().catch(() => undefined);
+        throw err;
+      }
+      this.client = c;
+      return c;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  async query(text: string, params: unknown[], sink: RowSink): Promise<void> {
+    const c = await this.connect();
+    // rowMode 'array' is a Query option node-postgres takes (its types do not list it).
+    const q = new Query({ text, values: params, rowMode: 'array', types: pgTypes } as ConstructorParameters<typeof Query>[0]);
+    let described = false;
+    const describe = (fields: Array<{ name: string }>): void => {
+      if (described) return;
+      described = true;
+      sink.columns(fields.map((f) => f.name));
+    };
+    await new Promise<void>((resolve, reject) => {
+      q.on('row', (row: unknown[], result?: { fields: Array<{ name: string }> }) => {
+        describe(result?.fields ?? []);
+        sink.row(row);
+      });
+      q.on('end', (result?: { fields: Array<{ name: string }> }) => {
+        describe(result?.fields ?? []);
+        resolve();
+      });
+      q.on('error', reject);
+      c.query(q);
+    });
+  }
+
+  async cancel(): Promise<void> {
+    const pid = (this.client as unknown as { processID?: number } | undefined)?.processID;
+    if (!pid) return;
+    const c = new Client({ connectionString: this.url, connectionTimeoutMillis: this.connectMs, application_name: 'remon-cancel' });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.query('SELECT pg_cancel_backend($1)', [pid]);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  async reset(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => undefined);
+  }
+}
+
+/** MysqlDriver speaks to MySQL and MariaDB with mysql2; DATETIME values are read and written as UTC. */
+export class MysqlDriver implements Driver {
+  private conn?: mysql.Connection;
+  private connecting?: Promise<mysql.Connection>;
+
+  constructor(private readonly url: string, private readonly connectMs: number) {}
+
+  private options(): mysql.ConnectionOptions {
+    return { uri: this.url.replace(/^mariadb:/, 'mysql:'), connectTimeout: this.connectMs, timezone: 'Z', dateStrings: false, supportBigNumbers: true };
+  }
+
+  private connect(): Promise<mysql.Connection> {
+    if (this.conn) return Promise.resolve(this.conn);
+    this.connecting ??= (async () => {
+      const c = await mysql.createConnection(this.options());
+      c.on('error', () => void this.reset());
+      this.conn = c;
+      return c;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  async query(text: string, params: unknown[], sink: RowSink): Promise<void> {
+    const c = await this.connect();
+    // The callback connection under the promise one streams: rows are handed on, not kept.
+    const core = (c as unknown as { connection: { query(o: object): NodeJS.EventEmitter } }).connection;
+    let described = false;
+    await new Promise<void>((resolve, reject) => {
+      const q = core.query({ sql: text, values: params, rowsAsArray: true });
+      q.on('fields', (fields: Array<{ name: string }> | undefined) => {
+        if (described) return;
+        described = true;
+        sink.columns((fields ?? []).map((f) => f.name));
+      });
+      q.on('result', (row: unknown) => {
+        if (Array.isArray(row)) sink.row(row); // an OK packet of a statement without rows is not a row
+      });
+      q.on('end', () => {
+        if (!described) sink.columns([]);
+        resolve();
+      });
+      q.on('error', reject);
+    });
+  }
+
+  async cancel(): Promise<void> {
+    const id = this.conn?.threadId;
+    if (!id) return;
+    const c = await mysql.createConnection(this.options());
+    c.on('error', () => undefined);
+    try {
+      await c.query('KILL QUERY ?', [id]);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  async reset(): Promise<void> {
+    const c = this.conn;
+    this.conn = undefined;
+    if (c) c.destroy();
+  }
+}

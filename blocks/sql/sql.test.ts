@@ -1,0 +1,197 @@
+import { strict as assert } from 'node:assert';
+import { BlockInstance, EmitOutput, RunOutput } from '../../src/engine/block';
+import { createMemoryShared } from '../../src/shared/memory';
+import { captureLog, tmpDir } from '../../test/helpers';
+import { DbServer, useDb } from '../../test/sql-servers';
+import { sqlBlock, SqlOptions } from './index';
+import { redactor, shownUrl } from './options';
+import { SeenKeys } from './seen';
+import { timestampMs } from './values';
+
+/** Harness: one block instance with its data dir, what it emitted, and what it logged. */
+interface Harness {
+  block: BlockInstance;
+  emitted: EmitOutput[];
+  records: Array<Record<string, unknown>>;
+  run(): Promise<RunOutput & { fields: Record<string, number> }>;
+}
+
+function harness(o: Partial<SqlOptions> & Pick<SqlOptions, 'url' | 'query'>, dataDir = tmpDir('remon-sql-')): Harness & { dataDir: string } {
+  const { log, records } = captureLog();
+  const emitted: EmitOutput[] = [];
+  const block = sqlBlock.create({ name: 'orders', bucket: '1s', ...o }, {
+    name: 'orders', configDir: '/', dataDir, log, emit: () => assert.fail('the sql block reports through its runs'), samples: (fields, at) => emitted.push({ fields, at }),
+  });
+  return {
+    block, emitted, records, dataDir,
+    async run() {
+      const out = await block.run({ signal: new AbortController().signal, log, shared: createMemoryShared() });
+      return { ...out, fields: out.fields ?? {} };
+    },
+  };
+}
+
+const newTotal = (emitted: EmitOutput[]): number => emitted.reduce((s, e) => s + (e.fields?.new ?? 0), 0);
+
+function suite(kind: 'postgres' | 'mariadb'): void {
+  describe(`sql block against a real ${kind === 'postgres' ? 'PostgreSQL' : 'MariaDB'}`, function () {
+    this.timeout(60_000);
+    const db = useDb(kind);
+    const ts = kind === 'postgres' ? 'timestamptz' : 'DATETIME(3)';
+    const keyQuery = 'SELECT id AS `key`, created_at AS ts FROM orders WHERE created_at > :since ORDER BY created_at'.replace(/`/g, kind === 'postgres' ? '"' : '`');
+    const s = (): DbServer => db.server;
+    const insert = async (ids: number[], at: Date): Promise<void> => {
+      const values = ids.map((id) => `(${id}, ${kind === 'postgres' ? `'${at.toISOString()}'::timestamptz` : `'${at.toISOString().replace('T', ' ').replace('Z', '')}'`})`).join(',');
+      await s().sql(`INSERT INTO orders (id, created_at) VALUES ${values}`);
+    };
+
+    beforeEach(async () => {
+      await s().sql('DROP TABLE IF EXISTS orders');
+      await s().sql(`CREATE TABLE orders (id INT PRIMARY KEY, created_at ${ts} NOT NULL)`);
+    });
+
+    it('records each key once, with its first timestamp, and counts it in the bucket of that timestamp', async () => {
+      const h = harness({ url: s().url, query: keyQuery });
+      const t0 = new Date(Date.now() - 5000);
+      await insert([1, 2, 3], t0);
+      let out = await h.run();
+      assert.equal(out.ok, true, out.message);
+      assert.equal(out.fields.rows, 3);
+      assert.equal(out.fields.seen, 3);
+      assert.equal(out.fields.keys, 3);
+      // The run's first bucket is the one ending at its start; keys older than it count there.
+      assert.equal(newTotal(h.emitted), 3);
+      await insert([4, 5], new Date(Date.now() - 100));
+      await new Promise((r) => setTimeout(r, 1100));
+      out = await h.run();
+      assert.equal(out.fields.seen, 2);
+      assert.equal(out.fields.keys, 5);
+      assert.equal(newTotal(h.emitted), 5, 'every key counted exactly once over the buckets');
+      const times = h.emitted.map((e) => e.at!);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b), 'buckets in time order');
+      assert.ok(times.every((t) => t % 1000 === 0), 'at bucket ends');
+      for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], 1000, 'no bucket left out (a 0 where no key came)');
+      await h.block.close?.();
+    });
+
+    it('does not count a key twice after a restart, even when the process died without closing', async () => {
+      const dataDir = tmpDir('remon-sql-');
+      await insert([1, 2, 3], new Date(Date.now() - 2000));
+      const a = harness({ url: s().url, query: 'SELECT id AS "key", created_at AS ts FROM orders'.replace(/"/g, kind === 'postgres' ? '"' : '`') }, dataDir);
+      assert.equal((await a.run()).fields.seen, 3);
+      // Play kill -9: the seen keys are dropped without a close (what a crash leaves).
+      (a.block as unknown as { seen: SeenKeys }).seen.abandon();
+      await insert([7], new Date());
+      const b = harness({ url: s().url, query: 'SELECT id AS "key", created_at AS ts FROM orders'.replace(/"/g, kind === 'postgres' ? '"' : '`') }, dataDir);
+      await new Promise((r) => setTimeout(r, 1100));
+      const out = await b.run();
+      assert.equal(out.fields.rows, 4);
+      assert.equal(out.fields.seen, 1, 'only key 7 is new');
+      assert.equal(out.fields.keys, 4);
+      assert.equal(newTotal(a.emitted) + newTotal(b.emitted), 4);
+      await b.block.close?.();
+      await a.block.close?.();
+    });
+
+    it('fails a result past max_rows and records none of its keys', async () => {
+      await insert([1, 2, 3], new Date(Date.now() - 1000));
+      const dataDir = tmpDir('remon-sql-');
+      const q = 'SELECT id AS "key", created_at AS ts FROM orders'.replace(/"/g, kind === 'postgres' ? '"' : '`');
+      const small = harness({ url: s().url, query: q, max_rows: 2 }, dataDir);
+      const out = await small.run();
+      assert.equal(out.ok, false);
+      assert.match(out.message!, /the query returned more than max_rows \(2\) rows$/);
+      await small.block.close?.();
+      const big = harness({ url: s().url, query: q }, dataDir);
+      assert.equal((await big.run()).fields.seen, 3, 'the keys of the failed run are new to the next');
+      await big.block.close?.();
+    });
+
+    it('gives a numeric query\'s columns as fields', async () => {
+      await insert([1, 2, 3, 4], new Date());
+      const h = harness({ url: s().url, query: 'SELECT count(*) AS pending, max(id) AS top, 2.5 AS ratio FROM orders' });
+      const out = await h.run();
+      assert.equal(out.ok, true, out.message);
+      assert.deepEqual({ pending: out.fields.pending, top: out.fields.top, ratio: out.fields.ratio, rows: out.fields.rows }, { pending: 4, top: 4, ratio: 2.5, rows: 1 });
+      assert.equal(h.emitted.length, 0);
+      await h.block.close?.();
+    });
+
+    it('cancels a slow query on the server and shows it on the block, logged once', async () => {
+      const sleep = kind === 'postgres' ? 'SELECT pg_sleep(30) IS NULL AS slept' : 'SELECT SLEEP(30) AS slept';
+      const h = harness({ url: s().url, query: sleep, every: '10s', timeout: '1s', keys: false });
+      const t0 = Date.now();
+      const out = await h.run();
+      assert.equal(out.ok, false);
+      assert.match(out.message ?? '', /query timed out after 900ms \(cancelled on the server\)/);
+      assert.ok(Date.now() - t0 < 10_000, 'the run did not wait for the query');
+      const list = kind === 'postgres'
+        ? "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'"
+        : "SELECT count(*) AS n FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(30)%'";
+      let n = -1;
+      for (let i = 0; i < 40 && n !== 0; i++) {
+        n = Number((await s().sql(list))[0].n);
+        if (n !== 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(n, 0, 'the server is no longer running the query');
+      await h.run();
+      assert.equal(h.records.filter((r) => r.msg === 'sql query failed').length, 1, 'logged once while it keeps failing');
+      await h.block.close?.();
+    });
+
+    it('never shows or logs the password', async () => {
+      const bad = s().url.replace(/\/\/(\w+):/, '//nobody:');
+      const h = harness({ url: bad, query: 'SELECT 1 AS one' });
+      const out = await h.run();
+      assert.equal(out.ok, false);
+      assert.ok(!JSON.stringify(out).includes(s().password), JSON.stringify(out));
+      assert.ok(!JSON.stringify(h.records).includes(s().password));
+      assert.match(out.message!, new RegExp(`^${kind === 'postgres' ? 'postgres' : 'mysql'}://nobody@127\\.0\\.0\\.1:`));
+      const wrongTable = harness({ url: s().url, query: `SELECT * FROM no_such_table_${s().password.length}` });
+      const out2 = await wrongTable.run();
+      assert.equal(out2.ok, false);
+      assert.ok(!out2.message!.includes(s().password));
+      await h.block.close?.();
+      await wrongTable.block.close?.();
+    });
+  });
+}
+
+suite('postgres');
+suite('mariadb');
+
+describe('sql block helpers', () => {
+  it('redacts the password, as written and decoded', () => {
+    const r = redactor('postgres://u:p%40ss@h/db');
+    assert.equal(r('login p%40ss or p@ss failed'), 'login *** or *** failed');
+    assert.equal(shownUrl('mysql://u:secret@db.example:3306/x?ssl=true'), 'mysql://u@db.example:3306/x');
+  });
+  it('reads timestamps from dates, epoch seconds, epoch ms and text', () => {
+    const ms = Date.UTC(2026, 11, 2, 10, 0, 0);
+    assert.equal(timestampMs(new Date(ms)), ms);
+    assert.equal(timestampMs(ms / 1000), ms);
+    assert.equal(timestampMs(ms), ms);
+    assert.equal(timestampMs(String(ms / 1000)), ms);
+    assert.equal(timestampMs('2026-12-02T10:00:00Z'), ms);
+    assert.ok(Number.isNaN(timestampMs('soon')));
+  });
+  it('keeps the first timestamp of a key, drops keys older than keep, and compacts without losing any', () => {
+    const dir = tmpDir('remon-seen-');
+    const now = Date.now();
+    const a = new SeenKeys({ dir, keepMs: 3_600_000, bucketMs: 10_000, compactBytes: 1 });
+    a.open();
+    assert.equal(a.record([['x', now - 1000], ['y\tz', now - 500]], now).added, 2);
+    assert.equal(a.record([['x', now], ['old', now - 7_200_000]], now).old, 1);
+    a.compact();
+    a.record([['w', now], ['line\nbreak', now - 1], ['ünïcode ✓', now - 2]], now);
+    a.close();
+    const b = new SeenKeys({ dir, keepMs: 3_600_000, bucketMs: 10_000 });
+    b.open();
+    assert.equal(b.size, 5);
+    assert.ok(b.has('y\tz') && b.has('line\nbreak') && b.has('ünïcode ✓'));
+    assert.equal(b.newest(), now);
+    assert.equal(b.record([['x', now + 5]], now).added, 0);
+    assert.equal(b.prune(now + 3_600_000 - 800), 1, 'x (first seen at now - 1000) is older than keep');
+    b.close();
+  });
+});
