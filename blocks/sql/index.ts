@@ -8,6 +8,7 @@ import {
 } from './options';
 import { SeenKeys } from './seen';
 import { Collector } from './collect';
+import { sinceLiteral } from './pgcopy';
 import { numberOf } from './values';
 
 export type { SqlOptions } from './options';
@@ -78,7 +79,8 @@ class SqlBlock implements BlockInstance {
     const c = new Collector({ keys: this.o.keys, maxRows: this.o.max_rows ?? DEFAULT_MAX_ROWS, seen: () => this.keys(), now: Date.now() });
     let failure: string | undefined;
     try {
-      await this.driver.query(this.text, params, c);
+      const copy = this.copyText(params);
+      if (copy === undefined || !(await this.driver.copyKeys?.(copy, this.o.keys, c))) await this.driver.query(this.text, params, c);
     } catch (err) {
       await this.driver.reset();
       failure = errorMessage(err);
@@ -103,6 +105,14 @@ class SqlBlock implements BlockInstance {
       this.failing = '';
     }
     return out;
+  }
+
+  /** copyText is the query with `:since` inlined for copyKeys (undefined: the normal path). */
+  private copyText(params: unknown[]): string | undefined {
+    if (!this.driver.copyKeys || this.o.keys === false) return undefined;
+    if (!this.usesSince) return this.o.query;
+    const since = sinceLiteral(params[0] as Date);
+    return since === undefined ? undefined : this.o.query.replace(SINCE, since);
   }
 
   private keyRun(c: Collector, started: number, queryMs: number): RunOutput {

@@ -1,0 +1,106 @@
+// PostgreSQL's text of a timestamp (`2026-12-02 10:00:00.123456+01`, ISO DateStyle) read
+// as epoch ms without a Date, from a string (node-postgres's rows) or straight from the
+// bytes of a COPY row (pgcopy.ts). A timestamp without time zone is UTC. Other text (BC,
+// infinity, a year past 9999, another DateStyle) goes to Date.parse (NaN when it is none).
+
+/** PG_TIMESTAMP, PG_TIMESTAMPTZ: the type oids whose text pgTimestamp reads. */
+export const PG_TIMESTAMP = 1114;
+export const PG_TIMESTAMPTZ = 1184;
+
+const digits = (s: string, i: number, n: number): number => {
+  let v = 0;
+  for (let j = i; j < i + n; j++) {
+    const c = s.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+};
+
+const digitsAt = (b: Uint8Array, i: number, n: number): number => {
+  let v = 0;
+  for (let j = i; j < i + n; j++) {
+    const c = b[j] - 48;
+    if (!(c >= 0 && c <= 9)) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+};
+
+/** DAYS_BEFORE: the days of a (non-leap) year before each month. */
+const DAYS_BEFORE = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/**
+ * utcMs is Date.UTC for years 1..9999 and fields in range (what PostgreSQL prints), without
+ * Date.UTC's call; NaN when a field is not a number or out of range (the caller falls back).
+ */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 24 && mi <= 59 && s <= 60 && y >= 1)) return NaN;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const yy = y - 1;
+  // Days from 0001-01-01 to the first of year y, less those to 1970-01-01 (719162).
+  let days = yy * 365 + Math.floor(yy / 4) - Math.floor(yy / 100) + Math.floor(yy / 400) - 719162;
+  days += DAYS_BEFORE[mo - 1] + (leap && mo > 2 ? 1 : 0) + d - 1;
+  return ((days * 24 + h) * 60 + mi) * 60_000 + s * 1000;
+}
+
+/** pgTimestamp reads PostgreSQL's text of a timestamp as epoch ms (see the file's comment). */
+export function pgTimestamp(s: string): number {
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(10) !== 32) return Date.parse(s);
+  let ms = utcMs(digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2));
+  if (ms !== ms) return Date.parse(s);
+  let i = 19;
+  if (s.charCodeAt(i) === 46) {
+    let f = 0;
+    let scale = 100;
+    for (i++; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      f += c * scale;
+      scale /= 10;
+    }
+    ms += Math.floor(f);
+  }
+  if (i < s.length) {
+    const sign = s.charCodeAt(i) === 45 ? -1 : s.charCodeAt(i) === 43 ? 1 : 0;
+    if (sign === 0) return Date.parse(s);
+    const h = digits(s, i + 1, 2);
+    const m = s.length >= i + 6 ? digits(s, i + 4, 2) : 0;
+    const sec = s.length >= i + 9 ? digits(s, i + 7, 2) : 0;
+    ms -= sign * ((h * 60 + m) * 60 + sec) * 1000;
+  }
+  return ms;
+}
+
+/** pgTimestampSlow is pgTimestamp of the bytes' text (a form pgTimestampAt does not read itself). */
+function pgTimestampSlow(b: Uint8Array, start: number, end: number): number {
+  return pgTimestamp(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8'));
+}
+
+/** pgTimestampAt is pgTimestamp of the text in b[start, end), read from the bytes. */
+export function pgTimestampAt(b: Uint8Array, start: number, end: number): number {
+  if (end - start < 19 || b[start + 4] !== 45 || b[start + 10] !== 32) return pgTimestampSlow(b, start, end);
+  let ms = utcMs(digitsAt(b, start, 4), digitsAt(b, start + 5, 2), digitsAt(b, start + 8, 2), digitsAt(b, start + 11, 2), digitsAt(b, start + 14, 2), digitsAt(b, start + 17, 2));
+  if (ms !== ms) return pgTimestampSlow(b, start, end);
+  let i = start + 19;
+  if (b[i] === 46 && i < end) {
+    let f = 0;
+    let scale = 100;
+    for (i++; i < end; i++) {
+      const c = b[i] - 48;
+      if (c < 0 || c > 9) break;
+      f += c * scale;
+      scale /= 10;
+    }
+    ms += Math.floor(f);
+  }
+  if (i < end) {
+    const sign = b[i] === 45 ? -1 : b[i] === 43 ? 1 : 0;
+    if (sign === 0) return pgTimestampSlow(b, start, end);
+    const h = digitsAt(b, i + 1, 2);
+    const m = end >= i + 6 ? digitsAt(b, i + 4, 2) : 0;
+    const sec = end >= i + 9 ? digitsAt(b, i + 7, 2) : 0;
+    ms -= sign * ((h * 60 + m) * 60 + sec) * 1000;
+  }
+  return ms;
+}
