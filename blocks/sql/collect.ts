@@ -10,6 +10,8 @@ export interface CollectOptions {
   /** The seen keys, opened when the result turns out to be a key query (may throw). */
   seen(): SeenKeys;
   now: number;
+  /** copying is told that the result comes by COPY (pgcopy.ts), before it is sent. */
+  copying?(): void;
 }
 
 /**
@@ -65,6 +67,10 @@ export class Collector implements RowSink, KeySink {
     const k = keyText(values[this.ki]);
     if (k === undefined) { this.noKey++; return; }
     r.add(k, timestampMs(values[this.ti]));
+  }
+
+  copying(): void {
+    this.o.copying?.();
   }
 
   /** keyRow takes a key query's row already read (a copied one, pgcopy.ts): key undefined for NULL, ts NaN when unusable. */

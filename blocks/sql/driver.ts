@@ -22,9 +22,9 @@ export interface Driver {
   query(text: string, params: unknown[], sink: RowSink): Promise<void>;
   /**
    * copyKeys runs a key query the fast way where the database has one (PostgreSQL: COPY,
-   * pgcopy.ts), `:since` inlined in text; false when it cannot, having handed sink nothing.
+   * pgcopy.ts), `:since` inlined in text: true, or why it cannot, having handed sink nothing.
    */
-  copyKeys?(text: string, keys: boolean | undefined, sink: KeySink): Promise<boolean>;
+  copyKeys?(text: string, keys: boolean | undefined, sink: KeySink): Promise<true | string>;
   cancel(): Promise<void>;
   /** reset drops the connection (after a failure or a cancel); the next query connects again. */
   reset(): Promise<void>;
@@ -94,7 +94,7 @@ export class PgDriver implements Driver {
     });
   }
 
-  async copyKeys(text: string, keys: boolean | undefined, sink: KeySink): Promise<boolean> {
+  async copyKeys(text: string, keys: boolean | undefined, sink: KeySink): Promise<true | string> {
     return copyKeys(await this.connect(), text, keys, sink);
   }
 

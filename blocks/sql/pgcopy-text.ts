@@ -55,12 +55,15 @@ interface Latin1 {
   latin1Slice(start: number, end: number): string;
 }
 
-/** KeyRowReader reads the key (column ki) and ts (column ti) of COPY text rows into a sink. */
+/** KeyRowReader reads the key (column ki) and ts (column ti) of COPY text rows of ncols columns into a sink. */
 export class KeyRowReader {
   private readonly last: number;
+  /** tsAtEnd: ts is a timestamp in the last column, read to the row's end without looking for a tab. */
+  private readonly tsAtEnd: boolean;
 
-  constructor(private readonly ki: number, private readonly ti: number, private readonly ts: TsKind, private readonly sink: KeyRowSink) {
+  constructor(private readonly ki: number, private readonly ti: number, ncols: number, private readonly ts: TsKind, private readonly sink: KeyRowSink) {
     this.last = Math.max(ki, ti);
+    this.tsAtEnd = ts === 'pg' && ti === ncols - 1;
   }
 
   /** row reads the row in b[start, end), the newline at its end included or not. */
@@ -68,26 +71,30 @@ export class KeyRowReader {
     if (end > start && b[end - 1] === NL) end--;
     let key: string | undefined;
     let ts = NaN;
-    let col = 0;
     let s = start;
-    // escaped: a backslash in the field; wide: a byte past ASCII (the key is read as UTF-8).
-    let escaped = false;
-    let wide = false;
-    for (let i = start; i <= end; i++) {
-      const c = i === end ? TAB : b[i];
-      if (c > 127) { wide = true; continue; }
-      if (c === BACKSLASH) { escaped = true; if (i + 1 < end) i++; continue; }
-      if (c !== TAB) continue;
+    for (let col = 0; ; col++) {
+      if (col === this.ti && this.tsAtEnd) {
+        ts = pgTimestampAt(b, s, end); // `\N` (NULL) is no timestamp: NaN
+        break;
+      }
+      // escaped: a backslash in the field; wide: a byte past ASCII (the text is read as UTF-8).
+      let escaped = false;
+      let wide = false;
+      let i = s;
+      for (; i < end; i++) {
+        const c = b[i];
+        if (c === TAB) break;
+        if (c > 127) wide = true;
+        else if (c === BACKSLASH) { escaped = true; i++; }
+      }
+      if (i > end) i = end;
       if (col === this.ki) {
         key = escaped ? (isNull(b, s, i) ? undefined : unescape(b, s, i)) : wide ? b.toString('utf8', s, i) : (b as unknown as Latin1).latin1Slice(s, i);
       } else if (col === this.ti) {
         ts = this.time(b, s, i, escaped);
       }
-      if (col === this.last) break;
-      col++;
+      if (col === this.last || i >= end) break;
       s = i + 1;
-      escaped = false;
-      wide = false;
     }
     this.sink.keyRow(key, ts);
   }

@@ -19,6 +19,8 @@ import { PG_TIMESTAMP, PG_TIMESTAMPTZ } from './pgtime';
 
 /** KeySink takes a copied key query: its column names once, then each row's key (undefined for NULL) and ts in epoch ms (NaN when unusable). */
 export interface KeySink {
+  /** copying: the result comes by COPY (called before the COPY is sent, after the describe). */
+  copying(): void;
   columns(names: string[]): void;
   keyRow(key: string | undefined, ts: number): void;
 }
@@ -63,30 +65,33 @@ const fallsBack = (err: unknown): boolean => {
 
 /**
  * copyKeys runs query (`:since` inlined) by COPY into sink when it is a key query that can
- * be (keys: the block's `keys` option); false when it is not, having run nothing but the
- * describe and handed sink nothing. Errors of the COPY itself are thrown as node-postgres's.
+ * be (keys: the block's `keys` option), answering true; else why not, having run nothing
+ * but the describe and handed sink nothing. Errors of the COPY itself are node-postgres's.
  */
-export async function copyKeys(client: Client, query: string, keys: boolean | undefined, sink: KeySink): Promise<boolean> {
-  if (keys === false || !COPYABLE.test(query)) return false;
+export async function copyKeys(client: Client, query: string, keys: boolean | undefined, sink: KeySink): Promise<true | string> {
+  if (keys === false) return 'a numeric query';
+  if (!COPYABLE.test(query)) return 'not a SELECT, WITH, VALUES or TABLE query';
   const q = bare(query);
   let fields: FieldDef[];
   try {
     // rowMode 'array': no object per row (there are none); the fields are what is wanted.
     fields = (await client.query({ text: `SELECT * FROM (\n${q}\n) AS remon_keys LIMIT 0`, rowMode: 'array' })).fields;
   } catch (err) {
-    if (fallsBack(err)) return false;
+    if (fallsBack(err)) return `not as a subquery: ${(err as Error).message}`;
     throw err;
   }
   const names = fields.map((f) => f.name);
-  if (!(keys ?? (names.includes('key') && names.includes('ts')))) return false;
+  if (!(keys ?? (names.includes('key') && names.includes('ts')))) return 'a numeric query';
   const ki = names.indexOf('key');
   const ti = names.indexOf('ts');
-  if (ki < 0 || ti < 0) return false; // the normal path says what is missing
+  if (ki < 0 || ti < 0) return 'no key and ts columns'; // the normal path says so in the run
   const keyOid = fields[ki].dataTypeID;
   const ts = tsKind(fields[ti].dataTypeID);
-  if (!(INT_KEYS.has(keyOid) || textLike(keyOid)) || ts === undefined) return false;
+  if (!(INT_KEYS.has(keyOid) || textLike(keyOid))) return `key of type oid ${keyOid} (COPY prints it unlike node-postgres)`;
+  if (ts === undefined) return `ts of type oid ${fields[ti].dataTypeID} (COPY prints it unlike node-postgres)`;
+  sink.copying();
   sink.columns(names);
-  const reader = new KeyRowReader(ki, ti, ts, sink);
+  const reader = new KeyRowReader(ki, ti, names.length, ts, sink);
   await new Promise<void>((resolve, reject) => {
     client.query(new CopyOut(`COPY (\n${q}\n) TO STDOUT`, reader, resolve, reject) as never);
   });
