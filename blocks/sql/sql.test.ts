@@ -183,6 +183,22 @@ function suite(kind: 'postgres' | 'mariadb'): void {
         }
       });
 
+      it('reads by COPY a key longer than a socket read and rows amid notices', async () => {
+        await s().sql("CREATE OR REPLACE FUNCTION remon_noisy(k text) RETURNS text AS $$ BEGIN IF k LIKE '%5' THEN RAISE NOTICE 'key %', k; END IF; RETURN k; END $$ LANGUAGE plpgsql");
+        await s().sql(`INSERT INTO orders SELECT g, now() - interval '1 second' FROM generate_series(1, 2000) g`);
+        const long = `long-${'x'.repeat(300_000)}`;
+        const h = harness({ url: s().url, query: `SELECT '${long}' AS key, now() - interval '1 second' AS ts UNION ALL SELECT remon_noisy(id::text), created_at FROM orders UNION ALL SELECT 'after', now() - interval '1 second'` });
+        const out = await h.run();
+        await h.block.close?.();
+        assert.ok(h.records.some((r) => r.msg === 'sql key query read by COPY'), 'read by COPY');
+        assert.equal(out.ok, true, out.message);
+        assert.deepEqual({ rows: out.fields.rows, seen: out.fields.seen }, { rows: 2002, seen: 2002 });
+        const seen = new SeenKeys({ dir: `${h.dataDir}/blocks/orders`, keepMs: 86_400_000, bucketMs: 1000 });
+        seen.open();
+        assert.ok(seen.has('1') && seen.has('1995') && seen.has('2000') && seen.has(long) && seen.has('after'));
+        seen.close();
+      });
+
       it('cancels a slow key query read by COPY on the server, and reads by COPY again after', async () => {
         await insert([1, 2], new Date(Date.now() - 1000));
         const slow = 'SELECT id AS key, created_at AS ts FROM orders WHERE pg_sleep(30) IS NOT NULL AND created_at > :since';
