@@ -77,30 +77,46 @@ function pgTimestampSlow(b: Uint8Array, start: number, end: number): number {
   return pgTimestamp(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8'));
 }
 
-/** pgTimestampAt is pgTimestamp of the text in b[start, end), read from the bytes. */
+/** pgTimestampAt is pgTimestamp of the text in b[start, end), read from the bytes (one function, no call made on the usual text: its doubles stay unboxed). */
 export function pgTimestampAt(b: Uint8Array, start: number, end: number): number {
-  if (end - start < 19 || b[start + 4] !== 45 || b[start + 10] !== 32) return pgTimestampSlow(b, start, end);
-  let ms = utcMs(digitsAt(b, start, 4), digitsAt(b, start + 5, 2), digitsAt(b, start + 8, 2), digitsAt(b, start + 11, 2), digitsAt(b, start + 14, 2), digitsAt(b, start + 17, 2));
-  if (ms !== ms) return pgTimestampSlow(b, start, end);
+  if (end - start < 19 || b[start + 4] !== 45 || b[start + 10] !== 32 || b[start + 13] !== 58 || b[start + 16] !== 58) return pgTimestampSlow(b, start, end);
+  const y = (b[start] - 48) * 1000 + (b[start + 1] - 48) * 100 + (b[start + 2] - 48) * 10 + (b[start + 3] - 48);
+  const mo = (b[start + 5] - 48) * 10 + (b[start + 6] - 48);
+  const d = (b[start + 8] - 48) * 10 + (b[start + 9] - 48);
+  const h = (b[start + 11] - 48) * 10 + (b[start + 12] - 48);
+  const mi = (b[start + 14] - 48) * 10 + (b[start + 15] - 48);
+  const sec = (b[start + 17] - 48) * 10 + (b[start + 18] - 48);
+  // A byte that is no digit makes a field out of range (or the year < 1): the slow path then.
+  if (!(y >= 1 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 24 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 60)) return pgTimestampSlow(b, start, end);
+  for (let j = start; j < start + 19; j++) {
+    const c = b[j];
+    if ((c < 48 || c > 57) && j !== start + 4 && j !== start + 7 && j !== start + 10 && j !== start + 13 && j !== start + 16) return pgTimestampSlow(b, start, end);
+  }
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const yy = y - 1;
+  let days = yy * 365 + ((yy / 4) | 0) - ((yy / 100) | 0) + ((yy / 400) | 0) - 719162;
+  days += DAYS_BEFORE[mo - 1] + (leap && mo > 2 ? 1 : 0) + d - 1;
+  let ms = ((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000;
   let i = start + 19;
-  if (b[i] === 46 && i < end) {
+  if (i < end && b[i] === 46) {
     let f = 0;
-    let scale = 100;
+    let digits = 0;
     for (i++; i < end; i++) {
       const c = b[i] - 48;
       if (c < 0 || c > 9) break;
-      f += c * scale;
-      scale /= 10;
+      if (digits++ < 3) f = f * 10 + c;
     }
-    ms += Math.floor(f);
+    for (; digits < 3; digits++) f *= 10;
+    ms += f;
   }
   if (i < end) {
     const sign = b[i] === 45 ? -1 : b[i] === 43 ? 1 : 0;
-    if (sign === 0) return pgTimestampSlow(b, start, end);
-    const h = digitsAt(b, i + 1, 2);
-    const m = end >= i + 6 ? digitsAt(b, i + 4, 2) : 0;
-    const sec = end >= i + 9 ? digitsAt(b, i + 7, 2) : 0;
-    ms -= sign * ((h * 60 + m) * 60 + sec) * 1000;
+    if (sign === 0 || end < i + 3) return pgTimestampSlow(b, start, end);
+    const oh = (b[i + 1] - 48) * 10 + (b[i + 2] - 48);
+    const om = end >= i + 6 ? (b[i + 4] - 48) * 10 + (b[i + 5] - 48) : 0;
+    const os = end >= i + 9 ? (b[i + 7] - 48) * 10 + (b[i + 8] - 48) : 0;
+    if (!(oh >= 0 && oh <= 99 && om >= 0 && om <= 99 && os >= 0 && os <= 99)) return pgTimestampSlow(b, start, end);
+    ms -= sign * ((oh * 60 + om) * 60 + os) * 1000;
   }
   return ms;
 }

@@ -284,7 +284,10 @@ export class SeenKeys {
     this.lastPrune = now;
     const oldest = now - this.o.keepMs;
     let n = 0;
-    for (const [k, ts] of this.keys) if (ts < oldest) { this.keys.delete(k); n++; }
+    // forEach: no [key, ts] pair made per key (a for-of over the Map makes one).
+    this.keys.forEach((ts, k) => {
+      if (ts < oldest) { this.keys.delete(k); n++; }
+    });
     return n;
   }
 
