@@ -80,18 +80,20 @@ function pgTimestampSlow(b: Uint8Array, start: number, end: number): number {
 /** pgTimestampAt is pgTimestamp of the text in b[start, end), read from the bytes (one function, no call made on the usual text: its doubles stay unboxed). */
 export function pgTimestampAt(b: Uint8Array, start: number, end: number): number {
   if (end - start < 19 || b[start + 4] !== 45 || b[start + 10] !== 32 || b[start + 13] !== 58 || b[start + 16] !== 58) return pgTimestampSlow(b, start, end);
-  const y = (b[start] - 48) * 1000 + (b[start + 1] - 48) * 100 + (b[start + 2] - 48) * 10 + (b[start + 3] - 48);
-  const mo = (b[start + 5] - 48) * 10 + (b[start + 6] - 48);
-  const d = (b[start + 8] - 48) * 10 + (b[start + 9] - 48);
-  const h = (b[start + 11] - 48) * 10 + (b[start + 12] - 48);
-  const mi = (b[start + 14] - 48) * 10 + (b[start + 15] - 48);
-  const sec = (b[start + 17] - 48) * 10 + (b[start + 18] - 48);
-  // A byte that is no digit makes a field out of range (or the year < 1): the slow path then.
-  if (!(y >= 1 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 24 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 60)) return pgTimestampSlow(b, start, end);
-  for (let j = start; j < start + 19; j++) {
-    const c = b[j];
-    if ((c < 48 || c > 57) && j !== start + 4 && j !== start + 7 && j !== start + 10 && j !== start + 13 && j !== start + 16) return pgTimestampSlow(b, start, end);
-  }
+  // Each digit less 48; `bad` goes negative when one of them is not 0-9 (c | (9 - c) < 0).
+  const y0 = b[start] - 48, y1 = b[start + 1] - 48, y2 = b[start + 2] - 48, y3 = b[start + 3] - 48;
+  const mo0 = b[start + 5] - 48, mo1 = b[start + 6] - 48, d0 = b[start + 8] - 48, d1 = b[start + 9] - 48;
+  const h0 = b[start + 11] - 48, h1 = b[start + 12] - 48, mi0 = b[start + 14] - 48, mi1 = b[start + 15] - 48;
+  const s0 = b[start + 17] - 48, s1 = b[start + 18] - 48;
+  const bad = y0 | (9 - y0) | y1 | (9 - y1) | y2 | (9 - y2) | y3 | (9 - y3) | mo0 | (9 - mo0) | mo1 | (9 - mo1) | d0 | (9 - d0) | d1 | (9 - d1)
+    | h0 | (9 - h0) | h1 | (9 - h1) | mi0 | (9 - mi0) | mi1 | (9 - mi1) | s0 | (9 - s0) | s1 | (9 - s1);
+  const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const mo = mo0 * 10 + mo1;
+  const d = d0 * 10 + d1;
+  const h = h0 * 10 + h1;
+  const mi = mi0 * 10 + mi1;
+  const sec = s0 * 10 + s1;
+  if (bad < 0 || !(y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 24 && mi <= 59 && sec <= 60)) return pgTimestampSlow(b, start, end);
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   const yy = y - 1;
   let days = yy * 365 + ((yy / 4) | 0) - ((yy / 100) | 0) + ((yy / 400) | 0) - 719162;
@@ -112,10 +114,11 @@ export function pgTimestampAt(b: Uint8Array, start: number, end: number): number
   if (i < end) {
     const sign = b[i] === 45 ? -1 : b[i] === 43 ? 1 : 0;
     if (sign === 0 || end < i + 3) return pgTimestampSlow(b, start, end);
-    const oh = (b[i + 1] - 48) * 10 + (b[i + 2] - 48);
-    const om = end >= i + 6 ? (b[i + 4] - 48) * 10 + (b[i + 5] - 48) : 0;
-    const os = end >= i + 9 ? (b[i + 7] - 48) * 10 + (b[i + 8] - 48) : 0;
-    if (!(oh >= 0 && oh <= 99 && om >= 0 && om <= 99 && os >= 0 && os <= 99)) return pgTimestampSlow(b, start, end);
+    const oh0 = b[i + 1] - 48, oh1 = b[i + 2] - 48;
+    const om0 = end >= i + 6 ? b[i + 4] - 48 : 0, om1 = end >= i + 6 ? b[i + 5] - 48 : 0;
+    const os0 = end >= i + 9 ? b[i + 7] - 48 : 0, os1 = end >= i + 9 ? b[i + 8] - 48 : 0;
+    if ((oh0 | (9 - oh0) | oh1 | (9 - oh1) | om0 | (9 - om0) | om1 | (9 - om1) | os0 | (9 - os0) | os1 | (9 - os1)) < 0) return pgTimestampSlow(b, start, end);
+    const oh = oh0 * 10 + oh1, om = om0 * 10 + om1, os = os0 * 10 + os1;
     ms -= sign * ((oh * 60 + om) * 60 + os) * 1000;
   }
   return ms;

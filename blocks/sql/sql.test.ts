@@ -273,6 +273,18 @@ describe('sql block helpers', () => {
       assert.equal(pgTimestamp(pg), Date.parse(iso), pg);
       assert.equal(pgTimestampAt(b, 2, 2 + pg.length), Date.parse(iso), `${pg} from bytes`);
     }
+    // Instants from 1843 to 2096 in every offset PostgreSQL prints (an LCG: the same each run).
+    let seed = 42;
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    for (let k = 0; k < 2000; k++) {
+      const ms = (rand(8_000_000) - 4_000_000) * 1_000_000 + rand(1_000_000);
+      const off = rand(26 * 4) * 15 - 13 * 60;
+      const local = new Date(ms + off * 60_000).toISOString().slice(0, 23).replace('T', ' ');
+      const tz = `${off < 0 ? '-' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}${Math.abs(off) % 60 ? `:${String(Math.abs(off) % 60).padStart(2, '0')}` : ''}`;
+      const pg = `${local}${rand(2) ? String(rand(1000)).padStart(3, '0') : ''}${tz}`;
+      assert.equal(pgTimestampAt(Buffer.from(pg), 0, pg.length), ms, pg);
+      assert.equal(pgTimestamp(pg), ms, pg);
+    }
     for (const odd of ['infinity', '2026-13-02 10:00:00+00', '0044-03-15 12:00:00+00 BC', '\\N']) {
       assert.equal(pgTimestampAt(Buffer.from(odd), 0, odd.length), pgTimestamp(odd), odd);
     }
