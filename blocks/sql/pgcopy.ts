@@ -9,7 +9,7 @@
 // `SELECT * FROM (<query>) LIMIT 0` (planned, not run). A key query is copied only when the
 // text COPY prints for its key and ts columns reads to what node-postgres's path makes of
 // them (keyText, timestampMs): same keys recorded, whichever path ran. Anything else (a
-// numeric query, a query that is not a SELECT, a key of another type) answers false and
+// numeric query, a query that is not a SELECT, a key of another type) answers why not and
 // runs the normal way.
 import type { Client, FieldDef } from 'pg';
 import { types } from 'pg';
@@ -40,8 +40,8 @@ function tsKind(oid: number): TsKind | undefined {
   return undefined;
 }
 
-/** SINCE_ISO: what Date.toISOString prints for years 0000-9999. */
-const SINCE_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** SINCE_ISO: what Date.toISOString prints for years 0001-9999 (PostgreSQL has no year 0). */
+const SINCE_ISO = /^(?!0000)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** sinceLiteral is `:since` as a quoted timestamptz literal, or undefined for a date COPY cannot be given (then the normal path binds it). */
 export function sinceLiteral(d: Date): string | undefined {

@@ -308,6 +308,7 @@ describe('sql block helpers', () => {
     assert.equal(sinceLiteral(new Date(NaN)), undefined);
     assert.equal(sinceLiteral(new Date(1e16)), undefined);
     assert.equal(sinceLiteral(new Date(Date.UTC(12026, 0, 1))), undefined);
+    assert.equal(sinceLiteral(new Date('0000-06-01T00:00:00Z')), undefined, 'no year 0 in PostgreSQL');
   });
   it('keeps the first timestamp of a key, drops keys older than keep, and compacts without losing any', () => {
     const dir = tmpDir('remon-seen-');
