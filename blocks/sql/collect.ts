@@ -1,4 +1,5 @@
 import { RowSink } from './driver';
+import { KeySink } from './pgcopy';
 import { Recorder, SeenKeys } from './seen';
 import { keyText, timestampMs } from './values';
 
@@ -9,6 +10,8 @@ export interface CollectOptions {
   /** The seen keys, opened when the result turns out to be a key query (may throw). */
   seen(): SeenKeys;
   now: number;
+  /** copying is told that the result comes by COPY (pgcopy.ts), before it is sent. */
+  copying?(): void;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface CollectOptions {
  * database still sends; of a numeric query only the first row is kept. Nothing else of
  * the result is kept, whatever its size; past max_rows rows are only counted.
  */
-export class Collector implements RowSink {
+export class Collector implements RowSink, KeySink {
   rows = 0;
   isKeys = false;
   columnNames: string[] = [];
@@ -64,6 +67,23 @@ export class Collector implements RowSink {
     const k = keyText(values[this.ki]);
     if (k === undefined) { this.noKey++; return; }
     r.add(k, timestampMs(values[this.ti]));
+  }
+
+  copying(): void {
+    this.o.copying?.();
+  }
+
+  /** keyRow takes a key query's row already read (a copied one, pgcopy.ts): key undefined for NULL, ts NaN when unusable. */
+  keyRow(key: string | undefined, ts: number): void {
+    this.rows++;
+    if (this.rows > this.o.maxRows) {
+      this.problem ??= `the query returned more than max_rows (${this.o.maxRows}) rows`;
+      return;
+    }
+    const r = this.recorder;
+    if (!r) return;
+    if (key === undefined) { this.noKey++; return; }
+    r.add(key, ts);
   }
 
   /** abort takes back what a failed run looked up. */

@@ -1,5 +1,7 @@
 import { Client, Query, types } from 'pg';
 import * as mysql from 'mysql2/promise';
+import { copyKeys, KeySink } from './pgcopy';
+import { PG_TIMESTAMP, PG_TIMESTAMPTZ, pgTimestamp } from './pgtime';
 
 /** DriverName: the database protocols the sql block speaks. */
 export type DriverName = 'postgres' | 'mysql';
@@ -18,6 +20,11 @@ export interface RowSink {
 export interface Driver {
   /** query runs a statement and hands its result to sink as it arrives (rows are not kept). */
   query(text: string, params: unknown[], sink: RowSink): Promise<void>;
+  /**
+   * copyKeys runs a key query the fast way where the database has one (PostgreSQL: COPY,
+   * pgcopy.ts), `:since` inlined in text: true, or why it cannot, having handed sink nothing.
+   */
+  copyKeys?(text: string, keys: boolean | undefined, sink: KeySink): Promise<true | string>;
   cancel(): Promise<void>;
   /** reset drops the connection (after a failure or a cancel); the next query connects again. */
   reset(): Promise<void>;
@@ -26,51 +33,6 @@ export interface Driver {
 /** placeholder turns `:since` into the driver's parameter marker (a timestamptz in PostgreSQL, so `:since - interval '1m'` works). */
 export function placeholder(driver: DriverName): string {
   return driver === 'postgres' ? '$1::timestamptz' : '?';
-}
-
-/** PG_TIMESTAMP, PG_TIMESTAMPTZ: the type oids whose text pgTimestamp reads. */
-const PG_TIMESTAMP = 1114;
-const PG_TIMESTAMPTZ = 1184;
-
-const digits = (s: string, i: number, n: number): number => {
-  let v = 0;
-  for (let j = i; j < i + n; j++) {
-    const c = s.charCodeAt(j) - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
-  }
-  return v;
-};
-
-/**
- * pgTimestamp reads PostgreSQL's text of a timestamp (`2026-12-02 10:00:00.123456+01`,
- * ISO DateStyle) as epoch ms, without a Date: a timestamp without time zone is UTC. Other
- * text (BC, infinity, a year past 9999) goes to Date.parse (NaN when it is none).
- */
-export function pgTimestamp(s: string): number {
-  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(10) !== 32) return Date.parse(s);
-  let ms = Date.UTC(digits(s, 0, 4), digits(s, 5, 2) - 1, digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2));
-  let i = 19;
-  if (s.charCodeAt(i) === 46) {
-    let f = 0;
-    let scale = 100;
-    for (i++; i < s.length; i++) {
-      const c = s.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) break;
-      f += c * scale;
-      scale /= 10;
-    }
-    ms += Math.floor(f);
-  }
-  if (i < s.length) {
-    const sign = s.charCodeAt(i) === 45 ? -1 : s.charCodeAt(i) === 43 ? 1 : 0;
-    if (sign === 0) return Date.parse(s);
-    const h = digits(s, i + 1, 2);
-    const m = s.length >= i + 6 ? digits(s, i + 4, 2) : 0;
-    const sec = s.length >= i + 9 ? digits(s, i + 7, 2) : 0;
-    ms -= sign * ((h * 60 + m) * 60 + sec) * 1000;
-  }
-  return ms;
 }
 
 /** pgDate: a timestamp's text as a Date, read by pgTimestamp (node-postgres's own parser is regex-heavy). */
@@ -130,6 +92,10 @@ export class PgDriver implements Driver {
       q.on('error', reject);
       c.query(q);
     });
+  }
+
+  async copyKeys(text: string, keys: boolean | undefined, sink: KeySink): Promise<true | string> {
+    return copyKeys(await this.connect(), text, keys, sink);
   }
 
   async cancel(): Promise<void> {

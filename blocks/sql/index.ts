@@ -8,6 +8,7 @@ import {
 } from './options';
 import { SeenKeys } from './seen';
 import { Collector } from './collect';
+import { sinceLiteral } from './pgcopy';
 import { numberOf } from './values';
 
 export type { SqlOptions } from './options';
@@ -28,6 +29,8 @@ class SqlBlock implements BlockInstance {
   private seen?: SeenKeys;
   /** The last failure logged (logged once until a run succeeds). */
   private failing = '';
+  /** How the last run read its result (copyKeys' answer), logged when it changes. */
+  private read: true | string = '';
 
   constructor(private readonly o: SqlOptions, private readonly env: BlockEnv) {
     const driver = driverOf(o.url)!;
@@ -75,10 +78,17 @@ class SqlBlock implements BlockInstance {
     const timer = setTimeout(() => { timedOut = true; cancel(); }, limit);
     const onAbort = (): void => cancel();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const c = new Collector({ keys: this.o.keys, maxRows: this.o.max_rows ?? DEFAULT_MAX_ROWS, seen: () => this.keys(), now: Date.now() });
+    const c = new Collector({
+      keys: this.o.keys, maxRows: this.o.max_rows ?? DEFAULT_MAX_ROWS, seen: () => this.keys(), now: Date.now(), copying: () => this.readBy(true),
+    });
     let failure: string | undefined;
     try {
-      await this.driver.query(this.text, params, c);
+      const copy = this.copyText(params);
+      const how = copy === undefined ? 'no COPY for this database or query' : await this.driver.copyKeys!(copy, this.o.keys, c);
+      if (how !== true) {
+        this.readBy(how);
+        await this.driver.query(this.text, params, c);
+      }
     } catch (err) {
       await this.driver.reset();
       failure = errorMessage(err);
@@ -103,6 +113,22 @@ class SqlBlock implements BlockInstance {
       this.failing = '';
     }
     return out;
+  }
+
+  /** readBy logs (debug) how the query's result is read, when that changes. */
+  private readBy(how: true | string): void {
+    if (how === this.read) return;
+    this.read = how;
+    if (how === true) this.env.log.debug({ block: this.o.name }, 'sql key query read by COPY');
+    else this.env.log.debug({ block: this.o.name, why: this.redact(how) }, 'sql query read row by row');
+  }
+
+  /** copyText is the query with `:since` inlined for copyKeys (undefined: the normal path). */
+  private copyText(params: unknown[]): string | undefined {
+    if (!this.driver.copyKeys || this.o.keys === false) return undefined;
+    if (!this.usesSince) return this.o.query;
+    const since = sinceLiteral(params[0] as Date);
+    return since === undefined ? undefined : this.o.query.replace(SINCE, since);
   }
 
   private keyRun(c: Collector, started: number, queryMs: number): RunOutput {

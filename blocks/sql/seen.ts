@@ -39,6 +39,7 @@ export class Recorder {
 
   /** add looks a row's key up: a new one is kept (the first of two in one run sticks too). */
   add(key: string, t: number): void {
+    if (this.done) return; // a row arriving after the run failed is not taken
     if (t !== t || t === Infinity || t === -Infinity) { this.out.bad++; return; }
     if (this.map.has(key)) return;
     if (t < this.oldest) { this.out.old++; return; }
@@ -283,7 +284,10 @@ export class SeenKeys {
     this.lastPrune = now;
     const oldest = now - this.o.keepMs;
     let n = 0;
-    for (const [k, ts] of this.keys) if (ts < oldest) { this.keys.delete(k); n++; }
+    // forEach: no [key, ts] pair made per key (a for-of over the Map makes one).
+    this.keys.forEach((ts, k) => {
+      if (ts < oldest) { this.keys.delete(k); n++; }
+    });
     return n;
   }
 

@@ -5,6 +5,9 @@ import { captureLog, tmpDir } from '../../test/helpers';
 import { DbServer, useDb } from '../../test/sql-servers';
 import { sqlBlock, SqlOptions } from './index';
 import { redactor, shownUrl } from './options';
+import { sinceLiteral } from './pgcopy';
+import { KeyRowReader, unescape } from './pgcopy-text';
+import { pgTimestamp, pgTimestampAt } from './pgtime';
 import { SeenKeys } from './seen';
 import { timestampMs } from './values';
 
@@ -139,6 +142,86 @@ function suite(kind: 'postgres' | 'mariadb'): void {
       await h.block.close?.();
     });
 
+    if (kind === 'postgres') {
+      it('reads a key query by COPY with the keys and timestamps of the row-by-row path (escapes, NULLs, every ts type)', async () => {
+        await s().sql('CREATE TABLE odd (k text, t timestamptz)');
+        const base = Math.floor(Date.now() / 1000) * 1000 - 20_000;
+        const keys = ['plain', 'tab\there', 'new\nline', 'back\\slash', '\\N', 'ünïcode ✓ 😀', '', 'cr\rbs\bff\fvt\v', 'comma,"quote"'];
+        const values = keys.map((k, i) => `(${k.length === 0 ? "''" : `E'${k.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\x08/g, '\\b').replace(/\f/g, '\\f').replace(/\v/g, '\\013')}'`}, to_timestamp(${(base + i * 1500 + 123) / 1000}))`);
+        await s().sql(`INSERT INTO odd VALUES ${values.join(',')}, (NULL, now()), ('no ts', NULL)`);
+        const forms: Record<string, string> = {
+          timestamptz: 't',
+          timestamp: "t AT TIME ZONE 'UTC'",
+          'epoch ms (bigint)': '(extract(epoch from t) * 1000)::bigint',
+          'epoch s (numeric)': 'extract(epoch from t)',
+          'epoch s (float8)': 'extract(epoch from t)::float8',
+          'ISO text': `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+        };
+        for (const [form, ts] of Object.entries(forms)) {
+          const query = `SELECT k AS key, ${ts} AS ts FROM odd WHERE t > :since OR t IS NULL ORDER BY t`;
+          const copied = harness({ url: s().url, query });
+          // A leading comment: not a query copyKeys copies, so node-postgres's rows are read.
+          const rows = harness({ url: s().url, query: `/* row by row */ ${query}` });
+          const a = await copied.run();
+          const b = await rows.run();
+          await copied.block.close?.();
+          await rows.block.close?.();
+          assert.ok(copied.records.some((r) => r.msg === 'sql key query read by COPY'), `${form}: read by COPY`);
+          assert.ok(rows.records.some((r) => r.msg === 'sql query read row by row'), `${form}: read row by row`);
+          assert.equal(a.ok, true, a.message);
+          assert.deepEqual({ rows: a.fields.rows, seen: a.fields.seen, message: a.message }, { rows: keys.length + 2, seen: keys.length, message: '2 rows without a usable key or ts were ignored' }, form);
+          assert.deepEqual({ ...b, fields: { ...b.fields, query_ms: 0 } }, { ...a, fields: { ...a.fields, query_ms: 0 } }, `${form}: the same run as row by row`);
+          const counted = (h: Harness): EmitOutput[] => h.emitted.filter((e) => e.fields?.new);
+          assert.deepEqual(counted(copied), counted(rows), `${form}: each key in the same bucket`);
+          assert.equal(newTotal(copied.emitted), keys.length, form);
+          const seen = new SeenKeys({ dir: `${copied.dataDir}/blocks/orders`, keepMs: 86_400_000, bucketMs: 1000 });
+          seen.open();
+          for (const k of keys) assert.ok(seen.has(k), `${form}: key ${JSON.stringify(k)} recorded as it is`);
+          assert.equal(seen.size, keys.length);
+          assert.equal(seen.newest(), base + (keys.length - 1) * 1500 + 123, `${form}: the newest ts to the ms`);
+          seen.close();
+        }
+      });
+
+      it('reads by COPY a key longer than a socket read and rows amid notices', async () => {
+        await s().sql("CREATE OR REPLACE FUNCTION remon_noisy(k text) RETURNS text AS $$ BEGIN IF k LIKE '%5' THEN RAISE NOTICE 'key %', k; END IF; RETURN k; END $$ LANGUAGE plpgsql");
+        await s().sql(`INSERT INTO orders SELECT g, now() - interval '1 second' FROM generate_series(1, 2000) g`);
+        const long = `long-${'x'.repeat(300_000)}`;
+        const h = harness({ url: s().url, query: `SELECT '${long}' AS key, now() - interval '1 second' AS ts UNION ALL SELECT remon_noisy(id::text), created_at FROM orders UNION ALL SELECT 'after', now() - interval '1 second'` });
+        const out = await h.run();
+        await h.block.close?.();
+        assert.ok(h.records.some((r) => r.msg === 'sql key query read by COPY'), 'read by COPY');
+        assert.equal(out.ok, true, out.message);
+        assert.deepEqual({ rows: out.fields.rows, seen: out.fields.seen }, { rows: 2002, seen: 2002 });
+        const seen = new SeenKeys({ dir: `${h.dataDir}/blocks/orders`, keepMs: 86_400_000, bucketMs: 1000 });
+        seen.open();
+        assert.ok(seen.has('1') && seen.has('1995') && seen.has('2000') && seen.has(long) && seen.has('after'));
+        seen.close();
+      });
+
+      it('cancels a slow key query read by COPY on the server, and reads by COPY again after', async () => {
+        await insert([1, 2], new Date(Date.now() - 1000));
+        const slow = 'SELECT id AS key, created_at AS ts FROM orders WHERE pg_sleep(30) IS NOT NULL AND created_at > :since';
+        const h = harness({ url: s().url, query: slow, every: '10s', timeout: '1s' });
+        const out = await h.run();
+        assert.equal(out.ok, false);
+        assert.match(out.message ?? '', /query timed out after 900ms \(cancelled on the server\)/);
+        assert.ok(h.records.some((r) => r.msg === 'sql key query read by COPY'), 'the slow query was a COPY');
+        let n = -1;
+        for (let i = 0; i < 40 && n !== 0; i++) {
+          n = Number((await s().sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY (%pg_sleep(30)%' AND state = 'active'"))[0].n);
+          if (n !== 0) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(n, 0, 'the server is no longer running the COPY');
+        await h.block.close?.();
+        const fast = harness({ url: s().url, query: slow.replace('pg_sleep(30)', 'pg_sleep(0)') }, h.dataDir);
+        const again = await fast.run();
+        assert.equal(again.ok, true, again.message);
+        assert.equal(again.fields.seen, 2, 'the keys of the cancelled run are new to the next');
+        await fast.block.close?.();
+      });
+    }
+
     it('never shows or logs the password', async () => {
       const bad = s().url.replace(/\/\/(\w+):/, '//nobody:');
       const h = harness({ url: bad, query: 'SELECT 1 AS one' });
@@ -174,6 +257,58 @@ describe('sql block helpers', () => {
     assert.equal(timestampMs(String(ms / 1000)), ms);
     assert.equal(timestampMs('2026-12-02T10:00:00Z'), ms);
     assert.ok(Number.isNaN(timestampMs('soon')));
+  });
+  it('reads PostgreSQL timestamp text, from a string and from COPY bytes, as Date.parse reads its ISO form', () => {
+    const cases: Array<[string, string]> = [
+      ['2026-12-02 10:00:00+00', '2026-12-02T10:00:00Z'],
+      ['2026-12-02 10:00:00.5+01', '2026-12-02T10:00:00.500+01:00'],
+      ['2026-12-02 10:00:00.123456-08', '2026-12-02T10:00:00.123-08:00'],
+      ['2024-02-29 23:59:59.999+05:30', '2024-02-29T23:59:59.999+05:30'],
+      ['1969-07-20 20:17:40', '1969-07-20T20:17:40Z'],
+      ['0050-03-01 00:00:00+00', '0050-03-01T00:00:00Z'],
+      ['2000-01-01 00:00:00+00:00:30', '1999-12-31T23:59:30Z'],
+    ];
+    for (const [pg, iso] of cases) {
+      const b = Buffer.from(`x\t${pg}\ty`);
+      assert.equal(pgTimestamp(pg), Date.parse(iso), pg);
+      assert.equal(pgTimestampAt(b, 2, 2 + pg.length), Date.parse(iso), `${pg} from bytes`);
+    }
+    // Instants from 1843 to 2096 in every offset PostgreSQL prints (an LCG: the same each run).
+    let seed = 42;
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    for (let k = 0; k < 2000; k++) {
+      const ms = (rand(8_000_000) - 4_000_000) * 1_000_000 + rand(1_000_000);
+      const off = rand(26 * 4) * 15 - 13 * 60;
+      const local = new Date(ms + off * 60_000).toISOString().slice(0, 23).replace('T', ' ');
+      const tz = `${off < 0 ? '-' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}${Math.abs(off) % 60 ? `:${String(Math.abs(off) % 60).padStart(2, '0')}` : ''}`;
+      const pg = `${local}${rand(2) ? String(rand(1000)).padStart(3, '0') : ''}${tz}`;
+      assert.equal(pgTimestampAt(Buffer.from(pg), 0, pg.length), ms, pg);
+      assert.equal(pgTimestamp(pg), ms, pg);
+    }
+    for (const odd of ['infinity', '2026-13-02 10:00:00+00', '0044-03-15 12:00:00+00 BC', '\\N']) {
+      assert.equal(pgTimestampAt(Buffer.from(odd), 0, odd.length), pgTimestamp(odd), odd);
+    }
+    assert.ok(Number.isNaN(pgTimestamp('infinity')));
+  });
+  it('reads COPY text rows: escapes, octal and hex bytes, NULL, the key and ts columns wherever they are', () => {
+    const esc = Buffer.from('a\\tb\\\\c\\nd\\101\\x42\\303\\251\\q');
+    assert.equal(unescape(esc, 0, esc.length), 'a\tb\\c\ndAB\u00e9q');
+    const got: Array<[string | undefined, number]> = [];
+    const r = new KeyRowReader(2, 0, 3, 'pg', { keyRow: (k, t) => got.push([k, t]) });
+    const rows = ['2026-12-02 10:00:00+00\tx\tk1\n', '\\N\tx\tk\\t2', '2026-12-02 10:00:01+00\tx\t\\N\n', '2026-12-02 10:00:02+00\t\\\\\tün\n'];
+    for (const row of rows) {
+      const b = Buffer.from(`pad${row}`);
+      r.row(b, 3, b.length);
+    }
+    const t = Date.parse('2026-12-02T10:00:00Z');
+    assert.deepEqual(got, [['k1', t], ['k\t2', NaN], [undefined, t + 1000], ['ün', t + 2000]]);
+  });
+  it('inlines :since for COPY as a timestamptz literal, only from a date it can print', () => {
+    assert.equal(sinceLiteral(new Date(Date.UTC(2026, 11, 2, 10, 0, 0, 5))), "'2026-12-02T10:00:00.005Z'::timestamptz");
+    assert.equal(sinceLiteral(new Date(NaN)), undefined);
+    assert.equal(sinceLiteral(new Date(1e16)), undefined);
+    assert.equal(sinceLiteral(new Date(Date.UTC(12026, 0, 1))), undefined);
+    assert.equal(sinceLiteral(new Date('0000-06-01T00:00:00Z')), undefined, 'no year 0 in PostgreSQL');
   });
   it('keeps the first timestamp of a key, drops keys older than keep, and compacts without losing any', () => {
     const dir = tmpDir('remon-seen-');
