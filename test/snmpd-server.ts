@@ -57,7 +57,8 @@ export function snmpgetPath(): string | undefined {
   return dirs.map((d) => path.join(d, 'snmpget')).find((f) => fs.existsSync(f));
 }
 
-async function freeUdpPort(): Promise<number> {
+/** freeUdpPort is a loopback UDP port nobody holds right now. */
+export async function freeUdpPort(): Promise<number> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     s.once('error', reject);

@@ -16,21 +16,10 @@ import { rpcPlugin } from '../src/rpc/plugin';
 import { createSlaPlugin, SlaView } from '../src/sla';
 import { freePort, tmpDir, waitFor, writeConfig } from './helpers';
 import { requirePeer } from './peers';
+import { freeUdpPort } from './snmpd-server';
 
 const TOKEN = 'trap-test-token';
 const ENT = '1.3.6.1.4.1.99999';
-
-/** freeUdpPort is a loopback UDP port nobody holds right now. */
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve());
-  });
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 const snmptrapPath = (): string | undefined => ['/usr/bin/snmptrap', '/usr/local/bin/snmptrap'].find((f) => fs.existsSync(f));
 
