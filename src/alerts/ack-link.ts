@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createError } from '../errors';
+import type { Alert } from './types';
 
 /** LinkClaim is what an ack link carries: the alert, a nonce (single use), the expiry. */
 export interface LinkClaim {
@@ -61,4 +62,16 @@ export class AckLinks {
     if (now >= expires) throw createError('REMON_ERR_ALERT_LINK', `this ack link expired at ${new Date(expires).toISOString()}; acknowledge with remon alerts ack ${m[1]}`);
     return { alert: m[1], nonce: m[2], expires };
   }
+}
+
+/**
+ * linkedAlert is the alert a verified link would acknowledge now: kept by this node, the
+ * link not used on it yet, the alert not resolved; REMON_ERR_ALERT_LINK says why not.
+ */
+export function linkedAlert(claim: LinkClaim, alerts: ReadonlyMap<string, Alert>): Alert {
+  const a = alerts.get(claim.alert);
+  if (!a) throw createError('REMON_ERR_ALERT_LINK', `alert ${claim.alert} is no longer kept by this node`);
+  if (a.links.has(claim.nonce)) throw createError('REMON_ERR_ALERT_LINK', `this ack link was used already; alert ${a.id} is ${a.state}`);
+  if (a.state === 'resolved') throw createError('REMON_ERR_ALERT_LINK', `alert ${a.id} is resolved; there is nothing to acknowledge`);
+  return a;
 }

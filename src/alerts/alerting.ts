@@ -8,14 +8,14 @@ import type { Shared } from '../shared/shared';
 import type { Store } from '../store/store';
 import { Channels, ChannelName, channelsOf } from '../notify/channels';
 import type { AlertPayload, Notification } from '../notify/payload';
-import { AckLinks, loadKey } from './ack-link';
+import { AckLinks, linkedAlert, loadKey } from './ack-link';
 import { ActionRunner, SlaNow } from './action-runner';
 import { actionsFromConfig, SlaActions } from './actions';
 import { AlertBook } from './book';
 import type { ContactConfig, EscalationConfig } from './config';
-import { Delivery, DispatchDeps, Dispatcher } from './dispatch';
+import { claimedBy, Delivery, DispatchDeps, Dispatcher, NotificationClaim } from './dispatch';
 import { nextStep, PlannedStep } from './escalation';
-import { onCall } from './oncall';
+import { stepContacts } from './oncall';
 import { SilenceBook } from './silences';
 import { alertStateEvent } from './events';
 import { HeldAlerts } from './held';
@@ -31,14 +31,6 @@ interface Slot extends Timed {
 
 /** Sender is how a notification goes out (Channels; tests and benchmarks may count instead). */
 export type Sender = (channel: ChannelName, contact: ContactConfig, n: Notification) => Promise<void>;
-
-/**
- * NotificationClaim decides whether this node sends one notification: a cluster answers
- * true for the first node to claim it (src/cluster). `alertKey` is the alert's identity on
- * every node (source, name, labels), `field` the notification within it
- * (`kind|step|contact|channel`, the step without the node's own alert id).
- */
-export type NotificationClaim = (alertKey: string, field: string, kind: string) => Promise<boolean>;
 
 /** AlertingOptions: the node's config, clock and log; how to find an SLA's actions; how to send. */
 export interface AlertingOptions {
@@ -139,14 +131,7 @@ export class Alerting {
    * notification of an incident, whichever nodes saw it); without one, this node sends all.
    */
   useClaim(claim: NotificationClaim): void {
-    this.dispatchDeps.claim = async (items) => {
-      const won = await Promise.all(items.map((d) => {
-        const a = this.book.alerts.get(d.alertId);
-        // The delivery key is `<alert id>:<step>|contact|channel`; the id is this node's own.
-        return a ? claim(a.key, `${d.kind}|${d.key.slice(d.alertId.length + 1)}`, d.kind) : true;
-      }));
-      return items.filter((_d, i) => won[i]);
-    };
+    this.dispatchDeps.claim = claimedBy(claim, this.book.alerts);
   }
 
   /** start reads the alert log, arms every alert's timer and sends what a restart left unsent. */
@@ -362,17 +347,8 @@ export class Alerting {
 
   /** dispatch resolves a level's targets (schedules to who is on call now), records the step, and sends it. */
   private dispatch(a: Alert, step: PlannedStep, now: number): void {
-    const to: string[] = [];
-    for (const t of step.targets) {
-      if ('contact' in t) {
-        if (!to.includes(t.contact)) to.push(t.contact);
-        continue;
-      }
-      const s = this.config.schedules[t.schedule];
-      const who = s ? onCall(s, now).person : undefined;
-      if (who === undefined) this.write({ k: 'note', id: a.id, t: now, what: 'nobody', m: `schedule ${t.schedule} has nobody on call` });
-      else if (!to.includes(who)) to.push(who);
-    }
+    const { to, nobody } = stepContacts(step.targets, this.config.schedules, now);
+    for (const name of nobody) this.write({ k: 'note', id: a.id, t: now, what: 'nobody', m: `schedule ${name} has nobody on call` });
     const s: Step = { key: step.key, kind: 'firing', level: step.level, to, at: now };
     this.write({ k: 'step', id: a.id, s });
     this.enqueue(a, s);
@@ -458,11 +434,7 @@ export class Alerting {
   checkLink(token: string): { alert: Alert; nonce: string } {
     if (!this.links) throw createError('REMON_ERR_UNAVAILABLE', 'alerts are not started');
     const claim = this.links.verify(token, this.clock.now());
-    const a = this.book.alerts.get(claim.alert);
-    if (!a) throw createError('REMON_ERR_ALERT_LINK', `alert ${claim.alert} is no longer kept by this node`);
-    if (a.links.has(claim.nonce)) throw createError('REMON_ERR_ALERT_LINK', `this ack link was used already; alert ${a.id} is ${a.state}`);
-    if (a.state === 'resolved') throw createError('REMON_ERR_ALERT_LINK', `alert ${a.id} is resolved; there is nothing to acknowledge`);
-    return { alert: a, nonce: claim.nonce };
+    return { alert: linkedAlert(claim, this.book.alerts), nonce: claim.nonce };
   }
 
   /** ackByLink acknowledges through a signed link; each link works once, before it expires. */

@@ -4,7 +4,30 @@ import type { Logger } from '../log';
 import type { ChannelName } from '../notify/channels';
 import type { AlertPayload, Notification } from '../notify/payload';
 import type { ContactConfig, NotifyConfig } from './config';
-import type { NoticeKind, Outcome } from './types';
+import type { Alert, NoticeKind, Outcome } from './types';
+
+/**
+ * NotificationClaim decides whether this node sends one notification: a cluster answers
+ * true for the first node to claim it (src/cluster). `alertKey` is the alert's identity on
+ * every node (source, name, labels), `field` the notification within it
+ * (`kind|step|contact|channel`, the step without the node's own alert id).
+ */
+export type NotificationClaim = (alertKey: string, field: string, kind: string) => Promise<boolean>;
+
+/**
+ * claimedBy is DispatchDeps.claim through a NotificationClaim: the deliveries this node
+ * won. One whose alert is gone is kept (there is nothing to ask about).
+ */
+export function claimedBy(claim: NotificationClaim, alerts: ReadonlyMap<string, Alert>): (items: Delivery[]) => Promise<Delivery[]> {
+  return async (items) => {
+    const won = await Promise.all(items.map((d) => {
+      const a = alerts.get(d.alertId);
+      // The delivery key is `<alert id>:<step>|contact|channel`; the id is this node's own.
+      return a ? claim(a.key, `${d.kind}|${d.key.slice(d.alertId.length + 1)}`, d.kind) : true;
+    }));
+    return items.filter((_d, i) => won[i]);
+  };
+}
 
 /** Delivery is one step of one alert to one channel of one contact. */
 export interface Delivery {

@@ -1,5 +1,5 @@
 import { DAY_MS, fromLocal, toLocal } from '../util/zone';
-import type { LayerConfig, ScheduleConfig } from './config';
+import type { LayerConfig, ScheduleConfig, Target } from './config';
 
 /** OnCall is who a schedule has on call at a time, and why. */
 export interface OnCall {
@@ -81,4 +81,25 @@ export function turnEnd(s: ScheduleConfig, t: number): number | undefined {
     if (next.person !== who.person) return c;
   }
   return undefined;
+}
+
+/**
+ * stepContacts resolves an escalation level's targets at a time: contacts as named,
+ * schedules to whom they have on call then (each person once, in order); `nobody` lists the
+ * schedules with nobody on call (or not configured).
+ */
+export function stepContacts(targets: readonly Target[], schedules: Readonly<Record<string, ScheduleConfig>>, now: number): { to: string[]; nobody: string[] } {
+  const to: string[] = [];
+  const nobody: string[] = [];
+  for (const t of targets) {
+    let who: string | undefined;
+    if ('contact' in t) who = t.contact;
+    else {
+      const s = schedules[t.schedule];
+      who = s ? onCall(s, now).person : undefined;
+      if (who === undefined) nobody.push(t.schedule);
+    }
+    if (who !== undefined && !to.includes(who)) to.push(who);
+  }
+  return { to, nobody };
 }
