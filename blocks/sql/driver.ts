@@ -2,6 +2,7 @@ import { Client, Query, types } from 'pg';
 import * as mysql from 'mysql2/promise';
 import { copyKeys, KeySink } from './pgcopy';
 import { PG_TIMESTAMP, PG_TIMESTAMPTZ, pgTimestamp } from './pgtime';
+import { OneConnection } from './connection';
 
 /** DriverName: the database protocols the sql block speaks. */
 export type DriverName = 'postgres' | 'mysql';
@@ -46,32 +47,22 @@ const pgTypes = {
 
 /** PgDriver speaks to PostgreSQL with node-postgres. */
 export class PgDriver implements Driver {
-  private client?: Client;
-  private connecting?: Promise<Client>;
+  private readonly conn = new OneConnection(async () => {
+    const c = new Client({ connectionString: this.url, connectionTimeoutMillis: this.connectMs, application_name: 'remon' });
+    c.on('error', () => void this.reset()); // a connection lost between runs: the next run connects again
+    try {
+      await c.connect();
+    } catch (err) {
+      c.end().catch(() => undefined);
+      throw err;
+    }
+    return c;
+  });
 
   constructor(private readonly url: string, private readonly connectMs: number) {}
 
-  private connect(): Promise<Client> {
-    if (this.client) return Promise.resolve(this.client);
-    this.connecting ??= (async () => {
-      const c = new Client({ connectionString: this.url, connectionTimeoutMillis: this.connectMs, application_name: 'remon' });
-      c.on('error', () => void this.reset()); // a connection lost between runs: the next run connects again
-      try {
-        await c.connect();
-      } catch (err) {
-        c.end().catch(() => undefined);
-        throw err;
-      }
-      this.client = c;
-      return c;
-    })().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
-  }
-
   async query(text: string, params: unknown[], sink: RowSink): Promise<void> {
-    const c = await this.connect();
+    const c = await this.conn.get();
     // rowMode 'array' is a Query option node-postgres takes (its types do not list it).
     const q = new Query({ text, values: params, rowMode: 'array', types: pgTypes } as ConstructorParameters<typeof Query>[0]);
     let described = false;
@@ -95,11 +86,11 @@ export class PgDriver implements Driver {
   }
 
   async copyKeys(text: string, keys: boolean | undefined, sink: KeySink): Promise<true | string> {
-    return copyKeys(await this.connect(), text, keys, sink);
+    return copyKeys(await this.conn.get(), text, keys, sink);
   }
 
   async cancel(): Promise<void> {
-    const pid = (this.client as unknown as { processID?: number } | undefined)?.processID;
+    const pid = (this.conn.current as unknown as { processID?: number } | undefined)?.processID;
     if (!pid) return;
     const c = new Client({ connectionString: this.url, connectionTimeoutMillis: this.connectMs, application_name: 'remon-cancel' });
     c.on('error', () => undefined);
@@ -112,16 +103,17 @@ export class PgDriver implements Driver {
   }
 
   async reset(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    await c?.end().catch(() => undefined);
+    await this.conn.take()?.end().catch(() => undefined);
   }
 }
 
 /** MysqlDriver speaks to MySQL and MariaDB with mysql2; DATETIME values are read and written as UTC. */
 export class MysqlDriver implements Driver {
-  private conn?: mysql.Connection;
-  private connecting?: Promise<mysql.Connection>;
+  private readonly conn = new OneConnection(async () => {
+    const c = await mysql.createConnection(this.options());
+    c.on('error', () => void this.reset());
+    return c;
+  });
 
   constructor(private readonly url: string, private readonly connectMs: number) {}
 
@@ -129,21 +121,8 @@ export class MysqlDriver implements Driver {
     return { uri: this.url.replace(/^mariadb:/, 'mysql:'), connectTimeout: this.connectMs, timezone: 'Z', dateStrings: false, supportBigNumbers: true };
   }
 
-  private connect(): Promise<mysql.Connection> {
-    if (this.conn) return Promise.resolve(this.conn);
-    this.connecting ??= (async () => {
-      const c = await mysql.createConnection(this.options());
-      c.on('error', () => void this.reset());
-      this.conn = c;
-      return c;
-    })().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
-  }
-
   async query(text: string, params: unknown[], sink: RowSink): Promise<void> {
-    const c = await this.connect();
+    const c = await this.conn.get();
     // The callback connection under the promise one streams: rows are handed on, not kept.
     const core = (c as unknown as { connection: { query(o: object): NodeJS.EventEmitter } }).connection;
     let described = false;
@@ -166,7 +145,7 @@ export class MysqlDriver implements Driver {
   }
 
   async cancel(): Promise<void> {
-    const id = this.conn?.threadId;
+    const id = this.conn.current?.threadId;
     if (!id) return;
     const c = await mysql.createConnection(this.options());
     c.on('error', () => undefined);
@@ -178,8 +157,6 @@ export class MysqlDriver implements Driver {
   }
 
   async reset(): Promise<void> {
-    const c = this.conn;
-    this.conn = undefined;
-    if (c) c.destroy();
+    this.conn.take()?.destroy();
   }
 }
