@@ -20,7 +20,7 @@ import { quantile, table } from './stats';
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 20_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-const EVERY_MS = 10_000;
+const EVERY_MS = Number(process.env.BENCH_EVERY_MS ?? 10_000);
 
 interface Figures {
   side: string;
@@ -56,7 +56,7 @@ async function remonSide(): Promise<Figures> {
   writeNoopType(path.join(dir, 'blocks'));
   // The memory store: this measures the scheduler and engine; the RRD store has its own bench.
   const lines = ['node: { data: ./data, max_concurrency: 10000, block_dirs: [./blocks] }', 'storage: { kind: memory }', 'blocks:'];
-  for (let i = 0; i < BLOCKS; i++) lines.push(`  - { name: b${i}, type: noop, every: 10s }`);
+  for (let i = 0; i < BLOCKS; i++) lines.push(`  - { name: b${i}, type: noop, every: ${EVERY_MS}ms }`);
   fs.writeFileSync(path.join(dir, 'monitor.yaml'), lines.join('\n'));
   const t0 = performance.now();
   const loaded = await loadConfigIsolated(path.join(dir, 'monitor.yaml'), { registryModule: REGISTRY_MODULE });

@@ -89,16 +89,22 @@ export class Engine implements NodeApi {
   private readonly runScheduled = (b: ActiveBlock, lag: number): Promise<Result> => this.execute(b, 'schedule', lag);
   /**
    * startScheduled starts a scheduled run without a promise: `done` tells the scheduler it
-   * ended (see Job.start). The request carries the block and `done` to scheduledDone.
+   * ended (see Job.start). The request carries the block and `done` to scheduledDone; it is
+   * made at the block's first run and reused by the next ones (a block's scheduled runs
+   * never overlap, and a Run reads the lag when it starts).
    */
-  private readonly startScheduled = (b: ActiveBlock, lag: number, done: (err?: unknown) => void): void => {
+  private readonly startScheduled = (b: ActiveBlock, lag: number, done: (err?: unknown) => void, req?: ScheduledRun): ScheduledRun => {
     b.running = true;
     b.lastStart = this.clock.now();
-    const req: ScheduledRun = {
-      config: b.config, instance: b.instance, trigger: 'schedule', lagMs: lag, stop: this.stopController.signal, runs: this.runs,
-      shared: this.shared, log: this.log, now: this.now, owner: b, done,
-    };
+    if (req) req.lagMs = lag;
+    else {
+      req = {
+        config: b.config, instance: b.instance, trigger: 'schedule', lagMs: lag, stop: this.stopController.signal, runs: this.runs,
+        shared: this.shared, log: this.log, now: this.now, owner: b, done,
+      };
+    }
     startRun(req, this.scheduledDone);
+    return req;
   };
   private readonly scheduledDone = (r: Result, req: RunRequest): void => {
     const b = req.owner as ActiveBlock;
@@ -467,11 +473,13 @@ interface ScheduledRun extends RunRequest {
 class BlockJob implements Job {
   readonly id: string;
   readonly everyMs: number;
+  /** The request of its scheduled runs, made at the first (see Engine.startScheduled). */
+  private req?: ScheduledRun;
 
   constructor(
     private readonly b: ActiveBlock,
     private readonly exec: (b: ActiveBlock, lag: number) => Promise<Result>,
-    private readonly begin: (b: ActiveBlock, lag: number, done: (err?: unknown) => void) => void,
+    private readonly begin: (b: ActiveBlock, lag: number, done: (err?: unknown) => void, req?: ScheduledRun) => ScheduledRun,
     readonly firstSpreadMs?: number,
     readonly firstAfterMs?: number,
   ) {
@@ -484,7 +492,7 @@ class BlockJob implements Job {
   }
 
   start(lagMs: number, done: (err?: unknown) => void): void {
-    this.begin(this.b, lagMs, done);
+    this.req = this.begin(this.b, lagMs, done, this.req);
   }
 
   busy(): boolean {

@@ -1,3 +1,4 @@
+import { seriesId } from '../store/series-ids';
 import type { Sample } from '../store/store';
 
 /** FieldKind tells the store how to treat a field: RRDtool's data-source types. */
@@ -29,35 +30,44 @@ export interface Result {
   output?: string;
 }
 
+/** SeriesKey is a series' name and its id in this process (series-ids.ts), when it has one. */
+export interface SeriesKey {
+  readonly name: string;
+  readonly id?: number;
+}
+
 /**
- * SeriesNames makes and keeps a block's series names (`<block>.<field>`): the samples of
- * each result then carry the same strings, which the store's maps have hashed before,
- * instead of new ones to build, flatten and hash. At most MAX_KEPT names are kept.
+ * SeriesNames makes and keeps a block's series names (`<block>.<field>`) and their ids: the
+ * samples of each result then carry the same strings, which the store's maps have hashed
+ * before, and the ids stores index their series by. At most MAX_KEPT names are kept (a
+ * name made beyond them has no id: ids are never given back).
  */
 export class SeriesNames {
   private static readonly MAX_KEPT = 256;
   /** `up` and `duration_ms`, which every run has, outside the map (made when first asked). */
-  private up?: string;
-  private duration?: string;
+  private up?: SeriesKey;
+  private duration?: SeriesKey;
   /** The other fields' names: a map only for blocks with fields (at 100,000 blocks a map each costs). */
-  private names?: Map<string, string>;
+  private names?: Map<string, SeriesKey>;
   constructor(readonly block: string) {}
 
-  of(field: string): string {
-    if (field === 'up') return (this.up ??= this.make(field));
-    if (field === 'duration_ms') return (this.duration ??= this.make(field));
-    let name = this.names?.get(field);
-    if (name === undefined) {
-      name = this.make(field);
+  of(field: string): SeriesKey {
+    if (field === 'up') return (this.up ??= this.make(field, true));
+    if (field === 'duration_ms') return (this.duration ??= this.make(field, true));
+    let key = this.names?.get(field);
+    if (key === undefined) {
       this.names ??= new Map();
-      if (this.names.size < SeriesNames.MAX_KEPT) this.names.set(field, name);
+      const kept = this.names.size < SeriesNames.MAX_KEPT;
+      key = this.make(field, kept);
+      if (kept) this.names.set(field, key);
     }
-    return name;
+    return key;
   }
 
-  private make(field: string): string {
+  private make(field: string, withId: boolean): SeriesKey {
     // Internalized (as an object key is): flat, its hash made, compared by identity.
-    return Object.keys({ [`${this.block}.${field}`]: 0 })[0];
+    const name = Object.keys({ [`${this.block}.${field}`]: 0 })[0];
+    return withId ? { name, id: seriesId(name) } : { name };
   }
 }
 
@@ -71,13 +81,21 @@ export function resultSeries(r: Result, heartbeat?: number, names?: SeriesNames)
   const t = r.startedAt;
   const n = names?.block === r.block ? names : undefined;
   const b = r.block;
-  // Fields spelled out: an object spread per sample costs more than the rest of a result's handling.
-  const out: Sample[] = [{ series: n ? n.of('up') : `${b}.up`, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat }];
-  if (r.trigger !== 'signal') out.push({ series: n ? n.of('duration_ms') : `${b}.duration_ms`, value: r.durationMs, kind: 'gauge', t, heartbeat });
+  // Fields spelled out (an object spread per sample costs more than the rest of a result's
+  // handling), and one array literal of the right length (a push onto a full array copies it).
+  const up = n?.of('up');
+  const first: Sample = { series: up ? up.name : `${b}.up`, id: up?.id, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat };
+  let out: Sample[];
+  if (r.trigger === 'signal') out = [first];
+  else {
+    const d = n?.of('duration_ms');
+    out = [first, { series: d ? d.name : `${b}.duration_ms`, id: d?.id, value: r.durationMs, kind: 'gauge', t, heartbeat }];
+  }
   for (const field in r.fields) {
     const value = r.fields[field];
     if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;
-    out.push({ series: n ? n.of(field) : `${b}.${field}`, value, kind: r.kinds?.[field] ?? 'gauge', t, heartbeat });
+    const k = n?.of(field);
+    out.push({ series: k ? k.name : `${b}.${field}`, id: k?.id, value, kind: r.kinds?.[field] ?? 'gauge', t, heartbeat });
   }
   return out;
 }

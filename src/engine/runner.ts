@@ -76,9 +76,12 @@ export class Run implements RunHandle, RunContext, Running {
   private settled = false;
   private readonly startedAt: number;
   private readonly t0: number;
+  /** The request's lag, read at the start: a scheduled block's request is reused by its next run. */
+  private readonly lagMs: number;
 
   constructor(private readonly req: RunRequest, readonly set: RunSet, private readonly done: RunDone) {
     this.input = req.input;
+    this.lagMs = req.lagMs;
     this.log = req.log;
     this.shared = req.shared;
     this.startedAt = req.now ? req.now() : Date.now();
@@ -137,7 +140,7 @@ export class Run implements RunHandle, RunContext, Running {
     this.req.controllers?.delete(this);
     // The Result does not wait for a block still running: whoever asked keeps track of it.
     if (this.work && !this.workDone) this.req.track?.(this.work.catch(ignore));
-    this.done(toResult(this.req, out ?? {}, this.startedAt, performance.now() - this.t0), this.req);
+    this.done(toResult(this.req, out ?? {}, this.startedAt, performance.now() - this.t0, this.lagMs), this.req);
   }
 
   fail(err: unknown): void {
@@ -150,21 +153,23 @@ export class Run implements RunHandle, RunContext, Running {
   }
 }
 
-/** settle hands the block's answer to its run (an await allocates no handler per run). */
-async function settle(run: Run, work: Promise<RunOutput>): Promise<void> {
-  let out: RunOutput | undefined;
-  let error: unknown;
-  let failed = false;
-  try {
-    out = await work;
-  } catch (err) {
-    failed = true;
-    error = err;
-  }
-  run.workDone = true;
-  if (run.ended) run.set.settled(run);
-  else if (failed) run.fail(error);
-  else run.finish(out);
+/**
+ * settle hands the block's answer to its run when its promise settles: two small closures
+ * and a reaction, a third of what an async function awaiting it allocates per run.
+ */
+function settle(run: Run, work: Promise<RunOutput>): void {
+  work.then(
+    (out) => {
+      run.workDone = true;
+      if (run.ended) run.set.settled(run);
+      else run.finish(out);
+    },
+    (err: unknown) => {
+      run.workDone = true;
+      if (run.ended) run.set.settled(run);
+      else run.fail(err);
+    },
+  );
 }
 
 /**
@@ -195,11 +200,11 @@ export function startRun(req: RunRequest, done: RunDone): void {
     return run.fail(err);
   }
   run.work = work;
-  void settle(run, work);
+  settle(run, work);
 }
 
 /** toResult is the Result of a finished run. */
-function toResult(req: RunRequest, out: RunOutput, startedAt: number, durationMs: number): Result {
+function toResult(req: RunRequest, out: RunOutput, startedAt: number, durationMs: number, lagMs: number): Result {
   const ok = out.ok !== false;
   return {
     block: req.config.name,
@@ -210,7 +215,7 @@ function toResult(req: RunRequest, out: RunOutput, startedAt: number, durationMs
     message: ok ? '' : out.message || 'failed',
     startedAt,
     durationMs: round3(durationMs),
-    lagMs: round3(req.lagMs),
+    lagMs: round3(lagMs),
     trigger: req.trigger,
     output: out.output === undefined ? undefined : out.output.slice(0, MAX_OUTPUT_CHARS),
   };

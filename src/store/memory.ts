@@ -1,4 +1,5 @@
 import { boundStep, pointsLimit, storeRange } from './range';
+import { ById } from './series-ids';
 import { FetchOptions, Sample, SeriesData, Store, StoreStatus } from './store';
 
 /** MemoryStoreOptions: how many samples each series keeps. */
@@ -69,6 +70,8 @@ function bucketAverages(ring: Ring, from: number, to: number, step: number): Arr
  */
 export class MemoryStore implements Store {
   private readonly rings = new Map<string, Ring>();
+  /** The same rings by series id (Sample.id), for samples that carry one. */
+  private readonly byId = new ById<Ring>();
   private readonly capacity: number;
   private accepted = 0;
 
@@ -79,10 +82,15 @@ export class MemoryStore implements Store {
   write(samples: readonly Sample[]): void {
     this.accepted += samples.length;
     for (const s of samples) {
-      let ring = this.rings.get(s.series);
+      const id = s.id;
+      let ring = id === undefined ? undefined : this.byId.get(id);
       if (!ring) {
-        ring = new Ring(this.capacity);
-        this.rings.set(s.series, ring);
+        ring = this.rings.get(s.series);
+        if (!ring) {
+          ring = new Ring(this.capacity);
+          this.rings.set(s.series, ring);
+        }
+        if (id !== undefined) this.byId.set(id, ring);
       }
       ring.push(s.t, s.value);
     }

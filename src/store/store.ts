@@ -11,6 +11,11 @@ export interface Sample {
    * stores that create a series on its first sample. Engines set it from the block's interval.
    */
   heartbeat?: number;
+  /**
+   * The series' id in this process (seriesId(series), series-ids.ts), when the producer keeps
+   * it: a store may index its series by it instead of by name. Never anything else.
+   */
+  id?: number;
 }
 
 /** DEFAULT_MAX_POINTS bounds a fetch that names no maxPoints. */
