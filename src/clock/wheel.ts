@@ -10,12 +10,19 @@ export interface Slotted {
 
 /** Slot holds the items whose alarms fall in one step of the grid, in the order they were set. */
 interface Slot<T> {
-  items: T[];
+  /** items[0..n) and their seqs; a reused slot's arrays keep their length, written over from 0. */
+  items: Array<T | undefined>;
   seqs: number[];
+  n: number;
   /** Items were set in alarm order (the common case: no sort when it fires). */
   ordered: boolean;
   last: number;
 }
+
+/** MAX_SPARE: fired slots kept for reuse (a minute of 4 ms slots is 15,000; new slots are made as the grid moves on). */
+const MAX_SPARE = 64;
+/** A fired slot of more items than this is not kept (its arrays would hold on to that many). */
+const MAX_SPARE_ITEMS = 4096;
 
 /**
  * Wheel is a deadline service for many items on a coarse grid (the scheduler's runs):
@@ -38,6 +45,11 @@ export class Wheel<T extends Slotted> {
   private count = 0;
   /** Items with an alarm set (the entries that are not stale). */
   private live = 0;
+  /**
+   * Slots that fired, emptied for reuse: their arrays keep their capacity and stay in the old
+   * generation, so a slot costs no allocation, no growth copies and no promotion per run.
+   */
+  private readonly spare: Array<Slot<T>> = [];
 
   constructor(private readonly clock: Clock, private readonly fire: (item: T, now: number) => void, private readonly gridMs: number) {}
 
@@ -59,12 +71,18 @@ export class Wheel<T extends Slotted> {
     const key = this.gridMs > 0 ? Math.ceil(at / this.gridMs) * this.gridMs : at;
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { items: [], seqs: [], ordered: true, last: -Infinity };
+      slot = this.spare.pop() ?? { items: [], seqs: [], n: 0, ordered: true, last: -Infinity };
       this.slots.set(key, slot);
       this.pushKey(key);
     }
-    slot.items.push(item);
-    slot.seqs.push(item.wheelSeq);
+    const i = slot.n++;
+    if (i < slot.items.length) {
+      slot.items[i] = item;
+      slot.seqs[i] = item.wheelSeq;
+    } else {
+      slot.items.push(item);
+      slot.seqs.push(item.wheelSeq);
+    }
     if (at < slot.last) slot.ordered = false;
     else slot.last = at;
     this.count++;
@@ -118,8 +136,9 @@ export class Wheel<T extends Slotted> {
         const key = this.popKey();
         const slot = this.slots.get(key)!;
         this.slots.delete(key);
-        this.count -= slot.items.length;
+        this.count -= slot.n;
         this.fireSlot(slot, now);
+        this.recycle(slot);
       }
     } finally {
       this.firing = false;
@@ -128,17 +147,31 @@ export class Wheel<T extends Slotted> {
   }
 
   private fireSlot(slot: Slot<T>, now: number): void {
-    const { items, seqs } = slot;
+    const { items, seqs, n } = slot;
     if (!slot.ordered) {
       // Rare (an alarm moved earlier into a slot): fire in alarm order, as a heap would.
-      const order = items.map((_, i) => i).sort((a, b) => items[a].alarm - items[b].alarm);
-      for (const i of order) if (items[i].wheelSeq === seqs[i]) this.fireItem(items[i], now);
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => items[a]!.alarm - items[b]!.alarm);
+      for (const i of order) if (items[i]!.wheelSeq === seqs[i]) this.fireItem(items[i]!, now);
       return;
     }
-    for (let i = 0; i < items.length; i++) {
+    for (let i = 0; i < n; i++) {
       // A stale entry: the item was moved or removed since.
-      if (items[i].wheelSeq === seqs[i]) this.fireItem(items[i], now);
+      const item = items[i]!;
+      if (item.wheelSeq === seqs[i]) this.fireItem(item, now);
     }
+  }
+
+  /**
+   * recycle empties a fired slot into the spares (at most MAX_SPARE of them). Its arrays keep
+   * their length (setting it to 0 would free them); the items left in them are overwritten by
+   * the next use, and a slot longer than MAX_SPARE_ITEMS is dropped so no more are held.
+   */
+  private recycle(slot: Slot<T>): void {
+    if (this.spare.length >= MAX_SPARE || slot.items.length > MAX_SPARE_ITEMS) return;
+    slot.n = 0;
+    slot.ordered = true;
+    slot.last = -Infinity;
+    this.spare.push(slot);
   }
 
   /** fireItem takes the item off the wheel and calls back (which may set it again). */
