@@ -95,12 +95,14 @@ export class Engine implements NodeApi {
    */
   private readonly startScheduled = (b: ActiveBlock, lag: number, done: (err?: unknown) => void, req?: ScheduledRun): ScheduledRun => {
     b.running = true;
-    b.lastStart = this.clock.now();
-    if (req) req.lagMs = lag;
-    else {
+    const at = (b.lastStart = this.clock.now());
+    if (req) {
+      req.lagMs = lag;
+      req.startedAt = at;
+    } else {
       req = {
         config: b.config, instance: b.instance, trigger: 'schedule', lagMs: lag, stop: this.stopController.signal, runs: this.runs,
-        shared: this.shared, log: this.log, now: this.now, owner: b, done,
+        shared: this.shared, log: this.log, now: this.now, startedAt: at, owner: b, done,
       };
     }
     startRun(req, this.scheduledDone);

@@ -37,6 +37,8 @@ export interface RunRequest {
   log: Logger;
   /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
   now?(): number;
+  /** The run's start on that clock when the caller has read it already (instead of asking now()). */
+  startedAt?: number;
   /** Whatever the caller of startRun wants its callback to see again (its block). */
   owner?: unknown;
 }
@@ -75,7 +77,8 @@ export class Run implements RunHandle, RunContext, Running {
   private listeners?: Array<(reason: unknown) => void>;
   private settled = false;
   private readonly startedAt: number;
-  private readonly t0: number;
+  /** When it started, performance.now() ms. */
+  readonly t0: number;
   /** The request's lag, read at the start: a scheduled block's request is reused by its next run. */
   private readonly lagMs: number;
 
@@ -84,7 +87,7 @@ export class Run implements RunHandle, RunContext, Running {
     this.lagMs = req.lagMs;
     this.log = req.log;
     this.shared = req.shared;
-    this.startedAt = req.now ? req.now() : Date.now();
+    this.startedAt = req.startedAt ?? (req.now ? req.now() : Date.now());
     this.t0 = performance.now();
   }
 
@@ -190,7 +193,7 @@ export function runBlock(req: RunRequest): Promise<Result> {
 export function startRun(req: RunRequest, done: RunDone): void {
   const set = req.runs ?? defaultRuns;
   const run = new Run(req, set, done);
-  set.start(run, req.config.timeoutMs);
+  set.start(run, req.config.timeoutMs, run.t0);
   req.controllers?.add(run);
   if (req.stop.aborted) return run.abort(stopReason());
   let work: Promise<RunOutput>;

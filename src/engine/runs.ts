@@ -83,10 +83,10 @@ export class RunSet {
     return this.running + this.lingering.size;
   }
 
-  /** start adds a run that times out after timeoutMs. */
-  start(r: Running, timeoutMs: number): void {
+  /** start adds a run that times out after timeoutMs from `now` (performance.now(), read by the caller when it has it). */
+  start(r: Running, timeoutMs: number, now = performance.now()): void {
     this.running++;
-    r.deadline = performance.now() + timeoutMs;
+    r.deadline = now + timeoutMs;
     let list = this.lists.get(timeoutMs);
     if (!list) this.lists.set(timeoutMs, (list = new TimeoutList()));
     list.add(r);
