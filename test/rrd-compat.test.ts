@@ -189,6 +189,17 @@ describe('rrd: remon against rrdtool', function () {
     assert.ok(compared >= 60, `only ${compared} known values compared`);
   });
 
+  it('times past 2^31 (2038) at a 1 s step consolidate as rrdtool does', () => {
+    both('y2038', (f) => ['create', f, '--start', '2200000000', '--step', '1', 'DS:g:GAUGE:10:U:U', 'RRA:AVERAGE:0.5:3:10', 'RRA:MAX:0.5:5:10', 'RRA:LAST:0.5:1:10']);
+    both('y2038', (f) => ['update', f, ...Array.from({ length: 24 }, (_, k) => `${2_200_000_001 + k}:${(k * 7) % 11}`)]);
+    let compared = 0;
+    for (const [cf, res] of [['AVERAGE', '3'], ['MAX', '5'], ['LAST', '1']]) {
+      const [ours, theirs] = both('y2038', (f) => ['fetch', f, cf, '--start', '2199999990', '--end', '2200000030', '-r', res]);
+      compared += assertSameFetch(ours, theirs, `y2038 ${cf}`);
+    }
+    assert.ok(compared >= 15, `only ${compared} known values compared`);
+  });
+
   for (const type of TYPES) {
     it(`${type}: 20 seeded random irregular update streams fetch the same at every archive`, () => {
       let compared = 0;

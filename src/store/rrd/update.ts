@@ -45,8 +45,8 @@ export class Updater {
 
     // calculate_elapsed_steps
     const step = def.step;
-    const procPdpSt = s.lastUp - (s.lastUp % step);
-    const occuPdpAge = currentTime % step;
+    const procPdpSt = s.lastUp - mod(s.lastUp, step);
+    const occuPdpAge = mod(currentTime, step);
     const occuPdpSt = currentTime - occuPdpAge;
     let preInt: number;
     let postInt: number;
@@ -234,9 +234,7 @@ export class Updater {
         }
         continue;
       }
-      // Integer arithmetic (| 0): these are whole step counts, and int modulo is far
-      // cheaper than a double fmod on the hot path.
-      const startPdpOffset = (pdpCnt - ((procPdpCnt | 0) % pdpCnt)) | 0;
+      const startPdpOffset = pdpCnt - mod(procPdpCnt, pdpCnt);
       const stepCnt = startPdpOffset <= elapsed ? ((((elapsed - startPdpOffset) | 0) / pdpCnt) | 0) + 1 : 0;
       this.stepCnt[r] = stepCnt;
       const cf = plan.cf[r];
@@ -296,6 +294,16 @@ function planOf(def: RrdDef): Plan {
     plans.set(def, p);
   }
   return p;
+}
+
+/**
+ * mod is x % m for whole numbers x below 2^53 and m ≥ 1 (times, step counts): for x ≥ 0 by
+ * division, exact there (the quotient cannot round across a whole number) and far cheaper
+ * than the double fmod of %, without the wrap of int32 arithmetic past 2^31 (PDP counts
+ * at a 1 s step from 2038).
+ */
+function mod(x: number, m: number): number {
+  return x >= 0 ? x - Math.floor(x / m) * m : x % m;
 }
 
 /** update_cdp for archives with more than one PDP per row. */
