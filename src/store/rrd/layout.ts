@@ -115,6 +115,8 @@ let rowWords = new Uint32Array(rowScratch.buffer);
 let rowBytes = Buffer.from(rowScratch.buffer);
 let liveView = new DataView(new ArrayBuffer(4096));
 let liveBytes = Buffer.from(liveView.buffer);
+/** What the CRC of the last live header length covered (bytes 16 to its end), kept: most files have one length. */
+let crcSpan = liveBytes.subarray(16, 16);
 
 /**
  * encodeRows turns values[from, from + n) into stored bytes (each value's bits XOR those of
@@ -199,6 +201,7 @@ export function writeLive(def: RrdDef, s: RrdState, seq: number, len: number): B
     liveView = new DataView(new ArrayBuffer(Math.max(len, liveBytes.length * 2)));
     liveBytes = Buffer.from(liveView.buffer);
   }
+  if (crcSpan.buffer !== liveBytes.buffer || crcSpan.length !== len - 16) crcSpan = liveBytes.subarray(16, len);
   const v = liveView;
   const b = liveBytes;
   const n = def.ds.length;
@@ -222,7 +225,7 @@ export function writeLive(def: RrdDef, s: RrdState, seq: number, len: number): B
     v.setFloat64(at + 24, s.cdpSecondary[c], true);
   }
   for (let r = 0; r < def.rra.length; r++, at += 8) v.setUint32(at, s.curRow[r], true);
-  v.setUint32(8, crc32(b.subarray(16, len)), true);
+  v.setUint32(8, crc32(crcSpan), true);
   return b;
 }
 
