@@ -9,6 +9,8 @@ import { silentLogger } from '../src/log';
 import { RrdFile } from '../src/store/rrd/file';
 import { Layout } from '../src/store/rrd/layout';
 import { retentionDef, RrdStore } from '../src/store/rrd/store';
+import { newState } from '../src/store/rrd/types';
+import { Updater } from '../src/store/rrd/update';
 import { tmpDir } from './helpers';
 import { requirePeer } from './peers';
 import { assertSameFetch } from './rrd-fetch-compare';
@@ -164,6 +166,21 @@ describe('rrd file versions', function () {
       }
       assert.equal(remonRrd(['last', path.join(dir, 'web.ms.rrd')]), `${T0 + 690}\n`);
     });
+  });
+
+  it('the updater hands archives that advance together over as one run, and ones at different rows each at its own', () => {
+    const def = { step: 10, ds: [{ name: 'a', type: 'GAUGE' as const, heartbeat: 20, min: NaN, max: NaN }], rra: ['AVERAGE', 'MAX', 'LAST'].map((cf) => ({ cf: cf as 'AVERAGE', xff: 0.5, pdpCnt: 1, rows: 8 })) };
+    const rows = (curRow: number[]): string[] => {
+      const s = newState(def, T0);
+      s.curRow.set(curRow);
+      const got: string[] = [];
+      new Updater().update(def, s, T0 + 20, [5], (rra, count, row, src, offset) => got.push(`${rra}+${count}@${row}=${Array.from(src.subarray(offset, offset + count)).join(',')}`));
+      return got;
+    };
+    // Two steps elapsed: two rows each.
+    assert.deepEqual(rows([7, 7, 7]), ['0+3@0=5,5,5', '0+3@1=5,5,5']);
+    // A version 1 file no remon wrote: its archives each at their own row.
+    assert.deepEqual(rows([7, 2, 7]), ['0+1@0=5', '0+1@1=5', '1+1@3=5', '1+1@4=5', '2+1@0=5', '2+1@1=5']);
   });
 
   it('refuses a version 2 file whose archives of one row group are at different rows', () => {

@@ -65,7 +65,7 @@ export class RrdFile {
 
   private constructor(public path: string, private fd: number, readonly def: RrdDef, readonly state: RrdState, seq: number, slot: number, layout: Layout) {
     this.layout = layout;
-    this.pending = layout.groups.map((g) => new PendingRows(g.rows, g.width, def.ds.length));
+    this.pending = layout.groups.map((g) => new PendingRows(g.rows, g.width));
     this.writers = layout.groups.map((_, g) => (row: number, count: number, values: Float64Array, from: number) => this.writeRun(g, row, count, values, from));
     this.seq = seq;
     this.slot = slot;
@@ -186,9 +186,17 @@ export class RrdFile {
     this.dirty = true;
   }
 
-  private readonly sink = (rra: number, row: number, src: Float64Array, offset: number): void => {
-    const g = this.layout.groupOf[rra];
-    this.pending[g].put(row, this.layout.columnOf[rra], src, offset, this.writers[g]);
+  /** sink puts the rows an update completes where they go: consecutive archives of one row group are consecutive columns, one put. */
+  private readonly sink = (rra: number, count: number, row: number, src: Float64Array, offset: number): void => {
+    const { groupOf, columnOf } = this.layout;
+    const nDs = this.def.ds.length;
+    for (let r = rra, end = rra + count; r < end; ) {
+      const g = groupOf[r];
+      let e = r + 1;
+      while (e < end && groupOf[e] === g) e++;
+      this.pending[g].put(row, columnOf[r], src, offset + (r - rra) * nDs, (e - r) * nDs, this.writers[g]);
+      r = e;
+    }
   };
 
   /**
@@ -201,7 +209,7 @@ export class RrdFile {
     return fetchRows(this.def, this.state, (rra, row, out, offset) => {
       const g = this.layout.groupOf[rra];
       const col = this.layout.columnOf[rra];
-      if (this.pending[g].get(row, col, out, offset)) return;
+      if (this.pending[g].get(row, col, out, offset, nDs)) return;
       const { rows, width } = this.layout.groups[g];
       const per = Math.max(1, Math.floor(FETCH_READ / (width * 8)));
       const c = Math.floor(row / per);

@@ -27,8 +27,8 @@ function giveBack(buf: Float64Array): void {
  * flush, each row `width` values wide: the n values of each member archive side by side,
  * at its column. Updates write consecutive rows, so they form one run (wrapping at the
  * group's end), which starts at slot 0 of its buffer. The members of a group write the
- * same rows in the same update, one after the other: the first to reach a row appends it,
- * the others fill their column of it. put() is on the ingest hot path: no allocation
+ * same rows in the same update (consecutive members at once, see RowSink): the first
+ * to reach a row appends it, the others fill their columns of it. put() is on the ingest hot path: no allocation
  * (but a run's first row or its growth), no division.
  */
 export class PendingRows {
@@ -37,16 +37,16 @@ export class PendingRows {
   private count = 0;
   private readonly firstLength: number;
 
-  constructor(private readonly rows: number, private readonly width: number, private readonly n: number) {
+  constructor(private readonly rows: number, private readonly width: number) {
     this.firstLength = Math.min(rows, FIRST_ROWS) * width;
   }
 
   /**
-   * put records the n values src[offset..] at column col of archive row `row`. A row
+   * put records the n values src[offset..] from column col of archive row `row`. A row
    * already pending is written over; a row that neither is pending nor continues the run
    * first sends the run to `write`.
    */
-  put(row: number, col: number, src: Float64Array, offset: number, write: RunWriter): void {
+  put(row: number, col: number, src: Float64Array, offset: number, n: number, write: RunWriter): void {
     let k = row - this.first;
     if (k < 0) k += this.rows;
     if (this.count === 0 || k > this.count) {
@@ -60,17 +60,17 @@ export class PendingRows {
       this.count++;
     }
     const base = k * this.width + col;
-    for (let d = 0; d < this.n; d++) this.buf[base + d] = src[offset + d];
+    for (let d = 0; d < n; d++) this.buf[base + d] = src[offset + d];
   }
 
-  /** get copies column col of a pending row into out; false when the row is not pending. */
-  get(row: number, col: number, out: Float64Array, offset: number): boolean {
+  /** get copies the n values from column col of a pending row into out; false when the row is not pending. */
+  get(row: number, col: number, out: Float64Array, offset: number, n: number): boolean {
     if (this.count === 0) return false;
     let k = row - this.first;
     if (k < 0) k += this.rows;
     if (k >= this.count) return false;
     const base = k * this.width + col;
-    for (let d = 0; d < this.n; d++) out[offset + d] = this.buf[base + d];
+    for (let d = 0; d < n; d++) out[offset + d] = this.buf[base + d];
     return true;
   }
 
