@@ -183,6 +183,20 @@ describe('rrd file versions', function () {
     assert.deepEqual(rows([7, 2, 7]), ['0+1@0=5', '0+1@1=5', '1+1@3=5', '1+1@4=5', '2+1@0=5', '2+1@1=5']);
   });
 
+  it('a live header is written whole: a shorter last value keeps nothing of a longer one, in this file or another', () => {
+    const dir = tmpDir();
+    const a = path.join(dir, 'a.rrd');
+    const b = path.join(dir, 'b.rrd');
+    remonRrd(['create', a, '--start', String(T0), '--step', '10', 'DS:c:DERIVE:30:U:U', 'RRA:LAST:0.5:1:10']);
+    remonRrd(['create', b, '--start', String(T0), '--step', '10', 'DS:x:GAUGE:30:U:U', 'DS:c:DERIVE:30:U:U', 'RRA:LAST:0.5:1:10', 'RRA:MAX:0.5:2:10']);
+    remonRrd(['update', b, `${T0 + 10}:123456789.25:-98765432109`]);
+    remonRrd(['update', a, `${T0 + 10}:123456789`]);
+    remonRrd(['update', a, `${T0 + 20}:7`]);
+    assert.match(remonRrd(['info', a]), /^ds\[c\]\.last_ds = "7"$/m);
+    remonRrd(['update', a, `${T0 + 30}:17`]); // a DERIVE diffs against the stored text: 1 a second
+    assert.match(remonRrd(['fetch', a, 'LAST', '-s', String(T0), '-e', String(T0 + 30), '-r', '10']), /^1700000030: 1\.0000000000e\+00$/m);
+  });
+
   it('refuses a version 2 file whose archives of one row group are at different rows', () => {
     const file = path.join(tmpDir(), 'x.rrd');
     const def = retentionDef(['10s:1h'], 'GAUGE', 20);

@@ -194,7 +194,8 @@ export function readStatic(b: Buffer): RrdDef {
 /**
  * writeLive encodes the live header of a file whose slot is len bytes long: the first len
  * bytes of the buffer returned, scratch space valid until the next call. (It runs once per
- * file per checkpoint: DataView and byte stores, no allocation but the CRC's view.)
+ * file per checkpoint: DataView and byte stores of every byte, padding included, so the
+ * scratch needs no clearing; no allocation.)
  */
 export function writeLive(def: RrdDef, s: RrdState, seq: number, len: number): Buffer {
   if (len > liveBytes.length) {
@@ -205,16 +206,18 @@ export function writeLive(def: RrdDef, s: RrdState, seq: number, len: number): B
   const v = liveView;
   const b = liveBytes;
   const n = def.ds.length;
-  b.fill(0, 0, len);
   v.setFloat64(0, seq, true);
+  v.setUint32(12, 0, true);
   v.setFloat64(16, s.lastUp, true);
   v.setUint32(24, s.lastUpUsec, true);
+  v.setUint32(28, 0, true);
   let at = LIVE_HEAD;
   for (let i = 0; i < n; i++, at += PDP_PREP) {
     // Latin-1, at most LAST_DS - 2 characters, NUL-padded: a byte store keeps a code's low byte, as Buffer's latin1 does.
     const text = lastDsText(s, i);
     const m = Math.min(text.length, LAST_DS - 2);
     for (let k = 0; k < m; k++) b[at + k] = text.charCodeAt(k);
+    for (let k = m; k < LAST_DS; k++) b[at + k] = 0;
     v.setFloat64(at + LAST_DS, s.pdpVal[i], true);
     v.setFloat64(at + LAST_DS + 8, s.pdpUnknSec[i], true);
   }
@@ -224,7 +227,10 @@ export function writeLive(def: RrdDef, s: RrdState, seq: number, len: number): B
     v.setFloat64(at + 16, s.cdpPrimary[c], true);
     v.setFloat64(at + 24, s.cdpSecondary[c], true);
   }
-  for (let r = 0; r < def.rra.length; r++, at += 8) v.setUint32(at, s.curRow[r], true);
+  for (let r = 0; r < def.rra.length; r++, at += 8) {
+    v.setUint32(at, s.curRow[r], true);
+    v.setUint32(at + 4, 0, true);
+  }
   v.setUint32(8, crc32(crcSpan), true);
   return b;
 }
