@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../src/log';
 import { RrdFile } from '../src/store/rrd/file';
+import { Layout, VERSION } from '../src/store/rrd/layout';
 import { retentionDef, RrdStore } from '../src/store/rrd/store';
 import { RrdDef } from '../src/store/rrd/types';
 import { Category, profileShares } from './profile';
@@ -75,18 +76,19 @@ function defArgs(def: RrdDef): string[] {
 interface Floor {
   /** open O_CREAT|O_EXCL, one header write, close. */
   create: number;
-  /** What a first checkpoint does: the same, plus a row write per archive and a live-header write before the close. */
+  /** What a first checkpoint does: the same, plus a row write per row group and a live-header write before the close. */
   first: number;
 }
 
 /**
  * createFloor times n files made with bare system calls, twice: created only, and created
- * and written as a series' first checkpoint writes its file (rows of one sample in each
- * archive, then the live header) — the same calls remon makes, without remon.
+ * and written as a series' first checkpoint writes its file (a row of one sample in each
+ * row group, then the live header) — the same calls remon makes, without remon.
  */
-function createFloor(dir: string, n: number, def: RrdDef, headerBytes: number): Floor {
+function createFloor(dir: string, n: number, def: RrdDef): Floor {
+  const layout = new Layout(def, VERSION);
+  const headerBytes = layout.dataStart;
   const head = Buffer.alloc(headerBytes, 1);
-  const row = Buffer.alloc(8 * def.ds.length, 2);
   const time = (sub: string, withRows: boolean): number => {
     const d = path.join(dir, sub);
     fs.mkdirSync(d, { recursive: true });
@@ -95,12 +97,11 @@ function createFloor(dir: string, n: number, def: RrdDef, headerBytes: number): 
       const fd = fs.openSync(path.join(d, `f${i}.rrd`), 'wx+');
       fs.writeSync(fd, head, 0, head.length, 0);
       if (withRows) {
-        let at = headerBytes;
-        for (const r of def.rra) {
-          fs.writeSync(fd, row, 0, row.length, at + 8 * def.ds.length * (i % r.rows));
-          at += 8 * def.ds.length * r.rows;
-        }
-        fs.writeSync(fd, head, 0, 512, headerBytes / 2);
+        layout.groups.forEach((g, k) => {
+          const row = Buffer.alloc(8 * g.width, 2);
+          fs.writeSync(fd, row, 0, row.length, layout.rowAt(k, i % g.rows));
+        });
+        fs.writeSync(fd, head, 0, layout.liveLen, layout.slot(1));
       }
       fs.closeSync(fd);
     }
@@ -118,7 +119,7 @@ const CHECKPOINT_PARTS: Category[] = [
   { name: 'file system calls (open, pwrite, close)', test: (fn, url) => url === '' && /^(open|close|writeBuffer|writeString|read|fstat|ftruncate|rename|unlink|fdatasync)$/.test(fn) },
   { name: 'garbage collection', test: (fn) => fn === '(garbage collector)' },
   { name: 'RRD update (rates, PDPs, consolidation)', test: (_fn, url) => /store\/rrd\/(update|pending|types)\.js$/.test(url) },
-  { name: 'file code (rows, headers)', test: (_fn, url) => /store\/rrd\/file\.js$|node:fs|node:internal\/fs/.test(url) },
+  { name: 'file code (rows, headers)', test: (_fn, url) => /store\/rrd\/(file|layout)\.js$|node:fs|node:internal\/fs/.test(url) },
   { name: 'store (queues, journal, pass)', test: (_fn, url) => /store\/rrd\/|durable\//.test(url) },
   // Profiler.stop building its profile, inside the inspector's dispatch: the profiler's own cost.
   { name: 'the profiler itself', test: (fn, url) => url === '' && fn === 'dispatch', ignore: true },
@@ -141,9 +142,7 @@ export async function ingestMany(dir: string): Promise<Many> {
   };
   // The disk's floor on a tenth as many files (per file, the figure is the same), just
   // before and just after remon makes its files: the disk's speed drifts.
-  const probe = RrdFile.make(path.join(dir, '..', 'probe.rrd'), def, T0);
-  probe.release();
-  const floorOf = (): Floor => createFloor(path.join(dir, '..', 'floor'), Math.max(1000, Math.round(SERIES / 10)), def, probe.headerSize);
+  const floorOf = (): Floor => createFloor(path.join(dir, '..', 'floor'), Math.max(1000, Math.round(SERIES / 10)), def);
   const before = floorOf();
   const first = batch(0);
   let t = performance.now();
@@ -195,7 +194,7 @@ export async function ingestMany(dir: string): Promise<Many> {
       [`  a checkpoint of ${n} series (median of 3)`, `${(checkpointMs / 1000).toFixed(1)} s, ${perSeries.toFixed(0)} µs/series`, 'CPU profile of the 3rd (the profiler\'s own work left out)', shares.map(([name, share]) => `${name} ${pct(share)}`).join(', ')],
     ],
     notes: [
-      `Where the time goes: a checkpoint costs ${perSeries.toFixed(0)} µs per series, ${pct(calls)} of it in file system calls (per series 1 open, 4 row writes (one per CF) and 1 live-header write, 1 close); write() costs ${sampleUs.toFixed(2)} µs a sample. At ${ROUNDS} samples per series per checkpoint the files are the limit; 500,000/s is reached at about ${needed} samples per series per checkpoint at this cost (the default 60 s checkpoint, at 500,000 samples/s over ${n} series, holds ${Math.round((500_000 * 60) / SERIES)}), or with fewer, larger writes per checkpoint (the 4 CFs of an archive side by side in one row: one row write instead of 4).`,
+      `Where the time goes: a checkpoint costs ${perSeries.toFixed(0)} µs per series, ${pct(calls)} of it in file system calls (per series 1 open, 1 row write (file format 2: the 4 CFs of the step side by side in one row group), 1 live-header write, 1 close); write() costs ${sampleUs.toFixed(2)} µs a sample. At this cost 500,000/s needs about ${needed} samples per series per checkpoint (the bench has ${ROUNDS}; the default 60 s checkpoint, at 500,000 samples/s over ${n} series, holds ${Math.round((500_000 * 60) / SERIES)}).`,
     ],
   };
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { rrdCommand } from '../src/cli/rrd';
 import { tmpDir } from './helpers';
 import { requirePeer } from './peers';
+import { assertSameFetch } from './rrd-fetch-compare';
 
 /**
  * remon's RRD engine against Debian's rrdtool, line by line: the same create, the same
@@ -23,42 +24,6 @@ function remonRrd(args: string[]): string {
 
 function rrdtool(args: string[]): string {
   return execFileSync(RRDTOOL, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-}
-
-interface Row {
-  t: number;
-  values: number[];
-}
-
-function parseFetch(text: string): { names: string[]; rows: Row[] } {
-  const lines = text.split('\n');
-  const names = lines[0].trim().split(/\s+/);
-  const rows = lines.slice(2).filter((l) => l.trim() !== '').map((l) => {
-    const [t, rest] = l.split(':');
-    return { t: Number(t), values: rest.trim().split(/\s+/).map((v) => (/nan/i.test(v) ? NaN : Number(v))) };
-  });
-  return { names, rows };
-}
-
-function assertSameFetch(ours: string, theirs: string, what: string): number {
-  const a = parseFetch(ours);
-  const b = parseFetch(theirs);
-  assert.deepEqual(a.names, b.names, `${what}: DS names`);
-  assert.deepEqual(a.rows.map((r) => r.t), b.rows.map((r) => r.t), `${what}: timestamps`);
-  let compared = 0;
-  a.rows.forEach((r, i) => {
-    r.values.forEach((v, j) => {
-      const w = b.rows[i].values[j];
-      const where = `${what}: t=${r.t} ds=${a.names[j]}: remon ${v}, rrdtool ${w}`;
-      if (Number.isNaN(w)) assert.ok(Number.isNaN(v), where);
-      else {
-        assert.ok(!Number.isNaN(v), where);
-        if (w !== v) assert.ok(Math.abs(v - w) <= 1e-9 * Math.max(Math.abs(v), Math.abs(w)), where);
-        compared++;
-      }
-    });
-  });
-  return compared;
 }
 
 /** mulberry32: a small seeded PRNG, so every stream is reproducible from its seed. */
@@ -192,6 +157,47 @@ describe('rrd: remon against rrdtool', function () {
       const [ours, theirs] = both('wrap', (f) => ['fetch', f, cf, '--start', '999999000', '--end', '1000009500']);
       assertSameFetch(ours, theirs, `wrap ${cf}`);
     }
+  });
+
+  it('archives of one step and row count (one row group of the file) fetch the same through long runs, wraps and gaps longer than them', () => {
+    const rra = (steps: number, rows: number) => ['AVERAGE', 'MIN', 'MAX', 'LAST'].map((cf) => `RRA:${cf}:0.5:${steps}:${rows}`);
+    both('group', (f) => ['create', f, '--start', '1000000000', '--step', '10', 'DS:g:GAUGE:1000:U:U', 'DS:c:DERIVE:1000:U:U', ...rra(1, 12), ...rra(3, 5)]);
+    let t = 1_000_000_000;
+    let k = 0;
+    const next = (gap: number) => {
+      t += gap;
+      k++;
+      return `${t}:${k % 7 === 0 ? 'U' : (k * 13) % 40}:${1000 + k * k}`;
+    };
+    // 30 steps in one call (more rows than the archives hold), steps with sub-step updates,
+    // a gap of 25 steps (every archive wraps whole in one update), then steps again.
+    const calls = [
+      Array.from({ length: 30 }, () => next(10)),
+      [3, 7, 10, 4, 4, 2, 10, 10].map(next),
+      [next(250)],
+      Array.from({ length: 8 }, () => next(10)),
+      [next(10)],
+    ];
+    for (const c of calls) both('group', (f) => ['update', f, ...c]);
+    let compared = 0;
+    for (const cf of ['AVERAGE', 'MIN', 'MAX', 'LAST']) {
+      for (const res of ['10', '30']) {
+        const [ours, theirs] = both('group', (f) => ['fetch', f, cf, '--start', '1000000000', '--end', String(t + 30), '-r', res]);
+        compared += assertSameFetch(ours, theirs, `group ${cf} -r ${res}`);
+      }
+    }
+    assert.ok(compared >= 60, `only ${compared} known values compared`);
+  });
+
+  it('times past 2^31 (2038) at a 1 s step consolidate as rrdtool does', () => {
+    both('y2038', (f) => ['create', f, '--start', '2200000000', '--step', '1', 'DS:g:GAUGE:10:U:U', 'RRA:AVERAGE:0.5:3:10', 'RRA:MAX:0.5:5:10', 'RRA:LAST:0.5:1:10']);
+    both('y2038', (f) => ['update', f, ...Array.from({ length: 24 }, (_, k) => `${2_200_000_001 + k}:${(k * 7) % 11}`)]);
+    let compared = 0;
+    for (const [cf, res] of [['AVERAGE', '3'], ['MAX', '5'], ['LAST', '1']]) {
+      const [ours, theirs] = both('y2038', (f) => ['fetch', f, cf, '--start', '2199999990', '--end', '2200000030', '-r', res]);
+      compared += assertSameFetch(ours, theirs, `y2038 ${cf}`);
+    }
+    assert.ok(compared >= 15, `only ${compared} known values compared`);
   });
 
   for (const type of TYPES) {

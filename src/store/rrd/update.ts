@@ -2,8 +2,12 @@ import { createError } from '../../errors';
 import { rrdStrtod } from './strtod';
 import { Cf, RrdDef, RrdState } from './types';
 
-/** RowSink receives the archive rows an update completes, oldest first: row values are src[offset .. offset + dsCnt). */
-export type RowSink = (rra: number, row: number, src: Float64Array, offset: number) => void;
+/**
+ * RowSink receives the archive rows an update completes, oldest first: archives rra …
+ * rra + count − 1 (consecutive ones of the same steps and rows, which advance together)
+ * all get row `row`, their values side by side in src[offset .. offset + count × dsCnt).
+ */
+export type RowSink = (rra: number, count: number, row: number, src: Float64Array, offset: number) => void;
 
 /**
  * Updater applies updates to an RRD exactly as rrdtool's rrd_update.c does: rates per DS
@@ -45,8 +49,8 @@ export class Updater {
 
     // calculate_elapsed_steps
     const step = def.step;
-    const procPdpSt = s.lastUp - (s.lastUp % step);
-    const occuPdpAge = currentTime % step;
+    const procPdpSt = s.lastUp - mod(s.lastUp, step);
+    const occuPdpAge = mod(currentTime, step);
     const occuPdpSt = currentTime - occuPdpAge;
     let preInt: number;
     let postInt: number;
@@ -234,9 +238,7 @@ export class Updater {
         }
         continue;
       }
-      // Integer arithmetic (| 0): these are whole step counts, and int modulo is far
-      // cheaper than a double fmod on the hot path.
-      const startPdpOffset = (pdpCnt - ((procPdpCnt | 0) % pdpCnt)) | 0;
+      const startPdpOffset = pdpCnt - mod(procPdpCnt, pdpCnt);
       const stepCnt = startPdpOffset <= elapsed ? ((((elapsed - startPdpOffset) | 0) / pdpCnt) | 0) + 1 : 0;
       this.stepCnt[r] = stepCnt;
       const cf = plan.cf[r];
@@ -246,27 +248,40 @@ export class Updater {
     }
   }
 
+  /** writeRows hands the rows of the steps just completed to sink, a run of archives (see Plan.runs) at a time. */
   private writeRows(def: RrdDef, s: RrdState, sink: RowSink): void {
-    const nDs = def.ds.length;
-    for (let r = 0; r < def.rra.length; r++) {
-      let n = this.stepCnt[r];
+    const runs = this.plan!.runs;
+    for (let k = 0; k < runs.length; k += 2) {
+      const a = runs[k];
+      const b = runs[k + 1];
+      const n = this.stepCnt[a];
       if (n === 0) continue;
-      const rows = def.rra[r].rows;
-      let src = s.cdpPrimary;
-      if (n > rows) {
-        // More rows than the archive holds: the primary row and the oldest fill-ins would
-        // be overwritten in this same update, so only the last `rows` are written.
-        s.curRow[r] = (s.curRow[r] + n - rows) % rows;
-        n = rows;
-        src = s.cdpSecondary;
-      }
-      for (; n > 0; n--) {
-        const row = s.curRow[r] + 1 === rows ? 0 : s.curRow[r] + 1;
-        s.curRow[r] = row;
-        sink(r, row, src, r * nDs);
-        src = s.cdpSecondary;
-      }
+      let together = true;
+      for (let r = a + 1; r < b; r++) together &&= s.curRow[r] === s.curRow[a];
+      if (together) this.advance(def, s, a, b, n, sink);
+      else for (let r = a; r < b; r++) this.advance(def, s, r, r + 1, n, sink); // (no file remon writes)
     }
+  }
+
+  /** advance writes n rows of archives a … b − 1, which are at the same row, and moves them on. */
+  private advance(def: RrdDef, s: RrdState, a: number, b: number, n: number, sink: RowSink): void {
+    const rows = def.rra[a].rows;
+    let src = s.cdpPrimary;
+    let row = s.curRow[a];
+    if (n > rows) {
+      // More rows than the archive holds: the primary row and the oldest fill-ins would
+      // be overwritten in this same update, so only the last `rows` are written.
+      row = (row + n - rows) % rows;
+      n = rows;
+      src = s.cdpSecondary;
+    }
+    const offset = a * def.ds.length;
+    for (; n > 0; n--) {
+      row = row + 1 === rows ? 0 : row + 1;
+      sink(a, b - a, row, src, offset);
+      src = s.cdpSecondary;
+    }
+    for (let r = a; r < b; r++) s.curRow[r] = row;
   }
 }
 
@@ -281,6 +296,8 @@ interface Plan {
   cf: Uint8Array;
   pdpCnt: Int32Array;
   xffLimit: Float64Array;
+  /** Runs of consecutive archives of the same steps and rows, [start, end) pairs: their rows advance together. */
+  runs: Int32Array;
 }
 const plans = new WeakMap<RrdDef, Plan>();
 function planOf(def: RrdDef): Plan {
@@ -292,10 +309,31 @@ function planOf(def: RrdDef): Plan {
       cf: Uint8Array.from(def.rra, (r) => codes[r.cf]),
       pdpCnt: Int32Array.from(def.rra, (r) => r.pdpCnt),
       xffLimit: Float64Array.from(def.rra, (r) => r.pdpCnt * r.xff),
+      runs: runsOf(def),
     };
     plans.set(def, p);
   }
   return p;
+}
+
+function runsOf(def: RrdDef): Int32Array {
+  const runs: number[] = [];
+  def.rra.forEach((r, i) => {
+    const last = def.rra[i - 1];
+    if (i > 0 && last.pdpCnt === r.pdpCnt && last.rows === r.rows) runs[runs.length - 1] = i + 1;
+    else runs.push(i, i + 1);
+  });
+  return Int32Array.from(runs);
+}
+
+/**
+ * mod is x % m for whole numbers x below 2^53 and m ≥ 1 (times, step counts): for x ≥ 0 by
+ * division, exact there (the quotient cannot round across a whole number) and far cheaper
+ * than the double fmod of %, without the wrap of int32 arithmetic past 2^31 (PDP counts
+ * at a 1 s step from 2038).
+ */
+function mod(x: number, m: number): number {
+  return x >= 0 ? x - Math.floor(x / m) * m : x % m;
 }
 
 /** update_cdp for archives with more than one PDP per row. */
