@@ -62,10 +62,15 @@ export class BatchText {
     this.argc += 3 + keys.length + args.length;
   }
 
-  /** addSpread appends a spread unit (see redis-spread.ts): its arguments as it wrote them, then its shape. */
+  /**
+   * addSpread appends a spread unit (see redis-spread.ts): its arguments as it wrote them,
+   * then its shape. The unit lets go of its text: the batch's, flattened when written, is
+   * what stays until the reply, not the thousands of small strings it was made of.
+   */
   addSpread(u: SpreadUnit): void {
     this.text += NAMES.get(u.spread.name)! + COUNTS[0] + count(u.argc + 1) + u.text + bulkOf(u.shape());
     this.argc += 4 + u.argc;
+    u.text = '';
   }
 
   /** command is the batch as an EVALSHA, or (the server does not know the script) an EVAL. */
