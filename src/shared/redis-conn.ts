@@ -5,12 +5,12 @@ import { redactUrl } from '../util/url';
 import { closedError } from './common';
 import { BatchText, sendBatch } from './redis-batch';
 import { OpName, OPS } from './redis-scripts';
-import { Spread, SpreadUnit } from './redis-spread';
+import { Spread, SpreadKey, SpreadUnit } from './redis-spread';
 import type { Batch, Merge, Part, Unit } from './redis-units';
 
 export { bulk } from './redis-batch';
 export { KeyCache, splitJson, splitRunning } from './redis-units';
-export type { Spread } from './redis-spread';
+export type { Spread, SpreadKey } from './redis-spread';
 export type { Merge, Part } from './redis-units';
 
 /** RedisOptions: the server, the key prefix, and where to log connection changes. */
@@ -168,9 +168,9 @@ export class RedisConn {
 
   /**
    * submitSpread adds an operation on one key to this tick's pipeline in a spread unit
-   * (see redis-spread.ts): `keyBulk` is the key as a RESP bulk string (the caller makes it
-   * once per key), `item` (and `item2`) the operation's own arguments, `map` turns its
-   * share of the reply into its result. It joins the batch's last unit of its kind unless
+   * (see redis-spread.ts): `k` is the key as its caller keeps it (its RESP text made once),
+   * `item` (and `item2`) the operation's own arguments, `map` turns its share of the reply
+   * into its result. It joins the batch's last unit of its kind unless
    * an operation made after that unit was placed touched the key (that one must run
    * first): the unit then runs it where it stands, which is the same as running it last,
    * as nothing after the unit touched the key. Operations on different keys made in the
@@ -178,11 +178,12 @@ export class RedisConn {
    * callers could have seen. A public method: fails at once while the server is known to
    * be away.
    */
-  submitSpread<T = unknown>(spread: Spread, key: string, keyBulk: string, item: string, item2?: string, map?: (share: unknown) => T): Promise<T> {
+  submitSpread<T = unknown>(spread: Spread, k: SpreadKey, item: string, item2?: string, map?: (share: unknown) => T): Promise<T> {
     const unusable = this.unusable(spread.what);
     if (unusable) return Promise.reject(unusable);
     const cmd = this.batch();
     const units = cmd.units;
+    const key = k.key;
     let u = cmd.spreads?.[spread.id];
     if (u !== undefined && u.seq !== units.length - 1) {
       // Units came after it: it may take the operation only if none of them touched the key.
@@ -197,7 +198,7 @@ export class RedisConn {
       (cmd.spreads ??= [])[spread.id] = u;
     }
     const joins = u.lastKey === key;
-    u.add(key, joins ? undefined : keyBulk, item, item2);
+    u.add(k, item, item2);
     // Only the batch's last unit may leave its touches unrecorded.
     if (!joins && u.seq !== units.length - 1) {
       this.lastTouch.set(key, u);
@@ -207,13 +208,12 @@ export class RedisConn {
       this.added(cmd);
       return u.promise as Promise<T>;
     }
-    const unit = u;
-    const promise = new Promise<T>((resolve, reject) => {
-      unit.res.push(resolve as (v: unknown) => void);
-      unit.rej.push(reject);
+    const res = u.res;
+    const promise = new Promise<T>((resolve) => {
+      res[res.length] = resolve as (v: unknown) => void;
     });
-    if (map) (unit.maps ??= [])[unit.res.length - 1] = map;
-    if (spread.shared) unit.promise = promise;
+    if (map) (u.maps ??= [])[res.length - 1] = map;
+    if (spread.shared) u.promise = promise;
     this.added(cmd);
     return promise;
   }

@@ -28,10 +28,37 @@ export interface Spread {
 }
 
 /**
+ * SpreadKey is what a spread operation's caller keeps of a key (one per key, e.g. a
+ * bucket's hash): the key, it as a RESP bulk string, and the text of the last first item
+ * given with it, so a hot key and item (a bucket and key read or written again and again)
+ * cost no encoding.
+ */
+export interface SpreadKey {
+  readonly key: string;
+  readonly bulk: string;
+  /** The last first item, as a bulk string alone and after the key's. */
+  item?: unknown;
+  itemBulk?: string;
+  headItem?: string;
+}
+
+/** itemText is the RESP text of an operation's first item: after its key's in a new group, alone in the last one. */
+function itemText(k: SpreadKey, item: string, newGroup: boolean): string {
+  if (k.item !== item) {
+    const b = bulkOf(typeof item === 'string' ? item : String(item));
+    k.item = item;
+    k.itemBulk = b;
+    k.headItem = k.bulk + b;
+  }
+  return newGroup ? k.headItem! : k.itemBulk!;
+}
+
+/**
  * SpreadUnit is a spread operation's call in a batch while it is filled: the RESP text of
  * its arguments (written as operations join, so sending it copies strings, and nothing is
  * encoded twice), its groups, and one resolver per caller. It holds no object per
- * operation: a caller is its place in `res`/`rej` (and `maps`, the few that bring one).
+ * operation: a caller is its place in `res` (and `maps`, the few that bring one); a caller
+ * that fails is resolved with its rejection.
  */
 export class SpreadUnit {
   /** The RESP text of its arguments so far; the shape comes when it is sent. */
@@ -46,7 +73,6 @@ export class SpreadUnit {
   /** Operations per group, made when a group gets a second one (until then each has one). */
   groups?: number[];
   readonly res: Array<(v: unknown) => void> = [];
-  readonly rej: Array<(err: unknown) => void> = [];
   /** The callers' own maps of their share of the reply, by place (sparse). */
   maps?: Array<((share: unknown) => unknown) | undefined>;
   /** A shared spread's promise of its last group. */
@@ -59,25 +85,28 @@ export class SpreadUnit {
     readonly seq: number,
   ) {}
 
-  /**
-   * add appends an operation's arguments, `item` and `item2` (when given), in a new group
-   * of `key` when `keyBulk` (its RESP bulk string, made once by the caller) is given, else
-   * in the last group.
-   */
-  add(key: string, keyBulk: string | undefined, item: string, item2: string | undefined): void {
-    let t = keyBulk === undefined ? this.text : this.text + keyBulk;
-    t += bulkOf(typeof item === 'string' ? item : String(item));
+  /** add appends an operation's arguments, `item` and `item2` (when given), in the last group when it is `k`'s, else in a new group. */
+  add(k: SpreadKey, item: string, item2: string | undefined): void {
+    const key = k.key;
+    const newGroup = this.lastKey !== key;
+    let t = this.text + itemText(k, item, newGroup);
     if (item2 !== undefined) t += bulkOf(item2);
     this.text = t;
-    this.argc += (keyBulk === undefined ? 1 : 2) + (item2 === undefined ? 0 : 1);
-    if (keyBulk === undefined) {
+    this.argc += (newGroup ? 2 : 1) + (item2 === undefined ? 0 : 1);
+    if (newGroup) {
+      this.lastKey = key;
+      const keys = this.keys;
+      keys[keys.length] = key;
+      if (this.groups) this.groups[this.groups.length] = 1;
+    } else {
       const g = (this.groups ??= this.keys.map(() => 1));
       g[g.length - 1]++;
-    } else {
-      this.lastKey = key;
-      this.keys.push(key);
-      this.groups?.push(1);
     }
+  }
+
+  /** reject fails caller i (a resolver takes a rejected promise: no second function is kept per caller). */
+  private reject(i: number, err: unknown): void {
+    this.res[i](Promise.reject(err));
   }
 
   /** shape is its last argument: the operations per group, empty when each group has one. */
@@ -99,7 +128,7 @@ export class SpreadUnit {
       const n = this.groups?.[g] ?? 1;
       const callers = shared ? 1 : n;
       const r = reply[g + 1];
-      if (r instanceof Error) for (let i = at; i < at + callers; i++) this.rej[i](failed(r));
+      if (r instanceof Error) for (let i = at; i < at + callers; i++) this.reject(i, failed(r));
       else this.splitTo(at, callers, r);
       at += callers;
     }
@@ -107,7 +136,7 @@ export class SpreadUnit {
 
   /** fail rejects every caller. */
   fail(err: unknown, failed: (err: unknown) => unknown): void {
-    for (let i = 0; i < this.rej.length; i++) this.rej[i](failed(err));
+    for (let i = 0; i < this.res.length; i++) this.reject(i, failed(err));
   }
 
   /** splitTo resolves callers from..from+callers with their results of a reply for them, or rejects them all when the split throws. */
@@ -118,7 +147,7 @@ export class SpreadUnit {
       try {
         results = split(reply, callers);
       } catch (err) {
-        for (let i = from; i < from + callers; i++) this.rej[i](err);
+        for (let i = from; i < from + callers; i++) this.reject(i, err);
         return;
       }
     }
@@ -132,7 +161,7 @@ export class SpreadUnit {
         try {
           this.res[from + i](m(v));
         } catch (err) {
-          this.rej[from + i](err);
+          this.reject(from + i, err);
         }
       }
     }

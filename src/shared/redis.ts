@@ -1,5 +1,5 @@
 import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
-import { bulk, KeyCache, Merge, RedisConn, RedisOptions, splitRunning, Spread } from './redis-conn';
+import { bulk, KeyCache, Merge, RedisConn, RedisOptions, splitRunning, Spread, SpreadKey } from './redis-conn';
 import { RedisLocks } from './redis-locks';
 import { RedisQueues } from './redis-queues';
 import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
@@ -50,10 +50,10 @@ function checkedValue(bucket: string, key: string, value: Json): string {
  * remonStateSets, whatever the buckets.
  */
 class RedisState implements StateStore {
-  /** Per bucket: its hash, the hash as a RESP bulk string (a get's or set's group key), and its channel. */
-  private readonly keyCache = new KeyCache((bucket) => {
+  /** Per bucket: its hash (as a get's or set's group key, with its RESP text) and its channel. */
+  private readonly keyCache = new KeyCache((bucket): { hash: string; group: SpreadKey; channel: string } => {
     const hash = this.c.key('s:', bucket);
-    return { hash, bulk: bulk(hash), channel: this.c.key('w:', bucket) };
+    return { hash, group: { key: hash, bulk: bulk(hash) }, channel: this.c.key('w:', bucket) };
   });
 
   constructor(private readonly c: RedisConn) {}
@@ -67,8 +67,7 @@ class RedisState implements StateStore {
 
   get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
     const map = fallback === undefined ? undefined : (e: unknown): Json | undefined => (e === UNSET ? fallback : (e as Json));
-    const b = this.keyCache.get(bucket);
-    return this.c.submitSpread(GET, b.hash, b.bulk, key, undefined, map) as Promise<Json | undefined>;
+    return this.c.submitSpread(GET, this.keyCache.get(bucket).group, key, undefined, map) as Promise<Json | undefined>;
   }
 
   set(bucket: string, key: string, value: Json): Promise<void> {
@@ -78,8 +77,7 @@ class RedisState implements StateStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    const b = this.keyCache.get(bucket);
-    return this.c.submitSpread(SET, b.hash, b.bulk, key, text) as Promise<void>;
+    return this.c.submitSpread(SET, this.keyCache.get(bucket).group, key, text) as Promise<void>;
   }
 
   getSet(bucket: string, key: string, value: Json): Promise<Json | undefined> {
