@@ -460,6 +460,36 @@ function semantics(backend: () => Backend): void {
       ]);
     });
 
+    it('state over many buckets: every value comes back exactly, whatever its text or size, beside keys that are not set', async () => {
+      const { s, peer } = open();
+      const big = 'x'.repeat(20_000);
+      const kinds: Json[] = [
+        'plain', 'é à ü', '日本語', 'emoji 😀 and a lone \ud800 surrogate', 'quote " backslash \\ newline \n tab \t', '',
+        0, -1.5e-7, 12345678901234, true, false, null, [], {}, [1, [2, [3, null]]], { nested: { 'ké y': ['ü', 1] } },
+        big, { big, n: 1 }, Array.from({ length: 300 }, (_, i) => `item ${i} ✓`),
+      ];
+      // Each bucket's key changes with the bucket, and some buckets get two keys one after the other.
+      const n = 300;
+      const key = (i: number): string => (i % 3 === 0 ? 'k' : `key ${i % 7} ✓`);
+      const value = (i: number): Json => kinds[i % kinds.length];
+      await Promise.all(Array.from({ length: n }, (_, i) => s.state.set(`rt${i}`, key(i), value(i))));
+      await Promise.all(Array.from({ length: n }, (_, i) => (i % 5 === 0 ? s.state.set(`rt${i}`, 'second', value(i + 1)) : undefined)));
+      const expect = (i: number, k: string): Json | undefined => (k === key(i) ? value(i) : k === 'second' && i % 5 === 0 ? value(i + 1) : undefined);
+      // Gets over all buckets, with keys set and not, and a bucket read twice in a row with two keys.
+      const asks: Array<[number, string]> = [];
+      for (let i = 0; i < n; i++) {
+        asks.push([i, key(i)]);
+        if (i % 4 === 0) asks.push([i, i % 5 === 0 ? 'second' : 'never set']);
+        if (i % 10 === 0) asks.push([i, key(i)]);
+      }
+      const got = await Promise.all(asks.map(([i, k]) => peer.state.get(`rt${i}`, k)));
+      asks.forEach(([i, k], at) => assert.deepEqual(got[at], expect(i, k), `rt${i}/${k}`));
+      // With fallbacks, the unset keys give theirs and a stored null stays null.
+      const withFallback = await Promise.all(asks.map(([i, k]) => peer.state.get(`rt${i}`, k, 'fallback')));
+      asks.forEach(([i, k], at) => assert.deepEqual(withFallback[at], expect(i, k) === undefined ? 'fallback' : expect(i, k), `rt${i}/${k} with a fallback`));
+      assert.deepEqual(await peer.state.get('rt0', 'k'), value(0));
+    });
+
     it('queues: pushes and pops keep their order and each gets its own length or message', async () => {
       const { s, peer } = open();
       const r = await Promise.all([

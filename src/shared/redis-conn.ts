@@ -5,10 +5,13 @@ import { redactUrl } from '../util/url';
 import { closedError } from './common';
 import { BatchText, sendBatch } from './redis-batch';
 import { OpName, OPS } from './redis-scripts';
-import type { Batch, Merge, Part, Spread, Unit } from './redis-units';
+import { Spread, SpreadKey, SpreadUnit } from './redis-spread';
+import type { Batch, Merge, Part, Unit } from './redis-units';
 
+export { bulk } from './redis-batch';
 export { KeyCache, splitJson, splitRunning } from './redis-units';
-export type { Merge, Part, Spread } from './redis-units';
+export type { Spread, SpreadKey } from './redis-spread';
+export type { Merge, Part } from './redis-units';
 
 /** RedisOptions: the server, the key prefix, and where to log connection changes. */
 export interface RedisOptions {
@@ -55,8 +58,13 @@ export class RedisConn {
   private closed = false;
   /** The batch being filled (the ones before it in this tick are full and sent). */
   private current?: Batch;
-  /** The unit that last touched each key in this tick: only it may take more operations on it. */
-  private lastTouch = new Map<string, Unit>();
+  /**
+   * The unit that last touched each key in this tick: only it may take more operations on
+   * it. The keys of the batch's last unit, when a spread one, are recorded only when
+   * something reads this or comes after it (recordTouches): a burst of gets or sets over
+   * many buckets, alone in its batch, records none.
+   */
+  private lastTouch = new Map<string, Unit | SpreadUnit>();
   private flushing = false;
 
   constructor(options: RedisOptions) {
@@ -130,6 +138,7 @@ export class RedisConn {
       const unusable = this.unusable(what);
       if (unusable) return Promise.reject(unusable);
     }
+    this.recordTouches();
     const last = merge ? this.mergeTarget(merge, keys) : undefined;
     if (last) {
       const { fixed, sum } = last.merge!;
@@ -159,63 +168,67 @@ export class RedisConn {
 
   /**
    * submitSpread adds an operation on one key to this tick's pipeline in a spread unit
-   * (see Spread): `head` are the key's arguments (written once per group), `item` (and
-   * `item2`) the operation's own. It joins the batch's last unit of its kind unless an operation made
-   * after that unit was placed touched the key (that one must run first): the unit then
-   * runs it where it stands, which is the same as running it last, as nothing after the
-   * unit touched the key. Operations on different keys made in the same tick are
-   * concurrent, so running them together in one place is an order their callers could
-   * have seen. A public method (`what`): fails at once while the server is known to be away.
+   * (see redis-spread.ts): `k` is the key as its caller keeps it (its RESP text made once),
+   * `item` (and `item2`) the operation's own arguments, `map` turns its share of the reply
+   * into its result. It joins the batch's last unit of its kind unless
+   * an operation made after that unit was placed touched the key (that one must run
+   * first): the unit then runs it where it stands, which is the same as running it last,
+   * as nothing after the unit touched the key. Operations on different keys made in the
+   * same tick are concurrent, so running them together in one place is an order their
+   * callers could have seen. A public method: fails at once while the server is known to
+   * be away.
    */
-  submitSpread<T = unknown>(
-    what: string,
-    name: OpName,
-    key: string,
-    head: ReadonlyArray<string | number>,
-    spread: Spread,
-    map: ((reply: unknown) => T) | undefined,
-    item: string | number,
-    item2?: string | number,
-  ): Promise<T> {
-    const unusable = this.unusable(what);
+  submitSpread<T = unknown>(spread: Spread, k: SpreadKey, item: string, item2?: string, map?: (share: unknown) => T): Promise<T> {
+    const unusable = this.unusable(spread.what);
     if (unusable) return Promise.reject(unusable);
     const cmd = this.batch();
-    let unit = cmd.spreads?.get(spread.tag);
-    if (unit) {
+    const units = cmd.units;
+    const key = k.key;
+    let u = cmd.spreads?.[spread.id];
+    if (u !== undefined && u.seq !== units.length - 1) {
+      // Units came after it: it may take the operation only if none of them touched the key.
+      this.recordTouches();
       const lt = this.lastTouch.get(key);
-      if (lt !== undefined && lt.cmd === cmd && lt.seq > unit.seq) unit = undefined;
+      if (lt !== undefined && lt.cmd === cmd && lt.seq > u.seq) u = undefined;
     }
-    if (!unit) {
-      unit = { name, keys: [], args: [], parts: [], cmd, seq: cmd.units.length, spread, groups: [] };
-      cmd.units.push(unit);
-      (cmd.spreads ??= new Map()).set(spread.tag, unit);
+    if (u === undefined) {
+      this.recordTouches();
+      u = new SpreadUnit(spread, cmd, units.length);
+      units.push(u);
+      (cmd.spreads ??= [])[spread.id] = u;
     }
-    const u = unit;
-    const args = u.args;
-    const groups = u.groups!;
-    if (u.lastKey === key) {
-      groups[groups.length - 1]++;
-      u.uneven = true;
-      args.push(item);
-      if (item2 !== undefined) args.push(item2);
-      if (spread.shared) {
-        this.added(cmd);
-        return u.promise as Promise<T>;
-      }
-    } else {
-      u.lastKey = key;
-      for (let i = 0; i < head.length; i++) args.push(head[i]);
-      args.push(item);
-      if (item2 !== undefined) args.push(item2);
-      groups.push(1);
+    const joins = u.lastKey === key;
+    u.add(k, item, item2);
+    // Only the batch's last unit may leave its touches unrecorded.
+    if (!joins && u.seq !== units.length - 1) {
       this.lastTouch.set(key, u);
+      u.touched = u.keys.length;
     }
-    const promise = new Promise<T>((resolve, reject) => {
-      u.parts.push({ what, n: 0, map, resolve: resolve as (v: unknown) => void, reject });
+    if (joins && spread.shared) {
+      this.added(cmd);
+      return u.promise as Promise<T>;
+    }
+    const res = u.res;
+    const promise = new Promise<T>((resolve) => {
+      res[res.length] = resolve as (v: unknown) => void;
     });
+    if (map) (u.maps ??= [])[res.length - 1] = map;
     if (spread.shared) u.promise = promise;
     this.added(cmd);
     return promise;
+  }
+
+  /**
+   * recordTouches records the keys of the batch's last unit, when it is a spread unit that
+   * has not yet: it is the last to touch each of them.
+   */
+  private recordTouches(): void {
+    const units = this.current?.units;
+    const last = units?.[units.length - 1];
+    if (!(last instanceof SpreadUnit) || last.touched === last.keys.length) return;
+    const keys = last.keys;
+    for (let i = last.touched; i < keys.length; i++) this.lastTouch.set(keys[i], last);
+    last.touched = keys.length;
   }
 
   /** batch is the batch being filled, made (and its send planned for the end of the tick) when there is none. */
@@ -242,7 +255,8 @@ export class RedisConn {
    */
   private mergeTarget(merge: Merge, keys: readonly string[]): Unit | undefined {
     const last = this.lastTouch.get(keys[0]);
-    return last && last.merge?.tag === merge.tag && last.cmd === this.current && this.onlyToucher(last, keys) ? last : undefined;
+    if (last === undefined || last instanceof SpreadUnit) return undefined;
+    return last.merge?.tag === merge.tag && last.cmd === this.current && this.onlyToucher(last, keys) ? last : undefined;
   }
 
   /** onlyToucher: whether the unit has these keys and is the last to touch each of them. */
@@ -255,7 +269,7 @@ export class RedisConn {
   private flush(): void {
     this.flushing = false;
     this.sendCurrent();
-    this.lastTouch = new Map();
+    if (this.lastTouch.size > 0) this.lastTouch = new Map();
   }
 
   /**
@@ -269,32 +283,36 @@ export class RedisConn {
     const units = cmd.units;
     const text = new BatchText(this.watchPattern, this.prefix);
     for (const u of units) {
-      // A spread unit's last argument is its shape (see Spread).
-      if (u.groups) u.args.push(u.uneven ? u.groups.join(',') : '');
-      text.add(u.name, u.keys, u.args);
+      if (u instanceof SpreadUnit) text.addSpread(u);
+      else text.add(u.name, u.keys, u.args);
     }
     sendBatch(this.client, text).then(
-      (replies) => units.forEach((u, i) => (replies[i] instanceof Error ? u.parts.forEach((p) => this.fail(p, replies[i])) : this.settle(u, replies[i]))),
-      (err) => units.forEach((u) => u.parts.forEach((p) => this.fail(p, err))),
+      (replies) => {
+        for (let i = 0; i < units.length; i++) {
+          const u = units[i];
+          const r = replies[i];
+          if (u instanceof SpreadUnit) {
+            if (r instanceof Error) u.fail(r, (err) => this.translate(u.spread.what, err));
+            else u.settle(r, (err) => this.translate(u.spread.what, err));
+          } else if (r instanceof Error) for (const p of u.parts) this.fail(p, r);
+          else this.settle(u, r);
+        }
+      },
+      (err) => {
+        for (const u of units) {
+          if (u instanceof SpreadUnit) u.fail(err, (e) => this.translate(u.spread.what, e));
+          else for (const p of u.parts) this.fail(p, err);
+        }
+      },
     );
   }
 
-  /** settle hands a unit's reply to its parts: a merged one split (see Merge), a spread one per group (see Spread). */
+  /** settle hands a unit's reply to its parts: a merged one split (see Merge). */
   private settle(u: Unit, reply: unknown): void {
     const parts = u.parts;
     const m = u.merge;
     if (m) return this.splitTo(parts, () => m.split(reply, parts, u.args));
-    const spread = u.spread;
-    if (!spread) return this.resolve(parts[0], reply);
-    if (!Array.isArray(reply)) return this.splitTo(parts, () => spread.split(reply, parts));
-    // Some groups were refused: a reply or an error per group (a shared group has one part).
-    let at = 0;
-    u.groups!.forEach((n, g) => {
-      const mine = parts.slice(at, (at += spread.shared ? 1 : n));
-      const r = reply[g];
-      if (r instanceof Error) for (const p of mine) this.fail(p, r);
-      else this.splitTo(mine, () => spread.split(r, mine));
-    });
+    this.resolve(parts[0], reply);
   }
 
   /** splitTo resolves each part with its result from split, or rejects them all when split throws. */

@@ -56,6 +56,37 @@ local function groups(A, from, to, width)
   end
 end`;
 
+/**
+ * gotReply is the reply of gets first..last (out: their values as JSON text, nils: the
+ * places of those not set): {flags, JSON, ...}. flags is "" when every key was set, else
+ * "1" or "0" per get; the JSON pieces, joined with commas, are the text of the array of
+ * the values (null where not set) without its brackets. Each piece is at most 8 kB, or one
+ * value: Lua hashes every string it makes, and table.concat past its 8 kB buffer makes and
+ * hashes the text several times over, so one string of a whole batch's values would cost
+ * the server about as much as the gets themselves.
+ */
+const GOT_REPLY = `
+local function gotReply(out, nils, first, last)
+  local flags = ''
+  if nils then
+    local f = {}
+    for j = first, last do f[j - first + 1] = nils[j] and '0' or '1' end
+    flags = table.concat(f)
+  end
+  local r, n, i = {flags}, 1, first
+  while i <= last do
+    local j, size = i + 1, #out[i]
+    while j <= last and size + #out[j] < 8000 do
+      size = size + #out[j] + 1
+      j = j + 1
+    end
+    n = n + 1
+    if j == i + 1 then r[n] = out[i] else r[n] = table.concat(out, ',', i, j - 1) end
+    i = j
+  end
+  return r
+end`;
+
 /** Server time in ms; every node then agrees on queue expiry whatever its own clock. */
 const NOW = `local function now() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end`;
 
@@ -136,39 +167,43 @@ export const OPS = {
   /**
    * A range of the batch's arguments: groups of a hash and its keys (the gets of a bucket,
    * as many buckets as the batch has), then the shape: the number of keys per group ("3,1"),
-   * empty when each group has one. Returns one string the client splits at once: a flag
-   * per get ("1" set, "0" not), then the JSON text of an array of the values (null where
-   * not set). When the server refuses a group (WRONGTYPE), it returns such a string or the
-   * error per group.
+   * empty when each group has one. Returns gotReply's {flags, JSON pieces...}, which the
+   * client parses at once. When the server refuses a group (WRONGTYPE), it returns "!" then
+   * such a reply or the error per group.
    */
   remonStateGets: {
     numberOfKeys: 0,
     range: true,
-    lua: `local flags, out, k, bad = {}, {}, 0, nil
-local ends = {}
-local function got(v)
-  k = k + 1
-  if v then flags[k] = '1' out[k] = v else flags[k] = '0' out[k] = 'null' end
-end
+    lua: `local out, nils, k = {}, nil, 0
 -- One key per bucket (a burst over many): a plain loop; a refusal falls back to the loop below.
 if A[to] == '' and pcall(function()
-  for i = from, to - 1, 2 do got(redis.call('HGET', A[i], A[i + 1])) end
-end) then return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']' end
-flags, out, k = {}, {}, 0
+  for i = from, to - 1, 2 do
+    k = k + 1
+    local v = redis.call('HGET', A[i], A[i + 1])
+    if v then out[k] = v else out[k] = 'null' nils = nils or {} nils[k] = true end
+  end
+end) then return gotReply(out, nils, 1, k) end
+out, nils, k = {}, nil, 0
+local ends, bad = {}, nil
 for g, i, n in groups(A, from, to) do
   local vs
-  if n == 1 then vs = redis.pcall('HGET', A[i], A[i + 1]) else vs = redis.pcall('HMGET', A[i], unpack(A, i + 1, i + n)) end
-  if type(vs) == 'table' and vs.err then
+  if n == 1 then vs = {redis.pcall('HGET', A[i], A[i + 1])} else vs = redis.pcall('HMGET', A[i], unpack(A, i + 1, i + n)) end
+  if type(vs[1]) == 'table' and vs[1].err then vs = vs[1] end
+  if vs.err then
     bad = bad or {}
     bad[g] = vs
-  elseif n == 1 then got(vs)
-  else for j = 1, n do got(vs[j]) end end
+  else
+    for j = 1, n do
+      k = k + 1
+      if vs[j] then out[k] = vs[j] else out[k] = 'null' nils = nils or {} nils[k] = true end
+    end
+  end
   ends[g] = k
 end
-if not bad then return table.concat(flags) .. '[' .. table.concat(out, ',') .. ']' end
-local r, first = {}, 1
+if not bad then return gotReply(out, nils, 1, k) end
+local r, first = {'!'}, 1
 for g = 1, #ends do
-  r[g] = bad[g] or (table.concat(flags, '', first, ends[g]) .. '[' .. table.concat(out, ',', first, ends[g]) .. ']')
+  r[g + 1] = bad[g] or gotReply(out, nils, first, ends[g])
   first = ends[g] + 1
 end
 return r`,
@@ -190,7 +225,8 @@ return r`,
    * a bucket in order: HSET keeps the last of a key; as many buckets as the batch has),
    * then the shape: the number of pairs per group, empty when each group has one. Sets each
    * bucket's with one HSET and publishes its changes on the bucket's channel when watched.
-   * Returns 1, or, when the server refuses a group (WRONGTYPE), 1 or the error per group.
+   * Returns 1, or, when the server refuses a group (WRONGTYPE), "!" then 1 or the error per
+   * group.
    */
   remonStateSets: {
     numberOfKeys: 0,
@@ -233,8 +269,8 @@ for g, i, n in groups(A, from, to, 2) do
   end
 end
 if not bad then return 1 end
-local r = {}
-for g = 1, last do r[g] = bad[g] or 1 end
+local r = {'!'}
+for g = 1, last do r[g + 1] = bad[g] or 1 end
 return r`,
   },
   /** KEYS: hash. ARGV: key, JSON, channel. Returns the previous JSON or nil. */
@@ -450,6 +486,7 @@ export type OpName = keyof typeof OPS;
 export const BATCH_SCRIPT = [
   NOW,
   GROUPS,
+  GOT_REPLY,
   DROP_EXPIRED,
   PUBLISH,
   'local OPS = {}',

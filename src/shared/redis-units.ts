@@ -1,4 +1,5 @@
 import type { OpName } from './redis-scripts';
+import type { SpreadUnit } from './redis-spread';
 
 // The units a RedisConn batches operations into, and how merged replies are split.
 
@@ -17,26 +18,6 @@ export interface Merge {
    */
   shared?: boolean;
   split: (reply: unknown, parts: readonly Part[], args: ReadonlyArray<string | number>) => unknown[];
-}
-
-/**
- * Spread says how operations of one kind on different keys share one unit (see
- * RedisConn.submitSpread): each key's operations are a group of the unit's arguments —
- * the key's own arguments, then each operation's items — and a last argument, the shape,
- * gives the operations per group ("3,1,2"), or is empty when each group has one (a burst
- * over many keys). So a burst over a thousand buckets is one function call in the batch
- * script, not a thousand, at two or three arguments an operation.
- */
-export interface Spread {
-  tag: string;
-  /** The operations of one group share one promise (writes that resolve to nothing). */
-  shared?: boolean;
-  /**
-   * split turns a reply into one result per part, in order: the whole unit's reply, or,
-   * when the server refused some of its groups (the reply is then an array with one reply
-   * or error per group), one group's.
-   */
-  split: (reply: unknown, parts: readonly Part[]) => unknown[];
 }
 
 /**
@@ -94,21 +75,15 @@ export interface Unit {
   cmd: Batch;
   /** Its place in its batch: units with a higher one run after it. */
   seq: number;
-  /** A shared merge's one promise (a spread unit's: its last group's). */
+  /** A shared merge's one promise. */
   promise?: Promise<unknown>;
-  /** A spread unit: how it merges, the key of its last group, and the operations of each group. */
-  spread?: Spread;
-  lastKey?: string;
-  groups?: number[];
-  /** Whether some group has more than one operation (the shape must then list them). */
-  uneven?: boolean;
 }
 
 /** Batch is one call of the batch script. */
 export interface Batch {
-  units: Unit[];
+  units: Array<Unit | SpreadUnit>;
   /** Operations in it, merged ones counted one by one. */
   weight: number;
-  /** The last spread unit of each tag in it, which operations of that tag join when they may. */
-  spreads?: Map<string, Unit>;
+  /** The last spread unit of each kind in it (by Spread.id), which operations of that kind join when they may. */
+  spreads?: SpreadUnit[];
 }

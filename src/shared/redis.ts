@@ -1,5 +1,5 @@
 import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
-import { KeyCache, Merge, Part, RedisConn, RedisOptions, splitRunning, Spread } from './redis-conn';
+import { bulk, KeyCache, Merge, RedisConn, RedisOptions, splitRunning, Spread, SpreadKey } from './redis-conn';
 import { RedisLocks } from './redis-locks';
 import { RedisQueues } from './redis-queues';
 import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
@@ -12,23 +12,29 @@ export type { RedisOptions };
  * bucket's one HSET (its sets share one promise: a set resolves to nothing); the increments
  * of a counter are one INCRBY (RedisConn.submit).
  */
-const GET: Spread = { tag: 'get', split: splitGot };
-const SET: Spread = { tag: 'set', shared: true, split: (_reply, parts) => parts.map(() => undefined) };
 const INCR: Merge = { tag: 'incr', fixed: 0, sum: true, split: splitRunning };
 /** UNSET stands for a key that is not set in a split remonStateGets reply. */
 const UNSET = Symbol('unset');
 
-/** splitGot splits remonStateGets's reply: a flag per get, then the JSON array of values. */
-function splitGot(reply: unknown, parts: readonly Part[]): unknown[] {
-  const text = reply as string;
-  const n = parts.length;
-  const values = JSON.parse(text.slice(n)) as unknown[];
-  for (let i = 0; i < n; i++) if (text.charCodeAt(i) === 48 /* "0" */) values[i] = UNSET;
+/**
+ * splitGot splits remonStateGets's reply (see gotReply in redis-scripts.ts): the flags (""
+ * when every key was set, else "1" or "0" per get), then the values as JSON text in a few
+ * pieces of an array's text without its brackets — one JSON.parse for them all.
+ */
+function splitGot(reply: unknown, n: number): unknown[] {
+  const parts = reply as string[];
+  const flags = parts[0];
+  const values = JSON.parse(`[${parts.length === 2 ? parts[1] : parts.slice(1).join(',')}]`) as unknown[];
+  if (values.length !== n) throw new Error(`remonStateGets answered ${values.length} values for ${n} gets`);
+  if (flags !== '') for (let i = 0; i < n; i++) if (flags.charCodeAt(i) === 48 /* "0" */) values[i] = UNSET;
   return values;
 }
 
 /** got: a get's share of the split reply. */
 const got = (e: unknown): Json | undefined => (e === UNSET ? undefined : (e as Json));
+
+const GET: Spread = { id: 0, name: 'remonStateGets', what: 'state.get', split: splitGot, result: got };
+const SET: Spread = { id: 1, name: 'remonStateSets', what: 'state.set', shared: true };
 
 
 /** checkedValue checks a bucket and key name and encodes the value to store, or throws. */
@@ -44,10 +50,10 @@ function checkedValue(bucket: string, key: string, value: Json): string {
  * remonStateSets, whatever the buckets.
  */
 class RedisState implements StateStore {
-  /** Per bucket: its hash, [hash] (a get's or set's group head), and its channel. */
-  private readonly keyCache = new KeyCache((bucket) => {
+  /** Per bucket: its hash (as a get's or set's group key, with its RESP text) and its channel. */
+  private readonly keyCache = new KeyCache((bucket): { hash: string; group: SpreadKey; channel: string } => {
     const hash = this.c.key('s:', bucket);
-    return { hash, head: [hash], channel: this.c.key('w:', bucket) };
+    return { hash, group: { key: hash, bulk: bulk(hash) }, channel: this.c.key('w:', bucket) };
   });
 
   constructor(private readonly c: RedisConn) {}
@@ -60,9 +66,8 @@ class RedisState implements StateStore {
   }
 
   get(bucket: string, key: string, fallback?: Json): Promise<Json | undefined> {
-    const map = fallback === undefined ? got : (e: unknown): Json | undefined => (e === UNSET ? fallback : (e as Json));
-    const b = this.keyCache.get(bucket);
-    return this.c.submitSpread('state.get', 'remonStateGets', b.hash, b.head, GET, map, key);
+    const map = fallback === undefined ? undefined : (e: unknown): Json | undefined => (e === UNSET ? fallback : (e as Json));
+    return this.c.submitSpread(GET, this.keyCache.get(bucket).group, key, undefined, map) as Promise<Json | undefined>;
   }
 
   set(bucket: string, key: string, value: Json): Promise<void> {
@@ -72,8 +77,7 @@ class RedisState implements StateStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    const b = this.keyCache.get(bucket);
-    return this.c.submitSpread('state.set', 'remonStateSets', b.hash, b.head, SET, undefined, key, text) as Promise<void>;
+    return this.c.submitSpread(SET, this.keyCache.get(bucket).group, key, text) as Promise<void>;
   }
 
   getSet(bucket: string, key: string, value: Json): Promise<Json | undefined> {

@@ -1,0 +1,169 @@
+import { bulkOf } from './redis-batch';
+import type { OpName } from './redis-scripts';
+import type { Batch } from './redis-units';
+
+/**
+ * Spread says how operations of one kind on different keys share one unit (see
+ * RedisConn.submitSpread): each key's operations are a group of the unit's arguments —
+ * the key, then each operation's items — and a last argument, the shape, gives the
+ * operations per group ("3,1,2"), or is empty when each group has one (a burst over many
+ * keys). So a burst over a thousand buckets is one function call in the batch script, not
+ * a thousand, at two or three arguments an operation.
+ *
+ * The reply of such a call is the unit's, or, when the server refused some of its groups,
+ * an array of "!" then one reply or error per group.
+ */
+export interface Spread {
+  /** A small integer naming the kind: a batch has at most one open unit of each (Batch.spreads[id]). */
+  id: number;
+  name: OpName;
+  /** The public method, named in errors. */
+  what: string;
+  /** The operations of one group share one promise: writes that resolve to nothing (no split, no result). */
+  shared?: boolean;
+  /** split turns a reply (the unit's, or one group's) into the results of its n operations, in order; without it each result is undefined. */
+  split?: (reply: unknown, n: number) => unknown[];
+  /** result turns an operation's share of the reply into its result, for the operations that bring no map of their own. */
+  result?: (share: unknown) => unknown;
+}
+
+/**
+ * SpreadKey is what a spread operation's caller keeps of a key (one per key, e.g. a
+ * bucket's hash): the key, it as a RESP bulk string, and the text of the last first item
+ * given with it, so a hot key and item (a bucket and key read or written again and again)
+ * cost no encoding.
+ */
+export interface SpreadKey {
+  readonly key: string;
+  readonly bulk: string;
+  /** The last first item, as a bulk string alone and after the key's. */
+  item?: unknown;
+  itemBulk?: string;
+  headItem?: string;
+}
+
+/** itemText is the RESP text of an operation's first item: after its key's in a new group, alone in the last one. */
+function itemText(k: SpreadKey, item: string, newGroup: boolean): string {
+  if (k.item !== item) {
+    const b = bulkOf(typeof item === 'string' ? item : String(item));
+    k.item = item;
+    k.itemBulk = b;
+    k.headItem = k.bulk + b;
+  }
+  return newGroup ? k.headItem! : k.itemBulk!;
+}
+
+/**
+ * SpreadUnit is a spread operation's call in a batch while it is filled: the RESP text of
+ * its arguments (written as operations join, so sending it copies strings, and nothing is
+ * encoded twice), its groups, and one resolver per caller. It holds no object per
+ * operation: a caller is its place in `res` (and `maps`, the few that bring one); a caller
+ * that fails is resolved with its rejection.
+ */
+export class SpreadUnit {
+  /** The RESP text of its arguments so far; the shape comes when it is sent. */
+  text = '';
+  /** Its arguments so far. */
+  argc = 0;
+  /** Each group's key, in order, and the last one's. */
+  readonly keys: string[] = [];
+  lastKey?: string;
+  /** keys[0..touched) are recorded as touched by it (RedisConn.lastTouch). */
+  touched = 0;
+  /** Operations per group, made when a group gets a second one (until then each has one). */
+  groups?: number[];
+  readonly res: Array<(v: unknown) => void> = [];
+  /** The callers' own maps of their share of the reply, by place (sparse). */
+  maps?: Array<((share: unknown) => unknown) | undefined>;
+  /** A shared spread's promise of its last group. */
+  promise?: Promise<unknown>;
+
+  constructor(
+    readonly spread: Spread,
+    readonly cmd: Batch,
+    /** Its place in its batch: units with a higher one run after it. */
+    readonly seq: number,
+  ) {}
+
+  /** add appends an operation's arguments, `item` and `item2` (when given), in the last group when it is `k`'s, else in a new group. */
+  add(k: SpreadKey, item: string, item2: string | undefined): void {
+    const key = k.key;
+    const newGroup = this.lastKey !== key;
+    let t = this.text + itemText(k, item, newGroup);
+    if (item2 !== undefined) t += bulkOf(item2);
+    this.text = t;
+    this.argc += (newGroup ? 2 : 1) + (item2 === undefined ? 0 : 1);
+    if (newGroup) {
+      this.lastKey = key;
+      const keys = this.keys;
+      keys[keys.length] = key;
+      if (this.groups) this.groups[this.groups.length] = 1;
+    } else {
+      const g = (this.groups ??= this.keys.map(() => 1));
+      g[g.length - 1]++;
+    }
+  }
+
+  /** reject fails caller i (a resolver takes a rejected promise: no second function is kept per caller). */
+  private reject(i: number, err: unknown): void {
+    this.res[i](Promise.reject(err));
+  }
+
+  /** shape is its last argument: the operations per group, empty when each group has one. */
+  shape(): string {
+    return this.groups ? this.groups.join(',') : '';
+  }
+
+  /**
+   * settle hands the reply to the callers, or, when the server refused some groups (an
+   * array of "!" and a reply or error per group), each group its own; `failed` makes a
+   * caller's error of a refusal.
+   */
+  settle(reply: unknown, failed: (err: unknown) => unknown): void {
+    if (!Array.isArray(reply) || reply[0] !== '!') return this.splitTo(0, this.res.length, reply);
+    // A shared group has one caller.
+    const shared = this.spread.shared === true;
+    let at = 0;
+    for (let g = 0; g < this.keys.length; g++) {
+      const n = this.groups?.[g] ?? 1;
+      const callers = shared ? 1 : n;
+      const r = reply[g + 1];
+      if (r instanceof Error) for (let i = at; i < at + callers; i++) this.reject(i, failed(r));
+      else this.splitTo(at, callers, r);
+      at += callers;
+    }
+  }
+
+  /** fail rejects every caller. */
+  fail(err: unknown, failed: (err: unknown) => unknown): void {
+    for (let i = 0; i < this.res.length; i++) this.reject(i, failed(err));
+  }
+
+  /** splitTo resolves callers from..from+callers with their results of a reply for them, or rejects them all when the split throws. */
+  private splitTo(from: number, callers: number, reply: unknown): void {
+    const split = this.spread.split;
+    let results: unknown[] | undefined;
+    if (split) {
+      try {
+        results = split(reply, callers);
+      } catch (err) {
+        for (let i = from; i < from + callers; i++) this.reject(i, err);
+        return;
+      }
+    }
+    const maps = this.maps;
+    const result = this.spread.result;
+    for (let i = 0; i < callers; i++) {
+      const v = results?.[i];
+      const m = maps?.[from + i] ?? result;
+      if (!m) this.res[from + i](v);
+      else {
+        try {
+          this.res[from + i](m(v));
+        } catch (err) {
+          this.reject(from + i, err);
+        }
+      }
+    }
+  }
+}
