@@ -26,7 +26,8 @@ import { engineOps } from './ops';
 import { applyReload } from './reload';
 import { Result, resultSeries, sampleHeartbeat, Trigger } from './result';
 import { RunRequest, runBlock, RunSet, startRun, stopReason } from './runner';
-import { Job, Scheduler, SchedulerStats } from './scheduler';
+import { Scheduler, SchedulerStats } from './scheduler';
+import { BlockJob, ScheduledRun } from './block-job';
 import { BlockStatus } from './state';
 
 /** PLACED_FIRST_MS: a block a placement gives this node while it runs has its first run within this long (spread by name). */
@@ -463,45 +464,5 @@ export class Engine implements NodeApi {
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
     this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs), b.series) });
-  }
-}
-
-/** ScheduledRun is the request of a scheduled run: the scheduler's `done` travels with it. */
-interface ScheduledRun extends RunRequest {
-  done(err?: unknown): void;
-}
-
-/** BlockJob is a block's place in the scheduler: methods on a prototype, not closures per block. */
-class BlockJob implements Job {
-  readonly id: string;
-  readonly everyMs: number;
-  /** The request of its scheduled runs, made at the first (see Engine.startScheduled). */
-  private req?: ScheduledRun;
-
-  constructor(
-    private readonly b: ActiveBlock,
-    private readonly exec: (b: ActiveBlock, lag: number) => Promise<Result>,
-    private readonly begin: (b: ActiveBlock, lag: number, done: (err?: unknown) => void, req?: ScheduledRun) => ScheduledRun,
-    readonly firstSpreadMs?: number,
-    readonly firstAfterMs?: number,
-  ) {
-    this.id = b.config.name;
-    this.everyMs = b.config.everyMs;
-  }
-
-  run(lagMs: number): Promise<Result> {
-    return this.exec(this.b, lagMs);
-  }
-
-  start(lagMs: number, done: (err?: unknown) => void): void {
-    this.req = this.begin(this.b, lagMs, done, this.req);
-  }
-
-  busy(): boolean {
-    return this.b.running;
-  }
-
-  onMissed(count: number): void {
-    this.b.state.missed(count);
   }
 }

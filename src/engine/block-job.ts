@@ -1,0 +1,44 @@
+import type { ActiveBlock } from './blocks';
+import type { Result } from './result';
+import type { RunRequest } from './runner';
+import type { Job } from './scheduler';
+
+/** ScheduledRun is the request of a scheduled run: the scheduler's `done` travels with it. */
+export interface ScheduledRun extends RunRequest {
+  done(err?: unknown): void;
+}
+
+/** BlockJob is a block's place in the scheduler: methods on a prototype, not closures per block. */
+export class BlockJob implements Job {
+  readonly id: string;
+  readonly everyMs: number;
+  /** The request of its scheduled runs, made at the first (see Engine.startScheduled). */
+  private req?: ScheduledRun;
+
+  constructor(
+    private readonly b: ActiveBlock,
+    private readonly exec: (b: ActiveBlock, lag: number) => Promise<Result>,
+    private readonly begin: (b: ActiveBlock, lag: number, done: (err?: unknown) => void, req?: ScheduledRun) => ScheduledRun,
+    readonly firstSpreadMs?: number,
+    readonly firstAfterMs?: number,
+  ) {
+    this.id = b.config.name;
+    this.everyMs = b.config.everyMs;
+  }
+
+  run(lagMs: number): Promise<Result> {
+    return this.exec(this.b, lagMs);
+  }
+
+  start(lagMs: number, done: (err?: unknown) => void): void {
+    this.req = this.begin(this.b, lagMs, done, this.req);
+  }
+
+  busy(): boolean {
+    return this.b.running;
+  }
+
+  onMissed(count: number): void {
+    this.b.state.missed(count);
+  }
+}
