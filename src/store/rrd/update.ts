@@ -47,11 +47,14 @@ export class Updater {
     this.check(def, values, interval);
     this.prepare(def, s, interval, values);
 
-    // calculate_elapsed_steps
+    // calculate_elapsed_steps, from the steps holding the last and the current update: C's
+    // integer division of whole seconds, exact by trunc below 2^53 (no fmod).
     const step = def.step;
-    const procPdpSt = s.lastUp - mod(s.lastUp, step);
-    const occuPdpAge = mod(currentTime, step);
-    const occuPdpSt = currentTime - occuPdpAge;
+    const lastStep = Math.trunc(s.lastUp / step);
+    const currentStep = Math.trunc(currentTime / step);
+    const procPdpSt = lastStep * step;
+    const occuPdpSt = currentStep * step;
+    const occuPdpAge = currentTime - occuPdpSt;
     let preInt: number;
     let postInt: number;
     if (occuPdpSt > procPdpSt) {
@@ -61,8 +64,8 @@ export class Updater {
       preInt = interval;
       postInt = 0;
     }
-    let procPdpCnt = Math.floor(procPdpSt / step);
-    let elapsed = (occuPdpSt - procPdpSt) / step;
+    let procPdpCnt = lastStep;
+    let elapsed = currentStep - lastStep;
 
     if (elapsed === 0) {
       this.simpleUpdate(s, nDs, interval);
