@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { rrdCommand } from '../src/cli/rrd';
 import { tmpDir } from './helpers';
 import { requirePeer } from './peers';
-import { assertSameFetch } from './rrd-fetch-compare';
+import { assertSameFetch, remonRrd } from './rrd-helpers';
 
 /**
  * remon's RRD engine against Debian's rrdtool, line by line: the same create, the same
@@ -13,14 +13,6 @@ import { assertSameFetch } from './rrd-fetch-compare';
  * where rrdtool prints nan).
  */
 const RRDTOOL = '/usr/bin/rrdtool';
-
-function remonRrd(args: string[]): string {
-  let out = '';
-  let err = '';
-  const code = rrdCommand(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  if (code !== 0) throw new Error(`remon rrd ${args.join(' ')} → ${code}: ${err}`);
-  return out;
-}
 
 function rrdtool(args: string[]): string {
   return execFileSync(RRDTOOL, args, { encoding: 'utf8', maxBuffer: 64 << 20 });

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { rrdCommand } from '../src/cli/rrd';
 import { silentLogger } from '../src/log';
 import { RrdFile } from '../src/store/rrd/file';
 import { Layout } from '../src/store/rrd/layout';
@@ -13,7 +12,7 @@ import { newState } from '../src/store/rrd/types';
 import { Updater } from '../src/store/rrd/update';
 import { tmpDir } from './helpers';
 import { requirePeer } from './peers';
-import { assertSameFetch } from './rrd-fetch-compare';
+import { assertSameFetch, remonRrd } from './rrd-helpers';
 
 /*
  * The RRD file format versions. Version 2 (what remon makes now) keeps the archives of
@@ -29,14 +28,6 @@ const T0 = 1_700_000_000;
 const CREATE = ['--start', String(T0), '--step', '10', 'DS:temp:GAUGE:30:-50:150', 'DS:hits:COUNTER:30:U:U',
   'RRA:AVERAGE:0.5:1:20', 'RRA:MIN:0.5:1:20', 'RRA:MAX:0.5:1:20', 'RRA:LAST:0.5:1:20',
   'RRA:AVERAGE:0.5:3:10', 'RRA:MAX:0.5:3:10', 'RRA:AVERAGE:0.5:1:30'];
-
-function remonRrd(args: string[]): string {
-  let out = '';
-  let err = '';
-  const code = rrdCommand(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  if (code !== 0) throw new Error(`remon rrd ${args.join(' ')} → ${code}: ${err}`);
-  return out;
-}
 
 const version = (file: string): number => fs.readFileSync(file).readUInt32LE(8);
 

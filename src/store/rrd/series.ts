@@ -41,7 +41,7 @@ export function retentionDef(retention: readonly string[], type: DsType, heartbe
 /** Series is one series' file (once created), its queue of updates not yet applied, and its number in the journal. */
 export class Series implements JournalRef {
   file?: RrdFile;
-  /** The queued updates, n of them: time (seconds) and value of update i at 2i and 2i + 1 (one array: one cache line more or less per sample). */
+  /** The queued updates, n of them: the time (seconds) and value of update i at 2i and 2i + 1 (one array, a sample's two side by side). */
   q = new Float64Array(8);
   n = 0;
   jid = 0;

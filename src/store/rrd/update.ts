@@ -47,11 +47,14 @@ export class Updater {
     this.check(def, values, interval);
     this.prepare(def, s, interval, values);
 
-    // calculate_elapsed_steps
+    // calculate_elapsed_steps, from the steps holding the last and the current update: C's
+    // integer division of whole seconds, exact by trunc below 2^53 (no fmod).
     const step = def.step;
-    const procPdpSt = s.lastUp - mod(s.lastUp, step);
-    const occuPdpAge = mod(currentTime, step);
-    const occuPdpSt = currentTime - occuPdpAge;
+    const lastStep = Math.trunc(s.lastUp / step);
+    const currentStep = Math.trunc(currentTime / step);
+    const procPdpSt = lastStep * step;
+    const occuPdpSt = currentStep * step;
+    const occuPdpAge = currentTime - occuPdpSt;
     let preInt: number;
     let postInt: number;
     if (occuPdpSt > procPdpSt) {
@@ -61,8 +64,8 @@ export class Updater {
       preInt = interval;
       postInt = 0;
     }
-    let procPdpCnt = Math.floor(procPdpSt / step);
-    let elapsed = (occuPdpSt - procPdpSt) / step;
+    let procPdpCnt = lastStep;
+    let elapsed = currentStep - lastStep;
 
     if (elapsed === 0) {
       this.simpleUpdate(s, nDs, interval);
@@ -221,11 +224,7 @@ export class Updater {
   /** updateCdps consolidates pdpTemp into each archive: update_all_cdp_prep. */
   private updateCdps(def: RrdDef, s: RrdState, elapsed: number, procPdpCnt: number): void {
     const nDs = def.ds.length;
-    if (def !== this.planDef) {
-      this.plan = planOf(def);
-      this.planDef = def;
-    }
-    const plan = this.plan!;
+    const plan = this.planFor(def);
     const pdpTemp = this.pdpTemp;
     for (let r = 0; r < plan.n; r++) {
       const pdpCnt = plan.pdpCnt[r];
@@ -248,9 +247,18 @@ export class Updater {
     }
   }
 
+  /** planFor is def's plan (the last one asked for is kept: a checkpoint updates files of one definition after another). */
+  private planFor(def: RrdDef): Plan {
+    if (def !== this.planDef) {
+      this.plan = planOf(def);
+      this.planDef = def;
+    }
+    return this.plan!;
+  }
+
   /** writeRows hands the rows of the steps just completed to sink, a run of archives (see Plan.runs) at a time. */
   private writeRows(def: RrdDef, s: RrdState, sink: RowSink): void {
-    const runs = this.plan!.runs;
+    const runs = this.planFor(def).runs;
     for (let k = 0; k < runs.length; k += 2) {
       const a = runs[k];
       const b = runs[k + 1];
@@ -316,6 +324,7 @@ function planOf(def: RrdDef): Plan {
   return p;
 }
 
+/** runsOf finds Plan.runs. */
 function runsOf(def: RrdDef): Int32Array {
   const runs: number[] = [];
   def.rra.forEach((r, i) => {
@@ -327,10 +336,10 @@ function runsOf(def: RrdDef): Int32Array {
 }
 
 /**
- * mod is x % m for whole numbers x below 2^53 and m ≥ 1 (times, step counts): for x ≥ 0 by
- * division, exact there (the quotient cannot round across a whole number) and far cheaper
- * than the double fmod of %, without the wrap of int32 arithmetic past 2^31 (PDP counts
- * at a 1 s step from 2038).
+ * mod is x % m for whole numbers x below 2^53 and m ≥ 1 (step counts): for x ≥ 0 by
+ * division, exact there (the quotient cannot round across a whole number) and cheaper than
+ * the double fmod of %, without the wrap of int32 arithmetic past 2^31 (PDP counts at a
+ * 1 s step from 2038).
  */
 function mod(x: number, m: number): number {
   return x >= 0 ? x - Math.floor(x / m) * m : x % m;

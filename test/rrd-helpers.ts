@@ -1,6 +1,16 @@
 import { strict as assert } from 'node:assert';
+import { rrdCommand } from '../src/cli/rrd';
 
-/* Fetch output (`remon rrd fetch`, `rrdtool fetch`) compared value by value. */
+/* The RRD tests' shared pieces: `remon rrd` in-process, and fetch output compared value by value. */
+
+/** remonRrd runs `remon rrd ARGS` in this process and returns what it prints; a failure throws with its error output. */
+export function remonRrd(args: string[]): string {
+  let out = '';
+  let err = '';
+  const code = rrdCommand(args, { out: (t) => (out += t), err: (t) => (err += t) });
+  if (code !== 0) throw new Error(`remon rrd ${args.join(' ')} → ${code}: ${err}`);
+  return out;
+}
 
 interface Row {
   t: number;
