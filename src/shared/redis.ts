@@ -1,5 +1,5 @@
 import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
-import { bulk, KeyCache, Merge, RedisConn, RedisOptions, splitRunning, Spread, SpreadKey } from './redis-conn';
+import { KeyCache, Merge, RedisConn, RedisOptions, splitRunning, Spread, SpreadKey } from './redis-conn';
 import { RedisLocks } from './redis-locks';
 import { RedisQueues } from './redis-queues';
 import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
@@ -53,7 +53,7 @@ class RedisState implements StateStore {
   /** Per bucket: its hash (as a get's or set's group key, with its RESP text) and its channel. */
   private readonly keyCache = new KeyCache((bucket): { hash: string; group: SpreadKey; channel: string } => {
     const hash = this.c.key('s:', bucket);
-    return { hash, group: { key: hash, bulk: bulk(hash) }, channel: this.c.key('w:', bucket) };
+    return { hash, group: new SpreadKey(hash), channel: this.c.key('w:', bucket) };
   });
 
   constructor(private readonly c: RedisConn) {}
