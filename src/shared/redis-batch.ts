@@ -39,6 +39,9 @@ export function pushBulk(pieces: string[], a: string): void {
   pieces.push(n < 1024 ? HEADERS[n] : `$${n}\r\n`, a, '\r\n');
 }
 
+/** The pieces a batch's first unit, when a spread one, leaves at its start for the batch's own: head, pattern, prefix, its name and counts. */
+export const LEAD = 6;
+
 /** Each operation's name as a bulk string, made once. */
 const NAMES = new Map<string, string>(Object.keys(OPS).map((name) => [name, bulk(name)]));
 
@@ -48,7 +51,7 @@ const EVAL_HEAD = `${bulk('EVAL')}${bulk(BATCH_SCRIPT)}${bulk('0')}`;
 /** BatchText gathers the operations of one batch as RESP text. */
 export class BatchText {
   /** The RESP pieces; the first is the command's head, set when it is made. */
-  private readonly pieces: string[];
+  private pieces: string[];
   /** Arguments after the script's hash and key count. */
   private argc = 2;
   /** The text once joined, and the length of its head (an EVALSHA's). */
@@ -79,10 +82,19 @@ export class BatchText {
    * what stays until the reply.
    */
   addSpread(u: SpreadUnit): void {
-    const p = this.pieces;
-    p.push(NAMES.get(u.spread.name)!, COUNTS[0], count(u.argc + 1));
     const mine = u.take();
-    for (let i = 0; i < mine.length; i++) p.push(mine[i]);
+    let p = this.pieces;
+    if (u.leads && this.argc === 2) {
+      // The batch's first unit: its pieces become the batch's, after the LEAD it left for them.
+      for (let i = 0; i < 3; i++) mine[i] = p[i];
+      mine[3] = NAMES.get(u.spread.name)!;
+      mine[4] = COUNTS[0];
+      mine[LEAD - 1] = count(u.argc + 1);
+      this.pieces = p = mine;
+    } else {
+      p.push(NAMES.get(u.spread.name)!, COUNTS[0], count(u.argc + 1));
+      for (let i = u.leads ? LEAD : 0; i < mine.length; i++) p.push(mine[i]);
+    }
     pushBulk(p, u.shape());
     this.argc += 4 + u.argc;
   }

@@ -1,4 +1,4 @@
-import { bulkOf, pushBulk } from './redis-batch';
+import { bulkOf, LEAD, pushBulk } from './redis-batch';
 import type { OpName } from './redis-scripts';
 import type { Batch } from './redis-units';
 
@@ -52,6 +52,8 @@ function flat(s: string): string {
   return s;
 }
 
+const LEAD_PIECES: string[] = new Array<string>(LEAD).fill('');
+
 /**
  * SpreadUnit is a spread operation's call in a batch while it is filled: the RESP text of
  * its arguments (written as operations join, so sending it copies strings, and nothing is
@@ -63,8 +65,13 @@ function flat(s: string): string {
  * collector copies while the batch fills.)
  */
 export class SpreadUnit {
-  /** The RESP text of its arguments so far, as pieces; the shape comes when it is sent. */
-  private pieces: string[] = [];
+  /**
+   * The RESP text of its arguments so far, as pieces; the shape comes when it is sent. The
+   * first unit of a batch starts with LEAD empty pieces, for the batch's own text before
+   * it: the batch then takes its pieces as they are (see BatchText.addSpread), which saves
+   * copying thousands of them in the usual case of a burst of one kind.
+   */
+  private pieces: string[];
   /** Its arguments so far. */
   argc = 0;
   /** Each group's key, in order, and the last one's. */
@@ -85,7 +92,14 @@ export class SpreadUnit {
     readonly cmd: Batch,
     /** Its place in its batch: units with a higher one run after it. */
     readonly seq: number,
-  ) {}
+  ) {
+    this.pieces = seq === 0 ? LEAD_PIECES.slice() : [];
+  }
+
+  /** leads: its pieces start with LEAD empty ones. */
+  get leads(): boolean {
+    return this.seq === 0;
+  }
 
   /** add appends an operation's arguments, `item` and `item2` (when given), in the last group when it is `k`'s, else in a new group. */
   add(k: SpreadKey, item: string, item2: string | undefined): void {
