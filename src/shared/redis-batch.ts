@@ -16,7 +16,7 @@ import type { SpreadUnit } from './redis-spread';
 const SHA = createHash('sha1').update(BATCH_SCRIPT).digest('hex');
 
 /** bulk is one RESP bulk string. */
-export const bulk = (s: string): string => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+const bulk = (s: string): string => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
 /** The counts 0..1023 as bulk strings, made once. */
 const COUNTS = Array.from({ length: 1024 }, (_, i) => bulk(String(i)));
@@ -78,8 +78,7 @@ export class BatchText {
 
   /**
    * addSpread appends a spread unit (see redis-spread.ts): its arguments as it wrote them,
-   * then its shape. The unit lets go of its text: the batch's, flattened when written, is
-   * what stays until the reply.
+   * then its shape. The unit hands its pieces over (it keeps no text until the reply).
    */
   addSpread(u: SpreadUnit): void {
     const mine = u.take();
