@@ -6,18 +6,17 @@ import type { SpreadUnit } from './redis-spread';
 /**
  * The wire form of a batch: one EVALSHA of BATCH_SCRIPT whose arguments are the operations
  * one after the other, each as name, key count, argument count, keys, arguments (see
- * redis-scripts.ts). The RESP text is written here (a spread unit brings its own, written
- * as its operations were made) as one string built by concatenation — a rope, which V8
- * flattens once, in one pass, when the socket writes it (Array.join of thousands of
- * pieces costs several times more) — so a batch of a thousand operations costs one string
- * and one socket write, with no per-argument work in the client library beyond it; ioredis
- * still owns the connection (reconnects, timeouts, TLS, AUTH) and parses the reply.
+ * redis-scripts.ts). The RESP text is gathered here as pieces (a spread unit brings its
+ * own, written as its operations were made) and joined once, so a batch of a thousand
+ * operations costs one string and one socket write, with no per-argument work in the
+ * client library beyond it; ioredis still owns the connection (reconnects, timeouts, TLS,
+ * AUTH) and parses the reply.
  */
 
 const SHA = createHash('sha1').update(BATCH_SCRIPT).digest('hex');
 
 /** bulk is one RESP bulk string. */
-export const bulk = (s: string): string => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+const bulk = (s: string): string => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
 /** The counts 0..1023 as bulk strings, made once. */
 const COUNTS = Array.from({ length: 1024 }, (_, i) => bulk(String(i)));
@@ -25,11 +24,23 @@ const count = (n: number): string => (n < 1024 ? COUNTS[n] : bulk(String(n)));
 /** Bulk string headers ("$12\r\n") for lengths 0..1023, made once. */
 const HEADERS = Array.from({ length: 1024 }, (_, i) => `$${i}\r\n`);
 
-/** bulkOf is one RESP bulk string, as a concatenation (no copy of `a` is made until the batch is written). */
+/** bulkOf is one RESP bulk string, as a concatenation. */
 export function bulkOf(a: string): string {
   const n = Buffer.byteLength(a);
   return `${n < 1024 ? HEADERS[n] : `$${n}\r\n`}${a}\r\n`;
 }
+
+/**
+ * pushBulk appends a string as RESP bulk pieces: its header, itself, CRLF (no string made
+ * per argument: the batch's join makes one).
+ */
+export function pushBulk(pieces: string[], a: string): void {
+  const n = Buffer.byteLength(a);
+  pieces.push(n < 1024 ? HEADERS[n] : `$${n}\r\n`, a, '\r\n');
+}
+
+/** The pieces a batch's first unit, when a spread one, leaves at its start for the batch's own: head, pattern, prefix, its name and counts. */
+export const LEAD = 6;
 
 /** Each operation's name as a bulk string, made once. */
 const NAMES = new Map<string, string>(Object.keys(OPS).map((name) => [name, bulk(name)]));
@@ -39,43 +50,66 @@ const EVAL_HEAD = `${bulk('EVAL')}${bulk(BATCH_SCRIPT)}${bulk('0')}`;
 
 /** BatchText gathers the operations of one batch as RESP text. */
 export class BatchText {
-  /** The RESP text of the arguments after the script's hash and key count. */
-  private text: string;
+  /** The RESP pieces; the first is the command's head, set when it is made. */
+  private pieces: string[];
   /** Arguments after the script's hash and key count. */
   private argc = 2;
+  /** The text once joined, and the length of its head (an EVALSHA's). */
+  private text?: string;
+  private headLength = 0;
 
   /** watchPattern: the glob of this setup's watch channels, and prefix its key prefix (the script's first two arguments). */
   constructor(watchPattern: string, prefix: string) {
-    this.text = bulk(watchPattern) + bulk(prefix);
+    this.pieces = ['', bulk(watchPattern), bulk(prefix)];
   }
 
   /** add appends one operation: its name, keys and arguments (numbers are sent as text). */
   add(name: OpName, keys: readonly string[], args: ReadonlyArray<string | number>): void {
-    let t = this.text + NAMES.get(name)! + count(keys.length) + count(args.length);
-    for (let i = 0; i < keys.length; i++) t += bulkOf(keys[i]);
+    const p = this.pieces;
+    p.push(NAMES.get(name)!, count(keys.length), count(args.length));
+    for (let i = 0; i < keys.length; i++) pushBulk(p, keys[i]);
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      if (typeof a === 'number' && a >= 0 && a < 1024 && Number.isInteger(a)) t += COUNTS[a];
-      else t += bulkOf(typeof a === 'string' ? a : String(a));
+      if (typeof a === 'number' && a >= 0 && a < 1024 && Number.isInteger(a)) p.push(COUNTS[a]);
+      else pushBulk(p, typeof a === 'string' ? a : String(a));
     }
-    this.text = t;
     this.argc += 3 + keys.length + args.length;
   }
 
   /**
    * addSpread appends a spread unit (see redis-spread.ts): its arguments as it wrote them,
-   * then its shape. The unit lets go of its text: the batch's, flattened when written, is
-   * what stays until the reply, not the thousands of small strings it was made of.
+   * then its shape. The unit hands its pieces over (it keeps no text until the reply).
    */
   addSpread(u: SpreadUnit): void {
-    this.text += NAMES.get(u.spread.name)! + COUNTS[0] + count(u.argc + 1) + u.text + bulkOf(u.shape());
+    const mine = u.take();
+    let p = this.pieces;
+    if (u.leads && this.argc === 2) {
+      // The batch's first unit: its pieces become the batch's, after the LEAD it left for them.
+      for (let i = 0; i < 3; i++) mine[i] = p[i];
+      mine[3] = NAMES.get(u.spread.name)!;
+      mine[4] = COUNTS[0];
+      mine[LEAD - 1] = count(u.argc + 1);
+      this.pieces = p = mine;
+    } else {
+      p.push(NAMES.get(u.spread.name)!, COUNTS[0], count(u.argc + 1));
+      for (let i = u.leads ? LEAD : 0; i < mine.length; i++) p.push(mine[i]);
+    }
+    pushBulk(p, u.shape());
     this.argc += 4 + u.argc;
-    u.text = '';
   }
 
   /** command is the batch as an EVALSHA, or (the server does not know the script) an EVAL. */
   command(byHash: boolean): Command {
-    return new RawCommand(`*${this.argc + 3}\r\n${byHash ? EVALSHA_HEAD : EVAL_HEAD}${this.text}`);
+    const head = `*${this.argc + 3}\r\n${byHash ? EVALSHA_HEAD : EVAL_HEAD}`;
+    if (this.text === undefined) {
+      this.pieces[0] = head;
+      this.headLength = head.length;
+      this.text = this.pieces.join('');
+      this.pieces.length = 0;
+      return new RawCommand(this.text);
+    }
+    // Sent again (as an EVAL after NOSCRIPT): the same arguments after the other head.
+    return new RawCommand(head + this.text.slice(this.headLength));
   }
 }
 

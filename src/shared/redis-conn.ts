@@ -8,9 +8,9 @@ import { OpName, OPS } from './redis-scripts';
 import { Spread, SpreadKey, SpreadUnit } from './redis-spread';
 import type { Batch, Merge, Part, Unit } from './redis-units';
 
-export { bulk } from './redis-batch';
 export { KeyCache, splitJson, splitRunning } from './redis-units';
-export type { Spread, SpreadKey } from './redis-spread';
+export { SpreadKey } from './redis-spread';
+export type { Spread } from './redis-spread';
 export type { Merge, Part } from './redis-units';
 
 /** RedisOptions: the server, the key prefix, and where to log connection changes. */

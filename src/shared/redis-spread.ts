@@ -1,4 +1,4 @@
-import { bulkOf } from './redis-batch';
+import { bulkOf, LEAD, pushBulk } from './redis-batch';
 import type { OpName } from './redis-scripts';
 import type { Batch } from './redis-units';
 
@@ -29,40 +29,49 @@ export interface Spread {
 
 /**
  * SpreadKey is what a spread operation's caller keeps of a key (one per key, e.g. a
- * bucket's hash): the key, it as a RESP bulk string, and the text of the last first item
- * given with it, so a hot key and item (a bucket and key read or written again and again)
- * cost no encoding.
+ * bucket's hash): the key, it as a RESP bulk string, and the first item of the key's last
+ * group, made into RESP text with the key's once it comes a second time — so a hot bucket
+ * and key, read or written again and again, cost no encoding, and one that changes costs
+ * no string.
  */
-export interface SpreadKey {
-  readonly key: string;
+export class SpreadKey {
+  /** The first item of its last group, and the group's text up to it (made when it comes again; "" until then). */
+  item: unknown = '';
+  headText = '';
+  /** bulk is `key` as a RESP bulk string. */
   readonly bulk: string;
-  /** The last first item, as a bulk string alone and after the key's. */
-  item?: unknown;
-  itemBulk?: string;
-  headItem?: string;
+
+  constructor(readonly key: string) {
+    this.bulk = flat(bulkOf(key));
+  }
 }
 
-/** itemText is the RESP text of an operation's first item: after its key's in a new group, alone in the last one. */
-function itemText(k: SpreadKey, item: string, newGroup: boolean): string {
-  if (k.item !== item) {
-    const b = bulkOf(typeof item === 'string' ? item : String(item));
-    k.item = item;
-    k.itemBulk = b;
-    k.headItem = k.bulk + b;
-  }
-  return newGroup ? k.headItem! : k.itemBulk!;
+/** flat is a concatenation made one string (V8 does so the first time a character is read), so a join copies it as one piece. */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
 }
+
+const LEAD_PIECES: string[] = new Array<string>(LEAD).fill('');
 
 /**
  * SpreadUnit is a spread operation's call in a batch while it is filled: the RESP text of
  * its arguments (written as operations join, so sending it copies strings, and nothing is
- * encoded twice), its groups, and one resolver per caller. It holds no object per
- * operation: a caller is its place in `res` (and `maps`, the few that bring one); a caller
- * that fails is resolved with its rejection.
+ * encoded twice), its groups, and one resolver per caller. It makes no object per
+ * operation: its text is pieces (strings the operation brought, or made once before) the
+ * batch joins once, a caller is its place in `res` (and `maps`, the few that bring one),
+ * and a caller that fails is resolved with its rejection. (Building the text by
+ * concatenation instead would make several small strings an operation, which the garbage
+ * collector copies while the batch fills.)
  */
 export class SpreadUnit {
-  /** The RESP text of its arguments so far; the shape comes when it is sent. */
-  text = '';
+  /**
+   * The RESP text of its arguments so far, as pieces; the shape comes when it is sent. The
+   * first unit of a batch starts with LEAD empty pieces, for the batch's own text before
+   * it: the batch then takes its pieces as they are (see BatchText.addSpread), which saves
+   * copying thousands of them in the usual case of a burst of one kind.
+   */
+  private pieces: string[];
   /** Its arguments so far. */
   argc = 0;
   /** Each group's key, in order, and the last one's. */
@@ -83,15 +92,29 @@ export class SpreadUnit {
     readonly cmd: Batch,
     /** Its place in its batch: units with a higher one run after it. */
     readonly seq: number,
-  ) {}
+  ) {
+    this.pieces = seq === 0 ? LEAD_PIECES.slice() : [];
+  }
+
+  /** leads: its pieces start with LEAD empty ones. */
+  get leads(): boolean {
+    return this.seq === 0;
+  }
 
   /** add appends an operation's arguments, `item` and `item2` (when given), in the last group when it is `k`'s, else in a new group. */
   add(k: SpreadKey, item: string, item2: string | undefined): void {
     const key = k.key;
     const newGroup = this.lastKey !== key;
-    let t = this.text + itemText(k, item, newGroup);
-    if (item2 !== undefined) t += bulkOf(item2);
-    this.text = t;
+    const p = this.pieces;
+    if (!newGroup) pushBulk(p, typeof item === 'string' ? item : String(item));
+    else if (k.item === item) p.push(k.headText === '' ? (k.headText = flat(k.bulk + bulkOf(typeof item === 'string' ? item : String(item)))) : k.headText);
+    else {
+      k.item = item;
+      k.headText = '';
+      p.push(k.bulk);
+      pushBulk(p, typeof item === 'string' ? item : String(item));
+    }
+    if (item2 !== undefined) pushBulk(p, item2);
     this.argc += (newGroup ? 2 : 1) + (item2 === undefined ? 0 : 1);
     if (newGroup) {
       this.lastKey = key;
@@ -107,6 +130,13 @@ export class SpreadUnit {
   /** reject fails caller i (a resolver takes a rejected promise: no second function is kept per caller). */
   private reject(i: number, err: unknown): void {
     this.res[i](Promise.reject(err));
+  }
+
+  /** take hands over its pieces (the batch's has them now) and forgets them. */
+  take(): string[] {
+    const p = this.pieces;
+    this.pieces = [];
+    return p;
   }
 
   /** shape is its last argument: the operations per group, empty when each group has one. */

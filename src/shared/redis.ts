@@ -1,5 +1,6 @@
+import { createError } from '../errors';
 import { checkInteger, checkName, compilePattern, decode, encode, matchEntry, newOwner, sortEntries } from './common';
-import { bulk, KeyCache, Merge, RedisConn, RedisOptions, splitRunning, Spread, SpreadKey } from './redis-conn';
+import { KeyCache, Merge, RedisConn, RedisOptions, splitRunning, Spread, SpreadKey } from './redis-conn';
 import { RedisLocks } from './redis-locks';
 import { RedisQueues } from './redis-queues';
 import { Counters, Json, SearchOptions, Shared, StateChange, StateEntry, StateStore, Unwatch } from './shared';
@@ -17,7 +18,7 @@ const INCR: Merge = { tag: 'incr', fixed: 0, sum: true, split: splitRunning };
 const UNSET = Symbol('unset');
 
 /**
- * splitGot splits remonStateGets's reply (see gotReply in redis-scripts.ts): the flags (""
+ * splitGot splits remonStateGets's reply (see gotReply in redis-lua.ts): the flags (""
  * when every key was set, else "1" or "0" per get), then the values as JSON text in a few
  * pieces of an array's text without its brackets — one JSON.parse for them all.
  */
@@ -25,7 +26,7 @@ function splitGot(reply: unknown, n: number): unknown[] {
   const parts = reply as string[];
   const flags = parts[0];
   const values = JSON.parse(`[${parts.length === 2 ? parts[1] : parts.slice(1).join(',')}]`) as unknown[];
-  if (values.length !== n) throw new Error(`remonStateGets answered ${values.length} values for ${n} gets`);
+  if (values.length !== n) throw createError('REMON_ERR_SHARED_BACKEND', `state.get: redis answered ${values.length} values for ${n} gets`);
   if (flags !== '') for (let i = 0; i < n; i++) if (flags.charCodeAt(i) === 48 /* "0" */) values[i] = UNSET;
   return values;
 }
@@ -53,7 +54,7 @@ class RedisState implements StateStore {
   /** Per bucket: its hash (as a get's or set's group key, with its RESP text) and its channel. */
   private readonly keyCache = new KeyCache((bucket): { hash: string; group: SpreadKey; channel: string } => {
     const hash = this.c.key('s:', bucket);
-    return { hash, group: { key: hash, bulk: bulk(hash) }, channel: this.c.key('w:', bucket) };
+    return { hash, group: new SpreadKey(hash), channel: this.c.key('w:', bucket) };
   });
 
   constructor(private readonly c: RedisConn) {}
