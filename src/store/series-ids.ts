@@ -34,8 +34,4 @@ export class ById<T> {
     while (items.length < id) items.push(undefined);
     items[id] = item;
   }
-
-  clear(): void {
-    this.items.length = 0;
-  }
 }
