@@ -20,27 +20,6 @@ import { Updater } from './update';
  * still holds the samples, makes it again. rrdtool-style `create` sizes the file whole.
  */
 
-/** Reads of fetches go to scratch space kept up to this size (larger ones to space of their own). */
-const READ_KEPT = 1 << 20;
-let readSpace = new Float64Array(0);
-
-/**
- * readScratch reads n stored values from position into scratch space, decoded, valid until
- * the next call; values past the end of the file (a file not sized) read as zero bytes:
- * unknown.
- */
-function readScratch(fd: number, position: number, n: number): Float64Array {
-  let values: Float64Array;
-  if (n * 8 > READ_KEPT) values = new Float64Array(n);
-  else {
-    if (readSpace.length < n) readSpace = new Float64Array(Math.min(READ_KEPT / 8, Math.max(n, readSpace.length * 2)));
-    values = readSpace.subarray(0, n);
-  }
-  const got = fs.readSync(fd, values, 0, n * 8, position);
-  if (got < n * 8) new Uint8Array(values.buffer, values.byteOffset + got, n * 8 - got).fill(0);
-  return decodeRows(values);
-}
-
 /** validateDef checks a definition as rrd_create does; throws REMON_ERR_RRD_CREATE. */
 export function validateDef(def: RrdDef): void {
   const bad = (m: string): never => {
@@ -330,6 +309,27 @@ function openFile(path: string): { fd: number; writable: boolean } {
 
 /** HEAD_SCRATCH is where open reads a header (a fresh buffer per open cost a GC every few thousand). */
 const HEAD_SCRATCH = Buffer.alloc(4096);
+
+/** Reads of fetches go to scratch space kept up to this size (larger ones to space of their own). */
+const READ_KEPT = 1 << 20;
+let readSpace = new Float64Array(0);
+
+/**
+ * readScratch reads n stored values from position into scratch space, decoded, valid until
+ * the next call; values past the end of the file (a file not sized) read as zero bytes:
+ * unknown.
+ */
+function readScratch(fd: number, position: number, n: number): Float64Array {
+  let values: Float64Array;
+  if (n * 8 > READ_KEPT) values = new Float64Array(n);
+  else {
+    if (readSpace.length < n) readSpace = new Float64Array(Math.min(READ_KEPT / 8, Math.max(n, readSpace.length * 2)));
+    values = readSpace.subarray(0, n);
+  }
+  const got = fs.readSync(fd, values, 0, n * 8, position);
+  if (got < n * 8) new Uint8Array(values.buffer, values.byteOffset + got, n * 8 - got).fill(0);
+  return decodeRows(values);
+}
 
 const defs = new Map<string, RrdDef>();
 /** internDef shares one RrdDef among files with the same header (the updater keys its plan on it). */
