@@ -1,8 +1,11 @@
 import { createError } from '../../errors';
 import { Cf, RrdDef, RrdState } from './types';
 
-/** RowReader copies row `row` of archive `rra` (one value per DS) into `out`. */
-export type RowReader = (rra: number, row: number, out: Float64Array, offset: number) => void;
+/**
+ * RowsReader copies `count` rows of archive `rra`, from row `first` on in the ring
+ * (wrapping at its end), into `out`: row k's values (one per DS) at out[(at + k) × dsCnt].
+ */
+export type RowsReader = (rra: number, first: number, count: number, out: Float64Array, at: number) => void;
 
 /** FetchResult: `data` holds `rows` × dsCnt values; row k is the step ending at start + (k + 1) × step. */
 export interface FetchResult {
@@ -58,7 +61,7 @@ export function chooseArchive(def: RrdDef, lastUp: number, cf: Cf, start: number
  * step, start is aligned down and end up to the archive step, and rows outside what the
  * archive holds are NaN.
  */
-export function fetchRows(def: RrdDef, s: Pick<RrdState, 'lastUp' | 'curRow'>, read: RowReader, cf: Cf, start: number, end: number, wantStep: number): FetchResult {
+export function fetchRows(def: RrdDef, s: Pick<RrdState, 'lastUp' | 'curRow'>, read: RowsReader, cf: Cf, start: number, end: number, wantStep: number): FetchResult {
   if (end < start) throw createError('REMON_ERR_RRD_FETCH', `start (${start}) should be less than end (${end})`);
   if (wantStep < 1) throw createError('REMON_ERR_RRD_FETCH', 'step must be >= 1 second');
   const chosen = chooseArchive(def, s.lastUp, cf, start, end, wantStep);
@@ -73,16 +76,10 @@ export function fetchRows(def: RrdDef, s: Pick<RrdState, 'lastUp' | 'curRow'>, r
   const rraStart = rraEnd - step * (rra.rows - 1);
   const startOffset = Math.trunc((start + step - rraStart) / step);
   const endOffset = Math.trunc((rraEnd - end) / step);
-  let pointer = 0;
-  if (start <= rraEnd && end >= rraStart - step) {
-    pointer = (s.curRow[chosen] + 1 + Math.max(0, startOffset)) % rra.rows;
-  }
-  let k = 0;
-  for (let i = startOffset; i < rra.rows - endOffset; i++, k++) {
-    if (i < 0 || i >= rra.rows) continue; // NaN already
-    if (pointer >= rra.rows) pointer -= rra.rows;
-    read(chosen, pointer, data, k * nDs);
-    pointer++;
-  }
+  // Output row k is the archive's slot startOffset + k (0 the oldest it holds); the slots
+  // it holds, from..to − 1, are read in one go from their row in the ring on; the rest stay NaN.
+  const from = Math.max(0, startOffset);
+  const to = Math.min(rra.rows, rra.rows - endOffset);
+  if (to > from) read(chosen, (s.curRow[chosen] + 1 + from) % rra.rows, to - from, data, from - startOffset);
   return { start, end, step, names: def.ds.map((d) => d.name), rows: rows - 1, data };
 }

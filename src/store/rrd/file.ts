@@ -20,9 +20,6 @@ import { Updater } from './update';
  * still holds the samples, makes it again. rrdtool-style `create` sizes the file whole.
  */
 
-/** FETCH_READ is the most bytes a fetch reads at once: the rows it needs, a chunk at a time. */
-const FETCH_READ = 64 * 1024;
-
 /** validateDef checks a definition as rrd_create does; throws REMON_ERR_RRD_CREATE. */
 export function validateDef(def: RrdDef): void {
   const bad = (m: string): never => {
@@ -199,32 +196,33 @@ export class RrdFile {
     }
   };
 
-  /**
-   * fetch reads a range as rrd_fetch does, merging rows not yet flushed. The rows it needs
-   * are read from the file in chunks of at most FETCH_READ bytes, each once.
-   */
+  /** fetch reads a range as rrd_fetch does, merging rows not yet flushed. */
   fetch(cf: Cf, start: number, end: number, step = 1): FetchResult {
-    const chunks = this.layout.groups.map(() => new Map<number, Float64Array>());
-    const nDs = this.def.ds.length;
-    return fetchRows(this.def, this.state, (rra, row, out, offset) => {
-      const g = this.layout.groupOf[rra];
-      const col = this.layout.columnOf[rra];
-      if (this.pending[g].get(row, col, out, offset, nDs)) return;
-      const { rows, width } = this.layout.groups[g];
-      const per = Math.max(1, Math.floor(FETCH_READ / (width * 8)));
-      const c = Math.floor(row / per);
-      let values = chunks[g].get(c);
-      if (!values) {
-        // Rows past the end of a file not sized read as zero bytes: unknown.
-        const bytes = Buffer.alloc(Math.min(per, rows - c * per) * width * 8);
-        fs.readSync(this.handle(false), bytes, 0, bytes.length, this.layout.rowAt(g, c * per));
-        values = decodeRows(bytes);
-        chunks[g].set(c, values);
-      }
-      const at = (row - c * per) * width + col;
-      for (let d = 0; d < nDs; d++) out[offset + d] = values[at + d];
-    }, cf, start, end, step);
+    return fetchRows(this.def, this.state, this.readRows, cf, start, end, step);
   }
+
+  /**
+   * readRows copies count rows of archive rra from row first on (wrapping) into out from
+   * row at: the rows not yet flushed from memory, the others read from the file, one read
+   * per contiguous piece (at most two).
+   */
+  private readonly readRows = (rra: number, first: number, count: number, out: Float64Array, at: number): void => {
+    const g = this.layout.groupOf[rra];
+    const col = this.layout.columnOf[rra];
+    const { rows, width } = this.layout.groups[g];
+    const nDs = this.def.ds.length;
+    const pending = this.pending[g];
+    for (let k = 0; k < count; ) {
+      const row = first + k < rows ? first + k : first + k - rows;
+      const n = Math.min(count - k, rows - row);
+      const values = readScratch(this.handle(false), this.layout.rowAt(g, row), n * width);
+      for (let j = 0, o = (at + k) * nDs; j < n; j++, o += nDs) {
+        if (pending.get(row + j, col, out, o, nDs)) continue;
+        for (let d = 0, v = j * width + col; d < nDs; d++) out[o + d] = values[v + d];
+      }
+      k += n;
+    }
+  };
 
   /** flush writes pending rows, then the live header into the other slot; fsync when asked. */
   flush(options: { sync?: boolean } = {}): void {
@@ -311,6 +309,27 @@ function openFile(path: string): { fd: number; writable: boolean } {
 
 /** HEAD_SCRATCH is where open reads a header (a fresh buffer per open cost a GC every few thousand). */
 const HEAD_SCRATCH = Buffer.alloc(4096);
+
+/** Reads of fetches go to scratch space kept up to this size (larger ones to space of their own). */
+const READ_KEPT = 1 << 20;
+let readSpace = new Float64Array(0);
+
+/**
+ * readScratch reads n stored values from position into scratch space, decoded, valid until
+ * the next call; values past the end of the file (a file not sized) read as zero bytes:
+ * unknown.
+ */
+function readScratch(fd: number, position: number, n: number): Float64Array {
+  let values: Float64Array;
+  if (n * 8 > READ_KEPT) values = new Float64Array(n);
+  else {
+    if (readSpace.length < n) readSpace = new Float64Array(Math.min(READ_KEPT / 8, Math.max(n, readSpace.length * 2)));
+    values = readSpace.subarray(0, n);
+  }
+  const got = fs.readSync(fd, values, 0, n * 8, position);
+  if (got < n * 8) new Uint8Array(values.buffer, values.byteOffset + got, n * 8 - got).fill(0);
+  return decodeRows(values);
+}
 
 const defs = new Map<string, RrdDef>();
 /** internDef shares one RrdDef among files with the same header (the updater keys its plan on it). */

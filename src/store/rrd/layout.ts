@@ -135,12 +135,11 @@ export function encodeRows(values: Float64Array, from: number, n: number): Buffe
   return rowBytes;
 }
 
-/** decodeRows is the inverse of encodeRows (a zero row reads as NaN), into a new array. */
-export function decodeRows(bytes: Buffer): Float64Array {
-  const copy = new Uint8Array(bytes);
-  const words = new Uint32Array(copy.buffer);
+/** decodeRows is the inverse of encodeRows (a zero row reads as NaN), in place. */
+export function decodeRows(values: Float64Array): Float64Array {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
   for (let i = 1; i < words.length; i += 2) words[i] ^= NAN_HIGH_WORD;
-  return new Float64Array(copy.buffer);
+  return values;
 }
 
 export function writeStatic(b: Buffer, def: RrdDef, version: number): void {

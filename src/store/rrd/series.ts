@@ -41,21 +41,22 @@ export function retentionDef(retention: readonly string[], type: DsType, heartbe
 /** Series is one series' file (once created), its queue of updates not yet applied, and its number in the journal. */
 export class Series implements JournalRef {
   file?: RrdFile;
-  /** The queued updates, n of them: the time (seconds) and value of update i at 2i and 2i + 1 (one array, a sample's two side by side). */
-  q = new Float64Array(8);
+  t = new Float64Array(4);
+  v = new Float64Array(4);
   n = 0;
   jid = 0;
   jgen = 0;
   constructor(readonly name: string, readonly kind: FieldKind, readonly heartbeat: number) {}
   push(t: number, v: number): void {
-    const at = 2 * this.n;
-    if (at === this.q.length) {
-      const q = new Float64Array(at * 2);
-      q.set(this.q);
-      this.q = q;
+    if (this.n === this.t.length) {
+      const t2 = new Float64Array(this.n * 2);
+      const v2 = new Float64Array(this.n * 2);
+      t2.set(this.t);
+      v2.set(this.v);
+      this.t = t2;
+      this.v = v2;
     }
-    this.q[at] = t;
-    this.q[at + 1] = v;
-    this.n++;
+    this.t[this.n] = t;
+    this.v[this.n++] = v;
   }
 }

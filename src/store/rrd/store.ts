@@ -430,13 +430,13 @@ export class RrdStore implements Store {
     e.n = 0;
     const st = file.state;
     for (let i = 0; i < n; i++) {
-      const t = e.q[2 * i];
+      const t = e.t[i];
       const sec = Math.floor(t);
       if (sec < st.lastUp || (sec === st.lastUp && Math.trunc((t - sec) * 1e6) <= st.lastUpUsec)) {
         this.dropped++; // not after the last update: a replayed or a late sample
         continue;
       }
-      this.one[0] = e.q[2 * i + 1];
+      this.one[0] = e.v[i];
       try {
         file.update(t, this.one);
       } catch (err) {
@@ -483,7 +483,7 @@ export class RrdStore implements Store {
     // One definition object per kind of series: the updater keys its plan on it.
     let def = this.defs.get(key);
     if (!def) this.defs.set(key, (def = retentionDef(this.options.retention, type, e.heartbeat)));
-    return RrdFile.make(p, def, Math.floor(e.q[0]) - 1);
+    return RrdFile.make(p, def, Math.floor(e.t[0]) - 1);
   }
 
   private reject(series: string, err: unknown): void {
