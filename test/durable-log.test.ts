@@ -210,6 +210,32 @@ describe('durable log: group commit', () => {
     });
   }
 
+  it('appendThen calls back once per record, after its bytes are synced, in order; a callback that throws is logged and the others still hear', async () => {
+    const dir = tmpDir();
+    const errors: string[] = [];
+    const log = { error: (o: { err?: string }, msg: string) => errors.push(`${msg}: ${o.err}`) } as unknown as DurableLogOptions['log'];
+    const { log: dl } = open(dir, { sync: true, log });
+    const heard: number[] = [];
+    await new Promise<void>((resolve) => {
+      for (const i of range(100)) {
+        dl.appendThen(Buffer.from(`then-${i};`), undefined, (err) => {
+          assert.equal(err, undefined);
+          assert.ok(fs.readFileSync(onlySegment(dir)).includes(`then-${i};`), `record ${i} called back before it was written`);
+          heard.push(i);
+          if (i === 3) throw new Error('a callback bug');
+          if (i === 99) resolve();
+        });
+      }
+    });
+    assert.deepEqual(heard, range(100));
+    assert.deepEqual(errors, ['a commit callback threw: a callback bug']);
+    await dl.close();
+    let closed: unknown;
+    dl.appendThen(Buffer.from('late'), undefined, (err) => (closed = err));
+    assert.equal((closed as { code?: string }).code, 'REMON_ERR_DURABLE_CLOSED');
+    assert.equal(open(dir).records.length, 100);
+  });
+
   it('refuses appends after close with REMON_ERR_DURABLE_CLOSED', async () => {
     const { log } = open(tmpDir());
     await log.close();

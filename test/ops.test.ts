@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createError, ErrorCode, httpStatusOf, rpcCodeOf } from '../src/errors';
 import type { NodeApi } from '../src/ops/node';
-import { defineOp, noParams } from '../src/ops/operation';
+import { callbackOp, defineOp, noParams } from '../src/ops/operation';
 import { OpTable } from '../src/ops/table';
 
 const node = { config: { node: { name: 'alpha' } } } as unknown as NodeApi;
@@ -26,6 +26,17 @@ function table(): OpTable {
     }),
     defineOp({ name: 'node.info', summary: 'test', write: false, params: { type: 'object' }, handler: () => 'info' }),
     defineOp({ name: 'node.none', summary: 'test', write: false, params: noParams, handler: () => 'none' }),
+    callbackOp<{ n: number }, number>({
+      name: 'node.double',
+      summary: 'test',
+      write: false,
+      params: { type: 'object', additionalProperties: false, required: ['n'], properties: { n: { type: 'integer' } } },
+      start: (p, _ctx, done) => {
+        if (p.n < 0) return done(createError('REMON_ERR_OP_PARAMS', 'n: must not be negative'));
+        // Twice, as a buggy operation might: the caller hears once.
+        setImmediate(() => { done(undefined, 2 * p.n); done(undefined, -1); });
+      },
+    }),
   );
   return t;
 }
@@ -37,7 +48,7 @@ describe('operations table', () => {
     const t = table();
     assert.deepEqual(await t.invoke('counter.incr', { name: 'x', by: 2 }, w), { status: 200, value: { node: 'alpha', name: 'x', by: 2, via: 'rpc' } });
     assert.equal((await t.invoke('counter.incr', { name: 'new' }, w)).status, 201);
-    assert.deepEqual(t.list().map((o) => o.name), ['counter.incr', 'node.info', 'node.none']);
+    assert.deepEqual(t.list().map((o) => o.name), ['counter.incr', 'node.double', 'node.info', 'node.none']);
   });
 
   const refused: Array<[string, string, unknown, boolean, ErrorCode, string]> = [
@@ -64,6 +75,26 @@ describe('operations table', () => {
     const t = table();
     assert.deepEqual(await t.invoke('node.info', undefined, { authorized: false, via: 'http' }), { status: 200, value: 'info' });
     await assert.rejects(t.invoke('counter.incr', { name: 'bug' }, w), (err: Error & { code?: string }) => err.code === undefined && err.message === 'a bug');
+  });
+
+  it('call answers through a callback, once: an operation in callback form without a promise, the others through theirs; refusals alike', async () => {
+    const t = table();
+    const call = (name: string, params: unknown, authorized = true): Promise<unknown[]> => new Promise((resolve) => {
+      const heard: unknown[][] = [];
+      t.call(name, params, { authorized, via: 'http' }, (...args) => {
+        heard.push(args);
+        setTimeout(() => resolve(heard.length === 1 ? heard[0] : ['called', heard.length, 'times']), 20);
+      });
+    });
+    assert.deepEqual(await call('node.double', { n: 21 }), [undefined, 42, 200]);
+    assert.deepEqual(await t.invoke('node.double', { n: 4 }, w), { status: 200, value: 8 });
+    assert.deepEqual(await call('counter.incr', { name: 'new' }), [undefined, { node: 'alpha', name: 'new', by: 1, via: 'http' }, 201]);
+    const codeOf = (r: unknown[]): string | undefined => (r[0] as { code?: string }).code;
+    assert.equal(codeOf(await call('node.double', { n: -1 })), 'REMON_ERR_OP_PARAMS');
+    assert.equal(codeOf(await call('node.double', { n: 'x' })), 'REMON_ERR_OP_PARAMS');
+    assert.equal(codeOf(await call('counter.incr', { name: 'x' }, false)), 'REMON_ERR_OP_UNAUTHORIZED');
+    assert.equal(codeOf(await call('counter.incr', { name: 'busy' })), 'REMON_ERR_BLOCK_BUSY');
+    assert.equal(codeOf(await call('node.nope', {})), 'REMON_ERR_OP_UNKNOWN');
   });
 
   it('refuses a name that is not area.verb and a name declared twice', () => {

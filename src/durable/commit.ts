@@ -4,10 +4,12 @@ import { writeError } from './files';
 import { frameInto, HEADER_BYTES, Payload } from './frame';
 import type { DurableLog, Segment } from './log';
 
+/** Committed hears that its records are durable (no error) or will never be (the error). */
+export type Committed = (err?: Error) => void;
+
 interface Waiter<M> {
   meta: M | undefined;
-  resolve(): void;
-  reject(err: Error): void;
+  done: Committed;
 }
 
 /** Batch is one write's records, waiting for the fdatasync that covers them. */
@@ -80,20 +82,29 @@ export class GroupCommit<M> {
   }
 
   append(payloads: Payload | readonly Payload[], meta: M | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.appendThen(payloads, meta, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * appendThen is append with a callback instead of a promise: `done` is called once, after
+   * onCommit has applied the batch, or with the error that failed it. The heartbeat signals
+   * come this way: no promise, no resolvers, no reaction per record.
+   */
+  appendThen(payloads: Payload | readonly Payload[], meta: M | undefined, done: Committed): void {
     if (typeof payloads === 'string' || payloads instanceof Uint8Array) this.frame(payloads);
     else for (const p of payloads) this.frame(p);
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ meta, resolve, reject });
-      if (!this.scheduled && !this.writing) {
-        this.scheduled = true;
-        // Everything appended in this tick goes in the same batch.
-        setImmediate(() => {
-          this.scheduled = false;
-          this.kick();
-        });
-      }
-    });
+    this.queue.push({ meta, done });
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true;
+      // Everything appended in this tick goes in the same batch.
+      setImmediate(this.onImmediate);
+    }
   }
+
+  private readonly onImmediate = (): void => {
+    this.scheduled = false;
+    this.kick();
+  };
 
   /** frame appends one record, framed, to the pending batch. */
   private frame(p: Payload): void {
@@ -146,7 +157,7 @@ export class GroupCommit<M> {
   abandon(err: Error): void {
     this.bytes = 0;
     this.records = 0;
-    for (const w of this.queue.splice(0)) w.reject(err);
+    for (const w of this.queue.splice(0)) this.tell(w, err);
   }
 
   /** kick starts the next write when it may, and wakes whoever waits for quiet. */
@@ -223,10 +234,19 @@ export class GroupCommit<M> {
     this.kick();
   }
 
+  /** tell calls a waiter's callback; one that throws is logged, and the others still hear. */
+  private tell(w: Waiter<M>, err?: Error): void {
+    try {
+      w.done(err);
+    } catch (e) {
+      this.log.options.log?.error({ log: this.log.options.what, err: errorMessage(e) }, 'a commit callback threw');
+    }
+  }
+
   private failed(waiters: Waiter<M>[], err: Error): void {
     this.writing = false;
     const e = this.error(err);
-    for (const w of waiters) w.reject(e);
+    for (const w of waiters) this.tell(w, e);
     this.kick();
   }
 
@@ -239,7 +259,7 @@ export class GroupCommit<M> {
     while (this.inFlight.length > 0 && (this.inFlight[0].durable || this.inFlight[0].failed)) {
       const b = this.inFlight.shift()!;
       if (b.failed) {
-        for (const w of b.waiters) w.reject(b.failed);
+        for (const w of b.waiters) this.tell(w, b.failed);
         continue;
       }
       if (this.onCommit) {
@@ -251,7 +271,7 @@ export class GroupCommit<M> {
           this.log.options.log?.error({ log: this.log.options.what, err: errorMessage(err) }, 'committed records could not be applied');
         }
       }
-      for (const w of b.waiters) w.resolve();
+      for (const w of b.waiters) this.tell(w);
     }
   }
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createError, errorMessage, RemonError } from '../errors';
 import { Logger } from '../log';
-import { GroupCommit } from './commit';
+import { Committed, GroupCommit } from './commit';
 import { fsyncDir, SEGMENT_MAGIC, segmentFile, writeAllSync, writeError } from './files';
 import { frameHeader, frameInto, HEADER_BYTES, packFrames, Payload, payloadBytes } from './frame';
 import { loadLog, OpenReport, Replay, Segment } from './open';
@@ -236,6 +236,12 @@ export class DurableLog<M = unknown> {
   append(payloads: Payload | readonly Payload[], meta?: M): Promise<void> {
     if (this.closed) return Promise.reject(createError('REMON_ERR_DURABLE_CLOSED', `${this.options.what} is closed`));
     return this.commits.append(payloads, meta);
+  }
+
+  /** appendThen is append with a callback (commit.ts appendThen): `done` hears the commit or its error. */
+  appendThen(payloads: Payload | readonly Payload[], meta: M | undefined, done: Committed): void {
+    if (this.closed) return done(createError('REMON_ERR_DURABLE_CLOSED', `${this.options.what} is closed`));
+    this.commits.appendThen(payloads, meta, done);
   }
 
   /** wrote counts a successful write and rotates a full segment (never while async writes are out). */

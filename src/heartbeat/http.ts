@@ -127,22 +127,26 @@ export function heartbeatSignals({ ops, log }: RouteDeps): RawRoute {
       send(req, res, 400, { error: parsed });
       return true;
     }
-    const fail = (err: unknown): void => {
+    const answer = (err: unknown, value?: unknown): void => {
+      if (!err) return sendAccepted(req, res, value as SignalAnswer);
       const status = httpStatusOf(err);
       if (status >= 500) log.error({ err: errorMessage(err), path: url.slice(0, 200) }, 'heartbeat signal failed');
       send(req, res, status, { error: errorMessage(err) });
     };
-    const go = (text: string): void => {
-      if (text) parsed.body = text;
-      ops.invoke('heartbeat.send', parsed, caller).then((reply) => sendAccepted(req, res, reply.value as SignalAnswer), fail);
-    };
     // A body cut short (the client went away, or a broken chunk) is the client's problem: no answer to give.
-    if (method === 'POST' && hasBody(req)) readBody(req).then(go, () => res.destroy());
-    else {
+    if (method === 'POST' && hasBody(req)) {
+      readBody(req).then(
+        (text) => {
+          if (text) parsed.body = text;
+          ops.call('heartbeat.send', parsed, caller, answer);
+        },
+        () => res.destroy(),
+      );
+    } else {
       // Ended now, while the request is fresh in the cache; left for the server to drain
       // after the answer (past the journal's fdatasync) the same steps cost twice as much.
       req.resume();
-      go('');
+      ops.call('heartbeat.send', parsed, caller, answer);
     }
     return true;
   };

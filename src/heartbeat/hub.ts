@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Config } from '../config/types';
 import type { BlockHub, EmitOutput, HubEnv } from '../engine/block';
 import { createError, errorMessage } from '../errors';
+import type { OpDone } from '../ops/operation';
 import { formatDuration } from '../util/duration';
 import { Beat, BeatSnapshot } from './beat';
 import { heartbeatRoute } from './http';
@@ -194,27 +195,38 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
 
   /** signal records a job's report; it resolves once the signal is durable and applied. */
   signal(name: string, sig: Signal): Promise<SignalAnswer> {
+    return new Promise((resolve, reject) => this.signalThen(name, sig, (err, answer) => (err ? reject(err) : resolve(answer!))));
+  }
+
+  /**
+   * signalThen is signal with a callback, called once the signal is durable and applied, or
+   * with why it was refused (possibly before signalThen returns). The /hb routes come this
+   * way: no promise per signal.
+   */
+  signalThen(name: string, sig: Signal, done: OpDone<SignalAnswer>): void {
     try {
-      return this.record(name, sig);
+      if (!NAME_PATTERN.test(name)) throw createError('REMON_ERR_HEARTBEAT_INVALID', 'heartbeat names are 1-128 letters, digits, _ and -');
+      if (sig.rid !== undefined && !RID_PATTERN.test(sig.rid)) {
+        throw createError('REMON_ERR_HEARTBEAT_INVALID', 'rid must be 1-64 letters, digits and _ . : -');
+      }
+      if (sig.kind === 'exit' && !(Number.isInteger(sig.exitCode) && sig.exitCode! >= 0 && sig.exitCode! <= 255)) {
+        throw createError('REMON_ERR_HEARTBEAT_INVALID', `exit codes are 0-255; got ${sig.exitCode}`);
+      }
+      const created = this.slots.has(name) ? undefined : this.creating.get(name) ?? this.autoCreate(name);
+      const rec = signalRecord(name, this.clock.now(), sig);
+      const journal = this.journalFor();
+      // The hot path (a known heartbeat) waits for its own batch only.
+      if (!created) return journal.appendThen(rec, signalText(rec), (err) => (err ? done(err) : done(undefined, this.answer(name))));
+      Promise.all([created, new Promise<void>((resolve, reject) => journal.appendThen(rec, signalText(rec), (err) => (err ? reject(err) : resolve())))])
+        .then(() => done(undefined, this.answer(name)), (err: unknown) => done(err));
     } catch (err) {
-      return Promise.reject(err);
+      done(err);
     }
   }
 
-  private record(name: string, sig: Signal): Promise<SignalAnswer> {
-    if (!NAME_PATTERN.test(name)) throw createError('REMON_ERR_HEARTBEAT_INVALID', 'heartbeat names are 1-128 letters, digits, _ and -');
-    if (sig.rid !== undefined && !RID_PATTERN.test(sig.rid)) {
-      throw createError('REMON_ERR_HEARTBEAT_INVALID', 'rid must be 1-64 letters, digits and _ . : -');
-    }
-    if (sig.kind === 'exit' && !(Number.isInteger(sig.exitCode) && sig.exitCode! >= 0 && sig.exitCode! <= 255)) {
-      throw createError('REMON_ERR_HEARTBEAT_INVALID', `exit codes are 0-255; got ${sig.exitCode}`);
-    }
-    const created = this.slots.has(name) ? undefined : this.creating.get(name) ?? this.autoCreate(name);
-    const rec = signalRecord(name, this.clock.now(), sig);
-    const appended = this.journalFor().append(rec, signalText(rec));
-    const answer = (): SignalAnswer => ({ name, state: this.slots.get(name)?.beat.state ?? 'new' });
-    // The hot path (a known heartbeat) waits for its own batch only.
-    return (created ? Promise.all([created, appended]) : appended).then(answer);
+  /** answer is what a signal is answered with once it is applied: the heartbeat's state. */
+  private answer(name: string): SignalAnswer {
+    return { name, state: this.slots.get(name)?.beat.state ?? 'new' };
   }
 
   private autoCreate(name: string): Promise<void> {

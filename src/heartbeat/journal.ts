@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import type { Committed } from '../durable/commit';
 import { DurableLog } from '../durable/log';
 import { createError, errorMessage, RemonError } from '../errors';
 import { Logger } from '../log';
@@ -136,6 +137,12 @@ export class Journal {
   append(rec: HbRecord, text?: string): Promise<void> {
     if (!this.log || this.log.isClosed) return Promise.reject(createError('REMON_ERR_HEARTBEAT_JOURNAL', 'the heartbeat journal is closed'));
     return this.log.append(text ?? JSON.stringify(rec), rec);
+  }
+
+  /** appendThen is append with a callback (the signals' hot path): `done` hears the commit or its error. */
+  appendThen(rec: HbRecord, text: string | undefined, done: Committed): void {
+    if (!this.log || this.log.isClosed) return done(createError('REMON_ERR_HEARTBEAT_JOURNAL', 'the heartbeat journal is closed'));
+    this.log.appendThen(text ?? JSON.stringify(rec), rec, done);
   }
 
   /** idle resolves when nothing is waiting to be written, synced or applied. */

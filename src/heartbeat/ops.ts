@@ -1,5 +1,5 @@
 import { createError } from '../errors';
-import { defineOp, noParams, OpContext } from '../ops/operation';
+import { callbackOp, defineOp, noParams, OpContext } from '../ops/operation';
 import type { HeartbeatHub, SignalAnswer } from './hub';
 import { OPTION_KEYS } from './options';
 import { BODY_LIMIT, Signal } from './types';
@@ -69,7 +69,7 @@ export interface SendParams {
 }
 
 /** heartbeatSend: a job reports in (no token: the one write that needs none). */
-export const heartbeatSend = defineOp<SendParams, SignalAnswer>({
+export const heartbeatSend = callbackOp<SendParams, SignalAnswer>({
   name: 'heartbeat.send',
   summary: 'A heartbeat signal: success (default), start, fail, or exit with exit_code; answered once durable.',
   params: {
@@ -85,7 +85,7 @@ export const heartbeatSend = defineOp<SendParams, SignalAnswer>({
     },
   },
   write: false,
-  handler: (p, ctx) => {
+  start: (p, ctx, done) => {
     const signal: Signal = { kind: p.kind ?? 'success' };
     if (p.exit_code !== undefined) {
       signal.kind = 'exit';
@@ -93,7 +93,7 @@ export const heartbeatSend = defineOp<SendParams, SignalAnswer>({
     }
     if (p.rid !== undefined) signal.rid = p.rid;
     if (p.body) signal.body = p.body.slice(0, BODY_LIMIT);
-    return hubOf(ctx).signal(p.name, signal);
+    hubOf(ctx).signalThen(p.name, signal, done);
   },
 });
 

@@ -26,6 +26,13 @@ export interface OpSource {
   list(): Array<Operation<any, unknown>>;
 }
 
+/** Prepared is a checked call: the operation, its params and its context. */
+interface Prepared {
+  op: Operation<any, unknown>;
+  p: unknown;
+  ctx: OpContext;
+}
+
 interface Entry {
   op: Operation<any, unknown>;
   /** Compiled on the first call: compiling every schema would slow every start. */
@@ -99,32 +106,76 @@ export class OpTable {
   /**
    * invoke calls an operation (declared, or from a source such as a page script); it rejects
    * with a coded error (never anything uncoded from here). Not an async function: a
-   * handler's promise is followed with one `then` (the heartbeat signals come through here
-   * thousands of times a second).
+   * handler's promise is followed with one `then`.
    */
   invoke(name: string, params: unknown, caller: Caller): Promise<Reply> {
     try {
-      const e = this.entries.get(name);
-      const op = e?.op ?? (typeof name === 'string' ? this.get(name) : undefined);
-      if (!op) throw createError('REMON_ERR_OP_UNKNOWN', `no operation is named "${String(name).slice(0, 100)}"`);
-      if (op.write && !caller.authorized) {
-        throw createError('REMON_ERR_OP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <node.token>)');
-      }
-      const p = params === undefined || params === null ? {} : params;
-      let validate: ValidateFunction;
-      if (e) validate = e.validate ??= this.ajv.compile(op.params);
-      else {
-        validate = this.sourced.get(op.params) ?? this.ajv.compile(op.params);
-        this.sourced.set(op.params, validate);
-      }
-      if (!validate(p)) throw createError('REMON_ERR_OP_PARAMS', paramProblems(validate));
-      const ctx: OpContext = { node: this.node, authorized: caller.authorized, via: caller.via };
+      const { op, p, ctx } = this.prepare(name, params, caller);
       const out = op.handler(p, ctx);
       const reply = (value: unknown): Reply => ({ status: ctx.status ?? 200, value });
       return Promise.resolve(out).then(reply);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * call is invoke with a callback, for the doors of hot operations (the /hb routes): an
+   * operation with a callback form (Operation.start) runs without a promise. `done` is
+   * called once, with the error or with the value and the status its handler chose; it may
+   * be called before call returns.
+   */
+  call(name: string, params: unknown, caller: Caller, done: (err: unknown, value?: unknown, status?: number) => void): void {
+    let prepared: Prepared;
+    try {
+      prepared = this.prepare(name, params, caller);
+    } catch (err) {
+      return done(err);
+    }
+    const { op, p, ctx } = prepared;
+    if (op.start) {
+      let called = false;
+      try {
+        op.start(p, ctx, (err, value) => {
+          if (called) return;
+          called = true;
+          if (err) done(err);
+          else done(undefined, value, ctx.status ?? 200);
+        });
+      } catch (err) {
+        if (!called) {
+          called = true;
+          done(err);
+        }
+      }
+      return;
+    }
+    let out: unknown;
+    try {
+      out = op.handler(p, ctx);
+    } catch (err) {
+      return done(err);
+    }
+    Promise.resolve(out).then((value) => done(undefined, value, ctx.status ?? 200), (err: unknown) => done(err));
+  }
+
+  /** prepare finds an operation and checks the caller and the params; it throws a coded error. */
+  private prepare(name: string, params: unknown, caller: Caller): Prepared {
+    const e = this.entries.get(name);
+    const op = e?.op ?? (typeof name === 'string' ? this.get(name) : undefined);
+    if (!op) throw createError('REMON_ERR_OP_UNKNOWN', `no operation is named "${String(name).slice(0, 100)}"`);
+    if (op.write && !caller.authorized) {
+      throw createError('REMON_ERR_OP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <node.token>)');
+    }
+    const p = params === undefined || params === null ? {} : params;
+    let validate: ValidateFunction;
+    if (e) validate = e.validate ??= this.ajv.compile(op.params);
+    else {
+      validate = this.sourced.get(op.params) ?? this.ajv.compile(op.params);
+      this.sourced.set(op.params, validate);
+    }
+    if (!validate(p)) throw createError('REMON_ERR_OP_PARAMS', paramProblems(validate));
+    return { op, p, ctx: { node: this.node, authorized: caller.authorized, via: caller.via } };
   }
 }
 

@@ -49,6 +49,8 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 export class Guard {
   private readonly checkHost: boolean;
   private readonly listenHost: string;
+  /** The last Host header found to name this node (checkHost). */
+  private lastHost?: string;
 
   constructor(options: GuardOptions) {
     this.listenHost = options.listen.host.toLowerCase();
@@ -58,11 +60,13 @@ export class Guard {
   /** check returns why a request is refused, or undefined to let it through. */
   check(req: IncomingMessage): Refusal | undefined {
     const host = req.headers.host;
-    if (this.checkHost && host !== undefined) {
+    if (this.checkHost && host !== undefined && host !== this.lastHost) {
       const name = hostName(host);
       if (!LOOPBACK_NAMES.test(name) && name !== this.listenHost && name !== `[${this.listenHost}]`) {
         return { status: 403, code: 'REMON_ERR_WEB_FORBIDDEN', error: `this node answers to loopback names only (localhost, 127.0.0.1, [::1]), not "${host.slice(0, 100)}"` };
       }
+      // Clients send the same Host again and again: the last one let through is not parsed twice.
+      this.lastHost = host;
     }
     const url = req.url ?? '/';
     const heartbeat = url === '/hb' || url.startsWith('/hb/') || url.startsWith('/hb?');
