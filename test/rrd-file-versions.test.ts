@@ -122,6 +122,9 @@ describe('rrd file versions', function () {
       assert.equal(version(ours), 1, 'updated in place, in its own format');
       assert.equal(fs.statSync(ours).size, size);
       assert.match(remonRrd(['info', ours]), /^rra\[5\]\.cur_row = \d+$/m);
+      assert.match(remonRrd(['info', ours]), /^remon_format = 1$/m);
+      remonRrd(['create', path.join(dir, 'new.rrd'), ...CREATE]);
+      assert.match(remonRrd(['info', path.join(dir, 'new.rrd')]), /^remon_format = 2$/m);
     });
 
     it('the store keeps writing a version 1 series file it finds; a new series gets version 2', async () => {

@@ -44,7 +44,7 @@ export const rrdtoolTool: Tool = (args, dir) => {
  * out for both tools: the file name, the header size (the formats differ), and the current
  * row of each archive (rrdtool starts it at random; its own script drops it too).
  */
-const HIDDEN = [/^filename = /, /^header_size = /, /^rra\[\d+\]\.cur_row = /];
+const HIDDEN = [/^filename = /, /^header_size = /, /^remon_format = /, /^rra\[\d+\]\.cur_row = /];
 
 /** renderTranscript runs the transcript's commands with tool in a fresh dir and returns the session as that tool gave it. */
 export function renderTranscript(text: string, tool: Tool, dir: string): string {

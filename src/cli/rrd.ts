@@ -231,6 +231,8 @@ function info(args: string[], io: CliIO): number {
       `step = ${def.step}`,
       `last_update = ${s.lastUp}`,
       `header_size = ${rrd.headerSize}`,
+      // Not in rrdtool's info: which of remon's file formats this is (1 is still read and updated).
+      `remon_format = ${rrd.formatVersion}`,
     ];
     def.ds.forEach((d, i) => {
       const k = `ds[${d.name}]`;

@@ -60,6 +60,11 @@ export class RrdFile {
   /** The descriptor was opened for writing (not read-only, as on a read-only file system). */
   private writable = true;
 
+  /** formatVersion is the file's format (layout.ts): 1 as remon wrote it before format 2, or 2. */
+  get formatVersion(): number {
+    return this.layout.version;
+  }
+
   private constructor(public path: string, private fd: number, readonly def: RrdDef, readonly state: RrdState, seq: number, slot: number, layout: Layout) {
     this.layout = layout;
     this.pending = layout.groups.map((g) => new PendingRows(g.rows, g.width));
