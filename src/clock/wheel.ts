@@ -50,6 +50,12 @@ export class Wheel<T extends Slotted> {
    * generation, so a slot costs no allocation, no growth copies and no promotion per run.
    */
   private readonly spare: Array<Slot<T>> = [];
+  /**
+   * The slot last set into, and its key (NaN: none): the items of a fired slot mostly move
+   * on to one and the same later slot, which then costs no map lookup each.
+   */
+  private lastKey = NaN;
+  private lastSlot?: Slot<T>;
 
   constructor(private readonly clock: Clock, private readonly fire: (item: T, now: number) => void, private readonly gridMs: number) {}
 
@@ -69,12 +75,14 @@ export class Wheel<T extends Slotted> {
     }
     this.live++;
     const key = this.gridMs > 0 ? Math.ceil(at / this.gridMs) * this.gridMs : at;
-    let slot = this.slots.get(key);
+    let slot = key === this.lastKey ? this.lastSlot : this.slots.get(key);
     if (!slot) {
       slot = this.spare.pop() ?? { items: [], seqs: [], n: 0, ordered: true, last: -Infinity };
       this.slots.set(key, slot);
       this.pushKey(key);
     }
+    this.lastKey = key;
+    this.lastSlot = slot;
     const i = slot.n++;
     if (i < slot.items.length) {
       slot.items[i] = item;
@@ -96,6 +104,7 @@ export class Wheel<T extends Slotted> {
   /** clear drops every alarm (the items' alarms stay as they were: the caller forgets them). */
   clear(): void {
     this.slots.clear();
+    this.forgetLast();
     this.keys.length = 0;
     this.count = 0;
     this.live = 0;
@@ -136,6 +145,7 @@ export class Wheel<T extends Slotted> {
         const key = this.popKey();
         const slot = this.slots.get(key)!;
         this.slots.delete(key);
+        if (key === this.lastKey) this.forgetLast();
         this.count -= slot.n;
         this.fireSlot(slot, now);
         this.recycle(slot);
@@ -180,6 +190,11 @@ export class Wheel<T extends Slotted> {
     item.alarm = Infinity;
     this.live--;
     this.fire(item, now);
+  }
+
+  private forgetLast(): void {
+    this.lastKey = NaN;
+    this.lastSlot = undefined;
   }
 
   private pushKey(key: number): void {
