@@ -1,11 +1,11 @@
 import type { ActiveBlock } from './blocks';
 import type { Result } from './result';
 import type { RunRequest } from './runner';
-import type { Job } from './scheduler';
+import type { Job, RunEnd } from './scheduler';
 
 /** ScheduledRun is the request of a scheduled run: the scheduler's `done` travels with it. */
 export interface ScheduledRun extends RunRequest {
-  done(err?: unknown): void;
+  done: RunEnd;
 }
 
 /** BlockJob is a block's place in the scheduler: methods on a prototype, not closures per block. */
@@ -18,7 +18,7 @@ export class BlockJob implements Job {
   constructor(
     private readonly b: ActiveBlock,
     private readonly exec: (b: ActiveBlock, lag: number) => Promise<Result>,
-    private readonly begin: (b: ActiveBlock, lag: number, done: (err?: unknown) => void, req?: ScheduledRun) => ScheduledRun,
+    private readonly begin: (b: ActiveBlock, lag: number, done: RunEnd, req?: ScheduledRun) => ScheduledRun,
     readonly firstSpreadMs?: number,
     readonly firstAfterMs?: number,
   ) {
@@ -30,7 +30,7 @@ export class BlockJob implements Job {
     return this.exec(this.b, lagMs);
   }
 
-  start(lagMs: number, done: (err?: unknown) => void): void {
+  start(lagMs: number, done: RunEnd): void {
     this.req = this.begin(this.b, lagMs, done, this.req);
   }
 

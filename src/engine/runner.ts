@@ -79,15 +79,15 @@ export class Run implements RunHandle, RunContext, Running {
   private readonly startedAt: number;
   /** When it started, performance.now() ms. */
   readonly t0: number;
-  /** The request's lag, read at the start: a scheduled block's request is reused by its next run. */
+  /** The run's lag (a scheduled block's request is reused by its next runs: not read from it). */
   private readonly lagMs: number;
 
-  constructor(private readonly req: RunRequest, readonly set: RunSet, private readonly done: RunDone) {
+  constructor(private readonly req: RunRequest, readonly set: RunSet, private readonly done: RunDone, lagMs: number, startedAt: number | undefined) {
     this.input = req.input;
-    this.lagMs = req.lagMs;
+    this.lagMs = lagMs;
     this.log = req.log;
     this.shared = req.shared;
-    this.startedAt = req.startedAt ?? (req.now ? req.now() : Date.now());
+    this.startedAt = startedAt ?? (req.now ? req.now() : Date.now());
     this.t0 = performance.now();
   }
 
@@ -188,11 +188,12 @@ export function runBlock(req: RunRequest): Promise<Result> {
 /**
  * startRun is runBlock with a callback instead of a promise: `done` (one function for
  * every run, the request telling them apart) hears the Result. The scheduled runs of the
- * node go this way, which spares a promise and its resolvers per run.
+ * node go this way, which spares a promise and its resolvers per run; they give the lag
+ * and the start here, and reuse their request.
  */
-export function startRun(req: RunRequest, done: RunDone): void {
+export function startRun(req: RunRequest, done: RunDone, lagMs = req.lagMs, startedAt = req.startedAt): void {
   const set = req.runs ?? defaultRuns;
-  const run = new Run(req, set, done);
+  const run = new Run(req, set, done, lagMs, startedAt);
   set.start(run, req.config.timeoutMs, run.t0);
   req.controllers?.add(run);
   if (req.stop.aborted) return run.abort(stopReason());

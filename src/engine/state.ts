@@ -20,76 +20,66 @@ export interface BlockStatus {
 }
 
 /**
- * BlockState accumulates what the runs of one block did. A run only keeps references
- * (its fields, its message): the status object /api/blocks shows is made when asked, so a
- * run allocates nothing here.
+ * BlockState accumulates what the runs of one block did. A run only keeps a reference to
+ * its Result and counts: the status object /api/blocks shows is made when asked, so a run
+ * allocates nothing here, and at 100,000 blocks it writes one object that has not been
+ * touched for an interval (each field that holds a number not a small integer would be one
+ * more, a heap number of its own).
  */
 export class BlockState {
-  private readonly s: BlockStatus;
-  private lastRunMs = 0;
-  /** The last result's fields, whether it was ok, and its duration (-1: none, a passive block's). */
-  private fields: Readonly<Record<string, number>> | undefined;
-  private up = 0;
-  private durationMs = -1;
-  /**
-   * The last run's lag and duration (NaN: none yet). Numbers from the start, so a run
-   * updates them in place; a field that was null would get a new heap number each run.
-   */
-  private lastLagMs = NaN;
-  private lastDurationMs = NaN;
+  private runs = 0;
+  private failures = 0;
+  private missedTicks = 0;
+  private pipeErrors = 0;
+  private lastPipeError = '';
+  /** The last result recorded or restored: the status, the last run, its error and fields. */
+  private last?: Result;
+  /** last was restored (kept across a restart): its fields show no duration_ms. */
+  private restored = false;
+  /** The last result of a run recorded here (not restored): its lag and duration. */
+  private lastRun?: Result;
+  /** The last output a run had. */
+  private output?: string;
 
-  constructor(name: string, type: string, mode: string) {
-    this.s = {
-      name, type, mode, status: 'unknown', lastRun: null, lastError: '', fields: {},
-      runs: 0, failures: 0, missed: 0, lastLagMs: null, lastDurationMs: null, pipeErrors: 0, lastPipeError: '',
-    };
-  }
+  constructor(private readonly name: string, private readonly type: string, private readonly mode: string) {}
 
   record(r: Result): void {
-    const s = this.s;
-    s.runs++;
-    s.status = r.ok ? 'ok' : 'fail';
-    if (!r.ok) s.failures++;
-    this.lastRunMs = r.startedAt;
-    s.lastError = r.message;
-    this.fields = r.fields;
-    this.up = r.ok ? 1 : 0;
-    // A result a passive block emitted had no run to time.
-    this.durationMs = r.trigger !== 'signal' ? r.durationMs : -1;
-    this.lastLagMs = r.lagMs;
-    this.lastDurationMs = r.durationMs;
-    if (r.output !== undefined) s.output = r.output;
+    this.runs++;
+    if (!r.ok) this.failures++;
+    this.last = r;
+    this.lastRun = r;
+    this.restored = false;
+    if (r.output !== undefined) this.output = r.output;
   }
 
   /** restore shows a result kept across a restart as the last state, without counting a run. */
   restore(r: Result): void {
-    const s = this.s;
-    s.status = r.ok ? 'ok' : 'fail';
-    this.lastRunMs = r.startedAt;
-    s.lastError = r.message;
-    this.fields = r.fields;
-    this.up = r.ok ? 1 : 0;
-    this.durationMs = -1;
+    this.last = r;
+    this.restored = true;
   }
 
   missed(n: number): void {
-    this.s.missed += n;
+    this.missedTicks += n;
   }
 
   pipeError(message: string): void {
-    this.s.pipeErrors++;
-    this.s.lastPipeError = message;
+    this.pipeErrors++;
+    this.lastPipeError = message;
   }
 
   snapshot(): BlockStatus {
-    const fields: Record<string, number> = this.fields ? { ...this.fields, up: this.up } : {};
-    if (this.fields && this.durationMs >= 0) fields.duration_ms = this.durationMs;
-    return {
-      ...this.s,
-      lastRun: this.lastRunMs ? new Date(this.lastRunMs).toISOString() : null,
-      lastLagMs: Number.isNaN(this.lastLagMs) ? null : this.lastLagMs,
-      lastDurationMs: Number.isNaN(this.lastDurationMs) ? null : this.lastDurationMs,
-      fields,
+    const r = this.last;
+    const fields: Record<string, number> = r ? { ...r.fields, up: r.ok ? 1 : 0 } : {};
+    // A result a passive block emitted had no run to time.
+    if (r && !this.restored && r.trigger !== 'signal') fields.duration_ms = r.durationMs;
+    const run = this.lastRun;
+    const status: BlockStatus = {
+      name: this.name, type: this.type, mode: this.mode, status: r ? (r.ok ? 'ok' : 'fail') : 'unknown',
+      lastRun: r && r.startedAt ? new Date(r.startedAt).toISOString() : null, lastError: r ? r.message : '', fields,
+      runs: this.runs, failures: this.failures, missed: this.missedTicks, lastLagMs: run ? run.lagMs : null,
+      lastDurationMs: run ? run.durationMs : null, pipeErrors: this.pipeErrors, lastPipeError: this.lastPipeError,
     };
+    if (this.output !== undefined) status.output = this.output;
+    return status;
   }
 }
