@@ -82,9 +82,9 @@ interface Entry {
   origin: number;
   /** The next run is the first. */
   first: boolean;
-  /** When the next run is due (monotonic ms); `alarm` is the same while it waits in the wheel. */
+  /** When its first run is due (monotonic ms); the next ones' times are kept in the wheel (Slotted). */
   due: number;
-  alarm: number;
+  armed: boolean;
   wheelSeq: number;
   running: boolean;
   queued: boolean;
@@ -99,7 +99,7 @@ class JobEntry implements Entry, RunEnd {
   origin = 0;
   first = true;
   due = 0;
-  alarm = Infinity;
+  armed = false;
   wheelSeq = 0;
   running = false;
   queued = false;
@@ -152,7 +152,7 @@ export class Scheduler {
     this.maxConcurrency = options.maxConcurrency ?? 500;
     this.spreadMs = options.spreadMs ?? 60_000;
     this.firstSpreadMs = options.firstSpreadMs ?? 5_000;
-    this.deadlines = new Wheel<Entry>(this.clock, (e, now) => this.due(e, now), options.coalesceMs ?? COALESCE_MS);
+    this.deadlines = new Wheel<Entry>(this.clock, (e, now, at) => this.due(e, now, at), options.coalesceMs ?? COALESCE_MS);
   }
 
   /** offsetOf is a job's phase: where in each interval it runs (after the first run); stable for a given id. */
@@ -219,7 +219,7 @@ export class Scheduler {
   /** stop schedules nothing more and resolves when the runs in flight have finished. */
   async stop(): Promise<void> {
     this.running = false;
-    for (const e of this.entries.values()) e.alarm = Infinity;
+    for (const e of this.entries.values()) e.armed = false;
     this.deadlines.clear();
     for (const w of this.waiting) w.entry.queued = false;
     this.waiting.length = 0;
@@ -240,19 +240,18 @@ export class Scheduler {
     };
   }
 
-  /** due: a job's alarm went off; run it (or count the tick missed) and set the next one. */
-  private due(e: Entry, now: number): void {
+  /** due: a job's alarm (for `due`) went off; run it (or count the tick missed) and set the next one. */
+  private due(e: Entry, now: number, due: number): void {
     if (!this.running || e.removed) return;
-    const due = e.due;
-    e.due = e.first ? this.afterFirst(e, due) : due + e.job.everyMs;
+    let next = e.first ? this.afterFirst(e, due) : due + e.job.everyMs;
     e.first = false;
-    if (e.due <= now) {
+    if (next <= now) {
       // The loop was blocked for whole intervals: those ticks are gone.
-      const skipped = Math.floor((now - e.due) / e.job.everyMs) + 1;
-      e.due += skipped * e.job.everyMs;
+      const skipped = Math.floor((now - next) / e.job.everyMs) + 1;
+      next += skipped * e.job.everyMs;
       this.countMissed(e, skipped);
     }
-    this.deadlines.set(e, e.due);
+    this.deadlines.set(e, next);
     if (e.running || e.queued || e.job.busy?.()) {
       this.countMissed(e, 1);
       return;
