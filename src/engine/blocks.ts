@@ -3,7 +3,7 @@ import { BlockConfig, BlockMode, Config } from '../config/types';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { BlockHub, BlockInstance, BlockType, EmitOutput } from './block';
-import { Result, SeriesNames } from './result';
+import { Result, sampleHeartbeat, SeriesNames } from './result';
 import { BlockState, BlockStatus } from './state';
 
 /** ActiveBlock is one block of the running node. */
@@ -22,6 +22,8 @@ export interface ActiveBlock {
   removed: boolean;
   /** The names of its series, made once. */
   series: SeriesNames;
+  /** Its samples' heartbeat (sampleHeartbeat), made once: a run reads no config for it. */
+  heartbeat: number;
 }
 
 /** BlockSetOptions: the types, the running config, the hubs, and where results go. */
@@ -86,6 +88,7 @@ export class BlockSet {
     const mode: BlockMode = type.passive ? 'passive' : b.mode;
     const active: ActiveBlock = {
       config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false, series: new SeriesNames(b.name),
+      heartbeat: sampleHeartbeat(mode, b.everyMs),
     };
     const config = this.o.config();
     active.instance = type.create(b.options, {

@@ -24,7 +24,7 @@ import { fromPlacement, PlacementSet } from './placement';
 import { blockMetrics, busMetrics, schedulerMetrics, storeMetrics } from './metrics';
 import { engineOps } from './ops';
 import { applyReload } from './reload';
-import { Result, resultSeries, sampleHeartbeat, Trigger } from './result';
+import { Result, resultSeries, Trigger } from './result';
 import { RunRequest, runBlock, RunSet, startRun, stopReason } from './runner';
 import { RunEnd, Scheduler, SchedulerStats } from './scheduler';
 import { BlockJob, ScheduledRun } from './block-job';
@@ -100,7 +100,7 @@ export class Engine implements NodeApi {
     const at = (b.lastStart = this.clock.now());
     req ??= {
       config: b.config, instance: b.instance, trigger: 'schedule', lagMs: 0, stop: this.stopController.signal, runs: this.runs,
-      shared: this.shared, log: this.log, now: this.now, owner: b, done,
+      shared: this.shared, log: this.log, now: this.now, owner: b, done, name: b.config.name, type: b.config.type, timeoutMs: b.config.timeoutMs,
     };
     startRun(req, this.scheduledDone, lag, at);
     return req;
@@ -444,7 +444,7 @@ export class Engine implements NodeApi {
   /** publishSamples publishes a block's samples without a result (BlockEnv.samples). */
   private publishSamples(b: ActiveBlock, fields: Record<string, number>, t: number): void {
     if (b.removed) return;
-    const heartbeat = sampleHeartbeat(b.mode, b.config.everyMs);
+    const heartbeat = b.heartbeat;
     const samples: Sample[] = [];
     for (const field in fields) {
       const value = fields[field];
@@ -459,6 +459,6 @@ export class Engine implements NodeApi {
     if (b.removed) return;
     b.state.record(r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
-    this.bus.publish({ result: r, samples: resultSeries(r, sampleHeartbeat(b.mode, b.config.everyMs), b.series) });
+    this.bus.publish({ result: r, samples: resultSeries(r, b.heartbeat, b.series) });
   }
 }
