@@ -39,7 +39,9 @@ export class BlockJob extends JobEntry implements Job {
   }
 
   start(lagMs: number, done: RunEnd): void {
-    this.req = this.begin(this.b, lagMs, done, this.req);
+    const req = this.begin(this.b, lagMs, done, this.req);
+    // Written once: a pointer stored into an old object costs a write barrier each time.
+    if (this.req === undefined) this.req = req;
   }
 
   busy(): boolean {
