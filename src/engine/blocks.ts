@@ -5,6 +5,7 @@ import { Logger } from '../log';
 import { BlockHub, BlockInstance, BlockType, EmitOutput } from './block';
 import { Result, sampleHeartbeat, SeriesNames } from './result';
 import { BlockState, BlockStatus } from './state';
+import { StateRows } from './state-rows';
 
 /** ActiveBlock is one block of the running node. */
 export interface ActiveBlock {
@@ -24,6 +25,8 @@ export interface ActiveBlock {
   series: SeriesNames;
   /** Its samples' heartbeat (sampleHeartbeat), made once: a run reads no config for it. */
   heartbeat: number;
+  /** Its state's row in the BlockSet's StateRows (BlockState.at): a run records there without touching the state. */
+  row: number;
 }
 
 /** BlockSetOptions: the types, the running config, the hubs, and where results go. */
@@ -44,6 +47,8 @@ export class BlockSet {
   private readonly blocks = new Map<string, ActiveBlock>();
   /** How many blocks have pipe steps: none (the common case) answers pipeOf without a lookup. */
   private piped = 0;
+  /** The per-run part of the blocks' states, one array for all (see StateRows). */
+  private readonly rows = new StateRows();
 
   constructor(private readonly o: BlockSetOptions) {}
 
@@ -86,9 +91,10 @@ export class BlockSet {
     const type = this.o.types.get(b.type);
     if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
     const mode: BlockMode = type.passive ? 'passive' : b.mode;
+    const state = new BlockState(b.name, b.type, mode, this.rows);
     const active: ActiveBlock = {
-      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false, series: new SeriesNames(b.name),
-      heartbeat: sampleHeartbeat(mode, b.everyMs),
+      config: b, mode, instance: undefined!, state, running: false, lastStart: 0, runtime, removed: false, series: new SeriesNames(b.name),
+      heartbeat: sampleHeartbeat(mode, b.everyMs), row: state.at,
     };
     const config = this.o.config();
     active.instance = type.create(b.options, {
@@ -107,8 +113,16 @@ export class BlockSet {
   }
 
   /** remove takes a block off and closes its instance (a run in flight finishes unrecorded). */
+  /** record records a run's result on its block (the block's row, then its output). */
+  record(b: ActiveBlock, r: Result): void {
+    if (b.removed) return;
+    this.rows.record(b.row, r);
+    if (r.output !== undefined) b.state.showOutput(r);
+  }
+
   async remove(b: ActiveBlock): Promise<void> {
     b.removed = true;
+    b.state.release();
     if (this.blocks.get(b.config.name) === b) {
       this.blocks.delete(b.config.name);
       if (b.config.pipe.length > 0) this.piped--;

@@ -457,7 +457,7 @@ export class Engine implements NodeApi {
   /** handle records a result on its block and publishes it, with its samples, on the bus. */
   private handle(b: ActiveBlock, r: Result): void {
     if (b.removed) return;
-    b.state.record(r);
+    this.blocks.record(b, r);
     if (!r.ok) this.log.debug({ block: r.block, message: r.message }, 'block failed');
     this.bus.publish({ result: r, samples: resultSeries(r, b.heartbeat, b.series) });
   }

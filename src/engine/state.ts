@@ -1,4 +1,5 @@
 import { Result } from './result';
+import { StateRows } from './state-rows';
 
 /** BlockStatus is a block as /api/blocks shows it. */
 export interface BlockStatus {
@@ -21,41 +22,59 @@ export interface BlockStatus {
 
 /**
  * BlockState accumulates what the runs of one block did. A run only keeps a reference to
- * its Result and counts: the status object /api/blocks shows is made when asked, so a run
- * allocates nothing here, and at 100,000 blocks it writes one object that has not been
- * touched for an interval (each field that holds a number not a small integer would be one
- * more, a heap number of its own).
+ * its Result and counts, in the node's StateRows (one array for every block, see there):
+ * the status object /api/blocks shows is made when asked, so a run allocates nothing here.
+ * A restored result (kept across a restart) is the last one without being a run: its
+ * fields show no duration_ms, and the last run's lag and duration stay as they were.
  */
 export class BlockState {
-  private runs = 0;
-  private failures = 0;
+  /** Its row in rows (-1 once released: then `copy` holds what it had). */
+  private row: number;
+  private copy?: { last?: Result; lastRun?: Result; runs: number; failures: number };
   private missedTicks = 0;
   private pipeErrors = 0;
   private lastPipeError = '';
-  /** The last result recorded or restored: the status, the last run, its error and fields. */
-  private last?: Result;
-  /** last was restored (kept across a restart): its fields show no duration_ms. */
-  private restored = false;
-  /** The last result of a run recorded here (not restored): its lag and duration. */
-  private lastRun?: Result;
   /** The last output a run had. */
   private output?: string;
 
-  constructor(private readonly name: string, private readonly type: string, private readonly mode: string) {}
+  constructor(
+    private readonly name: string,
+    private readonly type: string,
+    private readonly mode: string,
+    private readonly rows: StateRows = new StateRows(),
+  ) {
+    this.row = rows.add();
+  }
+
+  /** at is its row in the StateRows it was given (a run records there: StateRows.record, then output()). */
+  get at(): number {
+    return this.row;
+  }
 
   record(r: Result): void {
-    this.runs++;
-    if (!r.ok) this.failures++;
-    this.last = r;
-    this.lastRun = r;
-    this.restored = false;
+    if (this.row < 0) return;
+    this.rows.record(this.row, r);
+    this.showOutput(r);
+  }
+
+  /** showOutput keeps a recorded result's output (the last one a run had). */
+  showOutput(r: Result): void {
     if (r.output !== undefined) this.output = r.output;
   }
 
   /** restore shows a result kept across a restart as the last state, without counting a run. */
   restore(r: Result): void {
-    this.last = r;
-    this.restored = true;
+    if (this.row >= 0) this.rows.restore(this.row, r);
+    else if (this.copy) this.copy.last = r;
+  }
+
+  /** release gives its row back (the block was removed): it keeps a copy of what it had. */
+  release(): void {
+    if (this.row < 0) return;
+    const { rows, row } = this;
+    this.copy = { last: rows.last(row), lastRun: rows.lastRun(row), runs: rows.runs(row), failures: rows.failures(row) };
+    rows.release(row);
+    this.row = -1;
   }
 
   missed(n: number): void {
@@ -68,16 +87,19 @@ export class BlockState {
   }
 
   snapshot(): BlockStatus {
-    const r = this.last;
+    const { rows, row } = this;
+    const c = this.copy;
+    const r = c ? c.last : rows.last(row);
+    const run = c ? c.lastRun : rows.lastRun(row);
     const fields: Record<string, number> = r ? { ...r.fields, up: r.ok ? 1 : 0 } : {};
-    // A result a passive block emitted had no run to time.
-    if (r && !this.restored && r.trigger !== 'signal') fields.duration_ms = r.durationMs;
-    const run = this.lastRun;
+    // A result a passive block emitted had no run to time; a restored one was not timed here.
+    if (r && r === run && r.trigger !== 'signal') fields.duration_ms = r.durationMs;
     const status: BlockStatus = {
       name: this.name, type: this.type, mode: this.mode, status: r ? (r.ok ? 'ok' : 'fail') : 'unknown',
       lastRun: r && r.startedAt ? new Date(r.startedAt).toISOString() : null, lastError: r ? r.message : '', fields,
-      runs: this.runs, failures: this.failures, missed: this.missedTicks, lastLagMs: run ? run.lagMs : null,
-      lastDurationMs: run ? run.durationMs : null, pipeErrors: this.pipeErrors, lastPipeError: this.lastPipeError,
+      runs: c ? c.runs : rows.runs(row), failures: c ? c.failures : rows.failures(row), missed: this.missedTicks,
+      lastLagMs: run ? run.lagMs : null, lastDurationMs: run ? run.durationMs : null, pipeErrors: this.pipeErrors,
+      lastPipeError: this.lastPipeError,
     };
     if (this.output !== undefined) status.output = this.output;
     return status;
