@@ -15,7 +15,10 @@ export interface ActiveBlock {
   instance: BlockInstance;
   state: BlockState;
   running: boolean;
-  /** When its last run started (the node clock's epoch ms, 0 before the first), set as the run starts. */
+  /**
+   * When its last run not scheduled (on demand, once, a pipe's) started (the node clock's epoch
+   * ms, 0 before the first), set as the run starts; a scheduled run's start is in its Result.
+   */
   lastStart: number;
   /** Created at run time (a heartbeat made by a signal or `remon config`), not from monitor.yaml. */
   runtime: boolean;

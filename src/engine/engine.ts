@@ -97,7 +97,8 @@ export class Engine implements NodeApi {
    */
   private readonly startScheduled = (b: ActiveBlock, lag: number, done: RunEnd, req?: ScheduledRun): ScheduledRun => {
     b.running = true;
-    const at = (b.lastStart = this.clock.now());
+    // Not kept in b.lastStart (a heap number of its own to write): the run's Result has it (see place()).
+    const at = this.clock.now();
     req ??= {
       config: b.config, instance: b.instance, trigger: 'schedule', lagMs: 0, stop: this.stopController.signal, runs: this.runs,
       shared: this.shared, log: this.log, now: this.now, owner: b, done, name: b.config.name, type: b.config.type, timeoutMs: b.config.timeoutMs,
@@ -311,7 +312,8 @@ export class Engine implements NodeApi {
       const scheduled = this.scheduler.has(b.config.name);
       if (here && !scheduled) {
         // A block that ran here lately (a placement took it away and gave it back) waits out its interval.
-        const last = b.lastStart;
+        // A run in flight started just now, as far as this goes; scheduled runs' starts are in their results.
+        const last = b.running ? this.clock.now() : Math.max(b.lastStart, b.state.lastRunStart());
         const wait = last === 0 ? 0 : Math.max(0, Math.min(b.config.everyMs, last + b.config.everyMs - this.clock.now()));
         this.schedule(b, PLACED_FIRST_MS, wait);
       } else if (!here && scheduled) {

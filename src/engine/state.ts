@@ -77,6 +77,12 @@ export class BlockState {
     this.row = -1;
   }
 
+  /** lastRunStart is when the last run recorded here started (epoch ms; 0: none). */
+  lastRunStart(): number {
+    const run = this.copy ? this.copy.lastRun : this.rows.lastRun(this.row);
+    return run ? run.startedAt : 0;
+  }
+
   missed(n: number): void {
     this.missedTicks += n;
   }
