@@ -171,9 +171,9 @@ describe('bus in the engine', () => {
     const { log, lines } = capturingLogger();
     const text = `node: { data: ${tmpDir()} }\nstorage: { kind: memory }\nblocks:\n  - { name: p, type: probe, every: 30ms }\n`;
     const e = new Engine({ ...loadConfig('monitor.yaml', { ...registry, text, extraTypes: [probeBlock] }), log, web: false });
-    // A bug in the engine's own handling of a result (here: the block state) must not escape.
-    const state = (e as unknown as { blocks: { get(n: string): { state: { record(): void } } } }).blocks.get('p').state;
-    state.record = () => { throw new Error('state bug'); };
+    // A bug in the engine's own handling of a result (here: recording it on the block's state) must not escape.
+    const blocks = (e as unknown as { blocks: { record(): void } }).blocks;
+    blocks.record = () => { throw new Error('state bug'); };
     await e.start();
     try {
       await waitFor(() => e.schedulerStats().errors >= 2, 2000, 'two failed runs');

@@ -7,7 +7,7 @@ interface Item extends Slotted {
   name: string;
 }
 
-const item = (name: string): Item => ({ name, alarm: Infinity, wheelSeq: 0 });
+const item = (name: string): Item => ({ name, armed: false, wheelSeq: 0 });
 
 describe('timer wheel (the scheduler\'s alarms)', () => {
   it('fires each alarm once at its 4 ms slot, never early and less than a step late, in alarm order', async () => {

@@ -3,8 +3,9 @@ import { BlockConfig, BlockMode, Config } from '../config/types';
 import { createError, errorMessage } from '../errors';
 import { Logger } from '../log';
 import { BlockHub, BlockInstance, BlockType, EmitOutput } from './block';
-import { Result, SeriesNames } from './result';
+import { Result, sampleHeartbeat, SeriesNames } from './result';
 import { BlockState, BlockStatus } from './state';
+import { StateRows } from './state-rows';
 
 /** ActiveBlock is one block of the running node. */
 export interface ActiveBlock {
@@ -14,7 +15,10 @@ export interface ActiveBlock {
   instance: BlockInstance;
   state: BlockState;
   running: boolean;
-  /** When its last run started (the node clock's epoch ms, 0 before the first), set as the run starts. */
+  /**
+   * When its last run not scheduled (on demand, once, a pipe's) started (the node clock's epoch
+   * ms, 0 before the first), set as the run starts; a scheduled run's start is in its Result.
+   */
   lastStart: number;
   /** Created at run time (a heartbeat made by a signal or `remon config`), not from monitor.yaml. */
   runtime: boolean;
@@ -22,6 +26,10 @@ export interface ActiveBlock {
   removed: boolean;
   /** The names of its series, made once. */
   series: SeriesNames;
+  /** Its samples' heartbeat (sampleHeartbeat), made once: a run reads no config for it. */
+  heartbeat: number;
+  /** Its state's row in the BlockSet's StateRows (BlockState.at): a run records there without touching the state. */
+  row: number;
 }
 
 /** BlockSetOptions: the types, the running config, the hubs, and where results go. */
@@ -42,6 +50,8 @@ export class BlockSet {
   private readonly blocks = new Map<string, ActiveBlock>();
   /** How many blocks have pipe steps: none (the common case) answers pipeOf without a lookup. */
   private piped = 0;
+  /** The per-run part of the blocks' states, one array for all (see StateRows). */
+  private readonly rows = new StateRows();
 
   constructor(private readonly o: BlockSetOptions) {}
 
@@ -84,8 +94,10 @@ export class BlockSet {
     const type = this.o.types.get(b.type);
     if (!type) throw createError('REMON_ERR_BLOCK_UNKNOWN', `block ${b.name}: unknown type ${b.type}`);
     const mode: BlockMode = type.passive ? 'passive' : b.mode;
+    const state = new BlockState(b.name, b.type, mode, this.rows);
     const active: ActiveBlock = {
-      config: b, mode, instance: undefined!, state: new BlockState(b.name, b.type, mode), running: false, lastStart: 0, runtime, removed: false, series: new SeriesNames(b.name),
+      config: b, mode, instance: undefined!, state, running: false, lastStart: 0, runtime, removed: false, series: new SeriesNames(b.name),
+      heartbeat: sampleHeartbeat(mode, b.everyMs), row: state.at,
     };
     const config = this.o.config();
     active.instance = type.create(b.options, {
@@ -104,8 +116,16 @@ export class BlockSet {
   }
 
   /** remove takes a block off and closes its instance (a run in flight finishes unrecorded). */
+  /** record records a run's result on its block (the block's row, then its output). */
+  record(b: ActiveBlock, r: Result): void {
+    if (b.removed) return;
+    this.rows.record(b.row, r);
+    if (r.output !== undefined) b.state.showOutput(r);
+  }
+
   async remove(b: ActiveBlock): Promise<void> {
     b.removed = true;
+    b.state.release();
     if (this.blocks.get(b.config.name) === b) {
       this.blocks.delete(b.config.name);
       if (b.config.pipe.length > 0) this.piped--;

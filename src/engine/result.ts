@@ -44,30 +44,45 @@ export interface SeriesKey {
  */
 export class SeriesNames {
   private static readonly MAX_KEPT = 256;
-  /** `up` and `duration_ms`, which every run has, outside the map (made when first asked). */
-  private up?: SeriesKey;
-  private duration?: SeriesKey;
+  /**
+   * `up` and `duration_ms`, which every run has: their names and ids in this object itself
+   * (made at the first run; '' until then), which a run reads without a key object each.
+   */
+  upName = '';
+  upId = 0;
+  durationName = '';
+  durationId = 0;
   /** The other fields' names: a map only for blocks with fields (at 100,000 blocks a map each costs). */
   private names?: Map<string, SeriesKey>;
   constructor(readonly block: string) {}
 
+  /** made names the series `up` and `duration_ms` (once). */
+  made(): void {
+    if (this.upName !== '') return;
+    this.upName = this.name('up');
+    this.upId = seriesId(this.upName);
+    this.durationName = this.name('duration_ms');
+    this.durationId = seriesId(this.durationName);
+  }
+
   of(field: string): SeriesKey {
-    if (field === 'up') return (this.up ??= this.make(field, true));
-    if (field === 'duration_ms') return (this.duration ??= this.make(field, true));
+    if (field === 'up' || field === 'duration_ms') {
+      this.made();
+      return field === 'up' ? { name: this.upName, id: this.upId } : { name: this.durationName, id: this.durationId };
+    }
     let key = this.names?.get(field);
     if (key === undefined) {
       this.names ??= new Map();
-      const kept = this.names.size < SeriesNames.MAX_KEPT;
-      key = this.make(field, kept);
-      if (kept) this.names.set(field, key);
+      const name = this.name(field);
+      if (this.names.size < SeriesNames.MAX_KEPT) this.names.set(field, (key = { name, id: seriesId(name) }));
+      else key = { name };
     }
     return key;
   }
 
-  private make(field: string, withId: boolean): SeriesKey {
+  private name(field: string): string {
     // Internalized (as an object key is): flat, its hash made, compared by identity.
-    const name = Object.keys({ [`${this.block}.${field}`]: 0 })[0];
-    return withId ? { name, id: seriesId(name) } : { name };
+    return Object.keys({ [`${this.block}.${field}`]: 0 })[0];
   }
 }
 
@@ -83,14 +98,11 @@ export function resultSeries(r: Result, heartbeat?: number, names?: SeriesNames)
   const b = r.block;
   // Fields spelled out (an object spread per sample costs more than the rest of a result's
   // handling), and one array literal of the right length (a push onto a full array copies it).
-  const up = n?.of('up');
-  const first: Sample = { series: up ? up.name : `${b}.up`, id: up?.id, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat };
+  n?.made();
+  const first: Sample = { series: n ? n.upName : `${b}.up`, id: n?.upId, value: r.ok ? 1 : 0, kind: 'gauge', t, heartbeat };
   let out: Sample[];
   if (r.trigger === 'signal') out = [first];
-  else {
-    const d = n?.of('duration_ms');
-    out = [first, { series: d ? d.name : `${b}.duration_ms`, id: d?.id, value: r.durationMs, kind: 'gauge', t, heartbeat }];
-  }
+  else out = [first, { series: n ? n.durationName : `${b}.duration_ms`, id: n?.durationId, value: r.durationMs, kind: 'gauge', t, heartbeat }];
   for (const field in r.fields) {
     const value = r.fields[field];
     if (field === 'up' || field === 'duration_ms' || !Number.isFinite(value)) continue;

@@ -19,12 +19,16 @@ export interface Running {
  * TimeoutList holds the runs of one timeout in the order they started, which is the order
  * of their deadlines: one timer, for the first of them, serves the whole list, and a run
  * joins or leaves it in O(1) (what Node does for its own timers, without a timer object
- * and its async bookkeeping per run).
+ * and its async bookkeeping per run). The timer stays armed when the list empties (unref'd,
+ * so it keeps no process alive): the runs of a slot start and end within one tick, and a
+ * timer set and cleared for each slot cost more than the rest of the list.
  */
 class TimeoutList {
   head?: Running;
   tail?: Running;
   private timer?: NodeJS.Timeout;
+  /** The timer keeps the process alive (the list has runs). */
+  private refed = false;
   private readonly fire = (): void => this.expire();
 
   add(r: Running): void {
@@ -35,6 +39,10 @@ class TimeoutList {
     else this.head = r;
     this.tail = r;
     if (!this.timer) this.arm();
+    else if (!this.refed) {
+      this.timer.ref();
+      this.refed = true;
+    }
   }
 
   remove(r: Running): void {
@@ -44,19 +52,22 @@ class TimeoutList {
     if (r.next) r.next.prev = r.prev;
     else this.tail = r.prev;
     r.prev = r.next = r.list = undefined;
-    // An empty list holds no timer: it would keep the process alive for nothing.
-    if (!this.head && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    // An empty list keeps its timer (it goes off once, finds nothing and is not armed again),
+    // but not the process alive.
+    if (!this.head && this.refed) {
+      this.timer!.unref();
+      this.refed = false;
     }
   }
 
   private arm(): void {
     this.timer = this.head ? setTimeout(this.fire, Math.max(1, Math.ceil(this.head.deadline - performance.now()))) : undefined;
+    this.refed = this.timer !== undefined;
   }
 
   private expire(): void {
     this.timer = undefined;
+    this.refed = false;
     const now = performance.now();
     for (let r = this.head; r && r.deadline <= now; r = this.head) {
       this.remove(r);
