@@ -115,7 +115,6 @@ export class BlockSet {
     return active;
   }
 
-  /** remove takes a block off and closes its instance (a run in flight finishes unrecorded). */
   /** record records a run's result on its block (the block's row, then its output). */
   record(b: ActiveBlock, r: Result): void {
     if (b.removed) return;
@@ -123,6 +122,7 @@ export class BlockSet {
     if (r.output !== undefined) b.state.showOutput(r);
   }
 
+  /** remove takes a block off and closes its instance (a run in flight finishes unrecorded). */
   async remove(b: ActiveBlock): Promise<void> {
     b.removed = true;
     b.state.release();
