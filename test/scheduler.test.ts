@@ -248,17 +248,18 @@ describe('scheduler', () => {
     assert.equal(s.stats().missed, 9);
   });
 
-  it('survives a job that throws synchronously or rejects, and reports it (fake clock)', async () => {
+  it('survives a job that throws synchronously or rejects, and reports it; a run that resolves with a value is no error (fake clock)', async () => {
     const errors: string[] = [];
     const clock = new FakeClock(0);
     const s = new Scheduler({ clock, spreadMs: 1, onError: (id, err) => errors.push(`${id}: ${(err as Error).message}`) });
     let calls = 0;
     s.add(job('t', 20, () => { calls++; throw new Error('boom'); }));
     s.add(job('r', 20, async () => { calls++; throw new Error('bang'); }));
+    s.add(job('v', 20, async () => { calls++; return { ok: true }; }));
     s.start();
     await clock.advance(110, settle);
     await s.stop();
-    assert.equal(calls, 12);
+    assert.equal(calls, 18);
     assert.equal(s.stats().errors, 12);
     assert.deepEqual([...new Set(errors)].sort(), ['r: bang', 't: boom']);
   });

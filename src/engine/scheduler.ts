@@ -90,7 +90,7 @@ interface Entry {
   queued: boolean;
   removed: boolean;
   /** The handlers of its runs' promises (when it has no start), made at its first run. */
-  ended?: (err?: unknown) => void;
+  ended?: () => void;
   threw?: (err: unknown) => void;
 }
 
@@ -111,7 +111,7 @@ export class JobEntry implements Entry, RunEnd {
   first = true;
   origin = 0;
   due = 0;
-  ended?: (err?: unknown) => void;
+  ended?: () => void;
   threw?: (err: unknown) => void;
 
   constructor(job?: Job) {
@@ -299,7 +299,8 @@ export class Scheduler {
     } catch (err) {
       p = Promise.reject(err);
     }
-    e.ended ??= (err?: unknown) => this.runEnded(e, err);
+    // What a run resolves with is its own (a Result): only a rejection is a failure.
+    e.ended ??= () => this.runEnded(e);
     e.threw ??= (err: unknown) => this.runEnded(e, err ?? new Error('a job rejected'));
     p.then(e.ended, e.threw);
   }
