@@ -46,15 +46,9 @@ export class BlockState {
     this.row = rows.add();
   }
 
-  /** at is its row in the StateRows it was given (a run records there: StateRows.record, then output()). */
+  /** at is its row in the StateRows it was given (a run records there: BlockSet.record, StateRows.record then showOutput). */
   get at(): number {
     return this.row;
-  }
-
-  record(r: Result): void {
-    if (this.row < 0) return;
-    this.rows.record(this.row, r);
-    this.showOutput(r);
   }
 
   /** showOutput keeps a recorded result's output (the last one a run had). */
