@@ -37,8 +37,6 @@ export interface RunRequest {
   log: Logger;
   /** The node's wall clock (epoch ms) for the run's start, the time of its samples [Date.now]. */
   now?(): number;
-  /** The run's start on that clock when the caller has read it already (instead of asking now()). */
-  startedAt?: number;
   /** Whatever the caller of startRun wants its callback to see again (its block). */
   owner?: unknown;
   /**
@@ -198,7 +196,7 @@ export function runBlock(req: RunRequest): Promise<Result> {
  * node go this way, which spares a promise and its resolvers per run; they give the lag
  * and the start here, and reuse their request.
  */
-export function startRun(req: RunRequest, done: RunDone, lagMs = req.lagMs, startedAt = req.startedAt): void {
+export function startRun(req: RunRequest, done: RunDone, lagMs = req.lagMs, startedAt?: number): void {
   const set = req.runs ?? defaultRuns;
   const run = new Run(req, set, done, lagMs, startedAt);
   set.start(run, req.timeoutMs ?? req.config.timeoutMs, run.t0);
