@@ -217,7 +217,7 @@ export class HeartbeatHub extends EventEmitter implements BlockHub {
       const journal = this.journalFor();
       // The hot path (a known heartbeat) waits for its own batch only.
       if (!created) return journal.appendThen(rec, signalText(rec), (err) => (err ? done(err) : done(undefined, this.answer(name))));
-      Promise.all([created, new Promise<void>((resolve, reject) => journal.appendThen(rec, signalText(rec), (err) => (err ? reject(err) : resolve())))])
+      Promise.all([created, journal.append(rec, signalText(rec))])
         .then(() => done(undefined, this.answer(name)), (err: unknown) => done(err));
     } catch (err) {
       done(err);
