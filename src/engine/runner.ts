@@ -155,6 +155,17 @@ export class Run implements RunHandle, RunContext, Running {
     this.finish({ ok: false, message: errorMessage(this.reason ?? err) });
   }
 
+  /**
+   * workSettled: the block's own promise settled. True when the Result was settled before
+   * it (a timeout, a stop): the RunSet then stops waiting for it, and its answer is dropped.
+   */
+  workSettled(): boolean {
+    this.workDone = true;
+    if (!this.settled) return false;
+    this.set.settled(this);
+    return true;
+  }
+
   /** ended is true once the Result settled. */
   get ended(): boolean {
     return this.settled;
@@ -168,14 +179,10 @@ export class Run implements RunHandle, RunContext, Running {
 function settle(run: Run, work: Promise<RunOutput>): void {
   work.then(
     (out) => {
-      run.workDone = true;
-      if (run.ended) run.set.settled(run);
-      else run.finish(out);
+      if (!run.workSettled()) run.finish(out);
     },
     (err: unknown) => {
-      run.workDone = true;
-      if (run.ended) run.set.settled(run);
-      else run.fail(err);
+      if (!run.workSettled()) run.fail(err);
     },
   );
 }
